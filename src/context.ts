@@ -1,0 +1,20 @@
+import type { Config } from "./config";
+import type { RoutePolicy } from "./route-policy";
+
+/** Who is calling, as established by the auth middleware. */
+export type Identity =
+  | { kind: "operator" }
+  | { kind: "user"; userId: number; username: string; role: "admin" | "moderator" | "viewer"; tokenId: string; expiresAt: number }
+  | { kind: "api_key"; keyId: number; name: string; role: "viewer" | "operator" };
+
+/** The Hono environment of this app: bindings from wrangler.toml, request state from middleware. */
+export interface AppEnv {
+  Bindings: Env;
+  Variables: {
+    requestId: string;
+    config: Config;
+    /** The matched route's policy; absent for paths that match no route. */
+    policy: RoutePolicy | undefined;
+    identity: Identity | undefined;
+  };
+}

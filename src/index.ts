@@ -1,0 +1,7 @@
+import { app } from "./app";
+
+export { RateLimiter } from "./rate-limit/durable-object";
+
+export default {
+  fetch: app.fetch,
+} satisfies ExportedHandler<Env>;

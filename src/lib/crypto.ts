@@ -1,0 +1,18 @@
+const encoder = new TextEncoder();
+
+export async function sha256(text: string): Promise<ArrayBuffer> {
+  return crypto.subtle.digest("SHA-256", encoder.encode(text));
+}
+
+export async function sha256Hex(text: string): Promise<string> {
+  return Array.from(new Uint8Array(await sha256(text)), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/**
+ * Compares two secrets in constant time. Both sides are hashed first so that the comparison
+ * always runs over 32 bytes and leaks neither content nor length.
+ */
+export async function safeEqual(given: string, expected: string): Promise<boolean> {
+  const [a, b] = await Promise.all([sha256(given), sha256(expected)]);
+  return crypto.subtle.timingSafeEqual(a, b);
+}

@@ -1,0 +1,109 @@
+import type { Context, MiddlewareHandler } from "hono";
+import { verify } from "hono/jwt";
+import { JwtTokenExpired } from "hono/utils/jwt/types";
+import { requireSecret } from "../config";
+import type { AppEnv, Identity } from "../context";
+import { ForbiddenError, UnauthorizedError } from "../errors";
+import { clientIp } from "../lib/client";
+import { safeEqual } from "../lib/crypto";
+import { consume } from "../rate-limit/middleware";
+import type { Role } from "../route-policy";
+
+const RANK: Record<Role, number> = { viewer: 0, operator: 1, admin: 2 };
+
+/** The role an identity acts with: the operator key can do everything. */
+export function roleOf(identity: Identity): Role {
+  switch (identity.kind) {
+    case "operator":
+      return "admin";
+    case "api_key":
+      return identity.role;
+    case "user":
+      return identity.role === "moderator" ? "operator" : identity.role;
+  }
+}
+
+/**
+ * Establishes who is calling (X-API-Key, Basic `admin:<key>`, or Bearer JWT) on every route
+ * that is not public, and refuses callers below the route's role. A failed attempt is counted
+ * against the caller's IP in the `public` tier, so keys cannot be guessed at full speed.
+ */
+export function authenticate(): MiddlewareHandler<AppEnv> {
+  return async function authenticate(c, next) {
+    const policy = c.var.policy;
+    if (!policy || policy.access === "public") return next();
+
+    let identity: Identity;
+    try {
+      identity = await identify(c);
+    } catch (error) {
+      if (error instanceof UnauthorizedError) await consume(c, "public", `ip:${clientIp(c)}`);
+      throw error;
+    }
+    if (RANK[roleOf(identity)] < RANK[policy.access]) {
+      throw new ForbiddenError(`This route needs the ${policy.access} role`);
+    }
+    c.set("identity", identity);
+    await next();
+  };
+}
+
+async function identify(c: Context<AppEnv>): Promise<Identity> {
+  const apiKey = c.req.header("X-API-Key");
+  if (apiKey !== undefined) return identifyKey(c, apiKey);
+
+  const authorization = c.req.header("Authorization") ?? "";
+  const [scheme = "", credentials = ""] = authorization.trim().split(/\s+/, 2);
+  switch (scheme.toLowerCase()) {
+    case "basic":
+      return identifyKey(c, basicPassword(credentials));
+    case "bearer":
+      return identifyToken(c, credentials);
+    default:
+      throw new UnauthorizedError("unauthorized", "Send X-API-Key, HTTP Basic admin:<key>, or a Bearer token", {
+        "WWW-Authenticate": 'Basic realm="mamcrawler", charset="UTF-8"',
+      });
+  }
+}
+
+async function identifyKey(c: Context<AppEnv>, key: string): Promise<Identity> {
+  const operatorKey = requireSecret(c.var.config, "API_KEY");
+  if (key !== "" && (await safeEqual(key, operatorKey))) return { kind: "operator" };
+  throw new UnauthorizedError("invalid_credentials", "The API key is not valid");
+}
+
+/** The password of `Basic base64(admin:<key>)`; any other user name yields no key. */
+function basicPassword(credentials: string): string {
+  let decoded: string;
+  try {
+    decoded = new TextDecoder().decode(Uint8Array.from(atob(credentials), (ch) => ch.charCodeAt(0)));
+  } catch {
+    return "";
+  }
+  const colon = decoded.indexOf(":");
+  return colon >= 0 && decoded.slice(0, colon) === "admin" ? decoded.slice(colon + 1) : "";
+}
+
+async function identifyToken(c: Context<AppEnv>, token: string): Promise<Identity> {
+  const secret = requireSecret(c.var.config, "JWT_SECRET");
+  let payload: Record<string, unknown>;
+  try {
+    // HS256 only: a token whose header names another algorithm (or "none") is refused.
+    payload = await verify(token, secret, "HS256");
+  } catch (error) {
+    if (error instanceof JwtTokenExpired) throw new UnauthorizedError("token_expired", "The token has expired; log in again");
+    throw new UnauthorizedError("invalid_token", "The token is not valid");
+  }
+  const { sub, username, role, jti, exp } = payload;
+  const userId = Number(sub);
+  if (
+    !Number.isInteger(userId) ||
+    typeof username !== "string" ||
+    (role !== "admin" && role !== "moderator" && role !== "viewer") ||
+    typeof jti !== "string" ||
+    typeof exp !== "number"
+  ) {
+    throw new UnauthorizedError("invalid_token", "The token is missing required claims");
+  }
+  return { kind: "user", userId, username, role, tokenId: jti, expiresAt: exp };
+}

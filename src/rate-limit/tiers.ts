@@ -1,0 +1,59 @@
+import { z } from "zod";
+
+/** The contract's tiers (section 4) with their default limits. */
+export const DEFAULT_LIMITS = {
+  public: "10/minute",
+  authenticated: "60/minute",
+  admin: "1000/minute",
+  download: "20/hour",
+  metadata: "30/minute",
+  search: "20/minute",
+  health: "100/minute",
+  upload: "5/minute",
+} as const;
+
+export type Tier = keyof typeof DEFAULT_LIMITS;
+export const TIERS = Object.keys(DEFAULT_LIMITS) as Tier[];
+
+/** A budget: at most `limit` requests in any rolling window of `windowMs`. */
+export interface Limit {
+  limit: number;
+  windowMs: number;
+}
+
+/**
+ * When the limiter itself is down, these tiers refuse requests (they guard logins and heavy
+ * writes, where an unlimited burst does harm); the others let requests through with a warning.
+ */
+export const FAIL_CLOSED_TIERS: ReadonlySet<Tier> = new Set<Tier>(["public", "upload"]);
+
+const WINDOW_MS = { second: 1_000, minute: 60_000, hour: 3_600_000, day: 86_400_000 } as const;
+
+/** "20/minute" → { limit: 20, windowMs: 60000 }; also "5/second", "100/hour", "1000/day". */
+export const limitString = z
+  .string()
+  .regex(/^\s*\d{1,7}\s*\/\s*(second|minute|hour|day)\s*$/, 'expected "<count>/<second|minute|hour|day>"')
+  .transform((value): Limit => {
+    const [count, unit] = value.split("/").map((part) => part.trim()) as [string, keyof typeof WINDOW_MS];
+    return { limit: Number(count), windowMs: WINDOW_MS[unit] };
+  })
+  .refine((limit) => limit.limit >= 1, "the count must be at least 1");
+
+/** `RATE_LIMITS`: a JSON object of tier → limit string; unknown tiers are refused, not ignored. */
+export const rateLimitsOverride = z
+  .string()
+  .transform((raw, ctx) => {
+    if (raw.trim() === "") return {};
+    try {
+      return JSON.parse(raw) as unknown;
+    } catch {
+      ctx.addIssue({ code: "custom", message: "RATE_LIMITS is not valid JSON" });
+      return z.NEVER;
+    }
+  })
+  .pipe(z.partialRecord(z.enum(TIERS as [Tier, ...Tier[]]), limitString))
+  .transform((overrides) => {
+    const limits = {} as Record<Tier, Limit>;
+    for (const tier of TIERS) limits[tier] = overrides[tier] ?? limitString.parse(DEFAULT_LIMITS[tier]);
+    return limits;
+  });

@@ -1,0 +1,63 @@
+import { expect } from "vitest";
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
+import { env, exports } from "cloudflare:workers";
+import { app } from "../src/app";
+
+export const API_KEY = env.API_KEY;
+
+/** A fresh client address per call, so tests never share a rate-limit budget. */
+export function uniqueIp(): string {
+  const n = crypto.getRandomValues(new Uint16Array(2));
+  return `2001:db8::${n[0]!.toString(16)}:${n[1]!.toString(16)}`;
+}
+
+export interface CallOptions extends RequestInit {
+  /** Sends the operator key (default false). */
+  auth?: boolean;
+  ip?: string;
+  json?: unknown;
+}
+
+function buildRequest(path: string, { auth = false, ip = uniqueIp(), json, headers, ...init }: CallOptions): Request {
+  const h = new Headers(headers);
+  h.set("CF-Connecting-IP", ip);
+  if (auth) h.set("X-API-Key", API_KEY);
+  if (json !== undefined) {
+    h.set("Content-Type", "application/json");
+    init.body = JSON.stringify(json);
+  }
+  return new Request(new URL(path, "http://api.test"), { ...init, headers: h });
+}
+
+/** A request to the Worker as deployed: its default export, with the test bindings. */
+export function call(path: string, options: CallOptions = {}): Promise<Response> {
+  return exports.default.fetch(buildRequest(path, options));
+}
+
+/**
+ * The same app with some bindings replaced: the contract's default limits, a production
+ * environment, or a binding that fails. Keep the returned function to reuse one env object
+ * (the configuration is parsed once per env object, as in production).
+ */
+export function withEnv(overrides: Partial<Record<keyof Env, unknown>>) {
+  const patched = { ...env, ...overrides } as Env;
+  return async (path: string, options: CallOptions = {}): Promise<Response> => {
+    const ctx = createExecutionContext();
+    const res = await app.fetch(buildRequest(path, options), patched, ctx);
+    await waitOnExecutionContext(ctx);
+    return res;
+  };
+}
+
+/** The contract's error body, for `toMatchObject`. */
+export function errorShape(status: number, error: string) {
+  return {
+    success: false,
+    error,
+    code: error.toUpperCase(),
+    status_code: status,
+    message: expect.any(String),
+    timestamp: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
+    request_id: expect.any(String),
+  };
+}

@@ -1,0 +1,129 @@
+import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { limiterFor } from "../../src/rate-limit/middleware";
+import { errorShape, uniqueIp, withEnv } from "../helpers";
+
+// The contract's default limits (RATE_LIMITS empty), through the real app and Durable Object.
+const defaults = withEnv({ RATE_LIMITS: "" });
+
+/** Writes `count` admitted requests `ageMs` in the past straight into a limiter's log. */
+async function backdate(tier: "public", client: string, count: number, ageMs: number) {
+  await runInDurableObject(limiterFor(env, tier, client), (instance, state) => {
+    instance.check(1_000_000, 60_000); // creates the tables
+    state.storage.sql.exec("DELETE FROM hits");
+    for (let i = 0; i < count; i++) state.storage.sql.exec("INSERT INTO hits (at) VALUES (?)", Date.now() - ageMs);
+  });
+}
+
+describe("rate limiting", () => {
+  it("answers the eleventh public request in a minute with 429, a real Retry-After and the draft headers", async () => {
+    const ip = uniqueIp();
+    for (let i = 1; i <= 10; i++) {
+      const res = await defaults("/api/info", { ip });
+      expect(res.status).toBe(200);
+      expect(res.headers.get("RateLimit-Policy")).toBe('"public";q=10;w=60');
+      expect(res.headers.get("RateLimit")).toMatch(new RegExp(`^"public";r=${10 - i};t=(60|59)$`));
+    }
+    const limited = await defaults("/api/info", { ip });
+    expect(limited.status).toBe(429);
+    expect(await limited.json()).toMatchObject(errorShape(429, "rate_limit_exceeded"));
+    const retryAfter = Number(limited.headers.get("Retry-After"));
+    expect(retryAfter).toBeGreaterThanOrEqual(59);
+    expect(retryAfter).toBeLessThanOrEqual(60);
+    expect(limited.headers.get("RateLimit")).toMatch(/^"public";r=0;t=\d+$/);
+    expect(limited.headers.get("RateLimit-Policy")).toBe('"public";q=10;w=60');
+  });
+
+  it("says how long until the oldest request leaves the window, not a constant", async () => {
+    const ip = uniqueIp();
+    await backdate("public", `ip:${ip}`, 10, 45_000);
+    const limited = await defaults("/api/info", { ip });
+    expect(limited.status).toBe(429);
+    expect(Number(limited.headers.get("Retry-After"))).toBe(15);
+  });
+
+  it("is a rolling window: requests older than the window no longer count", async () => {
+    const ip = uniqueIp();
+    await backdate("public", `ip:${ip}`, 10, 60_001);
+    const res = await defaults("/api/info", { ip });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("RateLimit")).toMatch(/^"public";r=9;/);
+  });
+
+  it("admits exactly the limit out of 100 concurrent requests", async () => {
+    const ip = uniqueIp();
+    const twenty = withEnv({ RATE_LIMITS: JSON.stringify({ public: "20/minute" }) });
+    const statuses = await Promise.all(Array.from({ length: 100 }, () => twenty("/api/info", { ip }).then((r) => r.status)));
+    expect(statuses.filter((s) => s === 200)).toHaveLength(20);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(80);
+  });
+
+  it("keeps its count across a Durable Object restart", async () => {
+    const ip = uniqueIp();
+    for (let i = 0; i < 6; i++) expect((await defaults("/api/info", { ip })).status).toBe(200);
+    await evictDurableObject(limiterFor(env, "public", `ip:${ip}`));
+    for (let i = 0; i < 4; i++) expect((await defaults("/api/info", { ip })).status).toBe(200);
+    expect((await defaults("/api/info", { ip })).status).toBe(429);
+  });
+
+  it("counts each tier separately for the same client", async () => {
+    const ip = uniqueIp();
+    for (let i = 0; i < 10; i++) await defaults("/api/info", { ip });
+    expect((await defaults("/api/info", { ip })).status).toBe(429);
+    expect((await defaults("/health/live", { ip })).status).toBe(200);
+  });
+
+  it("cleans up an idle client's storage with its alarm, and keeps what has not expired", async () => {
+    const ip = uniqueIp();
+    await defaults("/api/info", { ip });
+    const stub = limiterFor(env, "public", `ip:${ip}`);
+    // Not yet expired: the alarm keeps the request and re-arms.
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    expect(await runInDurableObject(stub, (_, state) => state.storage.sql.exec("SELECT count(*) AS n FROM hits").one().n)).toBe(1);
+    // Expired: the alarm empties the object.
+    await backdate("public", `ip:${ip}`, 3, 61_000);
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    const tables = await runInDurableObject(stub, (_, state) =>
+      state.storage.sql.exec("SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('hits', 'meta')").toArray(),
+    );
+    expect(tables).toEqual([]);
+  });
+
+  it("honours RATE_LIMITS overrides and refuses a malformed value as a configuration error", async () => {
+    const three = withEnv({ RATE_LIMITS: JSON.stringify({ public: "3/hour" }) });
+    const ip = uniqueIp();
+    const first = await three("/api/info", { ip });
+    expect(first.headers.get("RateLimit-Policy")).toBe('"public";q=3;w=3600');
+
+    for (const bad of ["{not json", JSON.stringify({ publik: "3/minute" }), JSON.stringify({ public: "often" }), JSON.stringify({ public: "0/minute" })]) {
+      const res = await withEnv({ RATE_LIMITS: bad })("/api/info");
+      expect(res.status, bad).toBe(503);
+      expect(await res.json(), bad).toMatchObject(errorShape(503, "configuration_error"));
+    }
+  });
+
+  describe("when the Durable Object fails", () => {
+    const broken = {
+      idFromName: (name: string) => env.RATE_LIMITER.idFromName(name),
+      get: () => ({
+        check: () => Promise.reject(new Error("Durable Object reset because its code was updated")),
+        peek: () => Promise.reject(new Error("Durable Object reset because its code was updated")),
+      }),
+    };
+    const failing = withEnv({ RATE_LIMITS: "", RATE_LIMITER: broken });
+
+    it("fails closed for the public tier", async () => {
+      const res = await failing("/api/info");
+      expect(res.status).toBe(503);
+      expect(await res.json()).toMatchObject(errorShape(503, "service_unavailable"));
+      expect(res.headers.get("Retry-After")).toBe("5");
+    });
+
+    it("fails open for the other tiers, without limit headers", async () => {
+      const res = await failing("/health/live");
+      expect(res.status).toBe(200);
+      expect(res.headers.get("RateLimit")).toBeNull();
+    });
+  });
+});

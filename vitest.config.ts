@@ -1,0 +1,36 @@
+import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
+import { defineConfig } from "vitest/config";
+import { TIERS as TIER_NAMES } from "./src/rate-limit/tiers";
+
+// Tests run inside workerd against the real D1 and Durable Object bindings of wrangler.toml.
+// The migration files are read here (in Node) and handed to the tests as bindings, so the tests
+// apply exactly what `wrangler d1 migrations apply` applies.
+export default defineConfig(async () => {
+  const migrations = await readD1Migrations("./drizzle");
+  const rollbacks = await readD1Migrations("./drizzle/rollback");
+  return {
+    plugins: [
+      cloudflareTest({
+        wrangler: { configPath: "./wrangler.toml" },
+        miniflare: {
+          bindings: {
+            ENVIRONMENT: "development",
+            API_KEY: "test-operator-key-0123456789abcdef0123456789",
+            JWT_SECRET: "test-jwt-secret-0123456789abcdef0123456789ab",
+            PASSWORD_SALT: "test-pepper-0123456789abcdef0123456789abcdef",
+            // Generous limits so feature tests are never throttled; the rate-limit tests put
+            // the contract's defaults back (test/helpers.ts, `withEnv`).
+            RATE_LIMITS: JSON.stringify(Object.fromEntries(TIER_NAMES.map((tier) => [tier, "100000/minute"]))),
+            TEST_MIGRATIONS: migrations,
+            TEST_ROLLBACKS: rollbacks,
+          },
+          // A second database that no migration ever touches: the "not migrated" case.
+          d1Databases: ["EMPTY_DB"],
+        },
+      }),
+    ],
+    test: {
+      setupFiles: ["./test/setup.ts"],
+    },
+  };
+});
