@@ -284,7 +284,9 @@ export function renderError(c: Context, thrown: unknown): Response {
   const config: { isProduction: boolean } | undefined = c.get("config");
   // Without a parsed configuration, assume production and show nothing internal.
   const isProduction = config?.isProduction ?? true;
-  if (error.status >= 500) {
+  // Unexpected failures are logged with their cause; expected 503s (configuration, a limiter
+  // failing closed) are already logged once where they arise.
+  if (error.status >= 500 && error.code !== "configuration_error" && error.code !== "service_unavailable") {
     const cause = error.cause instanceof Error ? error.cause : undefined;
     console.error(
       JSON.stringify({

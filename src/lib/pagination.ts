@@ -1,0 +1,17 @@
+import { z } from "zod";
+
+/** `?limit=&offset=` of every list (contract, section 1): limit 1..500, default 100. */
+export const pageQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+  offset: z.coerce.number().int().min(0).max(1_000_000_000).default(0),
+});
+export type PageQuery = z.output<typeof pageQuery>;
+
+/** `{ <key>: items, total, page_info }`, the list shape of the contract. */
+export function page<K extends string, T>(key: K, items: T[], total: number, { limit, offset }: PageQuery) {
+  return {
+    [key]: items,
+    total,
+    page_info: { limit, offset, has_more: offset + limit < total },
+  } as { [P in K]: T[] } & { total: number; page_info: { limit: number; offset: number; has_more: boolean } };
+}

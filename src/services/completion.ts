@@ -1,0 +1,68 @@
+import { type SQL, inArray, sql } from "drizzle-orm";
+import type { Database } from "../db/client";
+import { authors, books, series } from "../db/schema";
+
+/**
+ * Series and author completion (reference 6.2, 6.3), as SQL that recomputes the stored counts
+ * from the books themselves. Every write that can change them (a book created, updated,
+ * archived, imported; a series or author created or renamed) adds these statements to its own
+ * `db.batch`, so completion is never stale. Recalculation routes and scheduled tasks run the
+ * same statements.
+ *
+ * owned = active books whose series (author) name matches, trimmed and case-insensitively;
+ * with a known total: missing = max(0, total - owned), percent = floor(owned / total * 100)
+ * (above 100 when more are owned than known); else missing = 0 and percent = 0.
+ * Status: 100 → complete, ≥ 50 → partial (so 5 of 4 stays partial, as in the original), else incomplete.
+ */
+
+const now = sql`strftime('%Y-%m-%dT%H:%M:%fZ', 'now')`;
+
+function percent(owned: SQL, total: SQL): SQL<number> {
+  return sql<number>`CASE WHEN coalesce(${total}, 0) > 0 THEN (${owned}) * 100 / ${total} ELSE 0 END`;
+}
+
+function status(pct: SQL): SQL<"complete" | "partial" | "incomplete"> {
+  return sql`CASE WHEN (${pct}) = 100 THEN 'complete' WHEN (${pct}) >= 50 THEN 'partial' ELSE 'incomplete' END`;
+}
+
+function missing(owned: SQL, total: SQL): SQL<number> {
+  return sql<number>`CASE WHEN coalesce(${total}, 0) > 0 THEN max(0, ${total} - (${owned})) ELSE 0 END`;
+}
+
+const seriesOwned = sql`(SELECT count(*) FROM ${books} WHERE lower(${books.series}) = lower(${series.name}) AND ${books.status} = 'active')`;
+const authorOwned = sql`(SELECT count(*) FROM ${books} WHERE lower(${books.author}) = lower(${authors.name}) AND ${books.status} = 'active')`;
+const seriesTotal = sql`${series.totalBooksInSeries}`;
+const authorTotal = sql`${authors.totalAudiobooksExternal}`;
+
+/** Lower-cased, trimmed, de-duplicated names; nulls and blanks dropped. */
+function keys(names: readonly (string | null | undefined)[]): string[] {
+  return [...new Set(names.map((n) => n?.trim().toLowerCase()).filter((n): n is string => !!n))];
+}
+
+/** Recomputes the named series (every series when `names` is omitted). */
+export function recomputeSeries(db: Database, names?: readonly (string | null | undefined)[]) {
+  const query = db.update(series).set({
+    booksOwned: sql`${seriesOwned}`,
+    booksMissing: missing(seriesOwned, seriesTotal),
+    completionPercentage: percent(seriesOwned, seriesTotal),
+    completionStatus: status(percent(seriesOwned, seriesTotal)),
+    lastCompletionCheck: now,
+  });
+  return names === undefined ? query : query.where(inArray(sql`lower(${series.name})`, keys(names)));
+}
+
+/** Recomputes the named authors (every author when `names` is omitted). */
+export function recomputeAuthors(db: Database, names?: readonly (string | null | undefined)[]) {
+  const query = db.update(authors).set({
+    audiobooksOwned: sql`${authorOwned}`,
+    audiobooksMissing: missing(authorOwned, authorTotal),
+    completionStatus: status(percent(authorOwned, authorTotal)),
+    lastCompletionCheck: now,
+  });
+  return names === undefined ? query : query.where(inArray(sql`lower(${authors.name})`, keys(names)));
+}
+
+/** An author's percentage, which the schema does not store (reference 6.3). */
+export function authorCompletionPercent(owned: number, total: number | null): number {
+  return total && total > 0 ? Math.floor((owned * 100) / total) : 0;
+}
