@@ -31,6 +31,8 @@ export default defineConfig(async () => {
     ],
     test: {
       setupFiles: ["./test/setup.ts"],
+      // One JSON line per request is right for Workers Logs and noise in test output.
+      onConsoleLog: (log: string) => !log.includes('"event":"request"'),
     },
   };
 });

@@ -1,26 +1,41 @@
 import { Hono } from "hono";
 import { methodNotAllowed } from "hono/method-not-allowed";
+import { secureHeaders } from "hono/secure-headers";
 import type { AppEnv } from "./context";
 import { AppError, MethodNotAllowedError, renderError } from "./errors";
 import { authenticate } from "./middleware/auth";
 import { jsonBody } from "./middleware/body";
+import { corsFromConfig } from "./middleware/cors";
+import { requestLog } from "./middleware/request-log";
 import { configGuard } from "./middleware/config-guard";
 import { requestId } from "./middleware/request-id";
 import { rateLimit } from "./rate-limit/middleware";
 import { routePolicy } from "./route-policy";
+import { admin } from "./routes/admin";
+import { authors } from "./routes/authors";
+import { books } from "./routes/books";
+import { downloads } from "./routes/downloads";
+import { gaps } from "./routes/gaps";
 import { health } from "./routes/health";
 import { meta } from "./routes/meta";
+import { metadata } from "./routes/metadata";
+import { scheduler } from "./routes/scheduler";
+import { series } from "./routes/series";
 import { system } from "./routes/system";
 
 /**
  * The request's path, top to bottom:
- * request id → configuration guard → route policy → auth → rate limit → JSON body
+ * request id → log line → security headers → CORS → 405 check → configuration guard
+ * → route policy → auth → rate limit → JSON body
  * → route (validate, call the service, answer in the envelope) | any throw → onError.
  * Routes answer with or without a trailing slash (`strict: false`).
  */
 export const app = new Hono<AppEnv>({ strict: false });
 
 app.use(requestId());
+app.use(requestLog());
+app.use(secureHeaders());
+app.use(corsFromConfig());
 app.use(methodNotAllowed({ app, onMethodNotAllowed: (c, allowed) => { throw new MethodNotAllowedError(c.req.method, allowed); } }));
 app.use(configGuard());
 app.use(routePolicy());
@@ -30,7 +45,15 @@ app.use(jsonBody());
 
 app.route("/health", health);
 app.route("/", meta);
+app.route("/api/books", books);
+app.route("/api/series", series);
+app.route("/api/authors", authors);
+app.route("/api/metadata", metadata);
+app.route("/api/downloads", downloads);
+app.route("/api/gaps", gaps);
+app.route("/api/scheduler", scheduler);
 app.route("/api/system", system);
+app.route("/api/admin", admin);
 
 app.notFound((c) => renderError(c, new AppError("not_found", "Not found", { detail: `No route for ${c.req.method} ${c.req.path}` })));
 app.onError((error, c) => renderError(c, error));

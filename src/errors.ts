@@ -230,6 +230,14 @@ export function isDatabaseFailure(error: unknown): boolean {
   return false;
 }
 
+/** Whether a thrown value is D1 refusing a row that breaks a UNIQUE index (optionally a named one). */
+export function isUniqueViolation(error: unknown, index?: string): boolean {
+  for (let e = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    if (/UNIQUE constraint failed/.test(e.message) && (index === undefined || e.message.includes(index))) return true;
+  }
+  return false;
+}
+
 /** Any thrown value as an AppError: ours as they are, framework and D1 failures mapped, the rest 500. */
 export function toAppError(error: unknown): AppError {
   if (error instanceof AppError) return error;

@@ -397,7 +397,7 @@ export const auditLogs = sqliteTable(
   {
     id: integer("id").primaryKey({ autoIncrement: true }),
     userId: integer("user_id").references(() => users.id, { onDelete: "set null" }),
-    // "user:<id>", "key:<id>" or "operator" (the API_KEY secret)
+    // who acted, as src/lib/actor.ts writes it: "user:<username>", "key:<name>", "operator", "cli"
     actor: text("actor").notNull(),
     username: text("username"),
     action: text("action").notNull(),

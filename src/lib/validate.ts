@@ -1,6 +1,6 @@
 import { zValidator } from "@hono/zod-validator";
 import type { ValidationTargets } from "hono";
-import type { z } from "zod";
+import { z } from "zod";
 import { type FieldError, ValidationError } from "../errors";
 
 /** How each request part is named in `errors[].path`, e.g. "body.title", "query.limit". */
@@ -30,3 +30,6 @@ export function validate<Target extends keyof ValidationTargets, Schema extends 
     if (!result.success) throw new ValidationError(fieldErrors(target, result.error.issues));
   });
 }
+
+/** `/:id` of every resource: a positive integer. */
+export const idParam = z.object({ id: z.coerce.number().int().positive() });

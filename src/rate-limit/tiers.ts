@@ -39,6 +39,12 @@ export const limitString = z
   })
   .refine((limit) => limit.limit >= 1, "the count must be at least 1");
 
+/** { limit: 20, windowMs: 60000 } → "20/minute": the inverse of `limitString`. */
+export function formatLimit({ limit, windowMs }: Limit): string {
+  const unit = (Object.keys(WINDOW_MS) as (keyof typeof WINDOW_MS)[]).find((name) => WINDOW_MS[name] === windowMs);
+  return unit ? `${limit}/${unit}` : `${limit}/${windowMs / 1000}s`;
+}
+
 /** `RATE_LIMITS`: a JSON object of tier → limit string; unknown tiers are refused, not ignored. */
 export const rateLimitsOverride = z
   .string()

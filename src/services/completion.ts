@@ -1,4 +1,4 @@
-import { type SQL, inArray, sql } from "drizzle-orm";
+import { type SQL, sql } from "drizzle-orm";
 import type { Database } from "../db/client";
 import { authors, books, series } from "../db/schema";
 
@@ -15,6 +15,9 @@ import { authors, books, series } from "../db/schema";
  * Status: 100 → complete, ≥ 50 → partial (so 5 of 4 stays partial, as in the original), else incomplete.
  */
 
+// The database's clock, for last_completion_check and date_updated alike: it agrees with the rows'
+// SQL defaults, where the isolate's clock stands still between I/O (a row created and recomputed in
+// one batch would otherwise show date_updated before date_created).
 const now = sql`strftime('%Y-%m-%dT%H:%M:%fZ', 'now')`;
 
 function percent(owned: SQL, total: SQL): SQL<number> {
@@ -34,9 +37,14 @@ const authorOwned = sql`(SELECT count(*) FROM ${books} WHERE lower(${books.autho
 const seriesTotal = sql`${series.totalBooksInSeries}`;
 const authorTotal = sql`${authors.totalAudiobooksExternal}`;
 
-/** Lower-cased, trimmed, de-duplicated names; nulls and blanks dropped. */
-function keys(names: readonly (string | null | undefined)[]): string[] {
-  return [...new Set(names.map((n) => n?.trim().toLowerCase()).filter((n): n is string => !!n))];
+/**
+ * `lower(column)` is one of the names, compared by SQLite's own lower() on both sides (JS
+ * lower-casing differs from SQLite's for non-ASCII names). The names travel as one JSON
+ * parameter, so any number of them fits in a statement.
+ */
+function nameIn(column: SQL, names: readonly (string | null | undefined)[]): SQL {
+  const trimmed = [...new Set(names.map((n) => n?.trim()).filter((n): n is string => !!n))];
+  return sql`lower(${column}) IN (SELECT lower(value) FROM json_each(${JSON.stringify(trimmed)}))`;
 }
 
 /** Recomputes the named series (every series when `names` is omitted). */
@@ -47,8 +55,9 @@ export function recomputeSeries(db: Database, names?: readonly (string | null | 
     completionPercentage: percent(seriesOwned, seriesTotal),
     completionStatus: status(percent(seriesOwned, seriesTotal)),
     lastCompletionCheck: now,
+    dateUpdated: now,
   });
-  return names === undefined ? query : query.where(inArray(sql`lower(${series.name})`, keys(names)));
+  return names === undefined ? query : query.where(nameIn(sql`${series.name}`, names));
 }
 
 /** Recomputes the named authors (every author when `names` is omitted). */
@@ -58,9 +67,13 @@ export function recomputeAuthors(db: Database, names?: readonly (string | null |
     audiobooksMissing: missing(authorOwned, authorTotal),
     completionStatus: status(percent(authorOwned, authorTotal)),
     lastCompletionCheck: now,
+    dateUpdated: now,
   });
-  return names === undefined ? query : query.where(inArray(sql`lower(${authors.name})`, keys(names)));
+  return names === undefined ? query : query.where(nameIn(sql`${authors.name}`, names));
 }
+
+/** The same percentage as SQL over the stored counts, for aggregates across authors. */
+export const authorStoredPercent: SQL<number> = percent(sql`${authors.audiobooksOwned}`, authorTotal);
 
 /** An author's percentage, which the schema does not store (reference 6.3). */
 export function authorCompletionPercent(owned: number, total: number | null): number {

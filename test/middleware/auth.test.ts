@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { sign } from "hono/jwt";
 import { describe, expect, it } from "vitest";
+import { bearer, createUser, loginAs } from "../fixtures";
 import { API_KEY, call, errorShape, uniqueIp, withEnv } from "../helpers";
 
 const PROTECTED = "/api/system/health";
@@ -38,9 +39,14 @@ describe("authentication", () => {
     }
   });
 
-  it("accepts a valid HS256 bearer token", async () => {
-    const res = await call(PROTECTED, { headers: { Authorization: `Bearer ${await token()}` } });
+  it("accepts a valid HS256 bearer token of an existing user", async () => {
+    const res = await call(PROTECTED, { headers: bearer(await loginAs(await createUser("viewer"))) });
     expect(res.status).toBe(200);
+  });
+
+  it("refuses a correctly signed token whose user does not exist", async () => {
+    const res = await call(PROTECTED, { headers: { Authorization: `Bearer ${await token({ sub: "987654321" })}` } });
+    expect(await res.json()).toMatchObject(errorShape(401, "invalid_token"));
   });
 
   it("answers token_expired for an expired token", async () => {

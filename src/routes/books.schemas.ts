@@ -1,0 +1,107 @@
+import { z } from "zod";
+import { BOOK_STATUSES } from "../db/schema";
+import { pageQuery } from "../lib/pagination";
+import { METADATA_FIELDS } from "../services/books";
+import { CORRECTION_SOURCES } from "../services/metadata";
+
+// The request shapes of /api/books (field bounds: reference 2.3). Strings are trimmed; an optional
+// text that is blank or null stores no value. Bodies are strict: a misspelt field is a 422, not
+// silently ignored, because the callers are scripts.
+
+/** An optional text field of at most `max` characters; "" and null mean "no value". */
+const text = (max: number) =>
+  z
+    .string()
+    .trim()
+    .max(max)
+    .transform((value) => value || null)
+    .nullable()
+    .optional();
+
+const title = z.string().trim().min(1).max(500);
+const wholeNumber = (max: number) => z.number().int().min(0).max(max).nullable().optional();
+
+const described = {
+  title,
+  author: text(500),
+  series: text(500),
+  series_number: text(50),
+  isbn: text(50),
+  asin: text(50),
+  publisher: text(500),
+  published_year: wholeNumber(3000),
+  duration_minutes: wholeNumber(10_000_000),
+  description: text(20_000),
+  narrator: text(255),
+};
+
+/** field name → the source that supplied it. */
+const metadataSource = z
+  .record(z.string().trim().min(1).max(100), z.string().trim().min(1).max(100))
+  .refine((sources) => Object.keys(sources).length <= 50, "At most 50 fields")
+  .nullable()
+  .optional();
+
+export const bookCreate = z.strictObject({
+  ...described,
+  abs_id: text(255),
+  import_source: text(100),
+  metadata_source: metadataSource,
+});
+
+const UPDATABLE = [...Object.keys(described), "status"];
+
+export const bookUpdate = z
+  .strictObject({
+    ...described,
+    title: title.optional(),
+    status: z.enum(BOOK_STATUSES).optional(),
+    correction_source: z.enum(CORRECTION_SOURCES).optional(),
+    correction_reason: text(255),
+  })
+  .refine((body) => UPDATABLE.some((field) => body[field as keyof typeof body] !== undefined), {
+    message: `Send at least one field to update: ${UPDATABLE.join(", ")}`,
+  });
+
+/** POST /import: 1..1000 books, each with its abs_id, no abs_id twice. */
+export const MAX_IMPORT_ROWS = 1000;
+export const bookImport = z
+  .array(bookCreate.extend({ abs_id: z.string().trim().min(1).max(255) }))
+  .min(1)
+  .max(MAX_IMPORT_ROWS)
+  .superRefine((rows, ctx) => {
+    const seen = new Map<string, number>();
+    rows.forEach((row, index) => {
+      const first = seen.get(row.abs_id);
+      if (first === undefined) seen.set(row.abs_id, index);
+      else ctx.addIssue({ code: "custom", path: [index, "abs_id"], message: `Duplicate abs_id: also in row ${first}` });
+    });
+  });
+
+export const metadataSourceBody = z.strictObject({
+  field_name: z.enum(METADATA_FIELDS),
+  source: z.string().trim().min(1).max(100),
+});
+
+export const listQuery = pageQuery.extend({
+  status: z.enum([...BOOK_STATUSES, "all"]).default("active"),
+  // An empty ?search= (a dashboard's empty box) filters nothing.
+  search: z
+    .string()
+    .trim()
+    .max(200)
+    .transform((value) => value || undefined)
+    .optional(),
+});
+
+export const searchQuery = z.object({
+  query: z.string().trim().min(1).max(200),
+  limit: z.coerce.number().int().min(1).max(100).default(10),
+});
+
+export const incompleteQuery = z.object({
+  threshold: z.coerce.number().int().min(0).max(100).default(80),
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+});
+
+export const seriesParam = z.object({ name: z.string().trim().min(1).max(500) });

@@ -1,0 +1,75 @@
+import { count, desc, eq, isNull, and, sql } from "drizzle-orm";
+import type { Context } from "hono";
+import type { AppEnv } from "../context";
+import type { Database } from "../db/client";
+import { API_KEY_ROLES, apiKeys, type ApiKey } from "../db/schema";
+import { ConflictError, NotFoundError } from "../errors";
+import { actorOf } from "../lib/actor";
+import { sha256Hex } from "../lib/crypto";
+import type { PageQuery } from "../lib/pagination";
+import { auditEntry } from "./audit";
+
+export type ApiKeyRole = (typeof API_KEY_ROLES)[number];
+
+/** A key as listed: never the key or its hash. */
+export function apiKeyJson(row: ApiKey) {
+  return {
+    id: row.id,
+    name: row.name,
+    role: row.role,
+    key_prefix: row.keyPrefix,
+    created_by: row.createdBy,
+    created_at: row.createdAt,
+    last_used_at: row.lastUsedAt,
+    revoked_at: row.revokedAt,
+    active: row.revokedAt === null,
+  };
+}
+
+/** "mam_" + 43 characters of base64url: 256 random bits, so a plain SHA-256 is a safe store. */
+function newKey(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(32));
+  return `mam_${btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "")}`;
+}
+
+/** Creates a key; the answer is the only time the key itself is ever shown. */
+export async function createApiKey(c: Context<AppEnv>, db: Database, input: { name: string; role: ApiKeyRole }) {
+  const active = await db.query.apiKeys.findFirst({ where: and(eq(apiKeys.name, input.name), isNull(apiKeys.revokedAt)) });
+  if (active) throw new ConflictError(`An active key named '${input.name}' exists`, "duplicate_resource");
+  const key = newKey();
+  const keyHash = await sha256Hex(key);
+  const [[row]] = await db.batch([
+    db
+      .insert(apiKeys)
+      .values({ name: input.name, role: input.role, keyHash, keyPrefix: key.slice(0, 12), createdBy: actorOf(c.var.identity) })
+      .returning(),
+    auditEntry(c, db, {
+      action: "create",
+      resource: "api_key",
+      resourceId: sql`SELECT ${apiKeys.id} FROM ${apiKeys} WHERE ${apiKeys.keyHash} = ${keyHash}`,
+      details: { name: input.name, role: input.role },
+    }),
+  ]);
+  if (!row) throw new Error("insert returned no row");
+  return { ...apiKeyJson(row), key };
+}
+
+export async function listApiKeys(db: Database, paging: PageQuery) {
+  const [rows, [total]] = await db.batch([
+    db.select().from(apiKeys).orderBy(desc(apiKeys.createdAt), desc(apiKeys.id)).limit(paging.limit).offset(paging.offset),
+    db.select({ n: count() }).from(apiKeys),
+  ]);
+  return { rows: rows.map(apiKeyJson), total: total?.n ?? 0 };
+}
+
+/** Revokes a key: refused from the next request on. Revoking twice is harmless. */
+export async function revokeApiKey(c: Context<AppEnv>, db: Database, id: number) {
+  const row = await db.query.apiKeys.findFirst({ where: eq(apiKeys.id, id) });
+  if (!row) throw new NotFoundError("API key", id);
+  if (row.revokedAt) return apiKeyJson(row);
+  const [[revoked]] = await db.batch([
+    db.update(apiKeys).set({ revokedAt: new Date().toISOString() }).where(eq(apiKeys.id, id)).returning(),
+    auditEntry(c, db, { action: "revoke", resource: "api_key", resourceId: id, details: { name: row.name } }),
+  ]);
+  return apiKeyJson(revoked ?? row);
+}

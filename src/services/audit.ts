@@ -1,0 +1,74 @@
+import { and, count, desc, eq, is, SQL, sql } from "drizzle-orm";
+import type { Context } from "hono";
+import type { AppEnv, Identity } from "../context";
+import type { Database } from "../db/client";
+import { auditLogs, type AuditLog } from "../db/schema";
+import { actorOf } from "../lib/actor";
+import { clientIp } from "../lib/client";
+import type { PageQuery } from "../lib/pagination";
+
+export interface AuditEvent {
+  action: string;
+  resource: string;
+  /** SQL for a row created in the same batch, e.g. its id looked up by a unique name. */
+  resourceId?: string | number | SQL | null;
+  details?: Record<string, unknown>;
+  /** Who acted, when it is not the request's identity (a login is audited before one exists). */
+  identity?: Identity;
+}
+
+/**
+ * The audit row of one action, as a query to put in the same `db.batch` as the change itself,
+ * so there is never a change without its row (or a row without its change).
+ */
+export function auditEntry(c: Context<AppEnv>, db: Database, event: AuditEvent) {
+  const identity = event.identity ?? c.var.identity;
+  return db.insert(auditLogs).values({
+    userId: identity?.kind === "user" ? identity.userId : null,
+    username: identity?.kind === "user" ? identity.username : null,
+    actor: actorOf(identity),
+    action: event.action,
+    resource: event.resource,
+    resourceId:
+      event.resourceId == null ? null : is(event.resourceId, SQL) ? sql`CAST((${event.resourceId}) AS TEXT)` : String(event.resourceId),
+    details: event.details ?? {},
+    ipAddress: clientIp(c).slice(0, 45),
+    userAgent: c.req.header("User-Agent")?.slice(0, 500) ?? null,
+  });
+}
+
+export interface AuditFilter {
+  user_id?: number | undefined;
+  action?: string | undefined;
+  resource?: string | undefined;
+}
+
+export function auditLogJson(row: AuditLog) {
+  return {
+    id: row.id,
+    user_id: row.userId,
+    username: row.username,
+    actor: row.actor,
+    action: row.action,
+    resource: row.resource,
+    resource_id: row.resourceId,
+    details: row.details,
+    ip_address: row.ipAddress,
+    user_agent: row.userAgent,
+    timestamp: row.timestamp,
+  };
+}
+
+/** Newest first, filtered by user, action and resource. */
+export async function listAuditLogs(db: Database, filter: AuditFilter, paging: PageQuery) {
+  const conditions: SQL[] = [];
+  if (filter.user_id !== undefined) conditions.push(eq(auditLogs.userId, filter.user_id));
+  if (filter.action) conditions.push(eq(auditLogs.action, filter.action));
+  if (filter.resource) conditions.push(eq(auditLogs.resource, filter.resource));
+  const where = conditions.length ? and(...conditions) : undefined;
+  const [rows, [total]] = await db.batch([
+    db.select().from(auditLogs).where(where).orderBy(desc(auditLogs.timestamp), desc(auditLogs.id)).limit(paging.limit).offset(paging.offset),
+    db.select({ n: count() }).from(auditLogs).where(where),
+  ]);
+  return { rows: rows.map(auditLogJson), total: total?.n ?? 0 };
+}

@@ -1,0 +1,169 @@
+import { and, count, desc, eq, ne, or, sql } from "drizzle-orm";
+import type { Context } from "hono";
+import type { Config } from "../config";
+import { requireSecret } from "../config";
+import type { AppEnv, Identity } from "../context";
+import type { Database } from "../db/client";
+import { users, type User, USER_ROLES } from "../db/schema";
+import { ConflictError, ForbiddenError, NotFoundError, UnauthorizedError } from "../errors";
+import { hashPassword, verifyPassword } from "../lib/password";
+import type { PageQuery } from "../lib/pagination";
+import { auditEntry } from "./audit";
+
+export type UserRole = (typeof USER_ROLES)[number];
+
+/** A user as answered: never the password hash. */
+export function userJson(row: User) {
+  return {
+    id: row.id,
+    username: row.username,
+    email: row.email,
+    role: row.role,
+    is_active: row.isActive,
+    last_login: row.lastLogin,
+    created_at: row.createdAt,
+    updated_at: row.updatedAt,
+    login_attempts: row.loginAttempts,
+    locked_until: row.lockedUntil,
+  };
+}
+
+/** Whether the identity acts as an administrator of users (the operator key or an admin user). */
+export function isAdmin(identity: Identity | undefined): boolean {
+  return identity?.kind === "operator" || (identity?.kind === "user" && identity.role === "admin");
+}
+
+async function findUser(db: Database, id: number): Promise<User> {
+  const user = await db.query.users.findFirst({ where: eq(users.id, id) });
+  if (!user) throw new NotFoundError("User", id);
+  return user;
+}
+
+async function assertUnique(db: Database, fields: { username?: string; email?: string }, exceptId?: number) {
+  const clauses = [
+    fields.username === undefined ? undefined : eq(users.username, fields.username),
+    fields.email === undefined ? undefined : eq(users.email, fields.email),
+  ].filter((clause) => clause !== undefined);
+  if (clauses.length === 0) return;
+  const clash = await db.query.users.findFirst({
+    where: and(or(...clauses), exceptId === undefined ? undefined : ne(users.id, exceptId)),
+  });
+  if (clash) throw new ConflictError("Username or email already exists", "duplicate_resource");
+}
+
+/** Refuses a change that would leave no active admin, so the service can always be administered. */
+async function assertAnotherActiveAdmin(db: Database, exceptId: number) {
+  const [row] = await db
+    .select({ n: count() })
+    .from(users)
+    .where(and(eq(users.role, "admin"), eq(users.isActive, true), ne(users.id, exceptId)));
+  if (!row || row.n === 0) throw new ConflictError("This is the last active admin; create another admin first");
+}
+
+export async function listUsers(db: Database, paging: PageQuery) {
+  const [rows, [total]] = await db.batch([
+    db.select().from(users).orderBy(desc(users.createdAt), desc(users.id)).limit(paging.limit).offset(paging.offset),
+    db.select({ n: count() }).from(users),
+  ]);
+  return { rows: rows.map(userJson), total: total?.n ?? 0 };
+}
+
+export async function getUser(db: Database, id: number) {
+  return userJson(await findUser(db, id));
+}
+
+export interface NewUserInput {
+  username: string;
+  email: string;
+  password: string;
+  role: UserRole;
+}
+
+export async function createUser(c: Context<AppEnv>, db: Database, config: Config, input: NewUserInput) {
+  const pepper = requireSecret(config, "PASSWORD_SALT");
+  await assertUnique(db, input);
+  const passwordHash = await hashPassword(input.password, pepper);
+  const [[created]] = await db.batch([
+    db.insert(users).values({ username: input.username, email: input.email, passwordHash, role: input.role }).returning(),
+    auditEntry(c, db, {
+      action: "create",
+      resource: "user",
+      resourceId: sql`SELECT ${users.id} FROM ${users} WHERE ${users.username} = ${input.username}`,
+      details: { username: input.username, role: input.role },
+    }),
+  ]);
+  if (!created) throw new Error("insert returned no row");
+  return userJson(created);
+}
+
+export interface UserChanges {
+  email?: string | undefined;
+  role?: UserRole | undefined;
+  is_active?: boolean | undefined;
+}
+
+export async function updateUser(c: Context<AppEnv>, db: Database, id: number, input: UserChanges) {
+  const user = await findUser(db, id);
+  const changes: Record<string, { old: unknown; new: unknown }> = {};
+  if (input.email !== undefined && input.email !== user.email) changes.email = { old: user.email, new: input.email };
+  if (input.role !== undefined && input.role !== user.role) changes.role = { old: user.role, new: input.role };
+  if (input.is_active !== undefined && input.is_active !== user.isActive) changes.is_active = { old: user.isActive, new: input.is_active };
+  if (Object.keys(changes).length === 0) return { user: userJson(user), changes_made: changes };
+
+  if (changes.email) await assertUnique(db, { email: input.email }, id);
+  const losesAdmin = user.role === "admin" && user.isActive && (changes.role !== undefined || input.is_active === false);
+  if (losesAdmin) await assertAnotherActiveAdmin(db, id);
+
+  const [[updated]] = await db.batch([
+    db
+      .update(users)
+      .set({ email: input.email, role: input.role, isActive: input.is_active })
+      .where(eq(users.id, id))
+      .returning(),
+    auditEntry(c, db, { action: "update", resource: "user", resourceId: id, details: { changes } }),
+  ]);
+  return { user: userJson(updated ?? user), changes_made: changes };
+}
+
+export async function deleteUser(c: Context<AppEnv>, db: Database, id: number) {
+  const user = await findUser(db, id);
+  const identity = c.var.identity;
+  if (identity?.kind === "user" && identity.userId === id) throw new ConflictError("Cannot delete your own account");
+  if (user.role === "admin" && user.isActive) await assertAnotherActiveAdmin(db, id);
+  // Audit rows keep their history: their user_id becomes NULL, username and actor stay.
+  await db.batch([
+    db.delete(users).where(eq(users.id, id)),
+    auditEntry(c, db, { action: "delete", resource: "user", resourceId: id, details: { username: user.username } }),
+  ]);
+  return { message: `User '${user.username}' deleted` };
+}
+
+/**
+ * Admins set anyone's password; everyone else only their own, proving the current one.
+ * A new password also clears a lockout.
+ */
+export async function changePassword(
+  c: Context<AppEnv>,
+  db: Database,
+  config: Config,
+  id: number,
+  input: { current_password?: string | undefined; new_password: string },
+) {
+  const pepper = requireSecret(config, "PASSWORD_SALT");
+  const identity = c.var.identity;
+  const admin = isAdmin(identity);
+  if (!admin && !(identity?.kind === "user" && identity.userId === id)) throw new ForbiddenError("You can only change your own password");
+  const user = await findUser(db, id);
+  if (!admin) {
+    const { valid } = await verifyPassword(input.current_password ?? "", user.passwordHash, pepper);
+    if (!valid) throw new UnauthorizedError("invalid_credentials", "The current password is incorrect");
+  }
+  await db.batch([
+    db
+      .update(users)
+      .set({ passwordHash: await hashPassword(input.new_password, pepper), loginAttempts: 0, lockedUntil: null })
+      .where(eq(users.id, id)),
+    auditEntry(c, db, { action: "password_change", resource: "user", resourceId: id }),
+  ]);
+  return { message: "Password changed" };
+}

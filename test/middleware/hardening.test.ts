@@ -1,0 +1,60 @@
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { API_KEY, withEnv } from "../helpers";
+
+const app = withEnv({ ALLOWED_ORIGINS: "https://dash.example" });
+
+afterEach(() => vi.restoreAllMocks());
+
+describe("security headers", () => {
+  it("are on every response, errors included", async () => {
+    for (const path of ["/health/live", "/api/nothing"]) {
+      const res = await app(path);
+      expect(res.headers.get("X-Content-Type-Options"), path).toBe("nosniff");
+      expect(res.headers.get("X-Frame-Options"), path).toBe("SAMEORIGIN");
+      expect(res.headers.get("Strict-Transport-Security"), path).toMatch(/max-age=\d+/);
+    }
+  });
+});
+
+describe("CORS", () => {
+  it("allows only the origins in ALLOWED_ORIGINS, and exposes the rate-limit headers", async () => {
+    const allowed = await app("/api/info", { headers: { Origin: "https://dash.example" } });
+    expect(allowed.headers.get("Access-Control-Allow-Origin")).toBe("https://dash.example");
+    expect(allowed.headers.get("Access-Control-Expose-Headers")).toContain("RateLimit");
+    const other = await app("/api/info", { headers: { Origin: "https://evil.example" } });
+    expect(other.headers.get("Access-Control-Allow-Origin")).toBeNull();
+  });
+
+  it("answers a preflight from an allowed origin", async () => {
+    const res = await app("/api/system/health", {
+      method: "OPTIONS",
+      headers: { Origin: "https://dash.example", "Access-Control-Request-Method": "GET", "Access-Control-Request-Headers": "X-API-Key" },
+    });
+    expect(res.status).toBe(204);
+    expect(res.headers.get("Access-Control-Allow-Headers")).toContain("X-API-Key");
+  });
+});
+
+describe("the request log", () => {
+  it("writes one JSON line per request with the route pattern and a client hash, never the key", async () => {
+    const lines: string[] = [];
+    vi.spyOn(console, "log").mockImplementation((line: string) => void lines.push(line));
+    const res = await app("/api/system/health", { auth: true, headers: { "X-Request-ID": "trace-123" } });
+    expect(res.status).toBe(200);
+    const entries = lines.map((line) => JSON.parse(line)).filter((entry) => entry.event === "request");
+    expect(entries).toEqual([
+      {
+        level: "info",
+        event: "request",
+        request_id: "trace-123",
+        method: "GET",
+        route: "/api/system/health",
+        status: 200,
+        duration_ms: expect.any(Number),
+        tier: "health",
+        client: expect.stringMatching(/^[0-9a-f]{16}$/),
+      },
+    ]);
+    expect(lines.join("\n")).not.toContain(API_KEY);
+  });
+});
