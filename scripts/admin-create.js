@@ -8,7 +8,6 @@
 // would land in shell history and process lists. Hashing uses the Worker's own code with the
 // PASSWORD_SALT pepper: from .dev.vars locally; from the PASSWORD_SALT environment variable with
 // --remote (the value you gave `wrangler secret put PASSWORD_SALT`).
-import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -16,6 +15,7 @@ import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
 import { hashPassword } from "../src/lib/password.ts";
 import { firstAdminSql } from "./first-admin-sql.js";
+import { runTool } from "./lib/tool.js";
 
 function fail(message) {
   console.error(`admin:create: ${message}`);
@@ -79,7 +79,8 @@ const file = path.join(dir, "admin.sql");
 writeFileSync(file, sql);
 try {
   const args = ["d1", "execute", "DB", values.remote ? "--remote" : "--local", "--file", file, ...(environment ? ["--env", environment] : [])];
-  execFileSync("wrangler", args, { stdio: ["ignore", "ignore", "inherit"], env: { ...process.env, CI: "true" } });
+  const result = runTool("wrangler", args, { stdio: ["ignore", "ignore", "inherit"], env: { CI: "true" } });
+  if (result.status !== 0) throw new Error("wrangler failed");
   console.log(`admin:create: created admin '${values.username}' in the ${values.remote ? "remote" : "local"} database`);
 } catch {
   fail("wrangler could not run the insert (a user with that name or email may exist; is the database migrated?)");

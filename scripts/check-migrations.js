@@ -4,16 +4,13 @@
 //
 // How: drizzle-kit generate runs against a throwaway copy of drizzle/; if it writes anything, the
 // schema has changes no migration holds.
-import { spawnSync } from "node:child_process";
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
+import { root, runTool } from "./lib/tool.js";
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const migrationsDir = path.join(root, "drizzle");
 const rollbackDir = path.join(migrationsDir, "rollback");
-const binDir = path.join(root, "node_modules", ".bin");
 const FIX = "Run `npm run db:generate` (and write drizzle/rollback/<same name>.sql for a new migration).";
 
 const problems = [];
@@ -21,16 +18,10 @@ const problems = [];
 const sqlFiles = (dir) =>
   existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith(".sql")).sort() : [];
 
-// drizzle-kit's shebang is `env node`: put our bin first so it runs on the project's Node 22 even
-// when this script is started by a different node. Throws if the tool could not run at all.
+// Throws if the tool could not run at all.
 function drizzleKit(args) {
-  const result = spawnSync(path.join(binDir, "drizzle-kit"), args, {
-    cwd: root,
-    encoding: "utf8",
-    stdio: ["ignore", "pipe", "pipe"], // no TTY: a rename prompt fails instead of waiting forever
-    timeout: 120_000,
-    env: { ...process.env, PATH: `${binDir}${path.delimiter}${process.env.PATH ?? ""}` },
-  });
+  // No TTY: a rename prompt fails instead of waiting forever.
+  const result = runTool("drizzle-kit", args, { timeout: 120_000 });
   if (result.error) throw result.error;
   return { status: result.status, output: `${result.stdout}${result.stderr}`.trim() };
 }

@@ -4,15 +4,12 @@
 //   npm run db:rollback                                  local database (.wrangler/state)
 //   npm run db:rollback -- --remote --env production     asks before touching the remote database
 //   npm run db:rollback -- --remote --env production --yes
-import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline/promises";
-import { fileURLToPath } from "node:url";
+import { root, runTool } from "./lib/tool.js";
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const binDir = path.join(root, "node_modules", ".bin");
 const rollbackDir = path.join(root, "drizzle", "rollback");
 const BINDING = "DB";
 const MIGRATIONS_TABLE = "d1_migrations"; // wrangler's default; wrangler.toml does not change it
@@ -43,14 +40,8 @@ function parseArgs(argv) {
   return opts;
 }
 
-// wrangler's shebang is `env node`: put our bin first so it runs on the project's Node 22.
 function wrangler(args) {
-  const result = spawnSync(path.join(binDir, "wrangler"), args, {
-    cwd: root,
-    encoding: "utf8",
-    stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, PATH: `${binDir}${path.delimiter}${process.env.PATH ?? ""}` },
-  });
+  const result = runTool("wrangler", args);
   if (result.error) fail(`could not run wrangler: ${result.error.message}`);
   return result;
 }

@@ -1,7 +1,7 @@
 // Prepares a fresh clone for `wrangler dev`: .dev.vars from the example (so the development key
 // works at once) and the local D1 migrated. Safe to run every time: each step is a no-op when done.
 import { copyFileSync, existsSync } from "node:fs";
-import { execFileSync } from "node:child_process";
+import { runTool } from "./lib/tool.js";
 
 if (!existsSync(".dev.vars")) {
   copyFileSync(".dev.vars.example", ".dev.vars");
@@ -10,8 +10,6 @@ if (!existsSync(".dev.vars")) {
 
 if (!process.argv.includes("--vars-only")) {
   // Applies only the migrations the local database lacks; prints "No migrations to apply" otherwise.
-  execFileSync("wrangler", ["d1", "migrations", "apply", "DB", "--local"], {
-    stdio: "inherit",
-    env: { ...process.env, CI: "true" },
-  });
+  const result = runTool("wrangler", ["d1", "migrations", "apply", "DB", "--local"], { stdio: "inherit", env: { CI: "true" } });
+  if (result.status !== 0) process.exit(result.status ?? 1);
 }

@@ -9,14 +9,11 @@
 // import_source `seed`, so re-running skips what exists and --clear removes exactly them. Books go in
 // through SQL, not the API: the FTS triggers index them as they would any insert; series and author
 // completion is not recomputed (the seeded names match no series or author rows).
-import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
+import { root, runTool } from "./lib/tool.js";
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const binDir = path.join(root, "node_modules", ".bin");
 const USAGE = "usage: node scripts/seed-library.js [--count <n>] [--clear]";
 const ROWS_PER_INSERT = 100; // keeps each statement well under D1's 100 KB statement limit
 
@@ -43,15 +40,8 @@ function parseArgs(argv) {
   return opts;
 }
 
-// wrangler's shebang is `env node`: put our bin first so it runs on the project's Node 22.
 function wrangler(args) {
-  const result = spawnSync(path.join(binDir, "wrangler"), args, {
-    cwd: root,
-    encoding: "utf8",
-    stdio: ["ignore", "pipe", "pipe"],
-    maxBuffer: 64 * 1024 * 1024,
-    env: { ...process.env, CI: "true", PATH: `${binDir}${path.delimiter}${process.env.PATH ?? ""}` },
-  });
+  const result = runTool("wrangler", args, { env: { CI: "true" } });
   if (result.error) fail(`could not run wrangler: ${result.error.message}`);
   if (result.status !== 0) fail(`wrangler ${args.slice(0, 3).join(" ")} failed:\n${result.stdout}${result.stderr}`);
   return result.stdout;

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { BOOK_STATUSES } from "../db/schema";
+import { optionalText } from "../lib/fields";
 import { pageQuery } from "../lib/pagination";
 import { METADATA_FIELDS } from "../services/books";
 import { CORRECTION_SOURCES } from "../services/metadata";
@@ -8,31 +9,21 @@ import { CORRECTION_SOURCES } from "../services/metadata";
 // text that is blank or null stores no value. Bodies are strict: a misspelt field is a 422, not
 // silently ignored, because the callers are scripts.
 
-/** An optional text field of at most `max` characters; "" and null mean "no value". */
-const text = (max: number) =>
-  z
-    .string()
-    .trim()
-    .max(max)
-    .transform((value) => value || null)
-    .nullable()
-    .optional();
-
 const title = z.string().trim().min(1).max(500);
 const wholeNumber = (max: number) => z.number().int().min(0).max(max).nullable().optional();
 
 const described = {
   title,
-  author: text(500),
-  series: text(500),
-  series_number: text(50),
-  isbn: text(50),
-  asin: text(50),
-  publisher: text(500),
+  author: optionalText(500),
+  series: optionalText(500),
+  series_number: optionalText(50),
+  isbn: optionalText(50),
+  asin: optionalText(50),
+  publisher: optionalText(500),
   published_year: wholeNumber(3000),
   duration_minutes: wholeNumber(10_000_000),
-  description: text(20_000),
-  narrator: text(255),
+  description: optionalText(20_000),
+  narrator: optionalText(255),
 };
 
 /** field name → the source that supplied it. */
@@ -44,8 +35,8 @@ const metadataSource = z
 
 export const bookCreate = z.strictObject({
   ...described,
-  abs_id: text(255),
-  import_source: text(100),
+  abs_id: optionalText(255),
+  import_source: optionalText(100),
   metadata_source: metadataSource,
 });
 
@@ -57,7 +48,7 @@ export const bookUpdate = z
     title: title.optional(),
     status: z.enum(BOOK_STATUSES).optional(),
     correction_source: z.enum(CORRECTION_SOURCES).optional(),
-    correction_reason: text(255),
+    correction_reason: optionalText(255),
   })
   .refine((body) => UPDATABLE.some((field) => body[field as keyof typeof body] !== undefined), {
     message: `Send at least one field to update: ${UPDATABLE.join(", ")}`,

@@ -6,6 +6,7 @@ import type { AppEnv, Identity } from "../context";
 import type { Database } from "../db/client";
 import { users, type User, USER_ROLES } from "../db/schema";
 import { ConflictError, ForbiddenError, NotFoundError, UnauthorizedError } from "../errors";
+import { changesOf } from "../lib/changes";
 import { hashPassword, verifyPassword } from "../lib/password";
 import type { PageQuery } from "../lib/pagination";
 import { auditEntry } from "./audit";
@@ -104,10 +105,7 @@ export interface UserChanges {
 
 export async function updateUser(c: Context<AppEnv>, db: Database, id: number, input: UserChanges) {
   const user = await findUser(db, id);
-  const changes: Record<string, { old: unknown; new: unknown }> = {};
-  if (input.email !== undefined && input.email !== user.email) changes.email = { old: user.email, new: input.email };
-  if (input.role !== undefined && input.role !== user.role) changes.role = { old: user.role, new: input.role };
-  if (input.is_active !== undefined && input.is_active !== user.isActive) changes.is_active = { old: user.isActive, new: input.is_active };
+  const changes = changesOf(userJson(user), { ...input });
   if (Object.keys(changes).length === 0) return { user: userJson(user), changes_made: changes };
 
   if (changes.email) await assertUnique(db, { email: input.email }, id);
