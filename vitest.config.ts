@@ -8,31 +8,41 @@ import { TIERS as TIER_NAMES } from "./src/rate-limit/tiers";
 export default defineConfig(async () => {
   const migrations = await readD1Migrations("./drizzle");
   const rollbacks = await readD1Migrations("./drizzle/rollback");
+  const workers = cloudflareTest({
+    wrangler: { configPath: "./wrangler.toml" },
+    miniflare: {
+      bindings: {
+        ENVIRONMENT: "development",
+        API_KEY: "test-operator-key-0123456789abcdef0123456789",
+        JWT_SECRET: "test-jwt-secret-0123456789abcdef0123456789ab",
+        PASSWORD_SALT: "test-pepper-0123456789abcdef0123456789abcdef",
+        // Generous limits so feature tests are never throttled; the rate-limit tests put
+        // the contract's defaults back (test/helpers.ts, `withEnv`).
+        RATE_LIMITS: JSON.stringify(Object.fromEntries(TIER_NAMES.map((tier) => [tier, "100000/minute"]))),
+        TEST_MIGRATIONS: migrations,
+        TEST_ROLLBACKS: rollbacks,
+      },
+      // A second database that no migration ever touches: the "not migrated" case.
+      d1Databases: ["EMPTY_DB"],
+    },
+  });
   return {
-    plugins: [
-      cloudflareTest({
-        wrangler: { configPath: "./wrangler.toml" },
-        miniflare: {
-          bindings: {
-            ENVIRONMENT: "development",
-            API_KEY: "test-operator-key-0123456789abcdef0123456789",
-            JWT_SECRET: "test-jwt-secret-0123456789abcdef0123456789ab",
-            PASSWORD_SALT: "test-pepper-0123456789abcdef0123456789abcdef",
-            // Generous limits so feature tests are never throttled; the rate-limit tests put
-            // the contract's defaults back (test/helpers.ts, `withEnv`).
-            RATE_LIMITS: JSON.stringify(Object.fromEntries(TIER_NAMES.map((tier) => [tier, "100000/minute"]))),
-            TEST_MIGRATIONS: migrations,
-            TEST_ROLLBACKS: rollbacks,
-          },
-          // A second database that no migration ever touches: the "not migrated" case.
-          d1Databases: ["EMPTY_DB"],
-        },
-      }),
-    ],
     test: {
-      setupFiles: ["./test/setup.ts"],
-      // One JSON line per request is right for Workers Logs and noise in test output.
-      onConsoleLog: (log: string) => !log.includes('"event":"request"'),
+      projects: [
+        {
+          plugins: [workers],
+          test: {
+            name: "workers",
+            include: ["test/**/*.test.ts"],
+            exclude: ["test/node/**"],
+            setupFiles: ["./test/setup.ts"],
+            // One JSON line per request is right for Workers Logs and noise in test output.
+            onConsoleLog: (log: string) => !log.includes('"event":"request"'),
+          },
+        },
+        // Checks that need Node (a validator that compiles code, which workerd forbids).
+        { test: { name: "node", environment: "node", include: ["test/node/**/*.test.ts"] } },
+      ],
     },
   };
 });

@@ -13,6 +13,7 @@ import { rateLimit } from "./rate-limit/middleware";
 import { routePolicy } from "./route-policy";
 import { admin } from "./routes/admin";
 import { authors } from "./routes/authors";
+import { docs } from "./routes/docs";
 import { books } from "./routes/books";
 import { downloads } from "./routes/downloads";
 import { gaps } from "./routes/gaps";
@@ -45,6 +46,7 @@ app.use(jsonBody());
 
 app.route("/health", health);
 app.route("/", meta);
+app.route("/", docs(app));
 app.route("/api/books", books);
 app.route("/api/series", series);
 app.route("/api/authors", authors);

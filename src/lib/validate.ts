@@ -26,9 +26,18 @@ export function fieldErrors(target: keyof ValidationTargets, issues: z.core.$Zod
  * problem, thrown so that `app.onError` renders it like every other error.
  */
 export function validate<Target extends keyof ValidationTargets, Schema extends z.ZodType>(target: Target, schema: Schema) {
-  return zValidator(target, schema, (result) => {
+  const middleware = zValidator(target, schema, (result) => {
     if (!result.success) throw new ValidationError(fieldErrors(target, result.error.issues));
   });
+  // The OpenAPI document reads the schema back from the route's handlers: one source for both.
+  return Object.assign(middleware, { [VALIDATES]: { target, schema } as ValidatedPart });
+}
+
+/** What a `validate` middleware checks, found on it under this key. */
+export const VALIDATES = Symbol("validates");
+export interface ValidatedPart {
+  target: keyof ValidationTargets;
+  schema: z.ZodType;
 }
 
 /** `/:id` of every resource: a positive integer. */

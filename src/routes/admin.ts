@@ -6,7 +6,7 @@ import { API_KEY_ROLES, USER_ROLES, users as usersTable } from "../db/schema";
 import { ForbiddenError } from "../errors";
 import { page, pageQuery } from "../lib/pagination";
 import { created, ok } from "../lib/response";
-import { validate } from "../lib/validate";
+import { idParam, validate } from "../lib/validate";
 import { limiterFor } from "../rate-limit/middleware";
 import { TIERS, type Tier } from "../rate-limit/tiers";
 import { createApiKey, listApiKeys, revokeApiKey } from "../services/api-keys";
@@ -17,7 +17,6 @@ import { eq } from "drizzle-orm";
 
 export const admin = new Hono<AppEnv>();
 
-const idParam = z.object({ id: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER) });
 const username = z.string().trim().min(3).max(50).regex(/^[A-Za-z0-9._-]+$/, "letters, digits, '.', '_' and '-' only");
 const password = z.string().min(8).max(256);
 const email = z.email().max(255).transform((value) => value.toLowerCase());
