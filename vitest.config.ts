@@ -28,6 +28,8 @@ export default defineConfig(async () => {
   });
   return {
     test: {
+      // One JSON line per request is right for Workers Logs and noise in test output.
+      onConsoleLog: (log: string) => !log.includes('"event":"request"'),
       projects: [
         {
           plugins: [workers],
@@ -36,8 +38,6 @@ export default defineConfig(async () => {
             include: ["test/**/*.test.ts"],
             exclude: ["test/node/**"],
             setupFiles: ["./test/setup.ts"],
-            // One JSON line per request is right for Workers Logs and noise in test output.
-            onConsoleLog: (log: string) => !log.includes('"event":"request"'),
           },
         },
         // Checks that need Node (a validator that compiles code, which workerd forbids).

@@ -430,7 +430,11 @@ export const apiKeys = sqliteTable(
     lastUsedAt: text("last_used_at"),
     revokedAt: text("revoked_at"),
   },
-  (t) => [uniqueIndex("api_keys_key_hash_unique").on(t.keyHash)],
+  (t) => [
+    uniqueIndex("api_keys_key_hash_unique").on(t.keyHash),
+    // One active key per name: concurrent creates of a name cannot both pass (revoked keys keep theirs).
+    uniqueIndex("api_keys_active_name_unique").on(t.name).where(sql`${t.revokedAt} IS NULL`),
+  ],
 );
 
 // JWTs revoked by logout, until they would have expired anyway (then cleanup deletes them).

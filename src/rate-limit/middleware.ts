@@ -2,8 +2,12 @@ import type { Context, MiddlewareHandler } from "hono";
 import type { AppEnv } from "../context";
 import { RateLimitError, ServiceUnavailableError } from "../errors";
 import { clientKey } from "../lib/client";
+import { withDeadline } from "../lib/deadline";
 import type { Decision } from "./durable-object";
 import { FAIL_CLOSED_TIERS, type Tier } from "./tiers";
+
+/** A limiter that takes longer than this is treated as down (the fail-open/closed policy applies). */
+export const LIMITER_TIMEOUT_MS = 3_000;
 
 /** The Durable Object that counts one (tier, client) budget. */
 export function limiterFor(env: Env, tier: Tier, client: string) {
@@ -19,7 +23,7 @@ export async function consume(c: Context<AppEnv>, tier: Tier, client: string): P
   const { limit, windowMs } = c.var.config.rateLimits[tier];
   let decision: Decision;
   try {
-    decision = await limiterFor(c.env, tier, client).check(limit, windowMs);
+    decision = await withDeadline(limiterFor(c.env, tier, client).check(limit, windowMs), LIMITER_TIMEOUT_MS, "The rate limiter did not answer in time");
   } catch (error) {
     const failClosed = FAIL_CLOSED_TIERS.has(tier);
     console.warn(

@@ -3,7 +3,7 @@ import type { Context } from "hono";
 import type { AppEnv } from "../context";
 import type { Database } from "../db/client";
 import { API_KEY_ROLES, apiKeys, type ApiKey } from "../db/schema";
-import { ConflictError, NotFoundError } from "../errors";
+import { ConflictError, NotFoundError, isUniqueViolation } from "../errors";
 import { actorOf } from "../lib/actor";
 import { sha256Hex } from "../lib/crypto";
 import type { PageQuery } from "../lib/pagination";
@@ -34,22 +34,31 @@ function newKey(): string {
 
 /** Creates a key; the answer is the only time the key itself is ever shown. */
 export async function createApiKey(c: Context<AppEnv>, db: Database, input: { name: string; role: ApiKeyRole }) {
+  const duplicate = () => new ConflictError(`An active key named '${input.name}' exists`, "duplicate_resource");
   const active = await db.query.apiKeys.findFirst({ where: and(eq(apiKeys.name, input.name), isNull(apiKeys.revokedAt)) });
-  if (active) throw new ConflictError(`An active key named '${input.name}' exists`, "duplicate_resource");
+  if (active) throw duplicate();
   const key = newKey();
   const keyHash = await sha256Hex(key);
-  const [[row]] = await db.batch([
-    db
-      .insert(apiKeys)
-      .values({ name: input.name, role: input.role, keyHash, keyPrefix: key.slice(0, 12), createdBy: actorOf(c.var.identity) })
-      .returning(),
-    auditEntry(c, db, {
-      action: "create",
-      resource: "api_key",
-      resourceId: sql`SELECT ${apiKeys.id} FROM ${apiKeys} WHERE ${apiKeys.keyHash} = ${keyHash}`,
-      details: { name: input.name, role: input.role },
-    }),
-  ]);
+  let row: ApiKey | undefined;
+  try {
+    [[row]] = await db.batch([
+      db
+        .insert(apiKeys)
+        .values({ name: input.name, role: input.role, keyHash, keyPrefix: key.slice(0, 12), createdBy: actorOf(c.var.identity) })
+        .returning(),
+      auditEntry(c, db, {
+        action: "create",
+        resource: "api_key",
+        resourceId: sql`SELECT ${apiKeys.id} FROM ${apiKeys} WHERE ${apiKeys.keyHash} = ${keyHash}`,
+        details: { name: input.name, role: input.role },
+      }),
+    ]);
+  } catch (error) {
+    // Created by a concurrent request after the check: the unique index of active names refuses
+    // this one, and the whole batch (its audit row too).
+    if (isUniqueViolation(error, "api_keys.name")) throw duplicate();
+    throw error;
+  }
   if (!row) throw new Error("insert returned no row");
   return { ...apiKeyJson(row), key };
 }

@@ -289,23 +289,28 @@ export async function getBook(db: Database, id: number) {
  */
 export async function searchBooks(db: Database, query: string, limit: number) {
   const order = [rankOf(query), sql`${books.title} COLLATE NOCASE`, books.id];
-  if (indexable(query)) {
-    // Joined from the FTS side, so SQLite starts from the matches rather than every active book.
-    const matches = and(sql`${booksFts} MATCH ${ftsPhrase(query)}`, eq(books.status, "active"));
-    const [rows, [total]] = await db.batch([
-      db.select(summaryColumns).from(booksFts).innerJoin(books, eq(books.id, booksFts.rowid)).where(matches).orderBy(...order).limit(limit),
-      db.select({ n: count() }).from(booksFts).innerJoin(books, eq(books.id, booksFts.rowid)).where(matches),
-    ]);
-    return { query, books: rows.map(bookSummaryJson), total_results: total?.n ?? 0 };
-  }
-  // Too short for the index: LIKE over the table. `+status` keeps SQLite off the status index,
-  // which would fetch nearly every row by a separate lookup instead of reading the table in order.
-  const matches = and(likeAny(query, SEARCH_COLUMNS), sql`+${books.status} = 'active'`);
-  const [rows, [total]] = await db.batch([
-    db.select(summaryColumns).from(books).where(matches).orderBy(...order).limit(limit),
-    db.select({ n: count() }).from(books).where(matches),
-  ]);
-  return { query, books: rows.map(bookSummaryJson), total_results: total?.n ?? 0 };
+  // Ranking a page reads every match anyway; counting them in that same pass (a window over all
+  // matches, computed before LIMIT) spares a second match and join: about a third of a search's
+  // database time at 100,000 books.
+  const ranked = { ...summaryColumns, total: sql<number>`count(*) OVER ()`.mapWith(Number) };
+  const rows = indexable(query)
+    ? // Joined from the FTS side, so SQLite starts from the matches rather than every active book.
+      await db
+        .select(ranked)
+        .from(booksFts)
+        .innerJoin(books, eq(books.id, booksFts.rowid))
+        .where(and(sql`${booksFts} MATCH ${ftsPhrase(query)}`, eq(books.status, "active")))
+        .orderBy(...order)
+        .limit(limit)
+    : // Too short for the index: LIKE over the table. `+status` keeps SQLite off the status index,
+      // which would fetch nearly every row by a separate lookup instead of reading the table in order.
+      await db
+        .select(ranked)
+        .from(books)
+        .where(and(likeAny(query, SEARCH_COLUMNS), sql`+${books.status} = 'active'`))
+        .orderBy(...order)
+        .limit(limit);
+  return { query, books: rows.map(bookSummaryJson), total_results: rows[0]?.total ?? 0 };
 }
 
 /** Active books below `threshold` percent complete, least complete first. */
@@ -397,20 +402,35 @@ export async function updateBook(db: Database, id: number, input: BookUpdateInpu
 
   const now = new Date().toISOString();
   const set = columnsOf(Object.fromEntries(Object.entries(changes).map(([field, change]) => [field, change.new])));
-  const pct = completenessOf({ ...current, ...set });
   const corrections = correctionRows(id, changes, { source, reason, correctedBy: actor, correctionDate: now });
 
-  await runBatch(db, [
+  const [[updated]] = await db.batch([
     db
       .update(books)
-      .set({ ...set, metadataCompletenessPercent: pct, lastMetadataUpdate: now, dateUpdated: now })
-      .where(eq(books.id, id)),
+      .set({ ...set, metadataCompletenessPercent: completenessAfter(set), lastMetadataUpdate: now, dateUpdated: now })
+      .where(eq(books.id, id))
+      .returning({ pct: books.metadataCompletenessPercent }),
     ...insertCorrections(db, corrections),
     ...(touchesCompletion(changes)
       ? completionStatements(db, [current.series, set.series], [current.author, set.author])
       : []),
   ]);
-  return { book_id: id, changes_made: changes, metadata_completeness_percent: pct };
+  if (!updated) throw new NotFoundError("Book", id);
+  return { book_id: id, changes_made: changes, metadata_completeness_percent: updated.pct };
+}
+
+/**
+ * `completenessOf` the row an UPDATE setting `set` leaves behind, as SQL: the fields it sets count
+ * with their new values, the others as stored when the statement runs, not as read before it. So
+ * concurrent updates of different fields add up, instead of the last one writing a percentage
+ * computed from a row that no longer exists.
+ */
+function completenessAfter(set: Partial<NewBook>): SQL<number> {
+  const filled = METADATA_FIELDS.map((field) => {
+    const column = COLUMN_OF[field];
+    return column in set ? sql.raw(isFilled(set[column]) ? "1" : "0") : sql`coalesce(trim(${books[column]}) <> '', 0)`;
+  });
+  return sql<number>`(${sql.join(filled, sql` + `)}) * 100 / ${sql.raw(String(METADATA_FIELDS.length))}`;
 }
 
 /** Soft delete: the book stays, with status `archived`, and stops counting towards completion. */

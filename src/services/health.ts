@@ -1,5 +1,6 @@
 import journal from "../../drizzle/meta/_journal.json";
 import type { Config } from "../config";
+import { withDeadline } from "../lib/deadline";
 import { limiterFor } from "../rate-limit/middleware";
 
 export type CheckStatus = "ok" | "warning" | "error";
@@ -13,17 +14,9 @@ export const BUNDLED_MIGRATIONS: readonly string[] = journal.entries.map((entry)
 
 const CHECK_TIMEOUT_MS = 2_000;
 
-/** Runs a probe that may hang (a stuck binding) and turns a hang into a failure. */
-async function withTimeout<T>(probe: Promise<T>, what: string): Promise<T> {
-  let timer: number | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not answer within ${CHECK_TIMEOUT_MS} ms`)), CHECK_TIMEOUT_MS);
-  });
-  try {
-    return await Promise.race([probe, timeout]);
-  } finally {
-    if (timer !== undefined) clearTimeout(timer);
-  }
+/** A probe that may hang (a stuck binding) fails after CHECK_TIMEOUT_MS instead. */
+function withTimeout<T>(probe: Promise<T>, what: string): Promise<T> {
+  return withDeadline(probe, CHECK_TIMEOUT_MS, `${what} did not answer within ${CHECK_TIMEOUT_MS} ms`);
 }
 
 export async function checkDatabase(db: D1Database): Promise<Check> {

@@ -5,7 +5,7 @@ import { requireSecret } from "../config";
 import type { AppEnv, Identity } from "../context";
 import type { Database } from "../db/client";
 import { users, type User, USER_ROLES } from "../db/schema";
-import { ConflictError, ForbiddenError, NotFoundError, UnauthorizedError } from "../errors";
+import { ConflictError, ForbiddenError, NotFoundError, UnauthorizedError, isUniqueViolation } from "../errors";
 import { changesOf } from "../lib/changes";
 import { hashPassword, verifyPassword } from "../lib/password";
 import type { PageQuery } from "../lib/pagination";
@@ -52,13 +52,37 @@ async function assertUnique(db: Database, fields: { username?: string; email?: s
   if (clash) throw new ConflictError("Username or email already exists", "duplicate_resource");
 }
 
+/**
+ * A write after the checks above: a concurrent request may still take the name first or remove the
+ * other admin, and the database decides (the unique indexes; the triggers of
+ * drizzle/0003_users_keep_an_admin.sql). The batch is refused whole, its audit row too.
+ */
+async function guardWrite<T>(write: () => Promise<T>): Promise<T> {
+  try {
+    return await write();
+  } catch (error) {
+    if (isUniqueViolation(error, "users.")) throw new ConflictError("Username or email already exists", "duplicate_resource");
+    if (isLastAdminViolation(error)) throw new ConflictError(LAST_ADMIN);
+    throw error;
+  }
+}
+
+const LAST_ADMIN = "This is the last active admin; create another admin first";
+
+function isLastAdminViolation(error: unknown): boolean {
+  for (let e = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    if (e.message.includes("last_active_admin")) return true;
+  }
+  return false;
+}
+
 /** Refuses a change that would leave no active admin, so the service can always be administered. */
 async function assertAnotherActiveAdmin(db: Database, exceptId: number) {
   const [row] = await db
     .select({ n: count() })
     .from(users)
     .where(and(eq(users.role, "admin"), eq(users.isActive, true), ne(users.id, exceptId)));
-  if (!row || row.n === 0) throw new ConflictError("This is the last active admin; create another admin first");
+  if (!row || row.n === 0) throw new ConflictError(LAST_ADMIN);
 }
 
 export async function listUsers(db: Database, paging: PageQuery) {
@@ -84,7 +108,7 @@ export async function createUser(c: Context<AppEnv>, db: Database, config: Confi
   const pepper = requireSecret(config, "PASSWORD_SALT");
   await assertUnique(db, input);
   const passwordHash = await hashPassword(input.password, pepper);
-  const [[created]] = await db.batch([
+  const [[created]] = await guardWrite(() => db.batch([
     db.insert(users).values({ username: input.username, email: input.email, passwordHash, role: input.role }).returning(),
     auditEntry(c, db, {
       action: "create",
@@ -92,7 +116,7 @@ export async function createUser(c: Context<AppEnv>, db: Database, config: Confi
       resourceId: sql`SELECT ${users.id} FROM ${users} WHERE ${users.username} = ${input.username}`,
       details: { username: input.username, role: input.role },
     }),
-  ]);
+  ]));
   if (!created) throw new Error("insert returned no row");
   return userJson(created);
 }
@@ -112,14 +136,14 @@ export async function updateUser(c: Context<AppEnv>, db: Database, id: number, i
   const losesAdmin = user.role === "admin" && user.isActive && (changes.role !== undefined || input.is_active === false);
   if (losesAdmin) await assertAnotherActiveAdmin(db, id);
 
-  const [[updated]] = await db.batch([
+  const [[updated]] = await guardWrite(() => db.batch([
     db
       .update(users)
       .set({ email: input.email, role: input.role, isActive: input.is_active })
       .where(eq(users.id, id))
       .returning(),
     auditEntry(c, db, { action: "update", resource: "user", resourceId: id, details: { changes } }),
-  ]);
+  ]));
   return { user: userJson(updated ?? user), changes_made: changes };
 }
 
@@ -129,10 +153,10 @@ export async function deleteUser(c: Context<AppEnv>, db: Database, id: number) {
   if (identity?.kind === "user" && identity.userId === id) throw new ConflictError("Cannot delete your own account");
   if (user.role === "admin" && user.isActive) await assertAnotherActiveAdmin(db, id);
   // Audit rows keep their history: their user_id becomes NULL, username and actor stay.
-  await db.batch([
+  await guardWrite(() => db.batch([
     db.delete(users).where(eq(users.id, id)),
     auditEntry(c, db, { action: "delete", resource: "user", resourceId: id, details: { username: user.username } }),
-  ]);
+  ]));
   return { message: `User '${user.username}' deleted` };
 }
 

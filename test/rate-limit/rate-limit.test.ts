@@ -127,3 +127,17 @@ describe("rate limiting", () => {
     });
   });
 });
+
+describe("when the Durable Object hangs", () => {
+  const hanging = {
+    idFromName: (name: string) => env.RATE_LIMITER.idFromName(name),
+    get: () => ({ check: () => new Promise(() => {}), peek: () => new Promise(() => {}) }),
+  };
+  const stuck = withEnv({ RATE_LIMITS: "", RATE_LIMITER: hanging });
+
+  it("gives up after the deadline and applies the same policy: closed for public, open for health", async () => {
+    const [closed, open] = await Promise.all([stuck("/api/info"), stuck("/health/live")]);
+    expect(closed.status).toBe(503);
+    expect(open.status).toBe(200);
+  });
+});

@@ -1,0 +1,1 @@
+CREATE UNIQUE INDEX `api_keys_active_name_unique` ON `api_keys` (`name`) WHERE "api_keys"."revoked_at" IS NULL;
