@@ -295,7 +295,7 @@ export function renderError(c: Context, thrown: unknown): Response {
   // Unexpected failures are logged with their cause; expected 503s (configuration, a limiter
   // failing closed) are already logged once where they arise.
   if (error.status >= 500 && error.code !== "configuration_error" && error.code !== "service_unavailable") {
-    const cause = error.cause instanceof Error ? error.cause : undefined;
+    const cause = loggableCause(error.cause);
     console.error(
       JSON.stringify({
         level: "error",
@@ -310,4 +310,14 @@ export function renderError(c: Context, thrown: unknown): Response {
     );
   }
   return c.json(errorBody(error, requestId, isProduction), error.status, { ...error.headers, "X-Request-ID": requestId });
+}
+
+/**
+ * The cause worth logging. drizzle wraps a D1 failure in an error whose message repeats the SQL
+ * and its bound values (names, emails, password hashes): log the D1 error underneath instead.
+ */
+function loggableCause(cause: unknown): Error | undefined {
+  if (!(cause instanceof Error)) return undefined;
+  if (cause.name === "DrizzleQueryError" && cause.cause instanceof Error) return cause.cause;
+  return cause;
 }

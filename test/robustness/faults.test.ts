@@ -100,6 +100,15 @@ describe("when D1 fails", () => {
     expect(logged()).toEqual([expect.objectContaining({ event: "request_failed", code: "database_error" })]);
   });
 
+  it("logs the D1 error, not the query's bound values", async () => {
+    const lines: string[] = [];
+    vi.spyOn(console, "error").mockImplementation((line: unknown) => void lines.push(String(line)));
+    const marker = unique("private-title");
+    await expectDatabaseError(await broken("/api/books", { ...json("POST", { title: marker }), headers: prodKey }), "write");
+    expect(lines.join("\n")).toContain("Network connection lost");
+    expect(lines.join("\n")).not.toContain(marker);
+  });
+
   it("fails the login (public) the same way, and readiness and health fail", async () => {
     captureErrors();
     await expectDatabaseError(await broken("/api/admin/login", json("POST", { username: "ada", password: "x" })), "login");
