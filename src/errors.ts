@@ -1,5 +1,6 @@
 import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { DrizzleQueryError } from "drizzle-orm/errors";
 import { HTTPException } from "hono/http-exception";
 
 /**
@@ -225,7 +226,7 @@ export class ConfigurationError extends AppError {
 /** Whether a thrown value came from D1 (directly, or wrapped by drizzle as its cause). */
 export function isDatabaseFailure(error: unknown): boolean {
   for (let e = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
-    if (e.name === "DrizzleQueryError" || /\bD1_|SQLITE_/.test(e.message)) return true;
+    if (e instanceof DrizzleQueryError || /\bD1_|SQLITE_/.test(e.message)) return true;
   }
   return false;
 }
@@ -318,6 +319,6 @@ export function renderError(c: Context, thrown: unknown): Response {
  */
 function loggableCause(cause: unknown): Error | undefined {
   if (!(cause instanceof Error)) return undefined;
-  if (cause.name === "DrizzleQueryError" && cause.cause instanceof Error) return cause.cause;
+  if (cause instanceof DrizzleQueryError && cause.cause instanceof Error) return cause.cause;
   return cause;
 }

@@ -103,8 +103,8 @@ describe("when D1 fails", () => {
   it("logs the D1 error, not the query's bound values", async () => {
     const lines: string[] = [];
     vi.spyOn(console, "error").mockImplementation((line: unknown) => void lines.push(String(line)));
-    const marker = unique("private-title");
-    await expectDatabaseError(await broken("/api/books", { ...json("POST", { title: marker }), headers: prodKey }), "write");
+    const marker = unique("private-name");
+    await expectDatabaseError(await broken("/api/admin/login", json("POST", { username: marker, password: "x" })), "login");
     expect(lines.join("\n")).toContain("Network connection lost");
     expect(lines.join("\n")).not.toContain(marker);
   });
