@@ -4,6 +4,8 @@
 //   npm run db:seed                              100,000 books (abs_id seed-0 … seed-99999)
 //   npm run db:seed -- --count 5000
 //   npm run db:seed -- --clear                   deletes the seeded books again
+//   npm run db:seed -- --persist-to DIR          another local state directory (the benchmark's)
+//   npm run db:seed -- --persist-to DIR          another local state directory (the benchmark's)
 //
 // Rows are generated deterministically (same count → same library) and carry abs_id `seed-<n>` and
 // import_source `seed`, so re-running skips what exists and --clear removes exactly them. Books go in
@@ -14,7 +16,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { root, runTool } from "./lib/tool.js";
 
-const USAGE = "usage: node scripts/seed-library.js [--count <n>] [--clear]";
+const USAGE = "usage: node scripts/seed-library.js [--count <n>] [--clear] [--persist-to <dir>]";
 const ROWS_PER_INSERT = 100; // keeps each statement well under D1's 100 KB statement limit
 
 function fail(message) {
@@ -23,12 +25,16 @@ function fail(message) {
 }
 
 function parseArgs(argv) {
-  const opts = { count: 100_000, clear: false };
+  const opts = { count: 100_000, clear: false, persistTo: undefined };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === "--count") opts.count = Number(argv[++i]);
     else if (arg.startsWith("--count=")) opts.count = Number(arg.slice("--count=".length));
     else if (arg === "--clear") opts.clear = true;
+    else if (arg === "--persist-to") opts.persistTo = argv[++i] ?? "";
+    else if (arg.startsWith("--persist-to=")) opts.persistTo = arg.slice("--persist-to=".length);
+    else if (arg === "--persist-to") opts.persistTo = argv[++i] ?? "";
+    else if (arg.startsWith("--persist-to=")) opts.persistTo = arg.slice("--persist-to=".length);
     else if (arg === "--local") continue;
     else if (arg === "--remote") fail("seed data is for the local database only");
     else if (arg === "--help" || arg === "-h") {
@@ -37,10 +43,13 @@ function parseArgs(argv) {
     } else fail(`unknown argument ${arg}\n${USAGE}`);
   }
   if (!Number.isInteger(opts.count) || opts.count < 1 || opts.count > 1_000_000) fail("--count must be 1..1000000");
+  if (opts.persistTo === "") fail("--persist-to needs a directory");
+  if (opts.persistTo === "") fail("--persist-to needs a directory");
   return opts;
 }
 
 function wrangler(args) {
+  if (opts.persistTo) args = [...args, "--persist-to", path.resolve(opts.persistTo)];
   const result = runTool("wrangler", args, { env: { CI: "true" } });
   if (result.error) fail(`could not run wrangler: ${result.error.message}`);
   if (result.status !== 0) fail(`wrangler ${args.slice(0, 3).join(" ")} failed:\n${result.stdout}${result.stderr}`);

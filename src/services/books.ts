@@ -1,5 +1,5 @@
 import { and, asc, count, desc, eq, getTableColumns, lt, or, type SQL, sql } from "drizzle-orm";
-import { integer, type SQLiteColumn, sqliteTable } from "drizzle-orm/sqlite-core";
+import { integer, type SQLiteColumn, sqliteTable, text } from "drizzle-orm/sqlite-core";
 import { chunk, rowsPerInsert, runBatch, type Statement } from "../db/batch";
 import type { Database } from "../db/client";
 import { type Book, type BOOK_STATUSES, books, type NewBook, type NewMetadataCorrection } from "../db/schema";
@@ -227,6 +227,12 @@ const TRIGRAM = 3;
  */
 const booksFts = sqliteTable("books_fts", { rowid: integer("rowid").notNull() });
 
+/**
+ * Books per status (drizzle/0004_book_counts.sql), kept exact by triggers on `books`: the total of
+ * an unfiltered list in one row, where counting would read an index entry per book.
+ */
+const bookCounts = sqliteTable("book_counts", { status: text("status").notNull(), n: integer("n").notNull() });
+
 /** An FTS5 query for `term` as one literal phrase, optionally in some columns only. */
 function ftsPhrase(term: string, columns?: string[]): string {
   const phrase = `"${term.replaceAll('"', '""')}"`;
@@ -262,19 +268,38 @@ export interface BookListQuery extends PageQuery {
 
 /** Books newest first; `status=all` for every status, `search` in title or author. */
 export async function listBooks(db: Database, query: BookListQuery) {
-  const where = and(
-    query.status === "all" ? undefined : eq(books.status, query.status),
+  const status = query.status === "all" ? undefined : eq(books.status, query.status);
+  const matches =
     query.search === undefined
       ? undefined
       : indexable(query.search)
         ? sql`${books.id} IN (SELECT rowid FROM ${booksFts} WHERE ${booksFts} MATCH ${ftsPhrase(query.search, ["title", "author"])})`
-        : likeAny(query.search, [books.title, books.author]),
-  );
-  const [rows, [total]] = await db.batch([
-    db.select(summaryColumns).from(books).where(where).orderBy(desc(books.dateAdded), desc(books.id)).limit(query.limit).offset(query.offset),
-    db.select({ n: count() }).from(books).where(where),
+        : likeAny(query.search, [books.title, books.author]);
+  // The page walks the status and date index newest first and stops when the page is full. The
+  // total of an unfiltered list is kept per status; with a search it counts the matches, starting
+  // from them (`+status` keeps SQLite off the status index, which would test every book of that
+  // status against the search).
+  const total =
+    matches === undefined
+      ? db
+          .select({ n: sql<number>`coalesce(sum(${bookCounts.n}), 0)`.mapWith(Number) })
+          .from(bookCounts)
+          .where(query.status === "all" ? undefined : eq(bookCounts.status, query.status))
+      : db
+          .select({ n: count() })
+          .from(books)
+          .where(and(status && sql`+${books.status} = ${query.status}`, matches));
+  const [rows, [counted]] = await db.batch([
+    db
+      .select(summaryColumns)
+      .from(books)
+      .where(and(status, matches))
+      .orderBy(desc(books.dateAdded), desc(books.id))
+      .limit(query.limit)
+      .offset(query.offset),
+    total,
   ]);
-  return page("books", rows.map(bookSummaryJson), total?.n ?? 0, query);
+  return page("books", rows.map(bookSummaryJson), counted?.n ?? 0, query);
 }
 
 export async function getBook(db: Database, id: number) {

@@ -1,0 +1,74 @@
+// Drives one target with autocannon at fixed connections and duration, after a short warm-up
+// whose numbers are thrown away (first requests compile code and fill caches).
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import autocannon from "autocannon";
+
+export const LOAD = { connections: 32, warmupSeconds: 2, durationSeconds: 8 };
+
+function run(options) {
+  return new Promise((resolve, reject) => {
+    autocannon(options, (error, result) => (error ? reject(error) : resolve(result)));
+  });
+}
+
+/**
+ * Requests per second, p50 and p99 latency (ms) and errors of `target` on `server`.
+ * Errors are failed connections, timeouts and any answer outside 2xx: a 429 counts as one,
+ * so a run where the limiter refused anything shows it here.
+ */
+export async function measure(server, target) {
+  const options = {
+    url: server.url + target.path,
+    method: target.method ?? "GET",
+    headers: target.headers ?? {},
+    body: target.body,
+    connections: LOAD.connections,
+    timeout: 10,
+  };
+  await run({ ...options, duration: LOAD.warmupSeconds });
+  const before = cpuTicks(server.child.pid);
+  const result = await run({ ...options, duration: LOAD.durationSeconds });
+  const after = cpuTicks(server.child.pid);
+  return {
+    requests: result.requests.total,
+    rps: Math.round(result.requests.total / result.duration),
+    p50_ms: result.latency.p50,
+    p99_ms: result.latency.p99,
+    errors: result.errors + result.non2xx, // autocannon's errors include its timeouts
+    status_codes: Object.fromEntries(Object.entries(result.statusCodeStats).map(([code, { count }]) => [code, count])),
+    others_cpu_pct: before && after ? othersCpuPercent(before, after) : null,
+  };
+}
+
+// Other people's work on a shared machine skews a run. /proc tells how much CPU went to processes
+// that are neither this one (autocannon runs here) nor the server's process group, as a share of
+// all the CPU time that passed: near 0 is a clean measurement.
+const USER_HZ = 100;
+
+function cpuTicks(serverGroup) {
+  if (!existsSync("/proc/stat")) return undefined;
+  const times = readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/).slice(1, 9).map(Number);
+  const [user, nice, system, idle, iowait, irq, softirq, steal] = times;
+  let server = 0;
+  for (const pid of readdirSync("/proc")) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      if (Number(fields[2]) === serverGroup) server += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  const own = process.cpuUsage();
+  return {
+    all: user + nice + system + idle + iowait + irq + softirq + steal,
+    busy: user + nice + system + irq + softirq + steal,
+    ours: server + ((own.user + own.system) / 1e6) * USER_HZ,
+  };
+}
+
+function othersCpuPercent(before, after) {
+  const others = after.busy - before.busy - (after.ours - before.ours);
+  return Math.min(100, Math.max(0, Math.round((others / (after.all - before.all)) * 100)));
+}
