@@ -19,6 +19,11 @@ export default defineConfig(async () => {
         // Generous limits so feature tests are never throttled; the rate-limit tests put
         // the contract's defaults back (test/helpers.ts, `withEnv`).
         RATE_LIMITS: JSON.stringify(Object.fromEntries(TIER_NAMES.map((tier) => [tier, "100000/minute"]))),
+        // No outside service is configured, whatever a local .dev.vars says: tests that need one
+        // set its bindings themselves and point them at a fake (test/integrations/fake-upstream.ts).
+        ...Object.fromEntries(
+          ["ABS_URL", "ABS_TOKEN", "ABS_LIBRARY_ID", "QB_URL", "QB_API_KEY", "QB_USERNAME", "QB_PASSWORD", "PROWLARR_URL", "PROWLARR_API_KEY", "GOOGLE_BOOKS_API_KEY", "UPSTREAM_ACCESS_CLIENT_ID", "UPSTREAM_ACCESS_CLIENT_SECRET"].map((name) => [name, ""]),
+        ),
         TEST_MIGRATIONS: migrations,
         TEST_ROLLBACKS: rollbacks,
       },

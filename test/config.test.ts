@@ -1,7 +1,8 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import devVarsExample from "../.dev.vars.example?raw";
-import { parseConfig, SECRET_NAMES } from "../src/config";
+import { parseConfig, requireService, SECRET_NAMES, UPSTREAM_SECRET_NAMES } from "../src/config";
+import { AppError } from "../src/errors";
 import { errorShape, withEnv } from "./helpers";
 
 const strong = (name: string) => `${name.toLowerCase()}-${"k7Qx9vR2mW4pL8sT".repeat(3)}`;
@@ -38,9 +39,9 @@ describe("configuration", () => {
   });
 
   it("refuses every secret of .dev.vars.example in production", () => {
-    expect(Object.keys(exampleValues).sort()).toEqual([...SECRET_NAMES].sort());
+    expect(Object.keys(exampleValues).sort()).toEqual([...SECRET_NAMES, ...UPSTREAM_SECRET_NAMES].sort());
     for (const [name, value] of Object.entries(exampleValues)) {
-      expect(parseConfig({ ...production, [name]: value }).problems, name).toHaveLength(1);
+      expect(parseConfig({ ...production, [name]: value }).problems, name).toContainEqual(expect.stringMatching(new RegExp(`^${name} `)));
     }
   });
 
@@ -63,6 +64,119 @@ describe("configuration", () => {
       "https://a.example",
       "https://b.example",
     ]);
+  });
+});
+
+describe("configuration of the outside services", () => {
+  const dev = { ENVIRONMENT: "development" };
+
+  it("configures nothing by default, and says which bindings each service needs", () => {
+    const { integrations, upstream } = parseConfig(dev);
+    expect(integrations).toEqual({
+      audiobookshelf: { configured: false, missing: ["ABS_URL", "ABS_TOKEN"] },
+      qbittorrent: { configured: false, missing: ["QB_URL", "QB_API_KEY (or QB_USERNAME and QB_PASSWORD)"] },
+      prowlarr: { configured: false, missing: ["PROWLARR_URL", "PROWLARR_API_KEY"] },
+      google_books: { configured: false, missing: ["GOOGLE_BOOKS_API_KEY"] },
+    });
+    expect(upstream).toEqual({ timeoutMs: 10000, accessToken: undefined, qbMaxActive: 3, qbStallMinutes: 120, acquireMaxPerRun: 5 });
+  });
+
+  it("reads every binding of the table", () => {
+    const config = parseConfig({
+      ...dev,
+      ABS_URL: "https://abs.home.test/",
+      ABS_TOKEN: "abs-token-1",
+      ABS_LIBRARY_ID: "lib_1",
+      QB_URL: "http://10.0.0.2:8080",
+      QB_USERNAME: "admin",
+      QB_PASSWORD: "pw-1",
+      QB_SAVE_PATH: "/data/audiobooks",
+      PROWLARR_URL: "http://10.0.0.3:9696/prowlarr/",
+      PROWLARR_API_KEY: "prowlarr-1",
+      GOOGLE_BOOKS_API_KEY: "gb-1",
+      UPSTREAM_ACCESS_CLIENT_ID: "id.access",
+      UPSTREAM_ACCESS_CLIENT_SECRET: "access-secret-1",
+      UPSTREAM_TIMEOUT_MS: "2500",
+      QB_MAX_ACTIVE: "5",
+      QB_STALL_MINUTES: "60",
+      ACQUIRE_MAX_PER_RUN: "2",
+    });
+    expect(config.problems).toEqual([]);
+    expect(config.integrations).toEqual({
+      audiobookshelf: { configured: true, settings: { url: "https://abs.home.test", token: "abs-token-1", libraryId: "lib_1" } },
+      qbittorrent: {
+        configured: true,
+        settings: { url: "http://10.0.0.2:8080", apiKey: undefined, login: { username: "admin", password: "pw-1" }, category: "audiobooks", savePath: "/data/audiobooks" },
+      },
+      prowlarr: { configured: true, settings: { url: "http://10.0.0.3:9696/prowlarr", apiKey: "prowlarr-1" } },
+      google_books: { configured: true, settings: { url: "https://www.googleapis.com/books/v1", apiKey: "gb-1" } },
+    });
+    expect(config.upstream).toEqual({
+      timeoutMs: 2500,
+      accessToken: { clientId: "id.access", clientSecret: "access-secret-1" },
+      qbMaxActive: 5,
+      qbStallMinutes: 60,
+      acquireMaxPerRun: 2,
+    });
+  });
+
+  it("configures qBittorrent with an API key alone, and not with a password but no user name", () => {
+    expect(parseConfig({ ...dev, QB_URL: "http://qb.test", QB_API_KEY: "qbt_abc" }).integrations.qbittorrent).toMatchObject({ configured: true, settings: { apiKey: "qbt_abc", login: undefined } });
+    expect(parseConfig({ ...dev, QB_URL: "http://qb.test", QB_PASSWORD: "pw" }).integrations.qbittorrent.configured).toBe(false);
+  });
+
+  it.each(["ABS_URL", "QB_URL", "PROWLARR_URL", "GOOGLE_BOOKS_URL"])("refuses a malformed %s, naming the binding and never the value", (name) => {
+    for (const value of ["not a url", "ftp://files.test", "abs.local:13378", "https://h.test/?token=hunter2", "https://user:pw@h.test"]) {
+      const { problems } = parseConfig({ ...dev, [name]: value });
+      expect(problems, value).toEqual([`${name} is not an http(s) base URL (no query, fragment or credentials)`]);
+    }
+  });
+
+  it.each(["UPSTREAM_TIMEOUT_MS", "QB_MAX_ACTIVE", "QB_STALL_MINUTES", "ACQUIRE_MAX_PER_RUN"])("refuses a %s that is not a positive whole number", (name) => {
+    for (const value of ["0", "-1", "1.5", "ten", "1e3"]) {
+      expect(parseConfig({ ...dev, [name]: value }).problems, value).toEqual([`${name} must be a positive whole number`]);
+    }
+  });
+
+  it("treats a key still at its example value as not set outside production", () => {
+    const config = parseConfig({ ...dev, ABS_URL: "http://abs.test", ...exampleValues });
+    expect(config.problems).toEqual([]);
+    expect(config.integrations.audiobookshelf).toEqual({ configured: false, missing: ["ABS_TOKEN"] });
+    expect(config.integrations.google_books.configured).toBe(false);
+    expect(config.upstream.accessToken).toBeUndefined();
+  });
+
+  it("refuses example values of the upstream keys in production, and a half Access token", () => {
+    for (const name of UPSTREAM_SECRET_NAMES) {
+      expect(parseConfig({ ...production, [name]: exampleValues[name] }).problems, name).toContainEqual(`${name} is an example value`);
+    }
+    expect(parseConfig({ ...production, UPSTREAM_ACCESS_CLIENT_ID: "abc.access" }).problems).toEqual([
+      "UPSTREAM_ACCESS_CLIENT_ID and UPSTREAM_ACCESS_CLIENT_SECRET must be set together",
+    ]);
+    // Upstream keys have their own formats: no length rule.
+    expect(parseConfig({ ...production, GOOGLE_BOOKS_API_KEY: "AIzaShort" }).problems).toEqual([]);
+  });
+
+  it("answers 503 service_unavailable naming the bindings to set for a service that is not configured", () => {
+    const config = parseConfig(dev);
+    const thrown = (() => {
+      try {
+        requireService(config, "audiobookshelf");
+      } catch (error) {
+        return error;
+      }
+    })();
+    expect(thrown).toBeInstanceOf(AppError);
+    expect(thrown).toMatchObject({ status: 503, code: "service_unavailable", detail: expect.stringContaining("set ABS_URL and ABS_TOKEN") });
+  });
+
+  it("stops every route but liveness on a malformed URL, naming the binding outside production", async () => {
+    const res = await withEnv({ ABS_URL: "abs.local:13378" })("/api/info");
+    expect(res.status).toBe(503);
+    const body = await res.json<{ detail: string }>();
+    expect(body).toMatchObject(errorShape(503, "configuration_error"));
+    expect(body.detail).toContain("ABS_URL is not an http(s) base URL");
+    expect(body.detail).not.toContain("abs.local");
   });
 });
 

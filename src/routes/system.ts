@@ -11,7 +11,11 @@ export const system = new Hono<AppEnv>();
 /** The health report with the component detail an operator wants, behind credentials. */
 system.get("/health", async (c) => {
   const { status, checks } = await healthReport(c.env, c.var.config);
-  return ok(c, { status, version: VERSION, environment: c.var.config.environment, checks });
+  // external_apis: configured or not, as the original answered; /api/integrations probes them live.
+  const external_apis = Object.fromEntries(
+    Object.entries(service.integrationsConfiguration(c.var.config)).map(([name, { configured }]) => [name, configured ? "configured" : "not_configured"]),
+  );
+  return ok(c, { status, version: VERSION, environment: c.var.config.environment, checks, external_apis });
 });
 
 system.get("/stats", async (c) => ok(c, await service.systemStats(database(c.env))));

@@ -1,6 +1,6 @@
 import { type SQL, and, asc, count, eq, getTableName, is, isNotNull, lte, sql } from "drizzle-orm";
 import { SQLiteTable } from "drizzle-orm/sqlite-core";
-import type { Config } from "../config";
+import { type Config, SERVICE_NAMES, type ServiceName } from "../config";
 import type { Database } from "../db/client";
 import * as schema from "../db/schema";
 import { DOWNLOAD_STATUSES, authors, books, downloads, failedAttempts, series } from "../db/schema";
@@ -127,6 +127,20 @@ export async function storage(db: Database) {
   };
 }
 
+/**
+ * Whether each outside service is configured, from the bindings (not probed: /api/integrations
+ * probes). Outside production, an unconfigured service names the bindings to set.
+ */
+export function integrationsConfiguration(config: Config) {
+  return Object.fromEntries(
+    SERVICE_NAMES.map((name) => {
+      const integration = config.integrations[name];
+      if (integration.configured) return [name, { configured: true }];
+      return [name, config.isProduction ? { configured: false } : { configured: false, missing: integration.missing }];
+    }),
+  ) as Record<ServiceName, { configured: boolean; missing?: string[] }>;
+}
+
 /** What is in force: features, limits, retention. Secrets appear only as "configured" booleans. */
 export function configuration(config: Config) {
   const configured = (value: string | undefined) => ({ configured: Boolean(value) });
@@ -143,14 +157,13 @@ export function configuration(config: Config) {
       operator_key: configured(config.secrets.API_KEY),
       admin_login: configured(config.secrets.JWT_SECRET && config.secrets.PASSWORD_SALT),
     },
-    // Services of the original this Worker has no binding for: the tasks that need them fail
-    // with a clear reason (contract 6).
-    integrations: {
-      audiobookshelf: { configured: false },
-      qbittorrent: { configured: false },
-      prowlarr: { configured: false },
-      google_books: { configured: false },
-      mam: { configured: false },
+    integrations: integrationsConfiguration(config),
+    upstream: {
+      timeout_ms: config.upstream.timeoutMs,
+      access_service_token: configured(config.upstream.accessToken?.clientId),
+      qb_max_active: config.upstream.qbMaxActive,
+      qb_stall_minutes: config.upstream.qbStallMinutes,
+      acquire_max_per_run: config.upstream.acquireMaxPerRun,
     },
     rate_limits: Object.fromEntries(TIERS.map((tier) => [tier, formatLimit(config.rateLimits[tier])])),
     body_limits: { default_bytes: MAX_BODY_BYTES.default, upload_bytes: MAX_BODY_BYTES.upload },

@@ -153,13 +153,16 @@ describe("GET /api/system/configuration", () => {
     environment,
     features: { metadata_completeness: true, series_completion: true, author_completion: true, gap_analysis: true },
     authentication: { operator_key: { configured: true }, admin_login: { configured: true } },
-    integrations: {
-      audiobookshelf: { configured: false },
-      qbittorrent: { configured: false },
-      prowlarr: { configured: false },
-      google_books: { configured: false },
-      mam: { configured: false },
-    },
+    integrations:
+      environment === "production"
+        ? { audiobookshelf: { configured: false }, qbittorrent: { configured: false }, prowlarr: { configured: false }, google_books: { configured: false } }
+        : {
+            audiobookshelf: { configured: false, missing: ["ABS_URL", "ABS_TOKEN"] },
+            qbittorrent: { configured: false, missing: ["QB_URL", "QB_API_KEY (or QB_USERNAME and QB_PASSWORD)"] },
+            prowlarr: { configured: false, missing: ["PROWLARR_URL", "PROWLARR_API_KEY"] },
+            google_books: { configured: false, missing: ["GOOGLE_BOOKS_API_KEY"] },
+          },
+    upstream: { timeout_ms: 10000, access_service_token: { configured: false }, qb_max_active: 3, qb_stall_minutes: 120, acquire_max_per_run: 5 },
     rate_limits,
     body_limits: { default_bytes: 1_048_576, upload_bytes: 5_242_880 },
     cors: { allowed_origins: [] },
@@ -183,6 +186,20 @@ describe("GET /api/system/configuration", () => {
 
     const overridden = await withEnv({ RATE_LIMITS: JSON.stringify({ search: "40/minute", download: "5/hour" }) })("/api/system/configuration", { auth: true });
     expect((await overridden.json<{ data: { rate_limits: unknown } }>()).data.rate_limits).toEqual({ ...DEFAULTS, search: "40/minute", download: "5/hour" });
+  });
+
+  it("reports the outside services as configured from their bindings, in /configuration and in /health external_apis", async () => {
+    const abs = { ABS_URL: "http://abs.home.test", ABS_TOKEN: "abs-token-value-1", GOOGLE_BOOKS_API_KEY: "gb-key-value-1", UPSTREAM_TIMEOUT_MS: "4000" };
+    const api = withEnv({ ...abs, RATE_LIMITS: "" });
+    const res = await api("/api/system/configuration", { auth: true });
+    const text = await res.text();
+    const data = JSON.parse(text).data;
+    expect(data.integrations).toMatchObject({ audiobookshelf: { configured: true }, google_books: { configured: true }, prowlarr: { configured: false } });
+    expect(data.upstream.timeout_ms).toBe(4000);
+    for (const value of [abs.ABS_TOKEN, abs.GOOGLE_BOOKS_API_KEY, abs.ABS_URL]) expect(text).not.toContain(value);
+
+    const health = await (await api("/api/system/health", { auth: true })).json<{ data: { external_apis: unknown } }>();
+    expect(health.data.external_apis).toEqual({ audiobookshelf: "configured", qbittorrent: "not_configured", prowlarr: "not_configured", google_books: "configured" });
   });
 
   it("says whether admin login is configured without naming or showing a secret", async () => {
