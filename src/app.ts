@@ -6,6 +6,7 @@ import { AppError, MethodNotAllowedError, renderError } from "./errors";
 import { authenticate } from "./middleware/auth";
 import { jsonBody } from "./middleware/body";
 import { corsFromConfig } from "./middleware/cors";
+import { d1Session } from "./middleware/d1-session";
 import { requestLog } from "./middleware/request-log";
 import { configGuard } from "./middleware/config-guard";
 import { requestId } from "./middleware/request-id";
@@ -27,7 +28,7 @@ import { system } from "./routes/system";
 /**
  * The request's path, top to bottom:
  * request id → log line → security headers → CORS → 405 check → configuration guard
- * → route policy → auth → rate limit → JSON body
+ * → route policy → D1 session (bookmark in and out) → auth → rate limit → JSON body
  * → route (validate, call the service, answer in the envelope) | any throw → onError.
  * Routes answer with or without a trailing slash (`strict: false`).
  */
@@ -40,6 +41,7 @@ app.use(corsFromConfig());
 app.use(methodNotAllowed({ app, onMethodNotAllowed: (c, allowed) => { throw new MethodNotAllowedError(c.req.method, allowed); } }));
 app.use(configGuard());
 app.use(routePolicy());
+app.use(d1Session());
 app.use(authenticate());
 app.use(rateLimit());
 app.use(jsonBody());

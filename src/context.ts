@@ -1,4 +1,5 @@
 import type { Config } from "./config";
+import type { Database } from "./db/client";
 import type { RoutePolicy } from "./route-policy";
 
 /** Who is calling, as established by the auth middleware. */
@@ -16,5 +17,7 @@ export interface AppEnv {
     /** The matched route's policy; absent for paths that match no route. */
     policy: RoutePolicy | undefined;
     identity: Identity | undefined;
+    /** The drizzle client over the request's one D1 session (src/middleware/d1-session.ts). */
+    db: Database | undefined;
   };
 }

@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { expect } from "vitest";
-import { database } from "../src/db/client";
+import { primaryDatabase } from "../src/db/client";
 import { type NewBook, books } from "../src/db/schema";
 import { unique } from "./fixtures";
 import { type CallOptions, call } from "./helpers";
@@ -21,7 +21,7 @@ export async function api<T = any>(path: string, options: CallOptions = {}): Pro
 export async function insertBooks(count: number, fields: Partial<NewBook> = {}): Promise<number[]> {
   if (count === 0) return [];
   const rows = Array.from({ length: count }, (_, i) => ({ title: unique("book"), seriesNumber: String(i + 1), ...fields }));
-  const inserted = await database(env).insert(books).values(rows).returning({ id: books.id });
+  const inserted = await primaryDatabase(env).insert(books).values(rows).returning({ id: books.id });
   return inserted.map((row) => row.id);
 }
 

@@ -1,4 +1,6 @@
+import type { Context } from "hono";
 import { drizzle } from "drizzle-orm/d1";
+import type { AppEnv } from "../context";
 import { withDeadline } from "../lib/deadline";
 import * as schema from "./schema";
 
@@ -36,25 +38,44 @@ class TimedStatement {
   }
 }
 
-/** The binding with a deadline on every call: what drizzle's D1 driver uses of it. */
-function timed(db: D1Database): D1Database {
+/**
+ * A D1 session with a deadline on every call, shaped as the `D1Database` that drizzle's D1 driver
+ * expects: drizzle-orm 0.45 takes no session, but its driver only calls `prepare` and `batch`,
+ * which a session has. This is the one place where drizzle meets D1.
+ */
+function timed(session: D1DatabaseSession): D1Database {
   const wrapper = {
-    prepare: (query: string) => new TimedStatement(db.prepare(query)),
+    prepare: (query: string) => new TimedStatement(session.prepare(query)),
     batch: (statements: (TimedStatement | D1PreparedStatement)[]) =>
-      timeBound(() => db.batch(statements.map((s) => (s instanceof TimedStatement ? s.inner : s)))),
-    exec: (query: string) => timeBound(() => db.exec(query)),
+      timeBound(() => session.batch(statements.map((s) => (s instanceof TimedStatement ? s.inner : s)))),
   };
   return wrapper as unknown as D1Database;
 }
 
-const cache = new WeakMap<D1Database, Database>();
+/**
+ * The drizzle client over one D1 session (`env.DB.withSession(...)`, contract section 8): every
+ * query of a request or of a scheduled run goes through one session, so each reads at least as
+ * fresh as the one before it, whichever replica answers.
+ */
+export function sessionDatabase(session: D1DatabaseSession): Database {
+  return drizzle(timed(session), { schema });
+}
 
-/** The drizzle client over the request's D1 binding (one per binding, reused across requests). */
-export function database(env: Env): Database {
-  let db = cache.get(env.DB);
-  if (!db) {
-    db = drizzle(timed(env.DB), { schema });
-    cache.set(env.DB, db);
-  }
+/**
+ * The request's drizzle client, over the request's D1 session (opened by src/middleware/d1-session.ts:
+ * the nearest replica for reads, the primary for writes, admin routes and login).
+ */
+export function database(c: Context<AppEnv>): Database {
+  const db = c.var.db;
+  if (!db) throw new Error("No D1 session for this request: the d1Session middleware must run first");
   return db;
+}
+
+/**
+ * A drizzle client whose session starts at the primary, for work outside a request: scheduled
+ * runs (src/scheduler/handler.ts creates theirs here, so every task inherits it), scripts and
+ * tests. A new session per call: a run's queries share one.
+ */
+export function primaryDatabase(env: Env): Database {
+  return sessionDatabase(env.DB.withSession("first-primary"));
 }

@@ -73,7 +73,7 @@ async function identifyKey(c: Context<AppEnv>, key: string): Promise<Identity> {
   const operatorKey = c.var.config.secrets.API_KEY;
   if (key !== "" && operatorKey && (await safeEqual(key, operatorKey))) return { kind: "operator" };
   if (key.startsWith("mam_")) {
-    const db = database(c.env);
+    const db = database(c);
     // Looked up by hash: the index lookup reveals nothing about how close a guess was.
     const named = await activeApiKey(db, await sha256Hex(key));
     if (named) {
@@ -113,7 +113,7 @@ async function identifyToken(c: Context<AppEnv>, token: string): Promise<Identit
     throw new UnauthorizedError("invalid_token", "The token is missing required claims");
   }
   // Read the user fresh: a logout, a deactivation or a role change applies to tokens already issued.
-  const user = await sessionUser(database(c.env), userId, jti);
+  const user = await sessionUser(database(c), userId, jti);
   if (!user) throw new UnauthorizedError("invalid_token", "The token's user no longer exists");
   if (user.revoked) throw new UnauthorizedError("invalid_token", "The token was revoked by a logout");
   if (!user.isActive) throw new ForbiddenError("The account is disabled");

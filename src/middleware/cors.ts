@@ -11,8 +11,8 @@ export function corsFromConfig(): MiddlewareHandler<AppEnv> {
   return cors({
     origin: (origin, c) => (getConfig(c.env).allowedOrigins.includes(origin) ? origin : null),
     allowMethods: ["GET", "HEAD", "POST", "PUT", "DELETE"],
-    allowHeaders: ["Content-Type", "Authorization", "X-API-Key", "X-Request-ID"],
-    exposeHeaders: ["X-Request-ID", "Retry-After", "RateLimit", "RateLimit-Policy"],
+    allowHeaders: ["Content-Type", "Authorization", "X-API-Key", "X-Request-ID", "X-D1-Bookmark"],
+    exposeHeaders: ["X-Request-ID", "Retry-After", "RateLimit", "RateLimit-Policy", "X-D1-Bookmark"],
     maxAge: 600,
   });
 }

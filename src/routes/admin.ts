@@ -28,18 +28,18 @@ admin.post(
   validate("json", z.strictObject({ username: z.string().trim().min(1).max(50), password: z.string().min(1).max(256) })),
   async (c) => {
     const { username: name, password: secret } = c.req.valid("json");
-    return ok(c, await login(c, database(c.env), c.var.config, name, secret));
+    return ok(c, await login(c, database(c), c.var.config, name, secret));
   },
 );
 
-admin.post("/logout", async (c) => ok(c, await logout(c, database(c.env), c.var.identity!)));
+admin.post("/logout", async (c) => ok(c, await logout(c, database(c), c.var.identity!)));
 
 /** Who the caller is: a user (with its row), a named key, or the operator key. */
 admin.get("/me", async (c) => {
   const identity = c.var.identity!;
   switch (identity.kind) {
     case "user": {
-      const row = await database(c.env).query.users.findFirst({ where: eq(usersTable.id, identity.userId) });
+      const row = await database(c).query.users.findFirst({ where: eq(usersTable.id, identity.userId) });
       return ok(c, { kind: "user", role: identity.role, user: row ? userJson(row) : null, token_expires_at: new Date(identity.expiresAt * 1000).toISOString() });
     }
     case "api_key":
@@ -53,14 +53,14 @@ admin.get("/me", async (c) => {
 
 admin.get("/users", validate("query", pageQuery), async (c) => {
   const q = c.req.valid("query");
-  const { rows, total } = await listUsers(database(c.env), q);
+  const { rows, total } = await listUsers(database(c), q);
   return ok(c, page("users", rows, total, q));
 });
 
 admin.post(
   "/users",
   validate("json", z.strictObject({ username, email, password, role: z.enum(USER_ROLES).default("viewer") })),
-  async (c) => created(c, { user: await createUser(c, database(c.env), c.var.config, c.req.valid("json")) }),
+  async (c) => created(c, { user: await createUser(c, database(c), c.var.config, c.req.valid("json")) }),
 );
 
 /** Admins and moderators may look a user up (reference 6.10). */
@@ -69,7 +69,7 @@ admin.get("/users/:id", validate("param", idParam), async (c) => {
   if (!isAdmin(identity) && !(identity?.kind === "user" && identity.role === "moderator")) {
     throw new ForbiddenError("Moderator or admin access required");
   }
-  return ok(c, { user: await getUser(database(c.env), c.req.valid("param").id) });
+  return ok(c, { user: await getUser(database(c), c.req.valid("param").id) });
 });
 
 admin.put(
@@ -81,16 +81,16 @@ admin.put(
       .strictObject({ email: email.optional(), role: z.enum(USER_ROLES).optional(), is_active: z.boolean().optional() })
       .refine((body) => Object.values(body).some((v) => v !== undefined), "send at least one of email, role, is_active"),
   ),
-  async (c) => ok(c, await updateUser(c, database(c.env), c.req.valid("param").id, c.req.valid("json"))),
+  async (c) => ok(c, await updateUser(c, database(c), c.req.valid("param").id, c.req.valid("json"))),
 );
 
-admin.delete("/users/:id", validate("param", idParam), async (c) => ok(c, await deleteUser(c, database(c.env), c.req.valid("param").id)));
+admin.delete("/users/:id", validate("param", idParam), async (c) => ok(c, await deleteUser(c, database(c), c.req.valid("param").id)));
 
 admin.post(
   "/users/:id/password",
   validate("param", idParam),
   validate("json", z.strictObject({ current_password: z.string().max(256).optional(), new_password: password })),
-  async (c) => ok(c, await changePassword(c, database(c.env), c.var.config, c.req.valid("param").id, c.req.valid("json"))),
+  async (c) => ok(c, await changePassword(c, database(c), c.var.config, c.req.valid("param").id, c.req.valid("json"))),
 );
 
 // --- Audit trail ---------------------------------------------------------------------------
@@ -107,7 +107,7 @@ admin.get(
   ),
   async (c) => {
     const q = c.req.valid("query");
-    const { rows, total } = await listAuditLogs(database(c.env), q, q);
+    const { rows, total } = await listAuditLogs(database(c), q, q);
     return ok(c, page("logs", rows, total, q));
   },
 );
@@ -116,17 +116,17 @@ admin.get(
 
 admin.get("/api-keys", validate("query", pageQuery), async (c) => {
   const q = c.req.valid("query");
-  const { rows, total } = await listApiKeys(database(c.env), q);
+  const { rows, total } = await listApiKeys(database(c), q);
   return ok(c, page("api_keys", rows, total, q));
 });
 
 admin.post(
   "/api-keys",
   validate("json", z.strictObject({ name: z.string().trim().min(1).max(100), role: z.enum(API_KEY_ROLES) })),
-  async (c) => created(c, { api_key: await createApiKey(c, database(c.env), c.req.valid("json")) }),
+  async (c) => created(c, { api_key: await createApiKey(c, database(c), c.req.valid("json")) }),
 );
 
-admin.delete("/api-keys/:id", validate("param", idParam), async (c) => ok(c, { api_key: await revokeApiKey(c, database(c.env), c.req.valid("param").id) }));
+admin.delete("/api-keys/:id", validate("param", idParam), async (c) => ok(c, { api_key: await revokeApiKey(c, database(c), c.req.valid("param").id) }));
 
 // --- Rate limits ---------------------------------------------------------------------------
 
@@ -151,6 +151,6 @@ admin.get("/rate-limits/:tier/:client", validate("param", limitParam), async (c)
 admin.delete("/rate-limits/:tier/:client", validate("param", limitParam), async (c) => {
   const { tier, client } = c.req.valid("param");
   await limiterFor(c.env, tier, client).clear();
-  await auditEntry(c, database(c.env), { action: "clear", resource: "rate_limit", resourceId: `${tier}:${client}` }).run();
+  await auditEntry(c, database(c), { action: "clear", resource: "rate_limit", resourceId: `${tier}:${client}` }).run();
   return ok(c, { tier, client, cleared: true });
 });

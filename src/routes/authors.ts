@@ -45,32 +45,32 @@ const booksQuery = z.object({ status: z.enum(BOOK_STATUSES).optional() });
 /** `/api/authors` (reference 2.5, with the routes working as intended). Static paths come before `/:id`. */
 export const authors = new Hono<AppEnv>();
 
-authors.get("/", validate("query", listQuery), async (c) => ok(c, await service.listAuthors(database(c.env), c.req.valid("query"))));
+authors.get("/", validate("query", listQuery), async (c) => ok(c, await service.listAuthors(database(c), c.req.valid("query"))));
 
 authors.get("/favorites", validate("query", favoritesQuery), async (c) =>
-  ok(c, await service.favoriteAuthors(database(c.env), c.req.valid("query"))),
+  ok(c, await service.favoriteAuthors(database(c), c.req.valid("query"))),
 );
 
-authors.get("/completion-summary", async (c) => ok(c, await service.authorCompletionSummary(database(c.env))));
+authors.get("/completion-summary", async (c) => ok(c, await service.authorCompletionSummary(database(c))));
 
-authors.post("/", validate("json", createBody), async (c) => created(c, await service.createAuthor(database(c.env), c.req.valid("json"))));
+authors.post("/", validate("json", createBody), async (c) => created(c, await service.createAuthor(database(c), c.req.valid("json"))));
 
-authors.get("/:id", validate("param", idParam), async (c) => ok(c, await service.getAuthor(database(c.env), c.req.valid("param").id)));
+authors.get("/:id", validate("param", idParam), async (c) => ok(c, await service.getAuthor(database(c), c.req.valid("param").id)));
 
 authors.put("/:id", validate("param", idParam), validate("json", updateBody), async (c) =>
-  ok(c, await service.updateAuthor(database(c.env), c.req.valid("param").id, c.req.valid("json"))),
+  ok(c, await service.updateAuthor(database(c), c.req.valid("param").id, c.req.valid("json"))),
 );
 
-authors.delete("/:id", validate("param", idParam), async (c) => ok(c, await service.deleteAuthor(database(c.env), c.req.valid("param").id)));
+authors.delete("/:id", validate("param", idParam), async (c) => ok(c, await service.deleteAuthor(database(c), c.req.valid("param").id)));
 
 authors.get("/:id/books", validate("param", idParam), validate("query", booksQuery), async (c) =>
-  ok(c, await service.authorBooks(database(c.env), c.req.valid("param").id, c.req.valid("query").status)),
+  ok(c, await service.authorBooks(database(c), c.req.valid("param").id, c.req.valid("query").status)),
 );
 
 authors.get("/:id/completion", validate("param", idParam), async (c) =>
-  ok(c, await service.authorCompletion(database(c.env), c.req.valid("param").id)),
+  ok(c, await service.authorCompletion(database(c), c.req.valid("param").id)),
 );
 
 authors.put("/:id/recalculate-completion", validate("param", idParam), async (c) =>
-  ok(c, await service.recalculateAuthor(database(c.env), c.req.valid("param").id)),
+  ok(c, await service.recalculateAuthor(database(c), c.req.valid("param").id)),
 );

@@ -51,34 +51,34 @@ const listQuery = pageQuery
 /** `/api/downloads` (reference 2.6). Static paths come before `/:id`. */
 export const downloads = new Hono<AppEnv>();
 
-downloads.get("/", validate("query", listQuery), async (c) => ok(c, await service.listDownloads(database(c.env), c.req.valid("query"))));
+downloads.get("/", validate("query", listQuery), async (c) => ok(c, await service.listDownloads(database(c), c.req.valid("query"))));
 
-downloads.get("/pending", validate("query", pageQuery), async (c) => ok(c, await service.pendingDownloads(database(c.env), c.req.valid("query"))));
+downloads.get("/pending", validate("query", pageQuery), async (c) => ok(c, await service.pendingDownloads(database(c), c.req.valid("query"))));
 
-downloads.get("/failed", validate("query", pageQuery), async (c) => ok(c, await service.failedDownloads(database(c.env), c.req.valid("query"))));
+downloads.get("/failed", validate("query", pageQuery), async (c) => ok(c, await service.failedDownloads(database(c), c.req.valid("query"))));
 
 downloads.get("/retry-due", validate("query", pageQuery), async (c) =>
-  ok(c, await service.retryDueDownloads(database(c.env), c.req.valid("query"))),
+  ok(c, await service.retryDueDownloads(database(c), c.req.valid("query"))),
 );
 
-downloads.post("/", validate("json", createBody), async (c) => created(c, await service.createDownload(database(c.env), c.req.valid("json"))));
+downloads.post("/", validate("json", createBody), async (c) => created(c, await service.createDownload(database(c), c.req.valid("json"))));
 
-downloads.get("/:id", validate("param", idParam), async (c) => ok(c, await service.getDownload(database(c.env), c.req.valid("param").id)));
+downloads.get("/:id", validate("param", idParam), async (c) => ok(c, await service.getDownload(database(c), c.req.valid("param").id)));
 
-downloads.delete("/:id", validate("param", idParam), async (c) => ok(c, await service.deleteDownload(database(c.env), c.req.valid("param").id)));
+downloads.delete("/:id", validate("param", idParam), async (c) => ok(c, await service.deleteDownload(database(c), c.req.valid("param").id)));
 
 downloads.put("/:id/status", validate("param", idParam), validate("json", statusBody), async (c) =>
-  ok(c, await service.setStatus(database(c.env), c.req.valid("param").id, c.req.valid("json"))),
+  ok(c, await service.setStatus(database(c), c.req.valid("param").id, c.req.valid("json"))),
 );
 
 downloads.put("/:id/mark-complete", validate("param", idParam), validate("json", markCompleteBody), async (c) =>
-  ok(c, await service.markComplete(database(c.env), c.req.valid("param").id, c.req.valid("json"))),
+  ok(c, await service.markComplete(database(c), c.req.valid("param").id, c.req.valid("json"))),
 );
 
 downloads.put("/:id/mark-failed", validate("param", idParam), validate("json", markFailedBody), async (c) =>
-  ok(c, await service.markFailed(database(c.env), c.req.valid("param").id, c.req.valid("json"))),
+  ok(c, await service.markFailed(database(c), c.req.valid("param").id, c.req.valid("json"))),
 );
 
 downloads.put("/:id/retry", validate("param", idParam), validate("json", retryBody), async (c) =>
-  ok(c, await service.retryDownload(database(c.env), c.req.valid("param").id, c.req.valid("json"))),
+  ok(c, await service.retryDownload(database(c), c.req.valid("param").id, c.req.valid("json"))),
 );

@@ -27,12 +27,12 @@ const missingQuery = pageQuery.extend({
 /** `/api/gaps` (reference 2.11): gap analysis from the database alone. */
 export const gaps = new Hono<AppEnv>();
 
-gaps.post("/analyze", async (c) => ok(c, await service.analyzeGaps(database(c.env))));
+gaps.post("/analyze", async (c) => ok(c, await service.analyzeGaps(database(c))));
 
-gaps.get("/missing", validate("query", missingQuery), async (c) => ok(c, await service.listGaps(database(c.env), c.req.valid("query"))));
+gaps.get("/missing", validate("query", missingQuery), async (c) => ok(c, await service.listGaps(database(c), c.req.valid("query"))));
 
-gaps.get("/report", async (c) => ok(c, await service.gapReport(database(c.env))));
+gaps.get("/report", async (c) => ok(c, await service.gapReport(database(c))));
 
-gaps.get("/history", validate("query", pageQuery), async (c) => ok(c, await service.gapHistory(database(c.env), c.req.valid("query"))));
+gaps.get("/history", validate("query", pageQuery), async (c) => ok(c, await service.gapHistory(database(c), c.req.valid("query"))));
 
-gaps.delete("/reset-state", async (c) => ok(c, await service.resetGapState(database(c.env))));
+gaps.delete("/reset-state", async (c) => ok(c, await service.resetGapState(database(c))));

@@ -17,20 +17,20 @@ export const metadata = new Hono<AppEnv>();
 /** A book's corrections, newest first; an unknown book has none (no 404, as in the original). */
 metadata.get("/history/:book_id", validate("param", bookIdParam), async (c) => {
   const { book_id } = c.req.valid("param");
-  return ok(c, { book_id, ...(await correctionHistory(database(c.env), book_id)) });
+  return ok(c, { book_id, ...(await correctionHistory(database(c), book_id)) });
 });
 
 metadata.get("/by-source", validate("query", daysQuery), async (c) =>
-  ok(c, await correctionsBySource(database(c.env), c.req.valid("query").days)),
+  ok(c, await correctionsBySource(database(c), c.req.valid("query").days)),
 );
 
 metadata.get("/incomplete", validate("query", incompleteQuery), async (c) => {
   const { threshold, limit } = c.req.valid("query");
-  return ok(c, await incompleteBooks(database(c.env), threshold, limit));
+  return ok(c, await incompleteBooks(database(c), threshold, limit));
 });
 
-metadata.get("/status", async (c) => ok(c, await metadataStatus(database(c.env))));
+metadata.get("/status", async (c) => ok(c, await metadataStatus(database(c))));
 
 metadata.delete("/cleanup-old", validate("query", daysQuery), async (c) =>
-  ok(c, await cleanupOldCorrections(database(c.env), c.req.valid("query").days)),
+  ok(c, await cleanupOldCorrections(database(c), c.req.valid("query").days)),
 );

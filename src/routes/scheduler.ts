@@ -15,32 +15,32 @@ const upcomingQuery = z.object({ hours: z.coerce.number().int().min(1).max(168).
 /** `/api/scheduler` (reference 2.8): the Cron Trigger schedule, task runs, pause and resume. */
 export const scheduler = new Hono<AppEnv>();
 
-scheduler.get("/status", async (c) => ok(c, await service.schedulerStatus(database(c.env))));
+scheduler.get("/status", async (c) => ok(c, await service.schedulerStatus(database(c))));
 
-scheduler.get("/tasks", async (c) => ok(c, await service.listTasks(database(c.env))));
+scheduler.get("/tasks", async (c) => ok(c, await service.listTasks(database(c))));
 
-scheduler.get("/task/:name", validate("param", nameParam), async (c) => ok(c, await service.taskDetail(database(c.env), c.req.valid("param").name)));
+scheduler.get("/task/:name", validate("param", nameParam), async (c) => ok(c, await service.taskDetail(database(c), c.req.valid("param").name)));
 
 scheduler.get("/execution-history/:name", validate("param", nameParam), validate("query", pageQuery), async (c) =>
-  ok(c, await service.executionHistory(database(c.env), c.req.valid("param").name, c.req.valid("query"))),
+  ok(c, await service.executionHistory(database(c), c.req.valid("param").name, c.req.valid("query"))),
 );
 
 scheduler.get("/upcoming-tasks", validate("query", upcomingQuery), async (c) =>
-  ok(c, await service.upcomingTasks(database(c.env), c.req.valid("query").hours)),
+  ok(c, await service.upcomingTasks(database(c), c.req.valid("query").hours)),
 );
 
 scheduler.get("/configuration", (c) => ok(c, service.schedulerConfiguration()));
 
-scheduler.post("/trigger-all", async (c) => ok(c, await service.triggerAll(database(c.env), actorOf(c.var.identity))));
+scheduler.post("/trigger-all", async (c) => ok(c, await service.triggerAll(database(c), actorOf(c.var.identity))));
 
 scheduler.post("/trigger/:name", validate("param", nameParam), async (c) =>
-  ok(c, await service.triggerTask(database(c.env), c.req.valid("param").name, actorOf(c.var.identity))),
+  ok(c, await service.triggerTask(database(c), c.req.valid("param").name, actorOf(c.var.identity))),
 );
 
 scheduler.put("/task/:name/pause", validate("param", nameParam), async (c) =>
-  ok(c, await service.pauseTask(database(c.env), c.req.valid("param").name, actorOf(c.var.identity))),
+  ok(c, await service.pauseTask(database(c), c.req.valid("param").name, actorOf(c.var.identity))),
 );
 
 scheduler.put("/task/:name/resume", validate("param", nameParam), async (c) =>
-  ok(c, await service.resumeTask(database(c.env), c.req.valid("param").name)),
+  ok(c, await service.resumeTask(database(c), c.req.valid("param").name)),
 );

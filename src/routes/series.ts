@@ -48,28 +48,28 @@ const incompleteQuery = z
 /** `/api/series` (reference 2.4). Static paths come before `/:id`. */
 export const series = new Hono<AppEnv>();
 
-series.get("/", validate("query", listQuery), async (c) => ok(c, await service.listSeries(database(c.env), c.req.valid("query"))));
+series.get("/", validate("query", listQuery), async (c) => ok(c, await service.listSeries(database(c), c.req.valid("query"))));
 
-series.get("/completion-summary", async (c) => ok(c, await service.seriesCompletionSummary(database(c.env))));
+series.get("/completion-summary", async (c) => ok(c, await service.seriesCompletionSummary(database(c))));
 
 series.get("/incomplete", validate("query", incompleteQuery), async (c) =>
-  ok(c, await service.incompleteSeries(database(c.env), c.req.valid("query"))),
+  ok(c, await service.incompleteSeries(database(c), c.req.valid("query"))),
 );
 
-series.post("/", validate("json", createBody), async (c) => created(c, await service.createSeries(database(c.env), c.req.valid("json"))));
+series.post("/", validate("json", createBody), async (c) => created(c, await service.createSeries(database(c), c.req.valid("json"))));
 
-series.get("/:id", validate("param", idParam), async (c) => ok(c, await service.getSeries(database(c.env), c.req.valid("param").id)));
+series.get("/:id", validate("param", idParam), async (c) => ok(c, await service.getSeries(database(c), c.req.valid("param").id)));
 
 series.put("/:id", validate("param", idParam), validate("json", updateBody), async (c) =>
-  ok(c, await service.updateSeries(database(c.env), c.req.valid("param").id, c.req.valid("json"))),
+  ok(c, await service.updateSeries(database(c), c.req.valid("param").id, c.req.valid("json"))),
 );
 
-series.delete("/:id", validate("param", idParam), async (c) => ok(c, await service.deleteSeries(database(c.env), c.req.valid("param").id)));
+series.delete("/:id", validate("param", idParam), async (c) => ok(c, await service.deleteSeries(database(c), c.req.valid("param").id)));
 
 series.get("/:id/completion", validate("param", idParam), async (c) =>
-  ok(c, await service.seriesCompletion(database(c.env), c.req.valid("param").id)),
+  ok(c, await service.seriesCompletion(database(c), c.req.valid("param").id)),
 );
 
 series.put("/:id/recalculate-completion", validate("param", idParam), async (c) =>
-  ok(c, await service.recalculateSeries(database(c.env), c.req.valid("param").id)),
+  ok(c, await service.recalculateSeries(database(c), c.req.valid("param").id)),
 );

@@ -18,12 +18,12 @@ system.get("/health", async (c) => {
   return ok(c, { status, version: VERSION, environment: c.var.config.environment, checks, external_apis });
 });
 
-system.get("/stats", async (c) => ok(c, await service.systemStats(database(c.env))));
+system.get("/stats", async (c) => ok(c, await service.systemStats(database(c))));
 
-system.get("/library-status", async (c) => ok(c, await service.libraryStatus(database(c.env))));
+system.get("/library-status", async (c) => ok(c, await service.libraryStatus(database(c))));
 
-system.get("/download-stats", async (c) => ok(c, await service.downloadStats(database(c.env))));
+system.get("/download-stats", async (c) => ok(c, await service.downloadStats(database(c))));
 
-system.get("/storage", async (c) => ok(c, await service.storage(database(c.env))));
+system.get("/storage", async (c) => ok(c, await service.storage(database(c))));
 
 system.get("/configuration", (c) => ok(c, service.configuration(c.var.config)));

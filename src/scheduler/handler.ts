@@ -1,4 +1,4 @@
-import { database } from "../db/client";
+import { primaryDatabase } from "../db/client";
 import { runCron } from "../services/scheduler";
 
 /**
@@ -7,5 +7,5 @@ import { runCron } from "../services/scheduler";
  * Needs no request, only the D1 binding; the invocation lasts until the tasks are recorded.
  */
 export const scheduled: ExportedHandlerScheduledHandler<Env> = async (controller, env) => {
-  await runCron(database(env), controller.cron, new Date(controller.scheduledTime));
+  await runCron(primaryDatabase(env), controller.cron, new Date(controller.scheduledTime));
 };

@@ -3,13 +3,13 @@ import { eq } from "drizzle-orm";
 import { sign } from "hono/jwt";
 import { describe, expect, it } from "vitest";
 import { firstAdminSql } from "../../scripts/first-admin-sql.js";
-import { database } from "../../src/db/client";
+import { primaryDatabase } from "../../src/db/client";
 import { auditLogs, users } from "../../src/db/schema";
 import { hashPassword } from "../../src/lib/password";
 import { call, errorShape, uniqueIp, withEnv } from "../helpers";
 import { bearer, createUser, loginAs, unique } from "../fixtures";
 
-const db = database(env);
+const db = primaryDatabase(env);
 const json = (body: unknown) => ({ method: "POST", json: body });
 
 async function auditRows(filter: { action?: string; resource?: string; user_id?: number; resource_id?: string }) {

@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
-import { database } from "../../src/db/client";
+import { primaryDatabase } from "../../src/db/client";
 import { missingBooks } from "../../src/db/schema";
 import { bearer, createAuthor, createUser, loginAs, unique } from "../fixtures";
 import { call, errorShape } from "../helpers";
@@ -287,7 +287,7 @@ describe("PUT /api/authors/:id", () => {
 describe("DELETE /api/authors/:id", () => {
   it("deletes the author and its gaps, and answers 404 afterwards", async () => {
     const a = await createAuthor();
-    const db = database(env);
+    const db = primaryDatabase(env);
     await db.insert(missingBooks).values({ title: "Gap", authorId: a.author_id, reasonMissing: "author_gap" });
     const { status, body } = await api(`/api/authors/${a.author_id}`, { method: "DELETE" });
     expect(status).toBe(200);

@@ -1,14 +1,14 @@
 import { env } from "cloudflare:workers";
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
-import { database } from "../../src/db/client";
+import { primaryDatabase } from "../../src/db/client";
 import { DOWNLOAD_STATUSES, type NewDownload, books, downloads } from "../../src/db/schema";
 import { allowedActions } from "../../src/services/download-states";
 import { bearer, createUser, loginAs, unique } from "../fixtures";
 import { errorShape, withEnv } from "../helpers";
 import { ISO, api } from "../library";
 
-const db = database(env);
+const db = primaryDatabase(env);
 type Status = (typeof DOWNLOAD_STATUSES)[number];
 
 const magnet = () => `magnet:?xt=urn:btih:${crypto.randomUUID().replaceAll("-", "")}`;

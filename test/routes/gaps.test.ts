@@ -1,13 +1,13 @@
 import { env } from "cloudflare:workers";
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
-import { database } from "../../src/db/client";
+import { primaryDatabase } from "../../src/db/client";
 import { authors, missingBooks } from "../../src/db/schema";
 import { bearer, createBook, createSeries, createUser, loginAs, unique } from "../fixtures";
 import { errorShape } from "../helpers";
 import { ISO, api, insertBooks } from "../library";
 
-const db = database(env);
+const db = primaryDatabase(env);
 const magnet = () => `magnet:?xt=urn:btih:${crypto.randomUUID().replaceAll("-", "")}`;
 
 /** A series with a total, and active books at the given series_numbers (through the API). */

@@ -1,14 +1,14 @@
 import { env } from "cloudflare:workers";
 import { and, eq, isNull } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
-import { database } from "../../src/db/client";
+import { primaryDatabase } from "../../src/db/client";
 import { failedAttempts, schedulerState } from "../../src/db/schema";
 import { TASK_NAMES } from "../../src/scheduler/tasks";
 import { bearer, createUser, loginAs } from "../fixtures";
 import { errorShape } from "../helpers";
 import { ISO, api } from "../library";
 
-const db = database(env);
+const db = primaryDatabase(env);
 
 /** A task row as every scheduler route answers it. */
 const TASK_ROW = {

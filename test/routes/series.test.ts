@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
-import { database } from "../../src/db/client";
+import { primaryDatabase } from "../../src/db/client";
 import { missingBooks } from "../../src/db/schema";
 import { bearer, createAuthor, createBook, createSeries, createUser, loginAs, unique } from "../fixtures";
 import { call, errorShape } from "../helpers";
@@ -301,7 +301,7 @@ describe("PUT /api/series/:id", () => {
 describe("DELETE /api/series/:id", () => {
   it("deletes the series and its gaps, and answers 404 afterwards", async () => {
     const s = await createSeries({ total_books: 3 });
-    const db = database(env);
+    const db = primaryDatabase(env);
     await db.insert(missingBooks).values({ title: "Gap", seriesId: s.series_id, seriesNumber: "1", reasonMissing: "series_gap" });
     const { status, body } = await api(`/api/series/${s.series_id}`, { method: "DELETE" });
     expect(status).toBe(200);

@@ -1,12 +1,12 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { database } from "../../src/db/client";
+import { primaryDatabase } from "../../src/db/client";
 import { type NewDownload, downloads, failedAttempts } from "../../src/db/schema";
 import { createAuthor, createSeries, unique } from "../fixtures";
 import { call, errorShape, withEnv } from "../helpers";
 import { api, insertBooks } from "../library";
 
-const db = database(env);
+const db = primaryDatabase(env);
 const ROUTES = ["stats", "library-status", "download-stats", "storage", "configuration"];
 
 async function data(path: string) {

@@ -4,7 +4,7 @@ import { and, eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import wranglerToml from "../../wrangler.toml?raw";
 import worker from "../../src/index";
-import { database } from "../../src/db/client";
+import { primaryDatabase } from "../../src/db/client";
 import { authors, books, failedAttempts, metadataCorrections, series, tasks } from "../../src/db/schema";
 import { assertValidCron, nextRun } from "../../src/scheduler/schedule";
 import { CRON_TRIGGERS, TASK_LIST, TASKS, type TaskName } from "../../src/scheduler/tasks";
@@ -12,7 +12,7 @@ import { upcomingTasks } from "../../src/services/scheduler";
 import { unique } from "../fixtures";
 import { ISO, api } from "../library";
 
-const db = database(env);
+const db = primaryDatabase(env);
 
 /** The `crons = [...]` of one table of wrangler.toml, e.g. "triggers" or "env.production.triggers". */
 function cronsIn(table: string): string[] {
