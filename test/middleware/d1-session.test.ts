@@ -109,7 +109,7 @@ describe("one D1 session per request, started where the contract says", () => {
   it("a scheduled run starts at the primary", async () => {
     const { opened, db } = recordingDb();
     const ctx = createExecutionContext();
-    await worker.scheduled(createScheduledController({ cron: "0 1 * * *", scheduledTime: Date.UTC(2031, 0, 1, 1) }), { ...env, DB: db } as Env, ctx);
+    await worker.scheduled(createScheduledController({ cron: "0 1 * * *", scheduledTime: Date.UTC(2031, 0, 1, 1) }), { ...env, DB: db as unknown as D1Database }, ctx);
     await waitOnExecutionContext(ctx);
     expect(opened).toEqual(["first-primary"]);
   });
