@@ -17,7 +17,7 @@ export interface AppEnv {
     /** The matched route's policy; absent for paths that match no route. */
     policy: RoutePolicy | undefined;
     identity: Identity | undefined;
-    /** The drizzle client over the request's one D1 session (src/middleware/d1-session.ts). */
-    db: Database | undefined;
+    /** Opens (once) the request's one D1 session and answers its drizzle client (src/middleware/d1-session.ts). */
+    db: (() => Database) | undefined;
   };
 }

@@ -28,6 +28,8 @@ const brokenD1 = {
   },
   batch: d1Failure,
   exec: d1Failure,
+  // Opening a session is local, as on the real binding; its first query fails.
+  withSession: () => ({ prepare: brokenD1.prepare, batch: d1Failure, getBookmark: () => null }),
 };
 
 /** A D1 binding that fails in a way nobody planned for. */
@@ -36,6 +38,7 @@ const bugD1 = {
     throw new TypeError("Cannot read properties of undefined (reading 'secret internals')");
   },
   batch: () => Promise.reject(new TypeError("unexpected")),
+  withSession: () => ({ prepare: bugD1.prepare, batch: bugD1.batch, getBookmark: () => null }),
 };
 
 describe("the error shape, one kind at a time", () => {

@@ -1,6 +1,6 @@
 import type { MiddlewareHandler } from "hono";
 import type { AppEnv } from "../context";
-import { sessionDatabase } from "../db/client";
+import { type Database, sessionDatabase } from "../db/client";
 import { AppError } from "../errors";
 import type { RoutePolicy } from "../route-policy";
 
@@ -40,10 +40,13 @@ export function d1Session(): MiddlewareHandler<AppEnv> {
     }
     const constraint = sessionConstraint(c.req.method, c.req.path, c.var.policy);
     // The primary is always at least as fresh as any bookmark, so a bookmark only moves reads.
-    const session = c.env.DB.withSession(constraint === "first-unconstrained" && sent ? sent : constraint);
-    c.set("db", sessionDatabase(session));
+    const start = constraint === "first-unconstrained" && sent ? sent : constraint;
+    // Opened on the first query: a route that touches no table opens nothing.
+    let session: D1DatabaseSession | undefined;
+    let db: Database | undefined;
+    c.set("db", () => (db ??= sessionDatabase((session = c.env.DB.withSession(start)))));
     await next();
-    const bookmark = session.getBookmark();
+    const bookmark = session?.getBookmark();
     if (bookmark) c.header(BOOKMARK_HEADER, bookmark);
   };
 }

@@ -81,10 +81,10 @@ describe("one D1 session per request, started where the contract says", () => {
   it.each([
     ["GET", "/api/books?limit=1", "first-unconstrained"],
     ["HEAD", "/api/books?limit=1", "first-unconstrained"],
-    ["GET", "/api/books/search?q=x", "first-unconstrained"],
+    ["GET", "/api/books/search?query=kings", "first-unconstrained"],
     ["POST", "/api/books", "first-primary"],
     ["GET", "/api/admin/users", "first-primary"],
-    ["GET", "/api/admin/me", "first-primary"],
+    ["GET", "/api/admin/audit-logs", "first-primary"],
     ["POST", "/api/admin/login", "first-primary"],
   ])("%s %s starts %s", async (method, path, constraint) => {
     const { opened, db } = recordingDb();
@@ -95,6 +95,14 @@ describe("one D1 session per request, started where the contract says", () => {
     });
     expect(res.status).toBeLessThan(500);
     expect(opened).toEqual([constraint]);
+  });
+
+  it("a route that touches no table opens no session and answers no bookmark", async () => {
+    const { opened, db } = recordingDb();
+    const res = await withEnv({ DB: db })("/api/admin/me", { auth: true });
+    expect(res.status).toBe(200);
+    expect(opened).toEqual([]);
+    expect(res.headers.has("X-D1-Bookmark")).toBe(false);
   });
 
   it("a read with a bookmark starts from that bookmark; a write with one still starts at the primary", async () => {

@@ -26,6 +26,8 @@ const failingD1 = {
   },
   batch: d1Error,
   exec: d1Error,
+  // Opening a session is local, as on the real binding; its first query fails.
+  withSession: () => ({ prepare: failingD1.prepare, batch: d1Error, getBookmark: () => null }),
 };
 /** A D1 binding whose calls never settle. */
 const never = () => new Promise<never>(() => {});
@@ -36,6 +38,7 @@ const hangingD1 = {
   },
   batch: never,
   exec: never,
+  withSession: () => ({ prepare: hangingD1.prepare, batch: never, getBookmark: () => null }),
 };
 
 const magnet = () => `magnet:?xt=urn:btih:${crypto.randomUUID().replaceAll("-", "")}`;
