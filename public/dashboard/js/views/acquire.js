@@ -1,0 +1,106 @@
+// Acquiring missing books: a dry run shows what would be queued and why every other release or
+// gap was passed over; only then can the operator confirm, which queues the same request for real.
+
+import { api } from "../api.js";
+import { bytes, errorNotice, fill, h, notice, unavailableNotice } from "../dom.js";
+
+export function acquirePanel() {
+  const max = h("input", { id: "acquire-max", type: "number", min: 1, max: 50, value: 10, inputmode: "numeric" });
+  const dryRun = h("button", { type: "button", id: "acquire-dry-run" }, "Dry run: show what would be queued");
+  const output = h("div", { "aria-live": "polite" });
+  dryRun.addEventListener("click", async () => {
+    const maxDownloads = Number(max.value);
+    if (!Number.isInteger(maxDownloads) || maxDownloads < 1 || maxDownloads > 50) {
+      fill(output, notice("error", h("p", {}, "Enter a whole number from 1 to 50.")));
+      max.focus();
+      return;
+    }
+    dryRun.disabled = true;
+    fill(output, notice("info", h("p", {}, "Searching for each open gap (dry run: nothing is queued)…"), h("progress", { "aria-label": "Dry run in progress" })));
+    try {
+      const plan = await api("POST", "/api/gaps/acquire", { max_downloads: maxDownloads, dry_run: true });
+      fill(output, planView(plan, maxDownloads, output));
+    } catch (error) {
+      fill(output, error.unavailable ? unavailableNotice(error, "Acquisition through Prowlarr and qBittorrent") : errorNotice(error, "The dry run failed"));
+    } finally {
+      dryRun.disabled = false;
+    }
+  });
+  return h(
+    "section",
+    { class: "card", "aria-labelledby": "acquire-title", id: "acquire" },
+    h("h2", { id: "acquire-title" }, "Acquire missing books"),
+    h("p", { class: "muted" }, "Searches Prowlarr for each open gap and queues the best release. A dry run comes first: it shows every decision and its reason, and queues nothing."),
+    h("div", { class: "row" }, h("label", { for: "acquire-max" }, "At most"), max, h("span", {}, "downloads")),
+    h("div", { class: "actions" }, dryRun),
+    output,
+  );
+}
+
+function planView(plan, maxDownloads, output) {
+  const queued = plan.queued ?? [];
+  const skipped = plan.skipped ?? [];
+  const confirm = h("button", { type: "button", id: "acquire-confirm" }, `Confirm: queue ${queued.length} download${queued.length === 1 ? "" : "s"}`);
+  const result = h("div", { "aria-live": "polite" });
+  confirm.addEventListener("click", async () => {
+    confirm.disabled = true;
+    fill(result, notice("info", h("p", {}, "Queueing…"), h("progress", { "aria-label": "Queueing in progress" })));
+    try {
+      const done = await api("POST", "/api/gaps/acquire", { max_downloads: maxDownloads, dry_run: false });
+      const count = (done.queued ?? []).length;
+      fill(
+        result,
+        notice("success", h("p", {}, h("strong", {}, `Queued ${count} download${count === 1 ? "" : "s"}`), `; ${(done.skipped ?? []).length} skipped. `, h("a", { href: "#/downloads" }, "See the queue →"))),
+      );
+    } catch (error) {
+      confirm.disabled = false;
+      fill(result, errorNotice(error, "Queueing failed"));
+    }
+  });
+  return h(
+    "div",
+    { id: "acquire-plan" },
+    notice("info", h("p", {}, h("strong", {}, "Dry run: "), `${plan.searched ?? 0} gaps searched; ${queued.length} would be queued, ${skipped.length} skipped. Nothing has been queued yet.`)),
+    h("h3", {}, "Would be queued"),
+    queued.length ? h("ul", { class: "plain" }, queued.map((item) => entry(item, "queue"))) : h("p", {}, "Nothing."),
+    h("h3", {}, "Skipped"),
+    skipped.length ? h("ul", { class: "plain" }, skipped.map((item) => entry(item, "skip"))) : h("p", {}, "Nothing."),
+    queued.length ? h("div", { class: "actions" }, confirm, h("button", { type: "button", class: "secondary", onclick: () => fill(output) }, "Cancel")) : null,
+    result,
+  );
+}
+
+/** One gap's outcome: what it is, the verdict and its reason, and each release that was weighed. */
+function entry(item, verdict) {
+  const title = item.title ?? item.wanted?.title ?? item.book_title ?? `Missing book ${item.missing_book_id ?? "?"}`;
+  const release = item.release?.title ?? item.release_title ?? null;
+  const reason = item.reason ?? item.detail ?? (verdict === "queue" ? "best matching release" : "no reason given");
+  const decisions = item.decisions ?? item.ranking?.decisions ?? [];
+  return h(
+    "li",
+    {},
+    h("strong", {}, verdict === "queue" ? "✓ Queue: " : "– Skip: ", title),
+    release ? h("div", {}, "Release: ", release) : null,
+    h("div", { class: "muted" }, "Why: ", String(reason).replace(/_/g, " ")),
+    decisions.length
+      ? h(
+          "details",
+          {},
+          h("summary", {}, `${decisions.length} release${decisions.length === 1 ? "" : "s"} weighed`),
+          h(
+            "ol",
+            { class: "decisions" },
+            decisions.map((d) =>
+              h(
+                "li",
+                {},
+                d.accepted ? `✓ rank ${d.rank ?? "?"}: ` : "✗ refused: ",
+                d.title,
+                h("span", { class: "muted" }, ` — ${String(d.reason ?? "").replace(/_/g, " ")}${d.detail ? `: ${d.detail}` : ""} · ${d.seeders ?? "?"} seeders · ${bytes(d.size)}${d.freeleech ? " · freeleech" : ""}`),
+              ),
+            ),
+          ),
+        )
+      : null,
+  );
+}

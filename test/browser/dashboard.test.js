@@ -1,0 +1,279 @@
+// The dashboard in a real browser: headless Chromium (the OS package) driven by playwright-core,
+// against `wrangler dev` with fake outside services. `npm run test:browser`; .ci/run runs it.
+// Screenshots of every view go to test-results/dashboard/ (ignored by git); the page weight and
+// load time of the overview are printed and written to test-results/dashboard/metrics.json.
+import assert from "node:assert/strict";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { after, before, describe, it } from "node:test";
+import { chromium } from "playwright-core";
+import { root } from "../../scripts/lib/tool.js";
+import { CREDENTIALS, LIBRARY, startFakeUpstreams } from "./fake-upstreams.js";
+import { SECRETS, startWorker } from "./worker.js";
+
+const SHOTS = path.join(root, "test-results", "dashboard");
+const CHROMIUM = process.env.CHROMIUM_PATH ?? ["/usr/bin/chromium", "/usr/bin/chromium-browser"].find((p) => existsSync(p));
+const DESKTOP = { width: 1280, height: 900 };
+const PHONE = { width: 390, height: 844 };
+const USERS = { admin: ["ada", "ada-password-1"], viewer: ["vera", "vera-password-1"] };
+
+let upstreams, worker, browser, context, page;
+const consoleProblems = [];
+const foreignRequests = [];
+
+/** The API as a script calls it, with the operator key (seeding and checks). */
+async function api(method, route, body, headers = { "X-API-Key": SECRETS.API_KEY }) {
+  const res = await fetch(`${worker.base}${route}`, {
+    method,
+    headers: { ...headers, ...(body === undefined ? {} : { "Content-Type": "application/json" }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const payload = await res.json();
+  return { status: res.status, payload };
+}
+
+async function seed() {
+  for (const [name, total] of [["The Expanse", 4], ["Discworld", 2]]) {
+    assert.equal((await api("POST", "/api/series", { name, total_books_in_series: total })).status, 201);
+  }
+  const books = LIBRARY.map(({ id, media: { metadata: m } }) => ({ abs_id: id, title: m.title, author: m.authors[0].name, series: m.series[0].name, series_number: m.series[0].sequence, isbn: m.isbn }));
+  assert.equal((await api("POST", "/api/books/import", books)).status, 200);
+  assert.equal((await api("POST", "/api/gaps/analyze", {})).status, 200);
+  for (const [role, [username, password]] of Object.entries(USERS)) {
+    assert.equal((await api("POST", "/api/admin/users", { username, password, role, email: `${username}@example.test` })).status, 201);
+  }
+}
+
+/** Collects what must never happen: script errors, CSP violations, requests leaving the Worker. */
+function watch(target) {
+  target.on("console", (message) => {
+    // A 401 (the wrong password) or 404 (a route not on this server yet) is expected and shown in the page.
+    if (message.type() === "error" && !/Failed to load resource: .*status of 40[14]/.test(message.text())) consoleProblems.push(message.text());
+  });
+  target.on("pageerror", (error) => consoleProblems.push(`page error: ${error.message}`));
+  target.on("request", (request) => {
+    const url = request.url();
+    if (!url.startsWith(worker.base) && !url.startsWith("data:")) foreignRequests.push(url);
+  });
+}
+
+async function shot(name, viewport = DESKTOP) {
+  await page.setViewportSize(viewport);
+  await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+  await page.setViewportSize(DESKTOP);
+}
+
+async function view(hash, ready) {
+  await page.evaluate((h) => (location.hash = h), hash);
+  await page.waitForSelector(`main[data-ready="${ready}"]`);
+}
+
+async function signIn([username, password]) {
+  await page.goto(`${worker.base}/`);
+  await page.getByLabel("User name", { exact: true }).fill(username);
+  await page.getByLabel("Password", { exact: true }).fill(password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.waitForSelector('main[data-ready="overview"]');
+}
+
+describe("the operator's dashboard in Chromium", { timeout: 240_000 }, () => {
+  before(async () => {
+    assert.ok(CHROMIUM, "Chromium is not installed: apt-get install -y chromium (or set CHROMIUM_PATH)");
+    mkdirSync(SHOTS, { recursive: true });
+    upstreams = await startFakeUpstreams();
+    worker = await startWorker({
+      ABS_URL: upstreams.abs.url,
+      ABS_TOKEN: CREDENTIALS.absToken,
+      PROWLARR_URL: upstreams.prowlarr.url,
+      PROWLARR_API_KEY: CREDENTIALS.prowlarrKey,
+      QB_URL: upstreams.qbittorrent.url,
+      QB_USERNAME: CREDENTIALS.qbUser,
+      QB_PASSWORD: CREDENTIALS.qbPassword,
+      // One person clicking through every view in a minute, plus the queue's polling.
+      RATE_LIMITS: JSON.stringify({ authenticated: "600/minute", public: "100/minute", download: "100/hour" }),
+    });
+    await seed();
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"] });
+    context = await browser.newContext({ viewport: DESKTOP });
+    page = await context.newPage();
+    page.setDefaultTimeout(20_000);
+    watch(page);
+  });
+
+  after(async () => {
+    await browser?.close();
+    await worker?.stop();
+    await upstreams?.stop();
+  });
+
+  it("sends a browser from / to the sign-in page, and explains a wrong password with the request id", async () => {
+    const response = await page.goto(`${worker.base}/`);
+    assert.match(page.url(), /\/dashboard\/$/);
+    assert.match(response.headers()["content-security-policy"], /default-src 'none'; script-src 'self'/);
+    await page.getByRole("heading", { name: "Sign in" }).waitFor();
+    await page.getByLabel("User name", { exact: true }).fill("ada");
+    await page.getByLabel("Password", { exact: true }).fill("not-the-password");
+    await page.getByRole("button", { name: "Sign in" }).click();
+    const alert = page.getByRole("alert");
+    await alert.getByText("That user name, password or key is not right").waitFor();
+    assert.match(await alert.textContent(), /Request id \(quote it when asking for help\): req_[0-9a-f]+/);
+    await shot("sign-in");
+  });
+
+  it("signs in with the keyboard alone and shows the overview", async () => {
+    await page.goto(`${worker.base}/dashboard/`);
+    // The user name field has the focus on arrival; Tab, type, Enter do the rest.
+    await page.keyboard.type(USERS.admin[0]);
+    await page.keyboard.press("Tab");
+    await page.keyboard.type(USERS.admin[1]);
+    await page.keyboard.press("Enter");
+    await page.waitForSelector('main[data-ready="overview"]');
+    const main = page.locator("main");
+    assert.match(await page.locator("#who-name").textContent(), /ada · admin/);
+    assert.match(await main.getByRole("img", { name: /^2 series: 1 complete, 1 partial, 0 incomplete$/ }).getAttribute("aria-label"), /2 series/);
+    assert.match(await main.textContent(), /Complete \(100 %\): 1 \(50 %\)/);
+    assert.match(await main.textContent(), /Partial \(50–99 %\): 1 \(50 %\)/);
+    await main.getByRole("button", { name: "Analyse gaps" }).waitFor();
+    await shot("overview");
+    await shot("overview-phone", PHONE);
+    // The README's picture (docs/dashboard-overview.png is a copy): one screen, not the whole page.
+    await page.setViewportSize({ width: 1000, height: 720 });
+    await page.screenshot({ path: path.join(SHOTS, "readme-overview.png") });
+    await page.setViewportSize(DESKTOP);
+  });
+
+  it("measures the overview: bytes transferred and load time", async () => {
+    // A cold load in a fresh browser context (empty cache), already signed in: the session is put
+    // in sessionStorage as the sign-in form leaves it.
+    const login = await api("POST", "/api/admin/login", { username: USERS.admin[0], password: USERS.admin[1] }, {});
+    const saved = { kind: "token", secret: login.payload.data.access_token, role: "admin", name: USERS.admin[0] };
+    const cold = await browser.newContext({ viewport: DESKTOP });
+    await cold.addInitScript((value) => sessionStorage.setItem("mamcrawler.session", value), JSON.stringify(saved));
+    const coldPage = await cold.newPage();
+    watch(coldPage);
+    const sizes = [];
+    coldPage.on("requestfinished", async (request) => {
+      const s = await request.sizes().catch(() => null);
+      if (s) sizes.push({ url: request.url().replace(worker.base, ""), status: (await request.response())?.status(), bytes: s.responseHeadersSize + s.responseBodySize });
+    });
+    await coldPage.goto(`${worker.base}/dashboard/#/overview`);
+    await coldPage.waitForSelector('main[data-ready="overview"]');
+    const loadMs = await coldPage.evaluate(() => Math.round(performance.getEntriesByName("overview-ready")[0].startTime));
+    await coldPage.waitForLoadState("networkidle");
+    await cold.close();
+    const total = sizes.reduce((sum, s) => sum + s.bytes, 0);
+    const metrics = { overview_bytes: total, overview_requests: sizes.length, overview_load_ms: loadMs, requests: sizes };
+    writeFileSync(path.join(SHOTS, "metrics.json"), JSON.stringify(metrics, null, 2));
+    console.log(`# overview, cold: ${total} bytes in ${sizes.length} requests, ready ${loadMs} ms after navigation started`);
+    assert.ok(sizes.some((s) => s.url === "/dashboard/js/main.js" && s.status === 200), "the files were fetched, not revalidated");
+  });
+
+  it("shows a series' completion and its missing positions", async () => {
+    await page.getByRole("link", { name: "Series", exact: true }).click();
+    await page.waitForSelector('main[data-ready="series"]');
+    const row = page.getByRole("row", { name: /The Expanse/ });
+    assert.match(await row.textContent(), /2 of 4 · 50 %/);
+    assert.match(await row.textContent(), /#3, #4/);
+    assert.match(await page.getByRole("row", { name: /Discworld/ }).textContent(), /2 of 2 · 100 %.*complete.*none/);
+    await shot("series");
+    await shot("series-phone", PHONE);
+  });
+
+  it("runs an acquisition as a dry run first, listing every decision and its reason", async () => {
+    await page.getByRole("button", { name: /Dry run/ }).click();
+    const panel = page.locator("#acquire");
+    const probe = await api("POST", "/api/gaps/acquire", { max_downloads: 1, dry_run: true });
+    if (probe.status === 404) {
+      // This server has no acquisition route yet: the page says so plainly.
+      await panel.getByText("is not available on this server yet").waitFor();
+      await shot("acquire-dry-run");
+      return;
+    }
+    await panel.locator("#acquire-plan").waitFor();
+    const plan = await panel.textContent();
+    assert.match(plan, /Dry run: .*Nothing has been queued yet/);
+    assert.match(plan, /Abaddon's Gate/);
+    await shot("acquire-dry-run");
+    assert.equal((await api("GET", "/api/downloads")).payload.data.total, 0, "a dry run queues nothing");
+    await panel.getByRole("button", { name: /^Confirm: queue 1 download$/ }).click();
+    await panel.getByText(/Queued 1 download/).waitFor();
+  });
+
+  it("shows a new download appear in the live queue, and retries a failed one", async () => {
+    await view("#/downloads", "downloads");
+    const created = await api("POST", "/api/downloads", { title: "Nemesis Games", source: "manual", magnet_link: "magnet:?xt=urn:btih:0123456789abcdef0123456789abcdef01234567" });
+    assert.equal(created.status, 201);
+    // No reload: the queue's polling brings it in.
+    const row = page.getByRole("row", { name: /Nemesis Games/ });
+    await row.waitFor({ timeout: 15_000 });
+    assert.match(await row.textContent(), /queued/);
+    await api("PUT", `/api/downloads/${created.payload.data.id}/mark-failed`, { error_msg: "Tracker unreachable" });
+    const retry = page.getByRole("button", { name: "Retry Nemesis Games" });
+    await retry.waitFor({ timeout: 15_000 });
+    assert.match(await row.textContent(), /failed.*Tracker unreachable/);
+    await shot("downloads");
+    await retry.click();
+    await page.getByText(/Retry of “Nemesis Games”: queued again/).waitFor();
+    await page.waitForFunction(() => !document.querySelector('[aria-label="Retry Nemesis Games"]'));
+    await shot("downloads-phone", PHONE);
+  });
+
+  it("shows the schedule, runs a task now, pauses and resumes it", async () => {
+    await view("#/schedule", "schedule");
+    await page.getByRole("button", { name: "Run SERIES now" }).click();
+    await page.getByText(/SERIES run: completed; 2 processed, 0 failed/).waitFor();
+    await page.getByRole("button", { name: "Pause SERIES" }).click();
+    await page.getByRole("button", { name: "Resume SERIES" }).waitFor();
+    assert.match(await page.getByRole("row", { name: /^SERIES/ }).textContent(), /paused/);
+    await shot("schedule");
+    await page.getByRole("button", { name: "Resume SERIES" }).click();
+    await page.getByRole("button", { name: "Pause SERIES" }).waitFor();
+  });
+
+  it("opens a book from its series, corrects it by hand and shows the change in its history", async () => {
+    await view("#/series", "series");
+    await page.getByRole("link", { name: "The Expanse" }).click();
+    await page.waitForSelector('main[data-ready="series-detail"]');
+    await page.getByRole("link", { name: "Leviathan Wakes" }).click();
+    await page.waitForSelector('main[data-ready="book"]');
+    await page.getByText("Edit by hand").click();
+    await page.getByLabel("Publisher").fill("Orbit");
+    await page.getByLabel("Reason (kept in the history)").fill("from the cover");
+    await page.getByRole("button", { name: "Save changes" }).click();
+    // 5 of the 10 counted fields were filled; the publisher makes 6.
+    await page.getByText("Saved: 1 field(s) changed; completeness 60 %.").waitFor();
+    const history = page.getByRole("row", { name: /publisher/ });
+    assert.match(await history.textContent(), /Orbit.*Manual.*from the cover.*user:ada/);
+    await shot("book");
+  });
+
+  it("signs out, which revokes the token on the server", async () => {
+    const token = await page.evaluate(() => JSON.parse(sessionStorage.getItem("mamcrawler.session")).secret);
+    assert.equal((await api("GET", "/api/admin/me", undefined, { Authorization: `Bearer ${token}` })).status, 200);
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await page.getByRole("heading", { name: "Sign in" }).waitFor();
+    assert.equal(await page.evaluate(() => sessionStorage.length), 0, "nothing of the session is left in the tab");
+    assert.deepEqual(await context.cookies(), [], "no cookie was ever set");
+    const after = await api("GET", "/api/admin/me", undefined, { Authorization: `Bearer ${token}` });
+    assert.equal(after.status, 401);
+    assert.equal(after.payload.error, "invalid_token");
+  });
+
+  it("gives a viewer every view and no write control", async () => {
+    const failed = await api("POST", "/api/downloads", { title: "Tiamat's Wrath", source: "manual", magnet_link: "magnet:?xt=urn:btih:1123456789abcdef0123456789abcdef01234567" });
+    await api("PUT", `/api/downloads/${failed.payload.data.id}/mark-failed`, { error_msg: "No seeders" });
+    await signIn(USERS.viewer);
+    assert.equal(await page.getByRole("button", { name: /Sync library|Analyse gaps/ }).count(), 0);
+    await view("#/series", "series");
+    assert.equal(await page.locator("#acquire").count(), 0);
+    await view("#/downloads", "downloads");
+    await page.getByRole("row", { name: /Tiamat's Wrath/ }).waitFor();
+    assert.equal(await page.getByRole("button", { name: /^Retry/ }).count(), 0);
+    await view("#/schedule", "schedule");
+    assert.equal(await page.getByRole("button", { name: /now$|^Pause|^Resume/ }).count(), 0);
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await page.getByRole("heading", { name: "Sign in" }).waitFor();
+    assert.deepEqual(consoleProblems, [], "no script error and no CSP violation in the console");
+    assert.deepEqual(foreignRequests, [], "the page loaded nothing from outside the Worker");
+  });
+});
