@@ -7,9 +7,11 @@ import { authenticate } from "./middleware/auth";
 import { jsonBody } from "./middleware/body";
 import { corsFromConfig } from "./middleware/cors";
 import { d1Session } from "./middleware/d1-session";
+import { noStoreApi } from "./middleware/no-store";
 import { requestLog } from "./middleware/request-log";
 import { configGuard } from "./middleware/config-guard";
 import { requestId } from "./middleware/request-id";
+import { limitUnmatched } from "./middleware/unmatched-limit";
 import { rateLimit } from "./rate-limit/middleware";
 import { routePolicy } from "./route-policy";
 import { admin } from "./routes/admin";
@@ -27,7 +29,8 @@ import { system } from "./routes/system";
 
 /**
  * The request's path, top to bottom:
- * request id → log line → security headers → CORS → 405 check → configuration guard
+ * request id → log line → security headers → no-store on /api → a request matching no route costs
+ * its address one public request → CORS → 405 check → configuration guard
  * → route policy → D1 session (bookmark in and out) → auth → rate limit → JSON body
  * → route (validate, call the service, answer in the envelope) | any throw → onError.
  * Routes answer with or without a trailing slash (`strict: false`).
@@ -37,6 +40,8 @@ export const app = new Hono<AppEnv>({ strict: false });
 app.use(requestId());
 app.use(requestLog());
 app.use(secureHeaders());
+app.use(noStoreApi());
+app.use(limitUnmatched());
 app.use(corsFromConfig());
 app.use(methodNotAllowed({ app, onMethodNotAllowed: (c, allowed) => { throw new MethodNotAllowedError(c.req.method, allowed); } }));
 app.use(configGuard());

@@ -14,6 +14,8 @@ export type Role = "viewer" | "operator" | "admin";
 export interface RoutePolicy {
   tier: Tier;
   access: Access;
+  /** What the handler checks beyond `access` (e.g. "self"), as the OpenAPI document states it. */
+  rule?: string;
 }
 
 /**
@@ -110,10 +112,10 @@ export const ROUTE_POLICIES: Record<string, RoutePolicy> = {
   "POST /api/admin/logout": { tier: "authenticated", access: "viewer" },
   "GET /api/admin/users": { tier: "admin", access: "admin" },
   "POST /api/admin/users": { tier: "admin", access: "admin" },
-  "GET /api/admin/users/:id": { tier: "admin", access: "viewer" },
+  "GET /api/admin/users/:id": { tier: "admin", access: "operator", rule: "An admin, or a user with the moderator role (operator API keys are refused)" },
   "PUT /api/admin/users/:id": { tier: "admin", access: "admin" },
   "DELETE /api/admin/users/:id": { tier: "admin", access: "admin" },
-  "POST /api/admin/users/:id/password": { tier: "admin", access: "viewer" },
+  "POST /api/admin/users/:id/password": { tier: "admin", access: "viewer", rule: "The user themself (sending current_password), or an admin" },
   "GET /api/admin/audit-logs": { tier: "admin", access: "admin" },
   "GET /api/admin/api-keys": { tier: "admin", access: "admin" },
   "POST /api/admin/api-keys": { tier: "admin", access: "admin" },

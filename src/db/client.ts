@@ -1,6 +1,7 @@
 import type { Context } from "hono";
 import { drizzle } from "drizzle-orm/d1";
 import type { AppEnv } from "../context";
+import { markDatabaseFailure } from "../errors";
 import { withDeadline } from "../lib/deadline";
 import * as schema from "./schema";
 
@@ -14,9 +15,17 @@ export type Database = ReturnType<typeof drizzle<typeof schema>>;
  */
 export const D1_TIMEOUT_MS = 10_000;
 
-/** Fails like a D1 error ("D1_..."), so the error handler answers it as a database failure. */
-function timeBound<T>(call: () => Promise<T>): Promise<T> {
-  return withDeadline(call(), D1_TIMEOUT_MS, `D1_TIMEOUT: the database did not answer within ${D1_TIMEOUT_MS} ms`);
+/**
+ * Bounds a call in time, and marks whatever it throws as a database failure: a batch is not
+ * wrapped by drizzle, and an outage reads "Network connection lost." with no D1 prefix, so the
+ * binding is the one place that knows an error came from D1 (503 database_error, never a 500).
+ */
+async function timeBound<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await withDeadline(Promise.resolve().then(call), D1_TIMEOUT_MS, `D1_TIMEOUT: the database did not answer within ${D1_TIMEOUT_MS} ms`);
+  } catch (error) {
+    throw markDatabaseFailure(error);
+  }
 }
 
 class TimedStatement {

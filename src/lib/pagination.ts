@@ -1,9 +1,10 @@
 import { z } from "zod";
+import { decimalInt } from "./validate";
 
 /** `?limit=&offset=` of every list (contract, section 1): limit 1..500, default 100. */
 export const pageQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(500).default(100),
-  offset: z.coerce.number().int().min(0).max(1_000_000_000).default(0),
+  limit: decimalInt(z.number().min(1).max(500)).default(100),
+  offset: decimalInt(z.number().min(0).max(1_000_000_000)).default(0),
 });
 export type PageQuery = z.output<typeof pageQuery>;
 

@@ -22,11 +22,40 @@ export function fieldErrors(target: keyof ValidationTargets, issues: z.core.$Zod
 }
 
 /**
+ * Control characters no text of this service carries (NUL breaks D1's string binding). A body's
+ * text may hold tabs and line breaks (descriptions); a path, query or header value may not.
+ */
+const BODY_CONTROLS = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
+const LINE_CONTROLS = /[\u0000-\u001f\u007f]/;
+
+/** Every string (and object key) in a request part that holds a forbidden control character. */
+function controlCharacterIssues(value: unknown, pattern: RegExp, path: PropertyKey[], ctx: z.RefinementCtx, depth = 0): void {
+  if (typeof value === "string") {
+    if (pattern.test(value)) ctx.addIssue({ code: "custom", path, message: "Control characters are not allowed" });
+  } else if (Array.isArray(value) && depth < 64) {
+    value.forEach((item, index) => controlCharacterIssues(item, pattern, [...path, index], ctx, depth + 1));
+  } else if (value !== null && typeof value === "object" && depth < 64) {
+    for (const [key, item] of Object.entries(value)) {
+      if (pattern.test(key)) ctx.addIssue({ code: "custom", path: [...path, key], message: "Control characters are not allowed" });
+      else controlCharacterIssues(item, pattern, [...path, key], ctx, depth + 1);
+    }
+  }
+}
+
+/** `schema`, after a check that the raw input holds no control characters (422 before any use). */
+function withoutControlCharacters<Schema extends z.ZodType>(target: keyof ValidationTargets, schema: Schema): Schema {
+  const pattern = target === "json" || target === "form" ? BODY_CONTROLS : LINE_CONTROLS;
+  // A pipe stops at the first schema's issues: the control-character check runs alone.
+  return z.unknown().superRefine((value, ctx) => controlCharacterIssues(value, pattern, [], ctx)).pipe(schema) as unknown as Schema;
+}
+
+/**
  * `@hono/zod-validator` with the contract's failure: a 422 `validation_error` listing every
- * problem, thrown so that `app.onError` renders it like every other error.
+ * problem, thrown so that `app.onError` renders it like every other error. Text holding control
+ * characters is refused before the schema runs.
  */
 export function validate<Target extends keyof ValidationTargets, Schema extends z.ZodType>(target: Target, schema: Schema) {
-  const middleware = zValidator(target, schema, (result) => {
+  const middleware = zValidator(target, withoutControlCharacters(target, schema), (result) => {
     if (!result.success) throw new ValidationError(fieldErrors(target, result.error.issues));
   });
   // The OpenAPI document reads the schema back from the route's handlers: one source for both.
@@ -40,5 +69,20 @@ export interface ValidatedPart {
   schema: z.ZodType;
 }
 
+const DECIMAL = /^\d{1,15}$/;
+
+/**
+ * A whole number from a path or query string, written in decimal digits only: "0x10", "1e2",
+ * " 1 " or "+5" are refused (Number() would read them), not coerced. Bounds go on `schema`.
+ */
+export function decimalInt(schema: z.ZodNumber) {
+  return z.preprocess((value, ctx) => {
+    if (typeof value !== "string") return value;
+    if (DECIMAL.test(value)) return Number(value);
+    ctx.addIssue({ code: "invalid_type", expected: "number", message: "Send a whole number in decimal digits (0-9) only", input: value });
+    return z.NEVER;
+  }, schema.int());
+}
+
 /** `/:id` of every resource: a positive integer. */
-export const idParam = z.object({ id: z.coerce.number().int().positive() });
+export const idParam = z.object({ id: decimalInt(z.number().positive()) });

@@ -1,12 +1,11 @@
 import type { Context, MiddlewareHandler } from "hono";
-import { verify } from "hono/jwt";
-import { JwtTokenExpired } from "hono/utils/jwt/types";
 import { requireSecret } from "../config";
 import type { AppEnv, Identity } from "../context";
 import { ForbiddenError, UnauthorizedError } from "../errors";
 import { clientIp } from "../lib/client";
 import { database } from "../db/client";
 import { safeEqual, sha256Hex } from "../lib/crypto";
+import { verifySessionToken } from "../lib/session-token";
 import { consume } from "../rate-limit/middleware";
 import type { Role } from "../route-policy";
 import { activeApiKey, sessionUser, touchApiKey } from "../services/auth";
@@ -98,20 +97,7 @@ function basicPassword(credentials: string): string {
 }
 
 async function identifyToken(c: Context<AppEnv>, token: string): Promise<Identity> {
-  const secret = requireSecret(c.var.config, "JWT_SECRET");
-  let payload: Record<string, unknown>;
-  try {
-    // HS256 only: a token whose header names another algorithm (or "none") is refused.
-    payload = await verify(token, secret, "HS256");
-  } catch (error) {
-    if (error instanceof JwtTokenExpired) throw new UnauthorizedError("token_expired", "The token has expired; log in again");
-    throw new UnauthorizedError("invalid_token", "The token is not valid");
-  }
-  const { sub, jti, exp } = payload;
-  const userId = Number(sub);
-  if (!Number.isInteger(userId) || typeof jti !== "string" || typeof exp !== "number") {
-    throw new UnauthorizedError("invalid_token", "The token is missing required claims");
-  }
+  const { userId, jti, exp } = await verifySessionToken(token, requireSecret(c.var.config, "JWT_SECRET"));
   // Read the user fresh: a logout, a deactivation or a role change applies to tokens already issued.
   const user = await sessionUser(database(c), userId, jti);
   if (!user) throw new UnauthorizedError("invalid_token", "The token's user no longer exists");

@@ -53,7 +53,7 @@ function operation(method: string, path: string, policy: RoutePolicy, parts: Val
       description: method === "post" ? "Success (201 when a resource is created)" : "Success",
       content: { "application/json": { schema: path.startsWith("/health") ? { type: "object" } : { $ref: "#/components/schemas/Success" } } },
     },
-    ...(policy.access === "public" ? {} : { "401": errorResponse("Missing or invalid credentials"), "403": errorResponse(`Needs the ${policy.access} role`) }),
+    ...(policy.access === "public" ? {} : { "401": errorResponse("Missing or invalid credentials"), "403": errorResponse(policy.rule ?? `Needs the ${policy.access} role`) }),
     ...(path.includes(":") ? { "404": errorResponse("Not found") } : {}),
     ...(body ? { "400": errorResponse("Malformed JSON"), "413": errorResponse("Body too large"), "415": errorResponse("Body is not application/json") } : {}),
     ...(validated ? { "422": errorResponse("Validation failed: see errors[]") } : {}),
@@ -81,6 +81,7 @@ function operation(method: string, path: string, policy: RoutePolicy, parts: Val
     "x-rate-limit-tier": policy.tier,
     "x-rate-limit": DEFAULT_LIMITS[policy.tier],
     "x-min-role": policy.access,
+    ...(policy.rule ? { "x-access": policy.rule } : {}),
   };
 }
 

@@ -6,7 +6,7 @@ import { API_KEY_ROLES, USER_ROLES, users as usersTable } from "../db/schema";
 import { ForbiddenError } from "../errors";
 import { page, pageQuery } from "../lib/pagination";
 import { created, ok } from "../lib/response";
-import { idParam, validate } from "../lib/validate";
+import { decimalInt, idParam, validate } from "../lib/validate";
 import { limiterFor } from "../rate-limit/middleware";
 import { TIERS, type Tier } from "../rate-limit/tiers";
 import { createApiKey, listApiKeys, revokeApiKey } from "../services/api-keys";
@@ -100,7 +100,7 @@ admin.get(
   validate(
     "query",
     pageQuery.extend({
-      user_id: z.coerce.number().int().positive().optional(),
+      user_id: decimalInt(z.number().positive()).optional(),
       action: z.string().trim().min(1).max(50).optional(),
       resource: z.string().trim().min(1).max(50).optional(),
     }),

@@ -6,7 +6,7 @@ import { BOOK_STATUSES, COMPLETION_STATUSES } from "../db/schema";
 import { atMostOneOf, foldAliases, hasSomeField, knownTotal, name, optionalText } from "../lib/fields";
 import { pageQuery } from "../lib/pagination";
 import { created, ok } from "../lib/response";
-import { idParam, validate } from "../lib/validate";
+import { decimalInt, idParam, validate } from "../lib/validate";
 import * as service from "../services/authors";
 
 /**
@@ -37,8 +37,8 @@ const updateBody = z
 
 const listQuery = pageQuery.extend({ completion_status: z.enum(COMPLETION_STATUSES).optional() });
 const favoritesQuery = z.object({
-  min_books: z.coerce.number().int().min(1).max(100_000).default(service.FAVORITE_MIN_BOOKS),
-  limit: z.coerce.number().int().min(1).max(500).default(100),
+  min_books: decimalInt(z.number().min(1).max(100_000)).default(service.FAVORITE_MIN_BOOKS),
+  limit: decimalInt(z.number().min(1).max(500)).default(100),
 });
 const booksQuery = z.object({ status: z.enum(BOOK_STATUSES).optional() });
 

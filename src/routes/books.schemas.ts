@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { BOOK_STATUSES } from "../db/schema";
 import { optionalText } from "../lib/fields";
+import { decimalInt } from "../lib/validate";
 import { pageQuery } from "../lib/pagination";
 import { METADATA_FIELDS } from "../services/books";
 import { CORRECTION_SOURCES } from "../services/metadata";
@@ -60,14 +61,22 @@ export const bookImport = z
   .array(bookCreate.extend({ abs_id: z.string().trim().min(1).max(255) }))
   .min(1)
   .max(MAX_IMPORT_ROWS)
-  .superRefine((rows, ctx) => {
-    const seen = new Map<string, number>();
-    rows.forEach((row, index) => {
-      const first = seen.get(row.abs_id);
-      if (first === undefined) seen.set(row.abs_id, index);
-      else ctx.addIssue({ code: "custom", path: [index, "abs_id"], message: `Duplicate abs_id: also in row ${first}` });
-    });
-  });
+  .superRefine(
+    (rows, ctx) => {
+      const seen = new Map<string, number>();
+      rows.forEach((row: unknown, index) => {
+        // Rows that failed their own checks are still looked at: every problem is reported at once.
+        const raw = (row as { abs_id?: unknown } | null)?.abs_id;
+        if (typeof raw !== "string" || raw.trim() === "") return;
+        const absId = raw.trim();
+        const first = seen.get(absId);
+        if (first === undefined) seen.set(absId, index);
+        else ctx.addIssue({ code: "custom", path: [index, "abs_id"], message: `Duplicate abs_id: also in row ${first}` });
+      });
+    },
+    // Run even when rows have type errors (zod skips refinements of a failed value by default).
+    { when: (payload) => Array.isArray(payload.value) },
+  );
 
 export const metadataSourceBody = z.strictObject({
   field_name: z.enum(METADATA_FIELDS),
@@ -87,12 +96,12 @@ export const listQuery = pageQuery.extend({
 
 export const searchQuery = z.object({
   query: z.string().trim().min(1).max(200),
-  limit: z.coerce.number().int().min(1).max(100).default(10),
+  limit: decimalInt(z.number().min(1).max(100)).default(10),
 });
 
 export const incompleteQuery = z.object({
-  threshold: z.coerce.number().int().min(0).max(100).default(80),
-  limit: z.coerce.number().int().min(1).max(500).default(100),
+  threshold: decimalInt(z.number().min(0).max(100)).default(80),
+  limit: decimalInt(z.number().min(1).max(500)).default(100),
 });
 
 export const seriesParam = z.object({ name: z.string().trim().min(1).max(500) });

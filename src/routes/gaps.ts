@@ -5,10 +5,10 @@ import { database } from "../db/client";
 import { GAP_DOWNLOAD_STATUSES, GAP_REASONS } from "../db/schema";
 import { pageQuery } from "../lib/pagination";
 import { ok } from "../lib/response";
-import { validate } from "../lib/validate";
+import { decimalInt, validate } from "../lib/validate";
 import * as service from "../services/gaps";
 
-const id = z.coerce.number().int().positive();
+const id = decimalInt(z.number().positive());
 const name = z.string().trim().min(1).max(500);
 
 const missingQuery = pageQuery.extend({

@@ -3,13 +3,13 @@ import { z } from "zod";
 import type { AppEnv } from "../context";
 import { database } from "../db/client";
 import { ok } from "../lib/response";
-import { validate } from "../lib/validate";
+import { decimalInt, validate } from "../lib/validate";
 import { incompleteBooks } from "../services/books";
 import { cleanupOldCorrections, correctionHistory, correctionsBySource, metadataStatus } from "../services/metadata";
 import { incompleteQuery } from "./books.schemas";
 
-const bookIdParam = z.object({ book_id: z.coerce.number().int().positive() });
-const daysQuery = z.object({ days: z.coerce.number().int().min(1).max(365).default(30) });
+const bookIdParam = z.object({ book_id: decimalInt(z.number().positive()) });
+const daysQuery = z.object({ days: decimalInt(z.number().min(1).max(365)).default(30) });
 
 /** /api/metadata: correction history and metadata quality (reference 2.7, 6.6). */
 export const metadata = new Hono<AppEnv>();

@@ -5,12 +5,12 @@ import { database } from "../db/client";
 import { actorOf } from "../lib/actor";
 import { pageQuery } from "../lib/pagination";
 import { ok } from "../lib/response";
-import { validate } from "../lib/validate";
+import { decimalInt, validate } from "../lib/validate";
 import * as service from "../services/scheduler";
 
 /** A task name as sent (matched case-insensitively; an unknown one is a 404). */
 const nameParam = z.object({ name: z.string().trim().min(1).max(64) });
-const upcomingQuery = z.object({ hours: z.coerce.number().int().min(1).max(168).default(24) });
+const upcomingQuery = z.object({ hours: decimalInt(z.number().min(1).max(168)).default(24) });
 
 /** `/api/scheduler` (reference 2.8): the Cron Trigger schedule, task runs, pause and resume. */
 export const scheduler = new Hono<AppEnv>();

@@ -6,7 +6,7 @@ import { COMPLETION_STATUSES } from "../db/schema";
 import { atMostOneOf, foldAliases, hasSomeField, knownTotal, name, optionalText } from "../lib/fields";
 import { pageQuery } from "../lib/pagination";
 import { created, ok } from "../lib/response";
-import { idParam, validate } from "../lib/validate";
+import { decimalInt, idParam, validate } from "../lib/validate";
 import * as service from "../services/series";
 
 /**
@@ -36,12 +36,12 @@ const updateBody = z
 
 const listQuery = pageQuery.extend({ completion_status: z.enum(COMPLETION_STATUSES).optional() });
 
-const percent = z.coerce.number().int().min(0).max(100);
+const percent = decimalInt(z.number().min(0).max(100));
 const incompleteQuery = z
   .object({
     min_completion: percent.default(0),
     max_completion: percent.default(99),
-    limit: z.coerce.number().int().min(1).max(500).default(100),
+    limit: decimalInt(z.number().min(1).max(500)).default(100),
   })
   .refine((q) => q.min_completion <= q.max_completion, { message: "min_completion must not exceed max_completion", path: ["min_completion"] });
 

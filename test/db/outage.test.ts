@@ -1,0 +1,45 @@
+import { env } from "cloudflare:workers";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { withEnv } from "../helpers";
+
+// A D1 outage as the binding reports it: workerd's own "Network connection lost." (no D1_ prefix),
+// or any other failure of the binding. Reads that run as a batch (a list and its count) must answer
+// like single statements: 503 database_error, never a 500.
+
+function failingD1(error: () => unknown) {
+  const fail = () => Promise.reject(error());
+  const statement = { bind: () => statement, all: fail, raw: fail, run: fail, first: fail };
+  // Opening a session is local, as on the real binding; its first query fails.
+  return { prepare: () => statement, batch: fail, exec: fail, withSession: () => ({ prepare: () => statement, batch: fail, getBookmark: () => null }) };
+}
+
+afterEach(() => vi.restoreAllMocks());
+
+describe.each([
+  ["workerd's disconnect", () => new Error("Network connection lost.")],
+  ["an internal error", () => new Error("internal error; reference = 0123456789abcdef")],
+  ["a thrown non-Error", () => "broken"],
+])("when D1 fails with %s", (_, error) => {
+  const broken = withEnv({ DB: failingD1(error), API_KEY: env.API_KEY });
+
+  it.each(["/api/books", "/api/series", "/api/authors", "/api/downloads", "/api/admin/users", "/api/books/search?query=dune"])(
+    "GET %s answers 503 database_error",
+    async (path) => {
+      vi.spyOn(console, "error").mockImplementation(() => {});
+      const res = await broken(path, { auth: true });
+      const body = await res.json<{ error: string }>();
+      expect(res.status, JSON.stringify(body)).toBe(503);
+      expect(body.error).toBe("database_error");
+    },
+  );
+
+  it("a write answers the same, and /health/ready reports the database as down", async () => {
+    vi.spyOn(console, "error").mockImplementation(() => {});
+    const write = await broken("/api/books", { method: "POST", auth: true, json: { title: "T" } });
+    expect(write.status).toBe(503);
+    expect((await write.json<{ error: string }>()).error).toBe("database_error");
+    const ready = await broken("/health/ready");
+    expect(ready.status).toBe(503);
+    expect(await ready.json()).toMatchObject({ status: "not_ready", checks: { database: { status: "error" } } });
+  });
+});
