@@ -44,6 +44,15 @@ async function seed() {
   }
 }
 
+/**
+ * Whether this server has a route (the outside-services routes landed in stages): a wrong key is
+ * refused with 401 by a route that exists, and an unknown path answers 404 before any auth.
+ */
+async function available(method, route) {
+  const probe = await fetch(`${worker.base}${route}`, { method, headers: { "X-API-Key": "wrong-key-for-probe" } });
+  return probe.status !== 404;
+}
+
 /** Collects what must never happen: script errors, CSP violations, requests leaving the Worker. */
 function watch(target) {
   target.on("console", (message) => {
@@ -131,9 +140,26 @@ describe("the operator's dashboard in Chromium", { timeout: 240_000 }, () => {
     const main = page.locator("main");
     assert.match(await page.locator("#who-name").textContent(), /ada · admin/);
     assert.match(await main.getByRole("img", { name: /^2 series: 1 complete, 1 partial, 0 incomplete$/ }).getAttribute("aria-label"), /2 series/);
-    assert.match(await main.textContent(), /Complete \(100 %\): 1 \(50 %\)/);
-    assert.match(await main.textContent(), /Partial \(50–99 %\): 1 \(50 %\)/);
+    assert.match(await main.textContent(), /Complete \(100\s%\): 1 \(50\s%\)/);
+    assert.match(await main.textContent(), /Partial \(50–99\s%\): 1 \(50\s%\)/);
     await main.getByRole("button", { name: "Analyse gaps" }).waitFor();
+    if (await available("GET", "/api/integrations")) {
+      // Each fake answered its probe: versions as the real services report them.
+      const services = main.locator("section", { has: page.getByRole("heading", { name: "Outside services" }) });
+      assert.match(await services.getByRole("row", { name: /Audiobookshelf/ }).textContent(), /✓ ok/);
+      assert.match(await services.getByRole("row", { name: /Prowlarr/ }).textContent(), /✓ ok.*1\.30\.2\.4939/);
+      assert.match(await services.getByRole("row", { name: /qBittorrent/ }).textContent(), /✓ ok.*v5\.0\.1/);
+      assert.match(await services.getByRole("row", { name: /Google Books/ }).textContent(), /not configured/);
+    } else {
+      await main.getByText("Integration status is not available on this server yet.").waitFor();
+    }
+    await main.getByRole("button", { name: /Sync library/ }).click();
+    if (await available("POST", "/api/library/sync")) {
+      // The catalogue already holds ABS's four items (seeded with their abs_id): none is new.
+      await main.getByText(/Library sync: 4 items: 0 new, \d+ updated, \d+ unchanged, 0 archived/).waitFor();
+    } else {
+      await main.getByText("Library sync failed: this is not available on this server yet.").waitFor();
+    }
     await shot("overview");
     await shot("overview-phone", PHONE);
     // The README's picture (docs/dashboard-overview.png is a copy): one screen, not the whole page.
@@ -172,31 +198,51 @@ describe("the operator's dashboard in Chromium", { timeout: 240_000 }, () => {
     await page.getByRole("link", { name: "Series", exact: true }).click();
     await page.waitForSelector('main[data-ready="series"]');
     const row = page.getByRole("row", { name: /The Expanse/ });
-    assert.match(await row.textContent(), /2 of 4 · 50 %/);
+    assert.match(await row.textContent(), /2 of 4 · 50\s%/);
     assert.match(await row.textContent(), /#3, #4/);
-    assert.match(await page.getByRole("row", { name: /Discworld/ }).textContent(), /2 of 2 · 100 %.*complete.*none/);
+    assert.match(await page.getByRole("row", { name: /Discworld/ }).textContent(), /2 of 2 · 100\s%.*complete.*none/);
     await shot("series");
     await shot("series-phone", PHONE);
   });
 
-  it("runs an acquisition as a dry run first, listing every decision and its reason", async () => {
-    await page.getByRole("button", { name: /Dry run/ }).click();
+  it("runs an acquisition as a dry run first, listing every decision and its reason, then queues it", async () => {
     const panel = page.locator("#acquire");
-    const probe = await api("POST", "/api/gaps/acquire", { max_downloads: 1, dry_run: true });
-    if (probe.status === 404) {
-      // This server has no acquisition route yet: the page says so plainly.
+    await panel.getByRole("button", { name: /Dry run/ }).click();
+    if (!(await available("POST", "/api/gaps/acquire"))) {
       await panel.getByText("is not available on this server yet").waitFor();
       await shot("acquire-dry-run");
       return;
     }
     await panel.locator("#acquire-plan").waitFor();
-    const plan = await panel.textContent();
-    assert.match(plan, /Dry run: .*Nothing has been queued yet/);
-    assert.match(plan, /Abaddon's Gate/);
+    const plan = panel.locator("#acquire-plan");
+    assert.match(await plan.textContent(), /Dry run: 2 searches; 1 would be queued, 1 skipped\. Nothing has been queued yet\./);
+    const wanted = plan.getByRole("listitem").filter({ hasText: "Queue: The Expanse #3" });
+    assert.match(await wanted.textContent(), /Release: James S\. A\. Corey - The Expanse 03 - Abaddon's Gate \[M4B\].*25 seeders.*640\.0 MB.*freeleech/);
+    assert.match(await wanted.textContent(), /Why: best release; matched by series position/);
+    const skippedGap = plan.getByRole("listitem").filter({ hasText: "Skip: The Expanse #4" });
+    assert.match(await skippedGap.textContent(), /Why: no matching release: none of 2 releases is this book/);
+    // Every release weighed, with its verdict and reason.
+    await wanted.getByText(/2 releases weighed/).click();
+    assert.match(await wanted.textContent(), /✓ rank 1: James S\. A\. Corey - The Expanse 03/);
+    assert.match(await wanted.textContent(), /✗ refused: The Expanse Books 1-9 Complete Series Omnibus — omnibus pack/);
     await shot("acquire-dry-run");
     assert.equal((await api("GET", "/api/downloads")).payload.data.total, 0, "a dry run queues nothing");
-    await panel.getByRole("button", { name: /^Confirm: queue 1 download$/ }).click();
-    await panel.getByText(/Queued 1 download/).waitFor();
+    await plan.getByRole("button", { name: "Confirm: queue 1 download" }).click();
+    await plan.getByText(/Queued 1 download; 1 skipped\./).waitFor();
+  });
+
+  it("shows the acquired download go to qBittorrent with live progress", async (t) => {
+    if (!(await available("GET", "/api/system/qbittorrent/monitor-status"))) return t.skip("this server has no queue monitor yet");
+    await view("#/downloads", "downloads");
+    const row = page.getByRole("row", { name: /Abaddon's Gate/ });
+    assert.match(await row.textContent(), /queued/);
+    // The QUEUE task sends it (first run) and polls qBittorrent (second run); the page's polling shows it.
+    for (let run = 0; run < 2; run++) assert.equal((await api("POST", "/api/scheduler/trigger/QUEUE", {})).payload.data.status, "completed");
+    await page.waitForFunction(() => [...document.querySelectorAll("tr[data-download-id]")].some((tr) => /Abaddon[\s\S]*downloading[\s\S]*42\s%/.test(tr.textContent)), null, { timeout: 15_000 });
+    assert.match(await row.textContent(), /downloading.*42\s%/);
+    assert.match(await page.locator("main").textContent(), /qBittorrent last polled/);
+    assert.ok(upstreams.qbittorrent.calls.includes("POST /api/v2/torrents/add"), "the torrent was handed to qBittorrent");
+    await shot("downloads-progress");
   });
 
   it("shows a new download appear in the live queue, and retries a failed one", async () => {
@@ -241,7 +287,7 @@ describe("the operator's dashboard in Chromium", { timeout: 240_000 }, () => {
     await page.getByLabel("Reason (kept in the history)").fill("from the cover");
     await page.getByRole("button", { name: "Save changes" }).click();
     // 5 of the 10 counted fields were filled; the publisher makes 6.
-    await page.getByText("Saved: 1 field(s) changed; completeness 60 %.").waitFor();
+    await page.getByText(/Saved: 1 field\(s\) changed; completeness 60\s%\./).waitFor();
     const history = page.getByRole("row", { name: /publisher/ });
     assert.match(await history.textContent(), /Orbit.*Manual.*from the cover.*user:ada/);
     await shot("book");

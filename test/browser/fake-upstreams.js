@@ -28,12 +28,12 @@ export const LIBRARY = [
 }));
 
 const MB = 1024 * 1024;
-/** Prowlarr's answers: a good release of The Expanse #3, an omnibus pack, nothing for #4. */
+/** Prowlarr's answers to any search for The Expanse: book 3 alone, and an omnibus pack (no book 4). */
 function searchResults(query) {
-  if (!/expanse/i.test(query) || !/\b0?3\b/.test(query)) return [];
+  if (!/expanse/i.test(query)) return [];
   const release = (guid, title, size, seeders, freeleech, infoHash) => ({
     guid, title, size, indexer: "MyAnonamouse", indexerId: 1, seeders, leechers: 1, grabs: 40, publishDate: "2024-05-01T00:00:00Z",
-    downloadUrl: `http://127.0.0.1/prowlarr/download/${guid}`, magnetUrl: null, infoHash, infoUrl: null,
+    downloadUrl: `http://127.0.0.1/prowlarr/download/${guid}`, magnetUrl: `magnet:?xt=urn:btih:${infoHash}&dn=${encodeURIComponent(title)}`, infoHash, infoUrl: null,
     categories: [{ id: 3030, name: "Audio/Audiobook" }], indexerFlags: freeleech ? ["freeleech"] : [], protocol: "torrent",
   });
   return [

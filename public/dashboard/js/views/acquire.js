@@ -40,6 +40,7 @@ export function acquirePanel() {
 function planView(plan, maxDownloads, output) {
   const queued = plan.queued ?? [];
   const skipped = plan.skipped ?? [];
+  const weighed = new Map((plan.decisions ?? []).map((d) => [d.missing_book_id, d]));
   const confirm = h("button", { type: "button", id: "acquire-confirm" }, `Confirm: queue ${queued.length} download${queued.length === 1 ? "" : "s"}`);
   const result = h("div", { "aria-live": "polite" });
   confirm.addEventListener("click", async () => {
@@ -50,53 +51,63 @@ function planView(plan, maxDownloads, output) {
       const count = (done.queued ?? []).length;
       fill(
         result,
-        notice("success", h("p", {}, h("strong", {}, `Queued ${count} download${count === 1 ? "" : "s"}`), `; ${(done.skipped ?? []).length} skipped. `, h("a", { href: "#/downloads" }, "See the queue →"))),
+        notice(
+          "success",
+          h("p", {}, h("strong", {}, `Queued ${count} download${count === 1 ? "" : "s"}`), `; ${(done.skipped ?? []).length} skipped. `, h("a", { href: "#/downloads" }, "See the queue →")),
+          done.stopped ? h("p", {}, `Stopped early: ${done.stopped}`) : null,
+        ),
       );
     } catch (error) {
       confirm.disabled = false;
       fill(result, errorNotice(error, "Queueing failed"));
     }
   });
+  const more = plan.not_reached ? ` ${plan.not_reached} more gaps were not reached within this run's limits.` : "";
   return h(
     "div",
     { id: "acquire-plan" },
-    notice("info", h("p", {}, h("strong", {}, "Dry run: "), `${plan.searched ?? 0} gaps searched; ${queued.length} would be queued, ${skipped.length} skipped. Nothing has been queued yet.`)),
+    notice(
+      "info",
+      h("p", {}, h("strong", {}, "Dry run: "), `${plan.searched ?? 0} searches; ${queued.length} would be queued, ${skipped.length} skipped.${more} Nothing has been queued yet.`),
+      plan.stopped ? h("p", {}, `Prowlarr stopped answering part way: ${plan.stopped}`) : null,
+    ),
     h("h3", {}, "Would be queued"),
-    queued.length ? h("ul", { class: "plain" }, queued.map((item) => entry(item, "queue"))) : h("p", {}, "Nothing."),
+    queued.length ? h("ul", { class: "plain" }, queued.map((item) => entry(item, "queue", weighed.get(item.missing_book_id)))) : h("p", {}, "Nothing."),
     h("h3", {}, "Skipped"),
-    skipped.length ? h("ul", { class: "plain" }, skipped.map((item) => entry(item, "skip"))) : h("p", {}, "Nothing."),
+    skipped.length ? h("ul", { class: "plain" }, skipped.map((item) => entry(item, "skip", weighed.get(item.missing_book_id)))) : h("p", {}, "Nothing."),
     queued.length ? h("div", { class: "actions" }, confirm, h("button", { type: "button", class: "secondary", onclick: () => fill(output) }, "Cancel")) : null,
     result,
   );
 }
 
-/** One gap's outcome: what it is, the verdict and its reason, and each release that was weighed. */
-function entry(item, verdict) {
-  const title = item.title ?? item.wanted?.title ?? item.book_title ?? `Missing book ${item.missing_book_id ?? "?"}`;
-  const release = item.release?.title ?? item.release_title ?? null;
-  const reason = item.reason ?? item.detail ?? (verdict === "queue" ? "best matching release" : "no reason given");
-  const decisions = item.decisions ?? item.ranking?.decisions ?? [];
+const words = (code) => String(code ?? "").replace(/_/g, " ");
+
+/** One gap's outcome: what it wants, the verdict and its reason, and each release that was weighed. */
+function entry(item, verdict, search) {
+  const release = item.release;
+  const why = verdict === "queue" ? `best release; matched by ${words(release?.match)}` : `${words(item.reason)}${item.detail ? `: ${item.detail}` : ""}`;
+  const releases = search?.releases ?? [];
   return h(
     "li",
     {},
-    h("strong", {}, verdict === "queue" ? "✓ Queue: " : "– Skip: ", title),
-    release ? h("div", {}, "Release: ", release) : null,
-    h("div", { class: "muted" }, "Why: ", String(reason).replace(/_/g, " ")),
-    decisions.length
+    h("strong", {}, verdict === "queue" ? "✓ Queue: " : "– Skip: ", item.wanted ?? `missing book ${item.missing_book_id}`),
+    release ? h("div", {}, "Release: ", release.title, h("span", { class: "muted" }, ` · ${release.seeders} seeders · ${bytes(release.size)}${release.freeleech ? " · freeleech" : ""}`)) : null,
+    h("div", { class: "muted" }, "Why: ", why),
+    releases.length
       ? h(
           "details",
           {},
-          h("summary", {}, `${decisions.length} release${decisions.length === 1 ? "" : "s"} weighed`),
+          h("summary", {}, `${releases.length} release${releases.length === 1 ? "" : "s"} weighed for “${search.query}”`),
           h(
             "ol",
             { class: "decisions" },
-            decisions.map((d) =>
+            releases.map((d) =>
               h(
                 "li",
                 {},
-                d.accepted ? `✓ rank ${d.rank ?? "?"}: ` : "✗ refused: ",
+                d.accepted ? `✓ rank ${d.rank}: ` : "✗ refused: ",
                 d.title,
-                h("span", { class: "muted" }, ` — ${String(d.reason ?? "").replace(/_/g, " ")}${d.detail ? `: ${d.detail}` : ""} · ${d.seeders ?? "?"} seeders · ${bytes(d.size)}${d.freeleech ? " · freeleech" : ""}`),
+                h("span", { class: "muted" }, ` — ${words(d.reason)}${d.detail ? `: ${d.detail}` : ""} · ${d.seeders} seeders · ${bytes(d.size)}${d.freeleech ? " · freeleech" : ""}`),
               ),
             ),
           ),

@@ -25,7 +25,7 @@ export async function bookView(main, [id], done = null) {
       "section",
       { class: "card", "aria-labelledby": "bk-meta" },
       h("h2", { id: "bk-meta" }, "Metadata"),
-      percentBar(book.metadata_completeness_percent, `${book.metadata_completeness_percent} % complete`),
+      percentBar(book.metadata_completeness_percent, `${book.metadata_completeness_percent} % complete`),
       h(
         "dl",
         { class: "facts" },
@@ -64,7 +64,7 @@ function corrections(book, reload) {
       conflict = error.code === "conflict";
       throw error;
     });
-    const words = (r) => `Google Books: ${r.corrections_made} field${r.corrections_made === 1 ? "" : "s"} filled; completeness now ${r.new_completeness} %.`;
+    const words = (r) => `Google Books: ${r.corrections_made} field${r.corrections_made === 1 ? "" : "s"} filled; completeness now ${r.new_completeness} %.`;
     const r = await runAction(google, output, "Correction from Google Books", work, words);
     if (r) await reload(words(r));
     // Changed in the last 24 hours: the operator may decide to correct it anyway.
@@ -92,7 +92,7 @@ function corrections(book, reload) {
         return;
       }
       const body = { ...changes, correction_source: "Manual", correction_reason: reason.value.trim() || null };
-      const words = (r) => `${Object.keys(r.changes_made ?? changes).length} field(s) changed; completeness ${r.metadata_completeness_percent} %.`;
+      const words = (r) => `${Object.keys(r.changes_made ?? changes).length} field(s) changed; completeness ${r.metadata_completeness_percent} %.`;
       const r = await runAction(save, output, "Metadata change", () => api("PUT", `/api/books/${book.id}`, body), words);
       if (r) await reload(`Saved: ${words(r)}`);
     } },

@@ -14,19 +14,26 @@ export async function downloadsView(main) {
   const actionOutput = h("div", { "aria-live": "polite" });
   let timer = null;
   let stopped = false;
+  let monitorMissing = false; // a server without the queue monitor is not asked again on every poll
+  let backoffMs = 0; // after a 429: the server's Retry-After
 
   const load = async () => {
     const query = filter.value ? `&status=${filter.value}` : "";
-    const [downloads, monitor] = await Promise.allSettled([api("GET", `/api/downloads?limit=100${query}`), api("GET", "/api/system/qbittorrent/monitor-status")]);
+    const [downloads, monitor] = await Promise.allSettled([
+      api("GET", `/api/downloads?limit=100${query}`),
+      monitorMissing ? Promise.reject(new Error("not available")) : api("GET", "/api/system/qbittorrent/monitor-status"),
+    ]);
     if (stopped) return;
+    if (monitor.status === "rejected" && monitor.reason?.status === 404) monitorMissing = true;
+    const refused = [downloads, monitor].find((r) => r.status === "rejected" && r.reason?.code === "rate_limit_exceeded");
+    backoffMs = refused ? Number(refused.reason.retryAfter || 60) * 1000 : 0;
     if (downloads.status === "rejected") {
       fill(list, errorNotice(downloads.reason, "The queue could not be loaded"));
       return;
     }
     const progress = progressByDownload(monitor.status === "fulfilled" ? monitor.value : null);
     fill(list, queueTable(downloads.value, progress, actionOutput, load));
-    const polled = monitor.status === "fulfilled" && monitor.value?.polled_at ? ["; qBittorrent polled ", time(monitor.value.polled_at)] : monitor.status === "rejected" ? "; live progress from qBittorrent is not available" : "";
-    fill(updated, `Updated ${new Date().toLocaleTimeString()}`, polled, ` · refreshes every ${POLL_MS / 1000} s while this tab is visible`);
+    fill(updated, `Updated ${new Date().toLocaleTimeString()}`, monitorWords(monitor), ` · refreshes every ${POLL_MS / 1000} s while this tab is visible`);
     main.dataset.ready = "downloads";
   };
   const schedule = () => {
@@ -35,7 +42,7 @@ export async function downloadsView(main) {
     timer = setTimeout(async () => {
       await load().catch(() => {});
       schedule();
-    }, POLL_MS);
+    }, Math.max(POLL_MS, backoffMs));
   };
   // Hidden tab: stop polling; visible again: refresh at once, then poll.
   const onVisibility = () => {
@@ -59,33 +66,36 @@ export async function downloadsView(main) {
   };
 }
 
-/** Progress (0..100) by download id or by torrent hash, from the queue monitor's last poll. */
+/** Progress in percent by download id, from the queue monitor's last poll (qBittorrent's 0..1). */
 function progressByDownload(monitor) {
   const map = new Map();
-  const active = monitor?.active_downloads ?? monitor?.downloads ?? monitor?.active ?? [];
-  for (const item of Array.isArray(active) ? active : []) {
-    const raw = Number(item.progress);
-    if (!Number.isFinite(raw)) continue;
-    const percent = raw <= 1 ? Math.round(raw * 1000) / 10 : raw;
-    const entry = { percent, state: item.state ?? item.qbittorrent_status, eta: item.eta };
-    if (item.download_id ?? item.id) map.set(`id:${item.download_id ?? item.id}`, entry);
-    if (item.hash ?? item.qbittorrent_hash) map.set(`hash:${String(item.hash ?? item.qbittorrent_hash).toLowerCase()}`, entry);
+  for (const item of monitor?.active_downloads ?? []) {
+    const fraction = Number(item.progress);
+    if (Number.isFinite(fraction)) map.set(item.download_id, { percent: percentOf(fraction), state: item.qbittorrent_status });
   }
   return map;
 }
 
+function monitorWords(monitor) {
+  if (monitor.status === "rejected") return "; live progress from qBittorrent is not available on this server";
+  if (monitor.value.configured === false) return "; qBittorrent is not configured";
+  return monitor.value.polled_at ? ["; qBittorrent last polled ", time(monitor.value.polled_at)] : "; qBittorrent not polled yet";
+}
+
+const percentOf = (fraction) => Math.round(Math.max(0, Math.min(1, fraction)) * 1000) / 10;
+
 function queueTable(data, progress, output, reload) {
   if (data.downloads.length === 0) return notice("info", h("p", {}, "The queue is empty."));
   const rows = data.downloads.map((d) => {
-    const live = progress.get(`id:${d.id}`) ?? (d.qbittorrent_hash ? progress.get(`hash:${d.qbittorrent_hash.toLowerCase()}`) : undefined);
-    const percent = live?.percent ?? (typeof d.progress === "number" ? (d.progress <= 1 ? d.progress * 100 : d.progress) : d.status === "completed" ? 100 : null);
+    const live = progress.get(d.id);
+    const percent = live?.percent ?? (typeof d.progress === "number" ? percentOf(d.progress) : d.status === "completed" ? 100 : null);
     const state = live?.state ?? d.qbittorrent_status;
     return h(
       "tr",
       { "data-download-id": d.id },
       h("th", { scope: "row" }, d.title, d.author ? h("div", { class: "muted" }, d.author) : null),
       h("td", {}, badge(d.status), state ? h("div", { class: "muted" }, state) : null),
-      h("td", {}, percent === null ? "—" : percentBar(percent, `${percent} %`)),
+      h("td", {}, percent === null ? "—" : percentBar(percent, `${percent} %`)),
       h("td", { class: "hide-narrow" }, `${d.retry_count} of ${d.max_retries}`, d.next_retry ? h("div", { class: "muted" }, "next ", time(d.next_retry)) : null),
       h("td", {}, d.abs_import_error ? h("span", {}, d.abs_import_error) : time(d.date_queued), canOperate() && ["failed", "abandoned"].includes(d.status) ? retryButton(d, output, reload) : null),
     );

@@ -48,9 +48,9 @@ function libraryCard(stats) {
 }
 
 const PARTS = [
-  ["complete", "Complete (100 %)"],
-  ["partial", "Partial (50–99 %)"],
-  ["incomplete", "Incomplete (under 50 %)"],
+  ["complete", "Complete (100 %)"],
+  ["partial", "Partial (50–99 %)"],
+  ["incomplete", "Incomplete (under 50 %)"],
 ];
 
 /** A stacked bar: solid, hatched and dotted, so the three parts differ without colour too. */
@@ -76,9 +76,9 @@ export function seriesChart(summary) {
     h(
       "ul",
       { class: "legend" },
-      PARTS.map(([key, label]) => h("li", {}, swatch(key), `${label}: `, h("strong", {}, String(summary[key])), ` (${Math.round((summary[key] / total) * 100)} %)`)),
+      PARTS.map(([key, label]) => h("li", {}, swatch(key), `${label}: `, h("strong", {}, String(summary[key])), ` (${Math.round((summary[key] / total) * 100)} %)`)),
     ),
-    h("p", { class: "muted" }, `Average completion ${summary.average_completion_percentage} % · ${summary.total_books_owned} books owned · ${summary.total_books_missing} missing`),
+    h("p", { class: "muted" }, `Average completion ${summary.average_completion_percentage} % · ${summary.total_books_owned} books owned · ${summary.total_books_missing} missing`),
   ];
 }
 
@@ -97,8 +97,8 @@ function swatch(key) {
 
 function metadataCard(quality) {
   return [
-    percentBar(quality.average_completeness_percent, `${quality.average_completeness_percent} % average`),
-    h("p", { class: "muted" }, `${quality.books_100_percent} of ${quality.active_books} books complete · ${quality.books_below_80_percent} below 80 %`),
+    percentBar(quality.average_completeness_percent, `${quality.average_completeness_percent} % average`),
+    h("p", { class: "muted" }, `${quality.books_100_percent} of ${quality.active_books} books complete · ${quality.books_below_80_percent} below 80 %`),
     h("p", {}, h("a", { href: "#/series" }, "Series and their books →")),
   ];
 }
@@ -127,19 +127,22 @@ function tasksCard(data) {
   return [table(null, ["Task", "Last result", "When"], rows), h("p", {}, h("a", { href: "#/schedule" }, "Schedule →"))];
 }
 
+const SERVICE_NAMES = { audiobookshelf: "Audiobookshelf", qbittorrent: "qBittorrent", prowlarr: "Prowlarr", google_books: "Google Books" };
+
 function integrationsCard(data) {
-  const services = Array.isArray(data) ? data : (data.integrations ?? data.services ?? []);
+  const services = Array.isArray(data) ? data : (data.integrations ?? []);
   const rows = services.map((service) =>
     h(
       "tr",
       {},
-      h("th", { scope: "row" }, service.name),
+      h("th", { scope: "row" }, SERVICE_NAMES[service.name] ?? service.name),
       h("td", {}, badge(service.status)),
       h("td", { class: "num" }, service.latency_ms === null || service.latency_ms === undefined ? "—" : `${service.latency_ms} ms`),
       h("td", { class: "hide-narrow" }, service.version ?? service.detail ?? ""),
     ),
   );
-  return table(null, ["Service", "Status", "#Latency", "Version or detail"], rows);
+  const checked = data.checked_at ? h("p", { class: "muted" }, "Checked ", time(data.checked_at), data.cached ? " (cached up to a minute)" : "") : null;
+  return [table(null, ["Service", "Status", "#Latency", "Version or detail"], rows), checked];
 }
 
 function libraryActions() {

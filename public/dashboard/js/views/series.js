@@ -21,7 +21,7 @@ async function missingBySeries() {
 
 function completionWords(s) {
   const total = s.total_books_in_series ?? "?";
-  return `${s.books_owned} of ${total} · ${s.completion_percentage} %`;
+  return `${s.books_owned} of ${total} · ${s.completion_percentage} %`;
 }
 
 export async function seriesView(main) {
@@ -97,7 +97,7 @@ export async function seriesDetailView(main, [id]) {
         null,
         ["#", "Title", "Metadata"],
         books.books.map((b) =>
-          h("tr", {}, h("td", {}, b.series_number ?? "—"), h("td", {}, h("a", { href: `#/books/${b.id}` }, b.title)), h("td", {}, percentBar(b.metadata_completeness_percent, `${b.metadata_completeness_percent} %`))),
+          h("tr", {}, h("td", {}, b.series_number ?? "—"), h("td", {}, h("a", { href: `#/books/${b.id}` }, b.title)), h("td", {}, percentBar(b.metadata_completeness_percent, `${b.metadata_completeness_percent} %`))),
         ),
       ),
     ),
