@@ -61,8 +61,8 @@ const PLAIN = {
 /** The error as a sentence a person can act on. */
 export function plainWords(error) {
   if (!(error instanceof ApiError)) return String(error?.message ?? error);
-  let text = PLAIN[error.code] ?? (error.status >= 500 ? "An outside service failed." : "The request was refused.");
-  if (error.message && !text.includes(error.message)) text += ` ${error.message}.`;
+  // The plain sentence of a known code, else the server's own message; then its detail.
+  let text = PLAIN[error.code] ?? `${error.message || (error.status >= 500 ? "The server failed" : "The request was refused")}.`;
   if (error.detail) text += ` (${error.detail})`;
   if (error.retryAfter) text += ` Try again in ${error.retryAfter} s.`;
   return text.replace(/\.\./g, ".");
