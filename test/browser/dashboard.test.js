@@ -98,6 +98,8 @@ describe("the operator's dashboard in Chromium", { timeout: 240_000 }, () => {
       QB_URL: upstreams.qbittorrent.url,
       QB_USERNAME: CREDENTIALS.qbUser,
       QB_PASSWORD: CREDENTIALS.qbPassword,
+      GOOGLE_BOOKS_URL: `${upstreams.googleBooks.url}/books/v1`,
+      GOOGLE_BOOKS_API_KEY: CREDENTIALS.googleBooksKey,
       // One person clicking through every view in a minute, plus the queue's polling.
       RATE_LIMITS: JSON.stringify({ authenticated: "600/minute", public: "100/minute", download: "100/hour" }),
     });
@@ -151,7 +153,7 @@ describe("the operator's dashboard in Chromium", { timeout: 240_000 }, () => {
       assert.match(await services.getByRole("row", { name: /Audiobookshelf/ }).textContent(), /✓ ok/);
       assert.match(await services.getByRole("row", { name: /Prowlarr/ }).textContent(), /✓ ok.*1\.30\.2\.4939/);
       assert.match(await services.getByRole("row", { name: /qBittorrent/ }).textContent(), /✓ ok.*v5\.0\.1/);
-      assert.match(await services.getByRole("row", { name: /Google Books/ }).textContent(), /not configured/);
+      assert.match(await services.getByRole("row", { name: /Google Books/ }).textContent(), /✓ ok/);
     } else {
       await main.getByText("Integration status is not available on this server yet.").waitFor();
     }
@@ -296,6 +298,22 @@ describe("the operator's dashboard in Chromium", { timeout: 240_000 }, () => {
     const history = page.getByRole("row", { name: /asin/ });
     assert.match(await history.textContent(), /B0047Y16MO.*Manual.*from the cover.*user:ada/);
     await shot("book");
+  });
+
+  it("fills a book's empty fields from Google Books, after saying it changed within the day", async () => {
+    const output = page.locator("section", { has: page.getByRole("heading", { name: "Correct this book" }) });
+    await page.getByRole("button", { name: "Fill empty fields from Google Books" }).click();
+    if (!(await available("POST", "/api/metadata/correct-book"))) {
+      await output.getByText("this is not available on this server yet").waitFor();
+      return;
+    }
+    // Changed a moment ago (the hand correction): refused with 409 until the operator insists.
+    await output.getByRole("alert").getByText("This clashes with the current state.").waitFor();
+    assert.match(await output.getByRole("alert").textContent(), /Request id .*req_/);
+    await output.getByRole("button", { name: "Correct anyway (force)" }).click();
+    await page.getByText(/Google Books: [1-9]\d* fields? filled; completeness now \d+\s%\./).waitFor();
+    assert.match(await page.getByRole("row", { name: /description/ }).textContent(), /Humanity has colonized the solar system\..*GoogleBooks/);
+    await shot("book-google-books");
   });
 
   it("signs out, which revokes the token on the server", async () => {

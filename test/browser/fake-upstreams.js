@@ -1,4 +1,4 @@
-// Fake Audiobookshelf, Prowlarr and qBittorrent for the browser test: one small HTTP server each on
+// Fake Audiobookshelf, Prowlarr, qBittorrent and Google Books for the browser test: one small HTTP server each on
 // 127.0.0.1, answering the documented shapes (INTEGRATIONS.md section 6 of the design notes, as
 // src/integrations/ expects them) and refusing calls without the right credential, as the real
 // services do. The Worker under `wrangler dev` reaches them over loopback.
@@ -6,6 +6,7 @@ import { createServer } from "node:http";
 
 export const CREDENTIALS = {
   absToken: "fake-abs-token",
+  googleBooksKey: "fake-google-books-key",
   prowlarrKey: "fake-prowlarr-key",
   qbUser: "admin",
   qbPassword: "fake-qb-password",
@@ -123,13 +124,28 @@ function qbittorrent() {
   });
 }
 
-/** Starts the three fakes; answers their base URLs, the calls each received, and a stop(). */
+/** Google Books: one volume, found by Leviathan Wakes' ISBN; the key comes as the `key` parameter. */
+function googleBooks() {
+  return listen((req, res, url) => {
+    if (url.searchParams.get("key") !== CREDENTIALS.googleBooksKey) return json(res, 400, { error: { code: 400, message: "API key not valid. Please pass a valid API key." } });
+    if (!url.pathname.endsWith("/volumes")) return json(res, 404, { error: { code: 404, message: "Not Found" } });
+    if (url.searchParams.get("q") !== "isbn:9780316129084") return json(res, 200, { kind: "books#volumes", totalItems: 0 });
+    return json(res, 200, {
+      kind: "books#volumes",
+      totalItems: 1,
+      items: [{ id: "gb-lw", volumeInfo: { title: "Leviathan Wakes", authors: ["James S. A. Corey"], publisher: "Orbit", publishedDate: "2011-06-15", description: "Humanity has colonized the solar system.", industryIdentifiers: [{ type: "ISBN_13", identifier: "9780316129084" }, { type: "ISBN_10", identifier: "0316129089" }], pageCount: 592, categories: ["Fiction"], language: "en" } }],
+    });
+  });
+}
+
+/** Starts the fakes; answers their base URLs, the calls each received, and a stop(). */
 export async function startFakeUpstreams() {
-  const [abs, prowl, qb] = await Promise.all([audiobookshelf(), prowlarr(), qbittorrent()]);
+  const [abs, prowl, qb, google] = await Promise.all([audiobookshelf(), prowlarr(), qbittorrent(), googleBooks()]);
   return {
     abs,
     prowlarr: prowl,
     qbittorrent: qb,
-    stop: () => Promise.all([abs, prowl, qb].map(({ server }) => new Promise((resolve) => server.close(resolve)))),
+    googleBooks: google,
+    stop: () => Promise.all([abs, prowl, qb, google].map(({ server }) => new Promise((resolve) => server.close(resolve)))),
   };
 }

@@ -117,6 +117,9 @@ export async function runAction(button, output, label, work, describe = () => "D
   }
 }
 
+/** "#Count" is a number column; "~Detail" a column that narrow screens leave out (its cells: .hide-narrow). */
+const headerClass = (name) => (name.startsWith("#") ? "num" : name.startsWith("~") ? "hide-narrow" : null);
+
 /** A table inside a scrolling wrapper, so a narrow screen scrolls it rather than the page. */
 export function table(caption, headers, rows) {
   return h(
@@ -126,7 +129,7 @@ export function table(caption, headers, rows) {
       "table",
       {},
       caption ? h("caption", { class: "muted" }, caption) : null,
-      h("thead", {}, h("tr", {}, headers.map((name) => h("th", { scope: "col", class: name.startsWith("#") ? "num" : null }, name.replace(/^#/, ""))))),
+      h("thead", {}, h("tr", {}, headers.map((name) => h("th", { scope: "col", class: headerClass(name) }, name.replace(/^[#~]/, ""))))),
       h("tbody", {}, rows),
     ),
   );

@@ -100,7 +100,7 @@ function queueTable(data, progress, output, reload) {
       h("td", {}, d.abs_import_error ? h("span", {}, d.abs_import_error) : time(d.date_queued), canOperate() && ["failed", "abandoned"].includes(d.status) ? retryButton(d, output, reload) : null),
     );
   });
-  return table(`${data.total} download${data.total === 1 ? "" : "s"}`, ["Title", "Status", "Progress", "Retries", "Queued / last error"], rows);
+  return table(`${data.total} download${data.total === 1 ? "" : "s"}`, ["Title", "Status", "Progress", "~Retries", "Queued / last error"], rows);
 }
 
 function retryButton(download, output, reload) {

@@ -142,7 +142,7 @@ function integrationsCard(data) {
     ),
   );
   const checked = data.checked_at ? h("p", { class: "muted" }, "Checked ", time(data.checked_at), data.cached ? " (cached up to a minute)" : "") : null;
-  return [table(null, ["Service", "Status", "#Latency", "Version or detail"], rows), checked];
+  return [table(null, ["Service", "Status", "#Latency", "~Version or detail"], rows), checked];
 }
 
 function libraryActions() {
