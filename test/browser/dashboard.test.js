@@ -56,8 +56,9 @@ async function available(method, route) {
 /** Collects what must never happen: script errors, CSP violations, requests leaving the Worker. */
 function watch(target) {
   target.on("console", (message) => {
-    // A 401 (the wrong password) or 404 (a route not on this server yet) is expected and shown in the page.
-    if (message.type() === "error" && !/Failed to load resource: .*status of 40[14]/.test(message.text())) consoleProblems.push(message.text());
+    // A 401 (the wrong password), 404 (a route not on this server yet) or 409 (the correction within a
+    // day) is expected and shown in the page.
+    if (message.type() === "error" && !/Failed to load resource: .*status of 40[149]/.test(message.text())) consoleProblems.push(message.text());
   });
   target.on("pageerror", (error) => consoleProblems.push(`page error: ${error.message}`));
   target.on("request", (request) => {
