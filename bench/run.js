@@ -1,7 +1,8 @@
 // `npm run bench`: what a request costs on this runtime, against the floor and against a published
 // Durable Object rate limiter. Every Worker is served by `wrangler dev` (local workerd) on a port and
 // state directory of its own, load comes from this process with autocannon, and the answer is a
-// table on stdout and bench/results/latest.json. Takes about 6 minutes on 2 cores.
+// table on stdout and bench/results/latest.json. Takes about 10 minutes on 2 cores; the last part is
+// the latency model of a far caller (bench/lib/model.js), which `npm run bench -- model` runs alone.
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -9,6 +10,7 @@ import { root } from "../scripts/lib/tool.js";
 import { concurrent, straddle } from "./lib/exactness.js";
 import { computeCompletion, seedLibrary } from "./lib/library.js";
 import { LOAD, measure } from "./lib/load.js";
+import { latencyModel, modelTable, throughputTable } from "./lib/model.js";
 import { exactnessTable, goals, goalsTable, plansText, table } from "./lib/report.js";
 import { startWorker, stopAll, stopWorker } from "./lib/server.js";
 import { TIERS } from "../src/rate-limit/tiers.ts";
@@ -18,6 +20,8 @@ const LIBRARY_SIZES = [1_000, 100_000];
 // work on a shared machine only ever slows a run down (each row says how busy the machine was).
 const ROUNDS = 2;
 const RESULTS = path.join(root, "bench", "results", "latest.json");
+const MODEL_RESULTS = path.join(root, "bench", "results", "model.json");
+const ONLY_MODEL = process.argv.slice(2).includes("model");
 // A caller looking for one author: about 1 in 550 books match. The broad term matches 1 in 16,
 // and a search ranks and counts every match, so its cost grows with the library.
 const SEARCH_TERM = "Keiko Tanaka";
@@ -114,7 +118,23 @@ async function withServer(options, body) {
   }
 }
 
+/** The latency model with the throughput of the same routes, before and after; its own results file. */
+async function runModel() {
+  const model = await latencyModel({ work, logDir, envFile, operatorKey: API_KEY, searchTerm: SEARCH_TERM, say });
+  model.date = new Date().toISOString();
+  model.machine = machine();
+  mkdirSync(path.dirname(MODEL_RESULTS), { recursive: true });
+  writeFileSync(MODEL_RESULTS, `${JSON.stringify(model, null, 2)}\n`);
+  console.log(`\nLatency model of a far caller (D1 primary 150 ms, nearest replica 10 ms, limiter 5 ms a round trip), ` +
+    `${model.books.toLocaleString("en-US")} books; before = ${model.before_commit.slice(0, 7)}:\n`);
+  console.log(modelTable(model));
+  console.log(`\nMeasured local throughput of the same routes (no delays, named key, autocannon ${LOAD.connections} connections, ${LOAD.durationSeconds} s):\n`);
+  console.log(throughputTable(model));
+  console.log(`\n${path.relative(process.cwd(), MODEL_RESULTS)}`);
+}
+
 async function main() {
+  if (ONLY_MODEL) return runModel();
   // The floor is measured first and last (its server idles in between): its best run is the one
   // every ratio divides by.
   const floor = await startWorker({ name: "floor", config: "bench/floor/wrangler.toml", persistTo: path.join(work, "floor"), logDir, envFile });
@@ -173,6 +193,7 @@ async function main() {
   console.log(`\n${exactnessTable(results.exactness)}\n\n${goalsTable(results.goals)}\n`);
   console.log(`Query plans at ${LIBRARY_SIZES.at(-1).toLocaleString("en-US")} books:\n${plansText(results.plans)}\n`);
   console.log(`total ${results.total_seconds} s; ${path.relative(process.cwd(), RESULTS)}`);
+  await runModel();
 }
 
 // Ctrl-C or a failure mid-run still stops every server; the state directories go, except the

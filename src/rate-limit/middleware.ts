@@ -4,6 +4,7 @@ import { RateLimitError, ServiceUnavailableError } from "../errors";
 import { clientKey } from "../lib/client";
 import { withDeadline } from "../lib/deadline";
 import type { Decision } from "./durable-object";
+import { refusedFor, rememberRefusal } from "./refusals";
 import { FAIL_CLOSED_TIERS, type Tier } from "./tiers";
 
 /** A limiter that takes longer than this is treated as down (the fail-open/closed policy applies). */
@@ -14,13 +15,40 @@ export function limiterFor(env: Env, tier: Tier, client: string) {
   return env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName(`${tier}:${client}`));
 }
 
+function headersOf(tier: Tier, limit: number, windowMs: number, remaining: number, resetMs: number) {
+  const resetSeconds = Math.max(1, Math.ceil(resetMs / 1000));
+  return {
+    resetSeconds,
+    headers: {
+      "RateLimit-Policy": `"${tier}";q=${limit};w=${Math.round(windowMs / 1000)}`,
+      RateLimit: `"${tier}";r=${remaining};t=${resetSeconds}`,
+    },
+  };
+}
+
+/**
+ * The 429 for (tier, client) when this isolate already knows it is refused (src/rate-limit/refusals.ts),
+ * without asking the Durable Object; undefined otherwise.
+ */
+export function knownRefusal(c: Context<AppEnv>, tier: Tier, client: string): RateLimitError | undefined {
+  const { limit, windowMs } = c.var.config.rateLimits[tier];
+  const waitMs = refusedFor(tier, client, limit, windowMs);
+  if (waitMs === undefined) return undefined;
+  const { resetSeconds, headers } = headersOf(tier, limit, windowMs, 0, waitMs);
+  return new RateLimitError(tier, resetSeconds, headers);
+}
+
 /**
  * Counts one request of `client` against `tier`, sets the IETF draft headers, and throws 429
- * when the budget is spent. When the limiter cannot be reached, fail-closed tiers answer 503
- * and the others go on unlimited, with a warning in the logs.
+ * when the budget is spent. A refusal this isolate already knows of is answered without asking
+ * the Durable Object. When the limiter cannot be reached, fail-closed tiers answer 503 and the
+ * others go on unlimited, with a warning in the logs.
  */
 export async function consume(c: Context<AppEnv>, tier: Tier, client: string): Promise<void> {
+  const refused = knownRefusal(c, tier, client);
+  if (refused) throw refused;
   const { limit, windowMs } = c.var.config.rateLimits[tier];
+  const sentAt = Date.now();
   let decision: Decision;
   try {
     decision = await withDeadline(limiterFor(c.env, tier, client).check(limit, windowMs), LIMITER_TIMEOUT_MS, "The rate limiter did not answer in time");
@@ -39,12 +67,11 @@ export async function consume(c: Context<AppEnv>, tier: Tier, client: string): P
     if (failClosed) throw new ServiceUnavailableError("Rate limiting is unavailable; try again shortly", { "Retry-After": "5" });
     return;
   }
-  const resetSeconds = Math.max(1, Math.ceil(decision.resetMs / 1000));
-  const headers = {
-    "RateLimit-Policy": `"${tier}";q=${limit};w=${Math.round(windowMs / 1000)}`,
-    RateLimit: `"${tier}";r=${decision.remaining};t=${resetSeconds}`,
-  };
-  if (!decision.allowed) throw new RateLimitError(tier, resetSeconds, headers);
+  const { resetSeconds, headers } = headersOf(tier, limit, windowMs, decision.remaining, decision.resetMs);
+  if (!decision.allowed) {
+    rememberRefusal(tier, client, limit, windowMs, sentAt, decision.resetMs);
+    throw new RateLimitError(tier, resetSeconds, headers);
+  }
   for (const [name, value] of Object.entries(headers)) c.header(name, value);
 }
 

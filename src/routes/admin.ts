@@ -8,6 +8,7 @@ import { page, pageQuery } from "../lib/pagination";
 import { created, ok } from "../lib/response";
 import { decimalInt, idParam, validate } from "../lib/validate";
 import { limiterFor } from "../rate-limit/middleware";
+import { forgetRefusal } from "../rate-limit/refusals";
 import { TIERS, type Tier } from "../rate-limit/tiers";
 import { createApiKey, listApiKeys, revokeApiKey } from "../services/api-keys";
 import { auditEntry, listAuditLogs } from "../services/audit";
@@ -151,6 +152,7 @@ admin.get("/rate-limits/:tier/:client", validate("param", limitParam), async (c)
 admin.delete("/rate-limits/:tier/:client", validate("param", limitParam), async (c) => {
   const { tier, client } = c.req.valid("param");
   await limiterFor(c.env, tier, client).clear();
+  forgetRefusal(tier, client);
   await auditEntry(c, database(c), { action: "clear", resource: "rate_limit", resourceId: `${tier}:${client}` }).run();
   return ok(c, { tier, client, cleared: true });
 });

@@ -1,0 +1,111 @@
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { API_KEY, errorShape, uniqueIp, withEnv } from "../helpers";
+
+/** The real limiter namespace, counting the calls made on its objects' stubs. */
+function countingLimiter() {
+  const calls: string[] = [];
+  const namespace = new Proxy(env.RATE_LIMITER, {
+    get(target, prop) {
+      const value = Reflect.get(target, prop);
+      if (prop !== "get") return typeof value === "function" ? value.bind(target) : value;
+      return (id: DurableObjectId) => {
+        const stub = target.get(id);
+        return new Proxy(stub, {
+          get(s, method) {
+            const member = Reflect.get(s, method);
+            if (typeof method !== "string" || method === "then" || typeof member !== "function") return member;
+            // Called as a method of the stub: an RPC method stub has no `apply` of its own.
+            return (...args: unknown[]) => {
+              calls.push(method);
+              return (s as unknown as Record<string, (...a: unknown[]) => unknown>)[method]!(...args);
+            };
+          },
+        });
+      };
+    },
+  });
+  return { calls, namespace };
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe("refusals answered by the isolate", () => {
+  it("asks the Durable Object nothing while refused, and asks it again once Retry-After has passed", async () => {
+    const { calls, namespace } = countingLimiter();
+    const send = withEnv({ RATE_LIMITS: JSON.stringify({ public: "2/second" }), RATE_LIMITER: namespace });
+    const ip = uniqueIp();
+
+    expect((await send("/api/info", { ip })).status).toBe(200);
+    expect((await send("/api/info", { ip })).status).toBe(200);
+    const refused = await send("/api/info", { ip });
+    expect(refused.status).toBe(429);
+    expect(calls).toEqual(["check", "check", "check"]);
+
+    // The same refusal, from the isolate: the contract's 429, the headers, no call.
+    for (let i = 0; i < 5; i++) {
+      const local = await send("/api/info", { ip });
+      expect(local.status).toBe(429);
+      expect(await local.json()).toMatchObject(errorShape(429, "rate_limit_exceeded"));
+      expect(local.headers.get("Retry-After")).toBe("1");
+      expect(local.headers.get("RateLimit-Policy")).toBe('"public";q=2;w=1');
+      expect(local.headers.get("RateLimit")).toBe('"public";r=0;t=1');
+    }
+    expect(calls).toHaveLength(3);
+
+    await sleep(Number(refused.headers.get("Retry-After")) * 1000 + 50);
+    const again = await send("/api/info", { ip });
+    expect(again.status).toBe(200);
+    expect(calls).toHaveLength(4);
+  });
+
+  it("refuses only that client in that tier", async () => {
+    const { calls, namespace } = countingLimiter();
+    const send = withEnv({ RATE_LIMITS: JSON.stringify({ public: "1/minute", health: "1/minute" }), RATE_LIMITER: namespace });
+    const ip = uniqueIp();
+    expect((await send("/api/info", { ip })).status).toBe(200);
+    expect((await send("/api/info", { ip })).status).toBe(429);
+    expect((await send("/api/info", { ip: uniqueIp() })).status).toBe(200); // another client
+    expect((await send("/health/live", { ip })).status).toBe(200); // another tier
+    expect(calls).toHaveLength(4);
+  });
+
+  it("never admits more than the limit: a stream of requests over three windows", async () => {
+    const send = withEnv({ RATE_LIMITS: JSON.stringify({ public: "3/second" }) });
+    const ip = uniqueIp();
+    const admitted: number[] = [];
+    const until = Date.now() + 3_000;
+    while (Date.now() < until) {
+      const started = Date.now();
+      if ((await send("/api/info", { ip })).status === 200) admitted.push(started);
+      await sleep(20);
+    }
+    for (const start of admitted) expect(admitted.filter((t) => t >= start && t < start + 1_000).length).toBeLessThanOrEqual(3);
+    // ...and the local answers never refused what the object would admit: each window admitted its 3.
+    expect(admitted.length).toBeGreaterThanOrEqual(6);
+  });
+
+  it("a change of limits is a new budget: the remembered refusal does not apply to it", async () => {
+    const { calls, namespace } = countingLimiter();
+    const ip = uniqueIp();
+    const strict = withEnv({ RATE_LIMITS: JSON.stringify({ public: "1/minute" }), RATE_LIMITER: namespace });
+    expect((await strict("/api/info", { ip })).status).toBe(200);
+    expect((await strict("/api/info", { ip })).status).toBe(429);
+    const raised = withEnv({ RATE_LIMITS: JSON.stringify({ public: "5/minute" }), RATE_LIMITER: namespace });
+    expect((await raised("/api/info", { ip })).status).toBe(200);
+    expect(calls).toHaveLength(3);
+  });
+
+  it("an admin's clear forgets this isolate's refusal at once", async () => {
+    const { calls, namespace } = countingLimiter();
+    const send = withEnv({ RATE_LIMITS: JSON.stringify({ public: "1/minute" }), RATE_LIMITER: namespace });
+    const ip = uniqueIp();
+    expect((await send("/api/info", { ip })).status).toBe(200);
+    expect((await send("/api/info", { ip })).status).toBe(429);
+    const cleared = await send(`/api/admin/rate-limits/public/ip:${encodeURIComponent(ip)}`, { method: "DELETE", headers: { "X-API-Key": API_KEY } });
+    expect(cleared.status).toBe(200);
+    const before = calls.length;
+    expect((await send("/api/info", { ip })).status).toBe(200);
+    expect(calls.length).toBe(before + 1);
+  });
+});
