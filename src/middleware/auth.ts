@@ -6,8 +6,9 @@ import { clientIp } from "../lib/client";
 import { database } from "../db/client";
 import { safeEqual, sha256Hex } from "../lib/crypto";
 import { verifySessionToken } from "../lib/session-token";
-import { consume } from "../rate-limit/middleware";
+import { consume, knownRefusal } from "../rate-limit/middleware";
 import type { Role } from "../route-policy";
+import { keyClient } from "../services/api-keys";
 import { activeApiKey, sessionUser, touchApiKey } from "../services/auth";
 
 const RANK: Record<Role, number> = { viewer: 0, operator: 1, admin: 2 };
@@ -25,9 +26,25 @@ export function roleOf(identity: Identity): Role {
 }
 
 /**
- * Establishes who is calling (X-API-Key, Basic `admin:<key>`, or Bearer JWT) on every route
- * that is not public, and refuses callers below the route's role. A failed attempt is counted
- * against the caller's IP in the `public` tier, so keys cannot be guessed at full speed.
+ * What a request's credentials say before any lookup: the rate-limit client they belong to, and
+ * the lookup that turns them into an identity. The client comes from the credential itself (the
+ * operator key compared here, a named key's hash, a token's verified subject), never from anything
+ * a caller can set at will, so it is known before the lookup and both can run side by side.
+ */
+interface Credential {
+  client: string;
+  identify: () => Promise<Identity>;
+  /** Runs once the request is admitted (after both the lookup and the limiter said yes). */
+  admitted?: () => void;
+}
+
+/**
+ * Establishes who is calling (X-API-Key, Basic `admin:<key>`, or Bearer JWT) on every route that
+ * is not public, refuses callers below the route's role, and counts the request against the
+ * route's tier (contract, section 8): the limiter check and the identity lookup run concurrently,
+ * and the request goes on only once both have answered. A refusal the isolate already knows of is
+ * answered before any lookup. A failed attempt is counted against the caller's IP in the `public`
+ * tier, so keys cannot be guessed at full speed. Public routes are limited by `rateLimit()`.
  */
 export function authenticate(): MiddlewareHandler<AppEnv> {
   return async function authenticate(c, next) {
@@ -36,7 +53,14 @@ export function authenticate(): MiddlewareHandler<AppEnv> {
 
     let identity: Identity;
     try {
-      identity = await identify(c);
+      const credential = await readCredential(c);
+      const refused = knownRefusal(c, policy.tier, credential.client);
+      if (refused) throw refused;
+      const [looked, limited] = await Promise.allSettled([credential.identify(), consume(c, policy.tier, credential.client)]);
+      if (looked.status === "rejected") throw looked.reason;
+      if (limited.status === "rejected") throw limited.reason;
+      identity = looked.value;
+      credential.admitted?.();
     } catch (error) {
       if (error instanceof UnauthorizedError) await consume(c, "public", `ip:${clientIp(c)}`);
       throw error;
@@ -49,17 +73,17 @@ export function authenticate(): MiddlewareHandler<AppEnv> {
   };
 }
 
-async function identify(c: Context<AppEnv>): Promise<Identity> {
+async function readCredential(c: Context<AppEnv>): Promise<Credential> {
   const apiKey = c.req.header("X-API-Key");
-  if (apiKey !== undefined) return identifyKey(c, apiKey);
+  if (apiKey !== undefined) return keyCredential(c, apiKey);
 
   const authorization = c.req.header("Authorization") ?? "";
   const [scheme = "", credentials = ""] = authorization.trim().split(/\s+/, 2);
   switch (scheme.toLowerCase()) {
     case "basic":
-      return identifyKey(c, basicPassword(credentials));
+      return keyCredential(c, basicPassword(credentials));
     case "bearer":
-      return identifyToken(c, credentials);
+      return tokenCredential(c, credentials);
     default:
       throw new UnauthorizedError("unauthorized", "Send X-API-Key, HTTP Basic admin:<key>, or a Bearer token", {
         "WWW-Authenticate": 'Basic realm="mamcrawler", charset="UTF-8"',
@@ -68,17 +92,22 @@ async function identify(c: Context<AppEnv>): Promise<Identity> {
 }
 
 /** The operator key (the `API_KEY` secret), else a named key that has not been revoked. */
-async function identifyKey(c: Context<AppEnv>, key: string): Promise<Identity> {
+async function keyCredential(c: Context<AppEnv>, key: string): Promise<Credential> {
   const operatorKey = c.var.config.secrets.API_KEY;
-  if (key !== "" && operatorKey && (await safeEqual(key, operatorKey))) return { kind: "operator" };
+  if (key !== "" && operatorKey && (await safeEqual(key, operatorKey))) return { client: "operator", identify: async () => ({ kind: "operator" }) };
   if (key.startsWith("mam_")) {
-    const db = database(c);
     // Looked up by hash: the index lookup reveals nothing about how close a guess was.
-    const named = await activeApiKey(db, await sha256Hex(key));
-    if (named) {
-      touchApiKey(c, db, named);
-      return { kind: "api_key", keyId: named.id, name: named.name, role: named.role };
-    }
+    const keyHash = await sha256Hex(key);
+    let found: Awaited<ReturnType<typeof activeApiKey>>;
+    return {
+      client: keyClient(keyHash),
+      identify: async () => {
+        found = await activeApiKey(database(c), keyHash);
+        if (!found) throw new UnauthorizedError("invalid_credentials", "The API key is not valid");
+        return { kind: "api_key", keyId: found.id, name: found.name, role: found.role };
+      },
+      admitted: () => found && touchApiKey(c, database(c), found),
+    };
   }
   if (!operatorKey) requireSecret(c.var.config, "API_KEY"); // outside production: says what to set
   throw new UnauthorizedError("invalid_credentials", "The API key is not valid");
@@ -96,12 +125,19 @@ function basicPassword(credentials: string): string {
   return colon >= 0 && decoded.slice(0, colon) === "admin" ? decoded.slice(colon + 1) : "";
 }
 
-async function identifyToken(c: Context<AppEnv>, token: string): Promise<Identity> {
+/** A Bearer token: its signature and claims are checked here, locally; the user is read by `identify`. */
+async function tokenCredential(c: Context<AppEnv>, token: string): Promise<Credential> {
   const { userId, jti, exp } = await verifySessionToken(token, requireSecret(c.var.config, "JWT_SECRET"));
-  // Read the user fresh: a logout, a deactivation or a role change applies to tokens already issued.
-  const user = await sessionUser(database(c), userId, jti);
-  if (!user) throw new UnauthorizedError("invalid_token", "The token's user no longer exists");
-  if (user.revoked) throw new UnauthorizedError("invalid_token", "The token was revoked by a logout");
-  if (!user.isActive) throw new ForbiddenError("The account is disabled");
-  return { kind: "user", userId, username: user.username, role: user.role, tokenId: jti, expiresAt: exp };
+  return {
+    // The verified subject: only this service can sign a token for a user.
+    client: `user:${userId}`,
+    identify: async () => {
+      // Read the user fresh: a logout, a deactivation or a role change applies to tokens already issued.
+      const user = await sessionUser(database(c), userId, jti);
+      if (!user) throw new UnauthorizedError("invalid_token", "The token's user no longer exists");
+      if (user.revoked) throw new UnauthorizedError("invalid_token", "The token was revoked by a logout");
+      if (!user.isActive) throw new ForbiddenError("The account is disabled");
+      return { kind: "user", userId, username: user.username, role: user.role, tokenId: jti, expiresAt: exp };
+    },
+  };
 }

@@ -1,7 +1,7 @@
 import type { Context, MiddlewareHandler } from "hono";
 import type { AppEnv } from "../context";
 import { RateLimitError, ServiceUnavailableError } from "../errors";
-import { clientKey } from "../lib/client";
+import { clientIp } from "../lib/client";
 import { withDeadline } from "../lib/deadline";
 import type { Decision } from "./durable-object";
 import { refusedFor, rememberRefusal } from "./refusals";
@@ -75,11 +75,15 @@ export async function consume(c: Context<AppEnv>, tier: Tier, client: string): P
   for (const [name, value] of Object.entries(headers)) c.header(name, value);
 }
 
-/** Limits every request that matched a route, by the route's tier and the caller. */
+/**
+ * Limits every request to a public route, by the route's tier and the caller's address. Routes
+ * that take credentials are counted by `authenticate()` (src/middleware/auth.ts), beside their
+ * identity lookup, against the client their credential names.
+ */
 export function rateLimit(): MiddlewareHandler<AppEnv> {
   return async function rateLimit(c, next) {
     const policy = c.var.policy;
-    if (policy) await consume(c, policy.tier, clientKey(c));
+    if (policy?.access === "public") await consume(c, policy.tier, `ip:${clientIp(c)}`);
     await next();
   };
 }

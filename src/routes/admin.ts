@@ -10,7 +10,7 @@ import { decimalInt, idParam, validate } from "../lib/validate";
 import { limiterFor } from "../rate-limit/middleware";
 import { forgetRefusal } from "../rate-limit/refusals";
 import { TIERS, type Tier } from "../rate-limit/tiers";
-import { createApiKey, listApiKeys, revokeApiKey } from "../services/api-keys";
+import { createApiKey, limiterClient, listApiKeys, revokeApiKey } from "../services/api-keys";
 import { auditEntry, listAuditLogs } from "../services/audit";
 import { login, logout } from "../services/auth";
 import { changePassword, createUser, deleteUser, getUser, isAdmin, listUsers, updateUser, userJson } from "../services/users";
@@ -137,7 +137,7 @@ const limitParam = z.object({ tier: z.enum(TIERS as [Tier, ...Tier[]]), client: 
 admin.get("/rate-limits/:tier/:client", validate("param", limitParam), async (c) => {
   const { tier, client } = c.req.valid("param");
   const { limit, windowMs } = c.var.config.rateLimits[tier];
-  const state = await limiterFor(c.env, tier, client).peek(limit, windowMs);
+  const state = await limiterFor(c.env, tier, await limiterClient(database(c), client)).peek(limit, windowMs);
   return ok(c, {
     tier,
     client,
@@ -151,8 +151,9 @@ admin.get("/rate-limits/:tier/:client", validate("param", limitParam), async (c)
 
 admin.delete("/rate-limits/:tier/:client", validate("param", limitParam), async (c) => {
   const { tier, client } = c.req.valid("param");
-  await limiterFor(c.env, tier, client).clear();
-  forgetRefusal(tier, client);
+  const counted = await limiterClient(database(c), client);
+  await limiterFor(c.env, tier, counted).clear();
+  forgetRefusal(tier, counted);
   await auditEntry(c, database(c), { action: "clear", resource: "rate_limit", resourceId: `${tier}:${client}` }).run();
   return ok(c, { tier, client, cleared: true });
 });

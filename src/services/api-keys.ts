@@ -82,3 +82,19 @@ export async function revokeApiKey(c: Context<AppEnv>, db: Database, id: number)
   ]);
   return apiKeyJson(revoked ?? row);
 }
+
+/** The rate-limit client of a named key: `key:` and the key's SHA-256, which only its holder can produce. */
+export const keyClient = (keyHash: string) => `key:${keyHash}`;
+
+/**
+ * The limiter's name for a client as an admin writes it: `key:<id>` (the id /api/admin/api-keys
+ * lists) becomes that key's client; every other name (`operator`, `user:<id>`, `ip:<address>`) is
+ * already the limiter's.
+ */
+export async function limiterClient(db: Database, client: string): Promise<string> {
+  const id = /^key:(\d{1,15})$/.exec(client)?.[1];
+  if (id === undefined) return client;
+  const [row] = await db.select({ keyHash: apiKeys.keyHash }).from(apiKeys).where(eq(apiKeys.id, Number(id)));
+  if (!row) throw new NotFoundError("API key", Number(id));
+  return keyClient(row.keyHash);
+}

@@ -7,7 +7,7 @@ import { ConflictError, isUniqueViolation, NotFoundError } from "../errors";
 import { type Changes, changesOf } from "../lib/changes";
 import { page, type PageQuery } from "../lib/pagination";
 import { recomputeAuthors, recomputeSeries } from "./completion";
-import { type CorrectionSource, correctionHistory, correctionText, insertCorrections } from "./metadata";
+import { type CorrectionSource, correctionHistoryJson, correctionHistoryQueries, correctionText, insertCorrections } from "./metadata";
 
 // ---------------------------------------------------------------------------------------------
 // Fields and metadata completeness (reference 6.1)
@@ -369,10 +369,10 @@ export async function booksInSeries(db: Database, name: string) {
 
 /** A book's metadata corrections, newest first (at most 50). */
 export async function bookMetadataHistory(db: Database, id: number) {
-  const book = await db.select({ title: books.title }).from(books).where(eq(books.id, id)).get();
+  // One round trip: the book and its history together (an unknown book simply has no history).
+  const [[book], rows, [total]] = await db.batch([db.select({ title: books.title }).from(books).where(eq(books.id, id)), ...correctionHistoryQueries(db, id)]);
   if (!book) throw new NotFoundError("Book", id);
-  const { corrections, total_corrections } = await correctionHistory(db, id);
-  return { book_id: id, book_title: book.title, corrections, total_corrections };
+  return { book_id: id, book_title: book.title, ...correctionHistoryJson(rows, total) };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -47,10 +47,13 @@ export function insertCorrections(db: Database, rows: readonly NewMetadataCorrec
   return chunk(rows, rowsPerInsert(metadataCorrections)).map((slice) => db.insert(metadataCorrections).values(slice));
 }
 
-/** A book's corrections, newest first (at most 50), and how many it has in all. */
-export async function correctionHistory(db: Database, bookId: number) {
+/**
+ * The two queries of a book's correction history, to run in a caller's batch (one round trip with
+ * whatever else it reads): its corrections, newest first (at most 50), and how many it has in all.
+ */
+export function correctionHistoryQueries(db: Database, bookId: number) {
   const byBook = eq(metadataCorrections.bookId, bookId);
-  const [rows, [total]] = await db.batch([
+  return [
     db
       .select()
       .from(metadataCorrections)
@@ -58,8 +61,18 @@ export async function correctionHistory(db: Database, bookId: number) {
       .orderBy(desc(metadataCorrections.correctionDate), desc(metadataCorrections.id))
       .limit(HISTORY_LIMIT),
     db.select({ n: count() }).from(metadataCorrections).where(byBook),
-  ]);
+  ] as const;
+}
+
+/** The answer of `correctionHistoryQueries`' results. */
+export function correctionHistoryJson(rows: MetadataCorrection[], total: { n: number } | undefined) {
   return { corrections: rows.map(correctionJson), total_corrections: total?.n ?? 0 };
+}
+
+/** A book's corrections, newest first (at most 50), and how many it has in all. */
+export async function correctionHistory(db: Database, bookId: number) {
+  const [rows, [total]] = await db.batch(correctionHistoryQueries(db, bookId));
+  return correctionHistoryJson(rows, total);
 }
 
 /** Corrections per source since `days` days ago. */
