@@ -316,7 +316,10 @@ export const SERVICE_LABELS: Record<ServiceName, string> = {
 export function requireService<S extends ServiceName>(config: Config, service: S): ServiceSettings[S] {
   const integration = config.integrations[service];
   if (integration.configured) return integration.settings;
+  // Production names no binding (as /api/system/configuration); elsewhere it says what to set.
   throw new ServiceUnavailableError(
-    `${SERVICE_LABELS[service]} is not configured: set ${integration.missing.join(" and ")} (see README, "Connecting your services")`,
+    config.isProduction
+      ? `${SERVICE_LABELS[service]} is not configured`
+      : `${SERVICE_LABELS[service]} is not configured: set ${integration.missing.join(" and ")} (see README, "Connecting your services")`,
   );
 }

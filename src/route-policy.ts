@@ -88,6 +88,9 @@ export const ROUTE_POLICIES: Record<string, RoutePolicy> = {
   "GET /api/gaps/report": { tier: "authenticated", access: "viewer" },
   "GET /api/gaps/history": { tier: "authenticated", access: "viewer" },
   "DELETE /api/gaps/reset-state": { tier: "authenticated", access: "operator" },
+  // acquisition queues downloads: the download tier, for operators
+  "POST /api/gaps/acquire": { tier: "download", access: "operator" },
+  "POST /api/gaps/analyze-and-acquire": { tier: "download", access: "operator" },
   // scheduler: the schedule and runs for viewers; running, pausing and resuming for admins
   "GET /api/scheduler/status": { tier: "authenticated", access: "viewer" },
   "GET /api/scheduler/tasks": { tier: "authenticated", access: "viewer" },
@@ -99,10 +102,12 @@ export const ROUTE_POLICIES: Record<string, RoutePolicy> = {
   "POST /api/scheduler/trigger-all": { tier: "admin", access: "admin" },
   "PUT /api/scheduler/task/:name/pause": { tier: "admin", access: "admin" },
   "PUT /api/scheduler/task/:name/resume": { tier: "admin", access: "admin" },
+  "PUT /api/scheduler/task/:name/schedule": { tier: "admin", access: "admin" },
   // system: figures for viewers
   "GET /api/system/stats": { tier: "authenticated", access: "viewer" },
   "GET /api/system/library-status": { tier: "authenticated", access: "viewer" },
   "GET /api/system/download-stats": { tier: "authenticated", access: "viewer" },
+  "GET /api/system/qbittorrent/monitor-status": { tier: "authenticated", access: "viewer" },
   "GET /api/system/storage": { tier: "authenticated", access: "viewer" },
   "GET /api/system/configuration": { tier: "authenticated", access: "viewer" },
   // admin: login is public; me and logout are for any caller; user look-up and password change

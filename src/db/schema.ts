@@ -30,9 +30,9 @@ export const BOOK_STATUSES = ["active", "duplicate", "archived"] as const;
 export const COMPLETION_STATUSES = ["complete", "partial", "incomplete"] as const;
 export const DOWNLOAD_STATUSES = ["queued", "downloading", "completed", "failed", "abandoned"] as const;
 export const ABS_IMPORT_STATUSES = ["pending", "imported", "import_failed"] as const;
-export const GAP_REASONS = ["series_gap", "author_gap"] as const;
+export const GAP_REASONS = ["series_gap", "author_gap", "new_release"] as const;
 export const GAP_DOWNLOAD_STATUSES = ["identified", "queued", "downloading", "completed", "failed"] as const;
-export const TASK_STATUSES = ["scheduled", "running", "completed", "failed"] as const;
+export const TASK_STATUSES = ["scheduled", "running", "completed", "failed", "skipped"] as const;
 export const USER_ROLES = ["admin", "moderator", "viewer"] as const;
 export const API_KEY_ROLES = ["viewer", "operator"] as const;
 export const GAP_RUN_STATUSES = ["running", "completed", "failed"] as const;
@@ -167,6 +167,9 @@ export const downloads = sqliteTable(
     torrentUrl: text("torrent_url"),
     qbittorrentHash: text("qbittorrent_hash"),
     qbittorrentStatus: text("qbittorrent_status"),
+    // When qbittorrent_status last changed (a stalledDL times out from here), and the fraction done.
+    qbittorrentStatusSince: text("qbittorrent_status_since"),
+    progress: real("progress"),
     status: text("status", { enum: DOWNLOAD_STATUSES }).notNull().default("queued"),
     retryCount: integer("retry_count").notNull().default(0),
     maxRetries: integer("max_retries").notNull().default(3),
@@ -233,6 +236,10 @@ export const missingBooks = sqliteTable(
       t.seriesNumber,
       t.reasonMissing,
     ),
+    // AUTHOR_WATCH finds a new release once per author and title.
+    uniqueIndex("missing_books_new_release_unique")
+      .on(t.authorId, t.title)
+      .where(sql`reason_missing = 'new_release'`),
     index("missing_books_author_id_idx").on(t.authorId),
     index("missing_books_book_id_idx").on(t.bookId),
     index("missing_books_download_id_idx").on(t.downloadId),
@@ -328,12 +335,16 @@ export const tasks = sqliteTable(
   ],
 );
 
-// Pause/resume of a scheduled task survives restarts and deploys.
+// Per task: pause/resume, its cron when changed from the default, and the dispatcher's mark (the
+// scheduled time of the last tick that considered it). Survives restarts and deploys.
 export const schedulerState = sqliteTable("scheduler_state", {
   taskName: text("task_name").primaryKey(),
   paused: integer("paused", { mode: "boolean" }).notNull().default(false),
   pausedAt: text("paused_at"),
   pausedBy: text("paused_by"),
+  cron: text("cron"),
+  cronUpdatedBy: text("cron_updated_by"),
+  lastCheckedAt: text("last_checked_at"),
   updatedAt: updatedAt("updated_at"),
 });
 

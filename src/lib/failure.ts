@@ -12,3 +12,18 @@ export function failureReason(error: unknown, event: string, context: Record<str
   );
   return isDatabaseFailure(error) ? "Database error; see the Worker logs" : `Unexpected error (${cause?.name ?? "unknown"}); see the Worker logs`;
 }
+
+/**
+ * A task run that failed part way: `cause` is why (recorded as the run's error), `metadata` what it
+ * had done by then (recorded on the run all the same).
+ */
+export class TaskError extends Error {
+  override readonly cause: unknown;
+  readonly metadata: Record<string, unknown>;
+  constructor(cause: unknown, metadata: Record<string, unknown>) {
+    super(cause instanceof Error ? cause.message : String(cause));
+    this.name = "TaskError";
+    this.cause = cause;
+    this.metadata = metadata;
+  }
+}

@@ -3,6 +3,7 @@ import type { AppEnv } from "../context";
 import { database } from "../db/client";
 import { ok } from "../lib/response";
 import { healthReport } from "../services/health";
+import { monitorStatus } from "../services/queue";
 import * as service from "../services/system";
 import { VERSION } from "../version";
 
@@ -25,5 +26,7 @@ system.get("/library-status", async (c) => ok(c, await service.libraryStatus(dat
 system.get("/download-stats", async (c) => ok(c, await service.downloadStats(database(c))));
 
 system.get("/storage", async (c) => ok(c, await service.storage(database(c))));
+
+system.get("/qbittorrent/monitor-status", async (c) => ok(c, await monitorStatus(database(c), c.var.config)));
 
 system.get("/configuration", (c) => ok(c, service.configuration(c.var.config)));

@@ -1,11 +1,12 @@
+import { getConfig } from "../config";
 import { primaryDatabase } from "../db/client";
-import { runCron } from "../services/scheduler";
+import { dispatch } from "./dispatch";
 
 /**
- * The Worker's `scheduled()` handler: a Cron Trigger fired (wrangler.toml `[triggers] crons`), so
- * the tasks of that cron run now, as src/scheduler/tasks.ts lists them, each recorded in `tasks`.
- * Needs no request, only the D1 binding; the invocation lasts until the tasks are recorded.
+ * The Worker's `scheduled()` handler: the one Cron Trigger fired (wrangler.toml), so the
+ * dispatcher runs every task whose own cron came due since the last tick, each recorded in
+ * `tasks`. Any trigger dispatches (a leftover trigger of an older deploy only ticks again).
  */
 export const scheduled: ExportedHandlerScheduledHandler<Env> = async (controller, env) => {
-  await runCron(primaryDatabase(env), controller.cron, new Date(controller.scheduledTime));
+  await dispatch({ db: primaryDatabase(env), env, config: getConfig(env) }, new Date(controller.scheduledTime));
 };

@@ -6,6 +6,10 @@ import { Cron } from "croner";
  * (no timers: a `Cron` without a callback only computes dates).
  */
 
+/** The one Cron Trigger of wrangler.toml: the dispatcher's tick (src/scheduler/dispatch.ts). */
+export const TICK_CRON = "*/5 * * * *";
+export const TICK_MS = 5 * 60_000;
+
 const cache = new Map<string, Cron>();
 
 function parsed(expression: string): Cron {
@@ -20,6 +24,21 @@ function parsed(expression: string): Cron {
 /** Throws when croner (and so, presumably, Cloudflare) would not accept the expression. */
 export function assertValidCron(expression: string): void {
   parsed(expression);
+}
+
+/**
+ * Why a cron sent to PUT .../schedule is refused, or null: five fields (minute hour day month
+ * weekday, as Cloudflare reads them) that croner accepts and that fire at least once more.
+ */
+export function cronProblem(expression: string): string | null {
+  const fields = normalizeCron(expression).split(" ");
+  if (fields.length !== 5) return `needs 5 fields (minute hour day-of-month month day-of-week), got ${fields.length}`;
+  try {
+    assertValidCron(normalizeCron(expression));
+  } catch (error) {
+    return error instanceof Error ? error.message : "is not a valid cron expression";
+  }
+  return nextRun(normalizeCron(expression), new Date()) === null ? "never fires again" : null;
 }
 
 /** The first run strictly after `after`, or null for an expression that never fires again. */

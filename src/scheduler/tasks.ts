@@ -1,35 +1,40 @@
 import { and, asc, gt, gte, inArray, lt, sql } from "drizzle-orm";
+import { type Config, SERVICE_LABELS, type ServiceName } from "../config";
 import { chunk } from "../db/batch";
 import type { Database } from "../db/client";
 import { books, tasks } from "../db/schema";
+import { ServiceUnavailableError } from "../errors";
 import { failureReason } from "../lib/failure";
 import { completenessOf } from "../services/books";
 import { recomputeAuthors, recomputeSeries } from "../services/completion";
 import type { FailedItem } from "../services/failed-attempts";
+import { prowlarr } from "../integrations/prowlarr";
+import { acquire } from "../services/acquire";
+import { watchAuthors } from "../services/author-watch";
 import { analyzeGaps } from "../services/gaps";
+import { runQueue } from "../services/queue";
 import { cleanupOldCorrections, cutoffOf } from "../services/metadata";
 import { HISTORY_RETENTION_DAYS } from "../services/system";
 
 /**
- * The scheduled tasks: name → cron → runner, the one table of them. The crons are the original's
- * defaults (reference 5, TASK_*_TIME; CLEANUP daily 01:00 as its cleanup job), in UTC, with
- * weekdays by name: the original's "6" meant Sunday (APScheduler counts from Monday), and
- * Cloudflare counts 1-7 from Sunday, so a number would be misread either way. wrangler.toml
- * `[triggers] crons` lists each distinct cron once (a test holds the two together); tasks that
- * share a cron run together, in this order.
+ * The scheduled tasks: name → default cron → runner, the one table of them. One Cron Trigger,
+ * every five minutes (wrangler.toml), runs the dispatcher (./dispatch.ts), which runs each task whose
+ * own cron came due since the last tick; a task's cron lives in D1 (scheduler_state.cron) once
+ * changed, else it is the default here. Crons are UTC with weekdays by name (Cloudflare counts
+ * 1-7 from Sunday, APScheduler from Monday: a number would be misread one way or the other).
+ * Tasks due at the same tick run in this order: the library first, then its gaps, the searches
+ * that fill them, the queue that sends what they found, and the bookkeeping last.
  */
 
-export const TASK_NAMES = ["MAM", "TOP10", "METADATA_FULL", "METADATA_NEW", "SERIES", "AUTHOR", "GAPS", "CLEANUP"] as const;
+export const TASK_NAMES = ["LIBRARY_SYNC", "GAPS", "AUTHOR_WATCH", "ACQUIRE", "QUEUE", "METADATA_NEW", "METADATA_FULL", "SERIES", "AUTHOR", "CLEANUP"] as const;
 export type TaskName = (typeof TASK_NAMES)[number];
 
-/** Outside services some tasks need, and that this Worker has no binding for yet. */
-export type ExternalService = "MAM" | "Google Books";
-
-/**
- * The outside services that are configured. None is yet: when one gets its binding (a secret
- * parsed in src/config.ts), its tasks get a runner here and the service joins this set.
- */
-const CONFIGURED_SERVICES: ReadonlySet<ExternalService> = new Set<ExternalService>();
+/** What a runner gets: the database, the bindings and their parsed configuration. */
+export interface TaskContext {
+  db: Database;
+  env: Env;
+  config: Config;
+}
 
 /** What one run did; `failures` are the items to tally in failed_attempts. */
 export interface TaskOutcome {
@@ -40,17 +45,27 @@ export interface TaskOutcome {
   failures?: FailedItem[];
 }
 
-interface TaskBase {
+export interface TaskDefinition {
   name: TaskName;
   description: string;
+  /** The default cron, until PUT /api/scheduler/task/:name/schedule stores another. */
   cron: string;
-  /** The feature it provides, as /api/scheduler/configuration names it (the original's names). */
+  /** The feature it provides, as /api/scheduler/configuration names it. */
   feature: string;
+  /** Outside services it needs; while one is not configured the task records `skipped`. */
+  requires: readonly ServiceName[];
+  run: (ctx: TaskContext) => Promise<TaskOutcome>;
 }
-export type TaskDefinition = TaskBase & ({ kind: "database"; run: (db: Database) => Promise<TaskOutcome> } | { kind: "external"; requires: ExternalService });
 
-export function isAvailable(task: TaskDefinition): boolean {
-  return task.kind === "database" || CONFIGURED_SERVICES.has(task.requires);
+/** Why the task cannot run with this configuration (the bindings to set), or null. */
+export function unavailableReason(task: TaskDefinition, config: Config): string | null {
+  const missing = task.requires.flatMap((service) => {
+    const integration = config.integrations[service];
+    if (integration.configured) return [];
+    // Production names no binding (as /api/system/configuration); elsewhere it says what to set.
+    return [config.isProduction ? `${SERVICE_LABELS[service]} is not configured` : `${SERVICE_LABELS[service]} is not configured (set ${integration.missing.join(", ")})`];
+  });
+  return missing.length > 0 ? missing.join("; ") : null;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -63,19 +78,19 @@ const BOOKS_PER_READ = 500;
 /** Books per UPDATE: three bound parameters each, within D1's 100. */
 const BOOKS_PER_UPDATE = 30;
 
-async function recalculateSeries(db: Database): Promise<TaskOutcome> {
+async function recalculateSeries({ db }: TaskContext): Promise<TaskOutcome> {
   const result = await recomputeSeries(db).run();
   const n = result.meta.changes ?? 0;
   return { processed: n, succeeded: n, failed: 0, metadata: { series_recalculated: n } };
 }
 
-async function recalculateAuthors(db: Database): Promise<TaskOutcome> {
+async function recalculateAuthors({ db }: TaskContext): Promise<TaskOutcome> {
   const result = await recomputeAuthors(db).run();
   const n = result.meta.changes ?? 0;
   return { processed: n, succeeded: n, failed: 0, metadata: { authors_recalculated: n } };
 }
 
-async function analyze(db: Database): Promise<TaskOutcome> {
+async function analyze({ db }: TaskContext): Promise<TaskOutcome> {
   const run = await analyzeGaps(db);
   const n = run.series_analyzed + run.authors_analyzed;
   return {
@@ -91,7 +106,7 @@ async function analyze(db: Database): Promise<TaskOutcome> {
  * last NEW_BOOK_DAYS days, writing only the values that differ; date_updated is left as it was,
  * since the book itself did not change. A slice that fails to write is tallied book by book.
  */
-async function refreshNewBooks(db: Database): Promise<TaskOutcome> {
+async function refreshNewBooks({ db }: TaskContext): Promise<TaskOutcome> {
   const since = cutoffOf(NEW_BOOK_DAYS);
   const failures: FailedItem[] = [];
   let processed = 0;
@@ -133,7 +148,7 @@ async function refreshNewBooks(db: Database): Promise<TaskOutcome> {
 }
 
 /** Deletes task and metadata-correction history older than the retention (failed attempts are kept). */
-async function cleanup(db: Database): Promise<TaskOutcome> {
+async function cleanup({ db }: TaskContext): Promise<TaskOutcome> {
   const cutoff = cutoffOf(HISTORY_RETENTION_DAYS);
   const deletedTasks = (await db.delete(tasks).where(lt(tasks.dateCreated, cutoff)).run()).meta.changes ?? 0;
   const corrections = await cleanupOldCorrections(db, HISTORY_RETENTION_DAYS);
@@ -146,49 +161,113 @@ async function cleanup(db: Database): Promise<TaskOutcome> {
   };
 }
 
+/** ACQUIRE: the acquire route's work, ACQUIRE_MAX_PER_RUN downloads at most. */
+async function acquireGaps({ db, config }: TaskContext): Promise<TaskOutcome> {
+  const client = prowlarr(config);
+  const result = await acquire(db, (query) => client.search(query), { maxDownloads: config.upstream.acquireMaxPerRun, dryRun: false });
+  return {
+    processed: result.searched,
+    succeeded: result.queued.length,
+    failed: 0,
+    metadata: {
+      searched: result.searched,
+      queued: result.queued.map((q) => ({ missing_book_id: q.missing_book_id, download_id: q.download_id, release: q.release.title })),
+      skipped: result.skipped.length,
+      not_reached: result.not_reached,
+      ...(result.stopped ? { stopped: result.stopped } : {}),
+    },
+  };
+}
+
+function watchFavouriteAuthors({ db, config }: TaskContext): Promise<TaskOutcome> {
+  const client = prowlarr(config);
+  return watchAuthors(db, (query) => client.search(query));
+}
+
+/**
+ * LIBRARY_SYNC and METADATA_FULL have their service's binding but not yet their work in this
+ * Worker: with the service configured they fail saying so (the library sync and the Google Books
+ * correction replace these).
+ */
+function notYetBuilt(work: string) {
+  return async (): Promise<TaskOutcome> => {
+    throw new ServiceUnavailableError(`${work} is not built into this Worker yet`);
+  };
+}
+const syncLibrary = notYetBuilt("The Audiobookshelf library sync");
+const correctAll = notYetBuilt("The Google Books metadata correction");
+
+function queue(ctx: TaskContext): Promise<TaskOutcome> {
+  return runQueue(ctx, undefined);
+}
+
 // ---------------------------------------------------------------------------------------------
 // The table
 // ---------------------------------------------------------------------------------------------
 
 export const TASKS: Record<TaskName, TaskDefinition> = {
-  MAM: { name: "MAM", description: "Scrape MyAnonamouse for new guides and torrents", cron: "0 2 * * *", feature: "mam_scraping", kind: "external", requires: "MAM" },
-  TOP10: { name: "TOP10", description: "Discover the top-10 audiobooks of the enabled genres on MAM", cron: "0 3 * * SUN", feature: "top10_discovery", kind: "external", requires: "MAM" },
-  METADATA_FULL: {
-    name: "METADATA_FULL",
-    description: "Correct every book's metadata from Google Books and Goodreads",
-    cron: "0 4 1 * *",
-    feature: "metadata_correction",
-    kind: "external",
-    requires: "Google Books",
+  LIBRARY_SYNC: {
+    name: "LIBRARY_SYNC",
+    description: "Pull the Audiobookshelf library into the catalogue",
+    cron: "0 2 * * *",
+    feature: "library_sync",
+    requires: ["audiobookshelf"],
+    run: syncLibrary,
+  },
+  GAPS: { name: "GAPS", description: "Find the missing books of every series and count each author's", cron: "0 1 * * *", feature: "gap_analysis", requires: [], run: analyze },
+  AUTHOR_WATCH: {
+    name: "AUTHOR_WATCH",
+    description: "Search Prowlarr for releases of favourite authors that are not in the catalogue",
+    cron: "0 3 * * SUN",
+    feature: "author_watch",
+    requires: ["prowlarr"],
+    run: watchFavouriteAuthors,
+  },
+  ACQUIRE: {
+    name: "ACQUIRE",
+    description: "Search Prowlarr for open gaps and queue the best release of each",
+    cron: "30 1 * * *",
+    feature: "gap_acquisition",
+    requires: ["prowlarr"],
+    run: acquireGaps,
+  },
+  QUEUE: {
+    name: "QUEUE",
+    description: "Poll qBittorrent for the downloads in progress and send the queued ones that are due",
+    cron: "*/5 * * * *",
+    feature: "download_queue",
+    requires: ["qbittorrent"],
+    run: queue,
   },
   METADATA_NEW: {
     name: "METADATA_NEW",
     description: `Recompute metadata completeness of the books added in the last ${NEW_BOOK_DAYS} days`,
     cron: "30 4 * * SUN",
     feature: "metadata_completeness",
-    kind: "database",
+    requires: [],
     run: refreshNewBooks,
   },
-  SERIES: { name: "SERIES", description: "Recalculate the completion of every series", cron: "0 3 2 * *", feature: "series_completion", kind: "database", run: recalculateSeries },
-  AUTHOR: { name: "AUTHOR", description: "Recalculate the completion of every author", cron: "0 3 3 * *", feature: "author_completion", kind: "database", run: recalculateAuthors },
-  GAPS: { name: "GAPS", description: "Find the missing books of every series and count each author's", cron: "0 1 * * *", feature: "gap_analysis", kind: "database", run: analyze },
+  METADATA_FULL: {
+    name: "METADATA_FULL",
+    description: "Correct every book's metadata from Google Books",
+    cron: "0 4 1 * *",
+    feature: "metadata_correction",
+    requires: ["google_books"],
+    run: correctAll,
+  },
+  SERIES: { name: "SERIES", description: "Recalculate the completion of every series", cron: "0 3 2 * *", feature: "series_completion", requires: [], run: recalculateSeries },
+  AUTHOR: { name: "AUTHOR", description: "Recalculate the completion of every author", cron: "0 3 3 * *", feature: "author_completion", requires: [], run: recalculateAuthors },
   CLEANUP: {
     name: "CLEANUP",
     description: `Delete task and metadata-correction history older than ${HISTORY_RETENTION_DAYS} days`,
     cron: "0 1 * * *",
     feature: "history_cleanup",
-    kind: "database",
+    requires: [],
     run: cleanup,
   },
 };
 
 export const TASK_LIST: readonly TaskDefinition[] = TASK_NAMES.map((name) => TASKS[name]);
-
-/** The distinct crons, in table order, each with the tasks it runs: what wrangler.toml must list. */
-export const CRON_TRIGGERS: readonly { cron: string; tasks: TaskName[] }[] = [...new Set(TASK_LIST.map((task) => task.cron))].map((cron) => ({
-  cron,
-  tasks: TASK_LIST.filter((task) => task.cron === cron).map((task) => task.name),
-}));
 
 /** A task by name, case-insensitively (the original upper-cased it), or undefined. */
 export function findTask(name: string): TaskDefinition | undefined {

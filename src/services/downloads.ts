@@ -30,6 +30,8 @@ export interface DownloadCreateInput {
   missing_book_id?: number | null;
   magnet_link?: string | null;
   torrent_url?: string | null;
+  /** What acquire knew of the release (info hash, indexer, ...), as JSON; not settable through the API. */
+  metadata_json?: string | null;
 }
 
 const DAY_MS = 86_400_000;
@@ -186,6 +188,7 @@ export async function createDownload(db: Database, input: DownloadCreateInput) {
       source: input.source,
       magnetLink: magnet,
       torrentUrl: url,
+      metadataJson: input.metadata_json ?? null,
     })
     .onConflictDoNothing({ target: downloads.id })
     .returning({ id: downloads.id });

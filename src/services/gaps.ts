@@ -25,8 +25,6 @@ export const GAP_SETTINGS = {
   author_gap_counts: true,
   positions: "whole numbers 1..total_books_in_series; a book holds one when its series_number is that number (\"3\", \"03\", \"3.0\")",
   priority: "1 for the first third of a series, 2 for the middle third, 3 for the last third",
-  // Finding and queuing a release for a gap needs MAM (the original's gap analyzer).
-  automatic_acquisition: { enabled: false, reason: "MAM is not configured" },
   authors_listed_per_run: 50,
 } as const;
 

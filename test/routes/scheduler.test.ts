@@ -14,7 +14,7 @@ const db = primaryDatabase(env);
 const TASK_ROW = {
   id: expect.any(Number),
   task_name: expect.any(String),
-  status: expect.stringMatching(/^(scheduled|running|completed|failed)$/),
+  status: expect.stringMatching(/^(scheduled|running|completed|failed|skipped)$/),
   scheduled_time: ISO,
   actual_start: ISO,
   actual_end: ISO,
@@ -41,16 +41,21 @@ describe("POST /api/scheduler/trigger/:name", () => {
   it("runs a database task now and answers its completed row", async () => {
     const row = await trigger("series");
     expect(row).toEqual({ ...TASK_ROW, task_name: "SERIES", status: "completed", success_rate: row.items_processed > 0 ? 100 : 0 });
-    expect(row.task_metadata).toMatchObject({ trigger: "manual", cron: "0 3 2 * *", triggered_by: "operator", series_recalculated: expect.any(Number) });
+    expect(row.task_metadata).toMatchObject({ trigger: "manual", triggered_by: "operator", series_recalculated: expect.any(Number) });
   });
 
-  it("records a task whose service is not configured as failed, with the reason, and tallies it", async () => {
+  it("records a task whose service is not configured as skipped, with the bindings to set, and tallies nothing", async () => {
     const tally = async () =>
-      (await db.select().from(failedAttempts).where(and(eq(failedAttempts.taskName, "TOP10"), isNull(failedAttempts.itemId), isNull(failedAttempts.itemName))).get())?.attemptCount ?? 0;
+      (await db.select().from(failedAttempts).where(and(eq(failedAttempts.taskName, "AUTHOR_WATCH"), isNull(failedAttempts.itemId), isNull(failedAttempts.itemName))).get())?.attemptCount ?? 0;
     const before = await tally();
-    const row = await trigger("TOP10");
-    expect(row).toMatchObject({ task_name: "TOP10", status: "failed", error_message: "MAM is not configured: the TOP10 task needs it, and this Worker has no MAM integration" });
-    expect(await tally()).toBe(before + 1);
+    const row = await trigger("author_watch");
+    expect(row).toMatchObject({
+      task_name: "AUTHOR_WATCH",
+      status: "skipped",
+      error_message: "Prowlarr is not configured (set PROWLARR_URL, PROWLARR_API_KEY)",
+      items_processed: 0,
+    });
+    expect(await tally()).toBe(before);
   });
 
   it("runs the gap analysis as GAPS", async () => {
@@ -75,7 +80,7 @@ describe("POST /api/scheduler/trigger-all", () => {
       const result = await data("/api/scheduler/trigger-all", { method: "POST" });
       expect(result.skipped_paused).toEqual(["METADATA_FULL"]);
       expect(result.triggered_tasks.map((t: { task_name: string }) => t.task_name)).toEqual(TASK_NAMES.filter((n) => n !== "METADATA_FULL"));
-      for (const row of result.triggered_tasks) expect(["completed", "failed"]).toContain(row.status);
+      for (const row of result.triggered_tasks) expect(["completed", "skipped"]).toContain(row.status);
     } finally {
       await data("/api/scheduler/task/METADATA_FULL/resume", { method: "PUT" });
     }
@@ -112,9 +117,9 @@ describe("pause and resume", () => {
 });
 
 describe("the schedule routes", () => {
-  it("status: the Cron Triggers and the next run of every task, soonest first", async () => {
+  it("status: the dispatcher's trigger and the next run of every task, soonest first", async () => {
     const status = await data("/api/scheduler/status");
-    expect(status).toMatchObject({ scheduler_enabled: true, running: true, timezone: "UTC", total_tasks: 8, cron_triggers: 7, paused_tasks: [] });
+    expect(status).toMatchObject({ scheduler_enabled: expect.any(Boolean), running: expect.any(Boolean), trigger: expect.stringContaining("*/5 * * * *"), timezone: "UTC", total_tasks: 10, paused_tasks: [] });
     expect(status.next_tasks.map((t: { task_name: string }) => t.task_name).sort()).toEqual([...TASK_NAMES].sort());
     const times = status.next_tasks.map((t: { next_run_time: string }) => t.next_run_time);
     expect([...times].sort()).toEqual(times);
@@ -125,30 +130,37 @@ describe("the schedule routes", () => {
   it("tasks: each task's cron, next run, what it needs and its last run", async () => {
     await trigger("AUTHOR");
     const { tasks, total_tasks } = await data("/api/scheduler/tasks");
-    expect(total_tasks).toBe(8);
+    expect(total_tasks).toBe(10);
     expect(tasks.map((t: { task_name: string }) => t.task_name)).toEqual([...TASK_NAMES]);
     const author = tasks.find((t: { task_name: string }) => t.task_name === "AUTHOR");
     expect(author).toEqual({
       task_name: "AUTHOR",
       description: expect.any(String),
       cron: "0 3 3 * *",
+      default_cron: "0 3 3 * *",
       timezone: "UTC",
       next_run_time: ISO,
       paused: false,
       paused_at: null,
       paused_by: null,
-      requires: null,
+      last_checked_at: null,
+      requires: [],
       available: true,
+      unavailable_reason: null,
       last_run: { ...TASK_ROW, task_name: "AUTHOR", status: "completed", success_rate: expect.any(Number) },
     });
     expect(new Date(author.next_run_time).getUTCDate()).toBe(3);
-    expect(tasks.find((t: { task_name: string }) => t.task_name === "MAM")).toMatchObject({ requires: "MAM", available: false });
+    expect(tasks.find((t: { task_name: string }) => t.task_name === "QUEUE")).toMatchObject({
+      requires: ["qbittorrent"],
+      available: false,
+      unavailable_reason: "qBittorrent is not configured (set QB_URL, QB_API_KEY (or QB_USERNAME and QB_PASSWORD))",
+    });
   });
 
   it("task/:name: the schedule and the last ten runs, by any case of the name", async () => {
     for (let i = 0; i < 11; i++) await trigger("METADATA_NEW");
     const detail = await data("/api/scheduler/task/metadata_new");
-    expect(detail).toMatchObject({ task_name: "METADATA_NEW", schedule: { cron: "30 4 * * SUN", next_run_time: ISO, paused: false }, requires: null, available: true });
+    expect(detail).toMatchObject({ task_name: "METADATA_NEW", schedule: { cron: "30 4 * * SUN", next_run_time: ISO, paused: false }, requires: [], available: true });
     expect(new Date(detail.schedule.next_run_time).getUTCDay()).toBe(0);
     expect(detail.execution_history).toHaveLength(10);
     expect(detail.history_count).toBeGreaterThanOrEqual(11);
@@ -177,21 +189,22 @@ describe("the schedule routes", () => {
       expect(run.hours_until_run).toBeLessThanOrEqual(24);
     }
     const week = await data("/api/scheduler/upcoming-tasks?hours=168");
-    expect(week.upcoming_tasks.filter((t: { task_name: string }) => t.task_name === "MAM")).toHaveLength(7);
+    expect(week.upcoming_tasks.filter((t: { task_name: string }) => t.task_name === "LIBRARY_SYNC")).toHaveLength(7);
+    expect(week.upcoming_tasks.filter((t: { task_name: string }) => t.task_name === "AUTHOR_WATCH")).toHaveLength(1);
     for (const hours of ["0", "169", "x"]) expect((await api(`/api/scheduler/upcoming-tasks?hours=${hours}`)).status, hours).toBe(422);
   });
 
   it("configuration: the schedule, the features that can run, and the gap settings", async () => {
     const config = await data("/api/scheduler/configuration");
     expect(config).toMatchObject({
-      scheduler_enabled: true,
       timezone: "UTC",
-      task_schedules: { MAM: "0 2 * * *", TOP10: "0 3 * * SUN", GAPS: "0 1 * * *", CLEANUP: "0 1 * * *" },
-      enabled_features: { gap_analysis: true, series_completion: true, author_completion: true, mam_scraping: false, top10_discovery: false, metadata_correction: false },
-      gap_analysis_config: { series_gaps: true, schedule: "0 1 * * *", automatic_acquisition: { enabled: false } },
+      cron_triggers: ["*/5 * * * *"],
+      task_schedules: { LIBRARY_SYNC: "0 2 * * *", ACQUIRE: "30 1 * * *", AUTHOR_WATCH: "0 3 * * SUN", QUEUE: "*/5 * * * *", CLEANUP: "0 1 * * *" },
+      enabled_features: { gap_analysis: true, series_completion: true, author_completion: true, gap_acquisition: false, author_watch: false, download_queue: false, metadata_correction: false },
+      gap_analysis_config: { series_gaps: true, automatic_acquisition: { enabled: false, reason: expect.stringContaining("Prowlarr is not configured") } },
       retention: { history_retention_days: 30 },
     });
-    expect(config.cron_triggers).toHaveLength(7);
+    expect(config).not.toHaveProperty("scheduler_enabled");
   });
 });
 

@@ -1,0 +1,96 @@
+import { z } from "zod";
+import { type Config, type ProwlarrSettings, requireService } from "../config";
+import type { Release } from "../services/releases";
+import { ServiceClient, type UpstreamRequest } from "./http";
+
+/**
+ * Prowlarr API v1 over the shared HTTP helper: a search in the audiobook category (Newznab 3030)
+ * across its indexers (MyAnonamouse among them), answered as the releases the ranking reads
+ * (src/services/releases.ts). `X-Api-Key` authenticates every call.
+ */
+
+export const AUDIOBOOK_CATEGORY = 3030;
+const SEARCH_LIMIT = 100;
+
+/** One search result; fields this service does not read are let through unchecked. */
+const releaseSchema = z.object({
+  guid: z.string().min(1),
+  title: z.string().min(1),
+  size: z.number().nonnegative().optional().default(0),
+  indexer: z.string().nullish(),
+  seeders: z.number().nullish(),
+  downloadUrl: z.string().nullish(),
+  magnetUrl: z.string().nullish(),
+  infoHash: z.string().nullish(),
+  protocol: z.union([z.string(), z.number()]).nullish(),
+  // Strings ("freeleech") in the API's JSON; an object or number from other versions is tolerated.
+  indexerFlags: z.array(z.unknown()).nullish(),
+  downloadVolumeFactor: z.number().nullish(),
+});
+
+function isFreeleech(item: z.output<typeof releaseSchema>): boolean {
+  if (item.downloadVolumeFactor === 0) return true;
+  return (item.indexerFlags ?? []).some((flag) => {
+    const name = typeof flag === "string" ? flag : typeof flag === "object" && flag && "name" in flag ? String((flag as { name: unknown }).name) : "";
+    return /freeleech/i.test(name);
+  });
+}
+
+function toRelease(item: z.output<typeof releaseSchema>): Release {
+  return {
+    guid: item.guid,
+    title: item.title,
+    size: item.size,
+    seeders: item.seeders ?? 0,
+    indexer: item.indexer ?? null,
+    freeleech: isFreeleech(item),
+    // Prowlarr's DownloadProtocol: "torrent" / "usenet" in JSON (1 / 2 as numbers in old builds).
+    protocol: typeof item.protocol === "number" ? (item.protocol === 1 ? "usenet" : item.protocol === 2 ? "torrent" : "unknown") : (item.protocol ?? null),
+    downloadUrl: item.downloadUrl ?? null,
+    magnetUrl: item.magnetUrl ?? null,
+    infoHash: item.infoHash ? item.infoHash.toLowerCase() : null,
+  };
+}
+
+export interface SearchResult {
+  releases: Release[];
+  /** Results that were not releases (missing guid or title): left out, counted. */
+  malformed: number;
+}
+
+export class ProwlarrClient {
+  private readonly http: ServiceClient;
+
+  constructor(settings: ProwlarrSettings, upstream: Config["upstream"], fetcher?: { fetch: typeof fetch }) {
+    this.http = new ServiceClient({ service: "prowlarr", baseUrl: settings.url, upstream, fetcher, authHeaders: { "X-Api-Key": settings.apiKey } });
+  }
+
+  /** `{version, ...}` of GET /api/v1/system/status. */
+  async version(): Promise<string> {
+    const status = await this.http.json({ path: "/api/v1/system/status" }, z.object({ version: z.string() }));
+    return status.version;
+  }
+
+  /**
+   * Audiobook releases for `query`. An answer that is not a JSON array is an upstream error (502);
+   * single results that are not releases are dropped and counted, so one odd indexer does not
+   * hide the others'.
+   */
+  async search(query: string, limit = SEARCH_LIMIT): Promise<SearchResult> {
+    const request: UpstreamRequest = { path: "/api/v1/search", query: { query, type: "search", categories: AUDIOBOOK_CATEGORY, limit } };
+    const items = await this.http.json(request, z.array(z.unknown()));
+    const releases: Release[] = [];
+    let malformed = 0;
+    for (const item of items) {
+      const parsed = releaseSchema.safeParse(item);
+      if (parsed.success) releases.push(toRelease(parsed.data));
+      else malformed++;
+    }
+    return { releases, malformed };
+  }
+}
+
+/** The client for this configuration, or a 503 naming the bindings to set. */
+export function prowlarr(config: Config, fetcher?: { fetch: typeof fetch }): ProwlarrClient {
+  return new ProwlarrClient(requireService(config, "prowlarr"), config.upstream, fetcher);
+}

@@ -1,0 +1,94 @@
+import { eq, isNull } from "drizzle-orm";
+import type { Database } from "../db/client";
+import { type SchedulerState, schedulerState } from "../db/schema";
+import { failureReason } from "../lib/failure";
+import { type taskJson, cronOf, runTask, schedulerStates } from "../services/scheduler";
+import { TICK_MS, nextRun } from "./schedule";
+import { TASK_LIST, type TaskContext, type TaskDefinition, type TaskName } from "./tasks";
+
+/**
+ * The dispatcher behind the one Cron Trigger. Each tick, every task gets a mark: the scheduled
+ * time of the last tick that considered it (scheduler_state.last_checked_at). A task runs when
+ * its own cron has a time in (mark, this tick]: once, however many times fell in that window, so
+ * a missed tick catches up once and a long outage does not replay a day of runs. The mark moves
+ * by compare-and-set before anything runs, so two overlapping invocations (a slow tick and the
+ * next one, or a retried one) never run the same task for the same window twice.
+ */
+
+/** Is there a time of `cron` in (since, at]? */
+export function dueBetween(cron: string, since: Date, at: Date): boolean {
+  const next = nextRun(cron, since);
+  return next !== null && next <= at;
+}
+
+/**
+ * Moves every task's mark to `at`, each only if it is still what was read: the tasks answered
+ * are the ones this invocation owns for this window. One D1 batch.
+ */
+async function claimWindows(db: Database, states: Map<string, SchedulerState>, at: string): Promise<Set<TaskName>> {
+  const open = TASK_LIST.filter((task) => {
+    const mark = states.get(task.name)?.lastCheckedAt;
+    return !mark || mark < at;
+  });
+  if (open.length === 0) return new Set();
+  const claims = open.map((task) => {
+    const mark = states.get(task.name)?.lastCheckedAt ?? null;
+    return db
+      .insert(schedulerState)
+      .values({ taskName: task.name, lastCheckedAt: at, updatedAt: at })
+      .onConflictDoUpdate({
+        target: schedulerState.taskName,
+        set: { lastCheckedAt: at },
+        setWhere: mark === null ? isNull(schedulerState.lastCheckedAt) : eq(schedulerState.lastCheckedAt, mark),
+      })
+      .returning({ taskName: schedulerState.taskName });
+  });
+  const [first, ...rest] = claims;
+  const results = await db.batch([first!, ...rest]);
+  return new Set(results.flat().map((row) => row.taskName as TaskName));
+}
+
+export interface DispatchResult {
+  tick: string;
+  ran: ReturnType<typeof taskJson>[];
+  skipped_paused: TaskName[];
+  /** Tasks another invocation had already taken for this window. */
+  not_claimed: TaskName[];
+}
+
+/**
+ * One tick at `scheduledTime`: claims every task's window, then runs the due ones in table order.
+ * A task that fails is recorded and the next one still runs; a run that could not even be
+ * recorded is thrown at the end, so the invocation shows as failed in the Workers dashboard.
+ */
+export async function dispatch(ctx: TaskContext, scheduledTime: Date): Promise<DispatchResult> {
+  const tick = scheduledTime.toISOString();
+  const states = await schedulerStates(ctx.db);
+  const claimed = await claimWindows(ctx.db, states, tick);
+  const result: DispatchResult = { tick, ran: [], skipped_paused: [], not_claimed: [] };
+  let firstError: unknown;
+  for (const task of TASK_LIST) {
+    if (!claimed.has(task.name)) {
+      result.not_claimed.push(task.name);
+      continue;
+    }
+    const state = states.get(task.name);
+    // A task seen for the first time looks back one tick: it does not replay its history.
+    const since = state?.lastCheckedAt ? new Date(state.lastCheckedAt) : new Date(scheduledTime.getTime() - TICK_MS);
+    const cron = cronOf(task, state);
+    if (!dueBetween(cron, since, scheduledTime)) continue;
+    if (state?.paused) {
+      result.skipped_paused.push(task.name);
+      console.log(JSON.stringify({ level: "info", event: "task_skipped_paused", task: task.name, tick }));
+      continue;
+    }
+    try {
+      result.ran.push(await runTask(ctx, task, { kind: "cron", scheduledTime, cron }));
+    } catch (error) {
+      failureReason(error, "task_not_recorded", { task: task.name, tick });
+      firstError ??= error;
+    }
+  }
+  if (firstError !== undefined) throw firstError;
+  return result;
+}

@@ -1,0 +1,169 @@
+import { asc, isNull, sql } from "drizzle-orm";
+import type { Database } from "../db/client";
+import { type MissingBook, missingBooks } from "../db/schema";
+import { ConflictError } from "../errors";
+import { UpstreamError } from "../integrations/http";
+import type { SearchResult } from "../integrations/prowlarr";
+import { createDownload } from "./downloads";
+import { type Decision, type Release, rankReleases } from "./releases";
+
+/**
+ * Acquisition (INTEGRATIONS.md section 3): for each open gap, series gaps first, search Prowlarr,
+ * rank the releases (./releases.ts) and queue the best as a download linked to the gap. A gap
+ * with a download in flight is skipped without a search, so running it again while the first
+ * downloads are active queues nothing. `dry_run` searches and ranks the same, and writes nothing.
+ */
+
+export interface AcquireOptions {
+  maxDownloads: number;
+  dryRun: boolean;
+}
+
+/** Searches Prowlarr (src/integrations/prowlarr.ts), injected so the rules are testable alone. */
+export type Search = (query: string) => Promise<SearchResult>;
+
+/** Searches per run at most, as a multiple of max_downloads: gaps with no release cost a search too. */
+const SEARCHES_PER_DOWNLOAD = 3;
+/** Gaps read per run: enough to find the searchable ones behind those already in flight. */
+const GAPS_READ = 500;
+
+export type SkipReason = "download_active" | "download_completed" | "no_matching_release" | "duplicate_release" | "no_results";
+
+export interface ReleaseSummary {
+  guid: string;
+  title: string;
+  indexer: string | null;
+  seeders: number;
+  size: number;
+  freeleech: boolean;
+  match: Decision["reason"];
+}
+
+export interface AcquireResult {
+  dry_run: boolean;
+  max_downloads: number;
+  searched: number;
+  queued: { missing_book_id: number; wanted: string; download_id: number | null; release: ReleaseSummary }[];
+  skipped: { missing_book_id: number; wanted: string; reason: SkipReason; detail: string }[];
+  /** Every ranked release of every search, with its reason (dry_run only). */
+  decisions?: { missing_book_id: number; query: string; releases: Decision[] }[];
+  /** Open gaps not looked at because the run's limits were reached. */
+  not_reached: number;
+  /** Set when Prowlarr failed part way: what was done before stands. */
+  stopped?: string;
+}
+
+/** What a gap wants, as the ranking reads it; a series gap's title is only "Series #n". */
+function wantedOf(gap: MissingBook) {
+  return { title: gap.title, author: gap.authorName, seriesName: gap.seriesName, seriesNumber: gap.seriesNumber };
+}
+
+/** The search words: the series (or the title) and the author's surname. */
+export function queryOf(gap: MissingBook): string {
+  const surname = gap.authorName?.trim().split(/\s+/).at(-1) ?? "";
+  const subject = gap.reasonMissing === "series_gap" && gap.seriesName ? gap.seriesName : gap.title;
+  return `${subject} ${surname}`.trim();
+}
+
+/** How a release is handed to qBittorrent: a magnet as is; else Prowlarr's download URL; else a magnet from the hash. */
+export function linkOf(release: Release): { magnet_link?: string; torrent_url?: string } {
+  if (release.magnetUrl?.startsWith("magnet:")) return { magnet_link: release.magnetUrl };
+  if (release.downloadUrl) return { torrent_url: release.downloadUrl };
+  if (release.magnetUrl) return { torrent_url: release.magnetUrl };
+  return { magnet_link: `magnet:?xt=urn:btih:${release.infoHash}&dn=${encodeURIComponent(release.title)}` };
+}
+
+function summary(release: Release, decision: Decision | undefined): ReleaseSummary {
+  return {
+    guid: release.guid,
+    title: release.title,
+    indexer: release.indexer,
+    seeders: release.seeders,
+    size: release.size,
+    freeleech: release.freeleech,
+    match: decision?.reason ?? "title",
+  };
+}
+
+/** Open gaps, series gaps first, then by priority and age. */
+function openGaps(db: Database) {
+  return db
+    .select()
+    .from(missingBooks)
+    .where(isNull(missingBooks.bookId))
+    .orderBy(sql`${missingBooks.reasonMissing} = 'series_gap' DESC`, asc(missingBooks.priority), asc(missingBooks.id))
+    .limit(GAPS_READ);
+}
+
+export async function acquire(db: Database, search: Search, options: AcquireOptions): Promise<AcquireResult> {
+  const result: AcquireResult = { dry_run: options.dryRun, max_downloads: options.maxDownloads, searched: 0, queued: [], skipped: [], not_reached: 0 };
+  if (options.dryRun) result.decisions = [];
+  const searchBudget = options.maxDownloads * SEARCHES_PER_DOWNLOAD;
+  const gaps = await openGaps(db);
+  for (const [index, gap] of gaps.entries()) {
+    const wanted = gap.title;
+    if (gap.downloadStatus === "queued" || gap.downloadStatus === "downloading") {
+      result.skipped.push({ missing_book_id: gap.id, wanted, reason: "download_active", detail: `download ${gap.downloadId} is ${gap.downloadStatus}` });
+      continue;
+    }
+    if (gap.downloadStatus === "completed") {
+      result.skipped.push({ missing_book_id: gap.id, wanted, reason: "download_completed", detail: `download ${gap.downloadId} completed; the next library sync resolves the gap` });
+      continue;
+    }
+    if (result.queued.length >= options.maxDownloads || result.searched >= searchBudget) {
+      result.not_reached = gaps.slice(index).filter((g) => g.downloadStatus === "identified" || g.downloadStatus === "failed").length;
+      break;
+    }
+    const query = queryOf(gap);
+    let found: SearchResult;
+    try {
+      found = await search(query);
+    } catch (error) {
+      // Prowlarr down: stop here. With nothing done yet the caller gets the 502 itself.
+      if (!(error instanceof UpstreamError) || (result.searched === 0 && result.queued.length === 0)) throw error;
+      result.stopped = error.detail ?? error.message;
+      break;
+    }
+    result.searched++;
+    const ranking = rankReleases(wantedOf(gap), found.releases);
+    result.decisions?.push({ missing_book_id: gap.id, query, releases: ranking.decisions });
+    if (!ranking.best) {
+      const refused = ranking.decisions.length;
+      result.skipped.push({
+        missing_book_id: gap.id,
+        wanted,
+        reason: refused === 0 ? "no_results" : "no_matching_release",
+        detail: refused === 0 ? `Prowlarr found nothing for "${query}"` : `none of ${refused} releases is this book (${reasonCounts(ranking.decisions)})`,
+      });
+      continue;
+    }
+    const best = ranking.best;
+    const release = summary(best, ranking.decisions[0]);
+    if (options.dryRun) {
+      result.queued.push({ missing_book_id: gap.id, wanted, download_id: null, release });
+      continue;
+    }
+    try {
+      const download = await createDownload(db, {
+        title: best.title,
+        author: gap.authorName,
+        source: `Prowlarr${best.indexer ? `: ${best.indexer}` : ""}`,
+        missing_book_id: gap.id,
+        metadata_json: JSON.stringify({ guid: best.guid, indexer: best.indexer, info_hash: best.infoHash, size: best.size, seeders: best.seeders, freeleech: best.freeleech }),
+        ...linkOf(best),
+      });
+      result.queued.push({ missing_book_id: gap.id, wanted, download_id: download.download_id, release });
+    } catch (error) {
+      // The same release already queued for another gap, or the gap filled meanwhile.
+      if (!(error instanceof ConflictError)) throw error;
+      result.skipped.push({ missing_book_id: gap.id, wanted, reason: "duplicate_release", detail: error.detail ?? error.message });
+    }
+  }
+  return result;
+}
+
+function reasonCounts(decisions: Decision[]): string {
+  const counts = new Map<string, number>();
+  for (const d of decisions) counts.set(d.reason, (counts.get(d.reason) ?? 0) + 1);
+  return [...counts].map(([reason, n]) => `${n} ${reason}`).join(", ");
+}

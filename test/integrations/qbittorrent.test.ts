@@ -1,0 +1,133 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { UpstreamError } from "../../src/integrations/http";
+import { forgetSessions, magnetHash, qbittorrent, sessionCookie } from "../../src/integrations/qbittorrent";
+import { QB_KEY, QB_PASS, configWith, fakeQbittorrent, qbKey, qbLogin } from "./fake-qbittorrent";
+
+beforeEach(() => forgetSessions());
+afterEach(() => vi.restoreAllMocks());
+
+const HASH = "0123456789abcdef0123456789abcdef01234567";
+const magnet = (hash = HASH) => `magnet:?xt=urn:btih:${hash}&dn=Dune`;
+const add = (url: string) => ({ url, category: "audiobooks", savePath: "/data/audiobooks", tags: ["mamcrawler", "mamcrawler-7"] });
+
+async function failure(work: Promise<unknown>): Promise<UpstreamError> {
+  const error = await work.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(UpstreamError);
+  return error as UpstreamError;
+}
+
+describe.each(["4.x", "5.2"] as const)("qBittorrent %s, username and password", (style) => {
+  it("logs in once, keeps the session cookie, and sends it", async () => {
+    const fake = fakeQbittorrent({ style });
+    const qb = qbittorrent(configWith(qbLogin));
+    expect(await qb.version()).toBe(style === "5.2" ? "v5.2.0" : "v4.6.7");
+    expect(await qb.torrents({ hashes: [HASH] })).toEqual([]);
+    expect(fake.counts().logins).toBe(1);
+    const login = fake.calls[0]!;
+    expect(login.url.pathname).toBe("/api/v2/auth/login");
+    expect(new URLSearchParams(login.body).get("password")).toBe(QB_PASS);
+    expect(fake.calls[1]!.headers.get("Cookie")).toMatch(style === "5.2" ? /^QBT_SID_8080=\w+$/ : /^SID=\w+$/);
+    // A new client in the same isolate reuses the session.
+    await qbittorrent(configWith(qbLogin)).version();
+    expect(fake.counts().logins).toBe(1);
+  });
+
+  it("logs in again once when the session expired (403), then goes on", async () => {
+    const fake = fakeQbittorrent({ style });
+    const qb = qbittorrent(configWith(qbLogin));
+    await qb.version();
+    fake.expireSessions();
+    expect(await qb.version()).toMatch(/^v/);
+    expect(fake.counts().logins).toBe(2);
+  });
+
+  it("answers a wrong password with a 502 qbittorrent_error that names neither it nor the body", async () => {
+    fakeQbittorrent({ style });
+    const error = await failure(qbittorrent(configWith({ ...qbLogin, QB_PASSWORD: "wrong-password-1" })).version());
+    expect(error.code).toBe("qbittorrent_error");
+    expect(error.status).toBe(502);
+    expect(error.detail).toContain("refused the login");
+    expect(JSON.stringify(error)).not.toContain("wrong-password-1");
+  });
+
+  it("adds a torrent with the URL, category, save path and tags as multipart form data", async () => {
+    const fake = fakeQbittorrent({ style });
+    const outcome = await qbittorrent(configWith(qbLogin)).add(add(magnet()));
+    expect(outcome).toEqual(style === "5.2" ? { result: "added", hash: HASH } : { result: "added" });
+    const call = fake.calls.find((c) => c.url.pathname === "/api/v2/torrents/add")!;
+    expect(call.headers.get("Content-Type")).toMatch(/^multipart\/form-data; boundary=/);
+    for (const part of [magnet(), "audiobooks", "/data/audiobooks", "mamcrawler,mamcrawler-7"]) expect(call.body).toContain(part);
+    expect(fake.torrents.get(HASH)).toMatchObject({ category: "audiobooks", tags: "mamcrawler,mamcrawler-7" });
+  });
+
+  it("tells a duplicate (5.2's 409) or a refusal (`Fails.`) apart from an added torrent", async () => {
+    fakeQbittorrent({ style });
+    const qb = qbittorrent(configWith(qbLogin));
+    await qb.add(add(magnet()));
+    expect(await qb.add(add(magnet()))).toEqual(style === "5.2" ? { result: "duplicate" } : { result: "refused", detail: expect.stringContaining("Fails.") });
+  });
+
+  it("reads torrents by hashes and by tag", async () => {
+    const fake = fakeQbittorrent({ style });
+    const qb = qbittorrent(configWith(qbLogin));
+    const other = "fedcba9876543210fedcba9876543210fedcba98";
+    await qb.add(add(magnet()));
+    await qb.add({ ...add(magnet(other)), tags: ["mamcrawler", "mamcrawler-8"] });
+    fake.set(HASH, { state: "downloading", progress: 0.25 });
+    expect(await qb.torrents({ hashes: [HASH, other] })).toHaveLength(2);
+    expect(await qb.torrents({ hashes: [HASH] })).toEqual([expect.objectContaining({ hash: HASH, state: "downloading", progress: 0.25 })]);
+    expect((await qb.torrents({ tag: "mamcrawler-8" })).map((t) => t.hash)).toEqual([other]);
+    const info = fake.calls.filter((c) => c.url.pathname === "/api/v2/torrents/info").at(-3)!;
+    expect(info.url.searchParams.get("hashes")).toBe(`${HASH}|${other}`);
+  });
+});
+
+describe("qBittorrent 5.2 with an API key", () => {
+  it("sends the key as a Bearer token and never logs in", async () => {
+    const fake = fakeQbittorrent({ style: "5.2" });
+    const qb = qbittorrent(configWith(qbKey));
+    expect(await qb.version()).toBe("v5.2.0");
+    expect(fake.counts().logins).toBe(0);
+    expect(fake.calls[0]!.headers.get("Authorization")).toBe(`Bearer ${QB_KEY}`);
+    expect(fake.calls[0]!.headers.get("Cookie")).toBeNull();
+  });
+
+  it("prefers the key when both are set", async () => {
+    const fake = fakeQbittorrent({ style: "5.2" });
+    await qbittorrent(configWith({ ...qbLogin, ...qbKey })).version();
+    expect(fake.counts().logins).toBe(0);
+  });
+
+  it("reads 202 as accepted and still fetching", async () => {
+    fakeQbittorrent({ style: "5.2", pending: true });
+    expect(await qbittorrent(configWith(qbKey)).add(add("http://prowlarr.lan:9696/1/download?link=x"))).toEqual({ result: "pending" });
+  });
+
+  it("answers a JSON body that is neither shape with a 502, not a crash", async () => {
+    fakeQbittorrent({ style: "5.2" });
+    vi.restoreAllMocks();
+    vi.spyOn(globalThis, "fetch").mockImplementation(async () => new Response("<html>proxy error</html>", { status: 200 }));
+    const error = await failure(qbittorrent(configWith(qbKey)).torrents({ hashes: [HASH] }));
+    expect(error.failure).toBe("shape");
+    expect(error.detail).not.toContain("proxy error");
+  });
+});
+
+describe("qBittorrent helpers", () => {
+  it("finds the session cookie of every version in Set-Cookie", () => {
+    const headers = (line: string) => new Headers([["Set-Cookie", "other=1; path=/"], ["Set-Cookie", line]]);
+    expect(sessionCookie(headers("SID=abc123; HttpOnly; path=/"))).toBe("SID=abc123");
+    expect(sessionCookie(headers("QBT_SID_8080=xyz; HttpOnly; SameSite=Strict; path=/"))).toBe("QBT_SID_8080=xyz");
+    expect(sessionCookie(headers("SID=; expires=Thu, 01 Jan 1970 00:00:00 GMT"))).toBeUndefined();
+  });
+
+  it("takes the info hash of a magnet, hex or base32", () => {
+    expect(magnetHash(`magnet:?xt=urn:btih:${HASH.toUpperCase()}&dn=x`)).toBe(HASH);
+    // The same 20 bytes in base32.
+    expect(magnetHash("magnet:?dn=x&xt=urn:btih:AERUKZ4JVPG66AJDIVTYTK6N54ASGRLH")).toBe(HASH);
+    expect(magnetHash("magnet:?xt=urn:sha1:abc")).toBeNull();
+  });
+});

@@ -1,0 +1,141 @@
+import { env } from "cloudflare:workers";
+import { eq } from "drizzle-orm";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { primaryDatabase } from "../../src/db/client";
+import { books, downloads, missingBooks, series } from "../../src/db/schema";
+import { unique } from "../fixtures";
+import { errorShape, withEnv } from "../helpers";
+import { fakeUpstream, json } from "../integrations/fake-upstream";
+import { PROWLARR, prowlarrRelease } from "../integrations/fake-prowlarr";
+
+const db = primaryDatabase(env);
+const withProwlarr = withEnv(PROWLARR);
+const post = async (path: string, body?: unknown) => {
+  const res = await withProwlarr(path, { method: "POST", auth: true, ...(body !== undefined ? { json: body } : {}) });
+  return { status: res.status, body: (await res.json()) as any };
+};
+
+/** A series of 3 with books 1 and 3 in the library: gap #2 after analysis. */
+async function seriesWithGap() {
+  const name = unique("Expanse");
+  const author = "James S. A. Corey";
+  await db.insert(series).values({ name, author, totalBooksInSeries: 3 });
+  await db.insert(books).values([
+    { title: unique("Leviathan Wakes"), series: name, seriesNumber: "1", author },
+    { title: unique("Abaddon's Gate"), series: name, seriesNumber: "3", author },
+  ]);
+  return { name, author };
+}
+
+/** Prowlarr answering each search by the series named in the query. */
+function prowlarrWith(releasesFor: (query: string) => unknown[]) {
+  return fakeUpstream((_, url) => (url.pathname === "/api/v1/search" ? json(releasesFor(url.searchParams.get("query") ?? "")) : new Response("Not Found", { status: 404 })));
+}
+
+beforeEach(async () => {
+  // Acquisition looks at every open gap: each test starts with none but its own (and analysis
+  // does not bring back the earlier tests' series).
+  await db.delete(missingBooks);
+  await db.update(series).set({ totalBooksInSeries: null });
+});
+afterEach(() => vi.restoreAllMocks());
+
+describe("POST /api/gaps/acquire", () => {
+  it("dry_run ranks every release of every open gap, says why, and queues nothing", async () => {
+    const { name } = await seriesWithGap();
+    await post("/api/gaps/analyze");
+    const fake = prowlarrWith((query) =>
+      query.startsWith(name)
+        ? [
+            prowlarrRelease(`${name}, Book 2 - Caliban's War by James S. A. Corey [ENG / M4B]`, { seeders: 5 }),
+            prowlarrRelease(`${name}, Book 2 by James S. A. Corey [ENG / MP3]`, { seeders: 3, indexerFlags: ["freeleech"] }),
+            prowlarrRelease(`${name} Books 1-3 by James S. A. Corey`),
+            prowlarrRelease(`${name}, Book 4 by James S. A. Corey`),
+          ]
+        : [],
+    );
+    const { status, body } = await post("/api/gaps/acquire", { dry_run: true });
+    expect(status, JSON.stringify(body)).toBe(200);
+    const result = body.data;
+    expect(fake.calls[0]!.url.searchParams.get("query")).toBe(`${name} Corey`);
+    expect(result).toMatchObject({ dry_run: true, searched: 1, skipped: [] });
+    expect(result.queued).toEqual([
+      { missing_book_id: expect.any(Number), wanted: `${name} #2`, download_id: null, release: expect.objectContaining({ title: `${name}, Book 2 by James S. A. Corey [ENG / MP3]`, freeleech: true }) },
+    ]);
+    expect(result.decisions[0].releases.map((d: { reason: string; rank: number | null }) => [d.reason, d.rank])).toEqual([
+      ["series_position", 1],
+      ["series_position", 2],
+      ["omnibus_pack", null],
+      ["other_position", null],
+    ]);
+    expect(await db.select().from(downloads).where(eq(downloads.missingBookId, result.queued[0].missing_book_id))).toEqual([]);
+  });
+
+  it("queues the best release linked to its gap, and queues nothing the second time", async () => {
+    const { name } = await seriesWithGap();
+    await post("/api/gaps/analyze");
+    const best = prowlarrRelease(`${name} #02 by James S. A. Corey [ENG / M4B]`, { seeders: 30, infoHash: "AB".repeat(20) });
+    const fake = prowlarrWith(() => [best, prowlarrRelease(`${name} #2 by James S. A. Corey`, { seeders: 2 })]);
+    const first = (await post("/api/gaps/acquire", {})).body.data;
+    expect(first).toMatchObject({ dry_run: false, searched: 1, queued: [{ download_id: expect.any(Number), release: { guid: best.guid, match: "series_position" } }] });
+    expect(first).not.toHaveProperty("decisions");
+    const download = (await db.select().from(downloads).where(eq(downloads.id, first.queued[0].download_id)).get())!;
+    expect(download).toMatchObject({ status: "queued", torrentUrl: best.downloadUrl, magnetLink: null, source: "Prowlarr: MyAnonamouse", missingBookId: first.queued[0].missing_book_id });
+    expect(JSON.parse(download.metadataJson!)).toMatchObject({ guid: best.guid, info_hash: "ab".repeat(20) });
+    const gap = await db.select().from(missingBooks).where(eq(missingBooks.id, first.queued[0].missing_book_id)).get();
+    expect(gap).toMatchObject({ downloadStatus: "queued", downloadId: download.id });
+
+    const second = (await post("/api/gaps/acquire", {})).body.data;
+    expect(second).toMatchObject({ searched: 0, queued: [], skipped: [{ missing_book_id: gap!.id, reason: "download_active" }] });
+    expect(fake.calls).toHaveLength(1);
+  });
+
+  it("never queues a release that matches nothing wanted, and says why", async () => {
+    const { name } = await seriesWithGap();
+    await post("/api/gaps/analyze");
+    prowlarrWith(() => [prowlarrRelease(`${name}, Book 2 by John Scalzi`), prowlarrRelease("Old Man's War by John Scalzi")]);
+    const result = (await post("/api/gaps/acquire", {})).body.data;
+    expect(result.queued).toEqual([]);
+    expect(result.skipped).toEqual([{ missing_book_id: expect.any(Number), wanted: `${name} #2`, reason: "no_matching_release", detail: expect.stringContaining("2 author_mismatch") }]);
+  });
+
+  it("skips a gap Prowlarr finds nothing for", async () => {
+    await seriesWithGap();
+    await post("/api/gaps/analyze");
+    prowlarrWith(() => []);
+    const result = (await post("/api/gaps/acquire", { max_downloads: 1 })).body.data;
+    expect(result.skipped).toEqual([expect.objectContaining({ reason: "no_results" })]);
+  });
+
+  it("answers Prowlarr's 500 with 502 external_api_error and queues nothing", async () => {
+    await seriesWithGap();
+    await post("/api/gaps/analyze");
+    fakeUpstream(() => new Response("boom", { status: 500 }));
+    const before = (await db.select().from(downloads)).length;
+    const { status, body } = await post("/api/gaps/acquire", {});
+    expect(status).toBe(502);
+    expect(body).toMatchObject(errorShape(502, "external_api_error"));
+    expect((await db.select().from(downloads)).length).toBe(before);
+  });
+
+  it("answers 503 naming the bindings when Prowlarr is not configured, and 422 for bad limits", async () => {
+    const res = await withEnv({})("/api/gaps/acquire", { method: "POST", auth: true, json: {} });
+    expect(res.status).toBe(503);
+    const body = (await res.json()) as any;
+    expect(body).toMatchObject(errorShape(503, "service_unavailable"));
+    expect(body.detail).toContain("PROWLARR_URL");
+    for (const max_downloads of [0, 51, 2.5]) expect((await post("/api/gaps/acquire", { max_downloads })).status).toBe(422);
+    expect((await post("/api/gaps/acquire", { nope: 1 })).status).toBe(422);
+  });
+});
+
+describe("POST /api/gaps/analyze-and-acquire", () => {
+  it("finds the gaps, then acquires with the query's max_downloads", async () => {
+    const { name } = await seriesWithGap();
+    prowlarrWith(() => [prowlarrRelease(`${name}, Book 2 by James S. A. Corey [ENG / M4B]`)]);
+    const { status, body } = await post("/api/gaps/analyze-and-acquire?max_downloads=1");
+    expect(status, JSON.stringify(body)).toBe(200);
+    expect(body.data.analysis).toMatchObject({ gaps_found: expect.any(Number) });
+    expect(body.data.acquisition).toMatchObject({ max_downloads: 1, queued: [{ wanted: `${name} #2`, download_id: expect.any(Number) }] });
+  });
+});

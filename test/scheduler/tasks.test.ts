@@ -1,0 +1,147 @@
+import { env } from "cloudflare:workers";
+import { eq } from "drizzle-orm";
+import { describe, expect, it } from "vitest";
+import { getConfig } from "../../src/config";
+import { primaryDatabase } from "../../src/db/client";
+import { authors, books, failedAttempts, metadataCorrections, series, tasks } from "../../src/db/schema";
+import { assertValidCron, cronProblem, nextRun } from "../../src/scheduler/schedule";
+import { TASK_LIST, TASKS, type TaskContext, type TaskName } from "../../src/scheduler/tasks";
+import { runTask } from "../../src/services/scheduler";
+import { unique } from "../fixtures";
+
+const db = primaryDatabase(env);
+const ctx: TaskContext = { db, env, config: getConfig(env) };
+
+/** A scheduled time no other run uses, so a test finds exactly its own task rows. */
+function uniqueTime(): number {
+  return Date.UTC(2040, 0, 1) + Math.floor(Math.random() * 1e12);
+}
+
+/** Runs one task as the dispatcher would, at a time of its own. */
+async function run(name: TaskName) {
+  const scheduledTime = new Date(uniqueTime());
+  await runTask(ctx, TASKS[name], { kind: "cron", scheduledTime, cron: TASKS[name].cron });
+  return scheduledTime.toISOString();
+}
+
+/** The rows that one run wrote, by task name. */
+async function rowsAt(scheduledTime: string) {
+  const rows = await db.select().from(tasks).where(eq(tasks.scheduledTime, scheduledTime));
+  return Object.fromEntries(rows.map((row) => [row.taskName, row]));
+}
+
+describe("the task table", () => {
+  it("has the default crons of INTEGRATIONS.md section 5, ACQUIRE and AUTHOR_WATCH in place of MAM and TOP10", () => {
+    expect(Object.fromEntries(TASK_LIST.map((t) => [t.name, t.cron]))).toEqual({
+      LIBRARY_SYNC: "0 2 * * *",
+      GAPS: "0 1 * * *",
+      AUTHOR_WATCH: "0 3 * * SUN",
+      ACQUIRE: "30 1 * * *",
+      QUEUE: "*/5 * * * *",
+      METADATA_NEW: "30 4 * * SUN",
+      METADATA_FULL: "0 4 1 * *",
+      SERIES: "0 3 2 * *",
+      AUTHOR: "0 3 3 * *",
+      CLEANUP: "0 1 * * *",
+    });
+    for (const task of TASK_LIST) expect(cronProblem(task.cron), task.name).toBeNull();
+  });
+
+  it("computes next runs in UTC, reading weekdays as Cloudflare does (1 = Sunday)", () => {
+    const friday = new Date("2026-11-27T12:00:00.000Z");
+    const next = Object.fromEntries(TASK_LIST.map((t) => [t.name, nextRun(t.cron, friday)?.toISOString()]));
+    expect(next).toEqual({
+      LIBRARY_SYNC: "2026-11-28T02:00:00.000Z",
+      GAPS: "2026-11-28T01:00:00.000Z",
+      AUTHOR_WATCH: "2026-11-29T03:00:00.000Z",
+      ACQUIRE: "2026-11-28T01:30:00.000Z",
+      QUEUE: "2026-11-27T12:05:00.000Z",
+      METADATA_NEW: "2026-11-29T04:30:00.000Z",
+      METADATA_FULL: "2026-12-01T04:00:00.000Z",
+      SERIES: "2026-12-02T03:00:00.000Z",
+      AUTHOR: "2026-12-03T03:00:00.000Z",
+      CLEANUP: "2026-11-28T01:00:00.000Z",
+    });
+    expect(nextRun("0 3 * * 1", friday)?.toISOString()).toBe("2026-11-29T03:00:00.000Z");
+    expect(() => assertValidCron("0 3 * *")).toThrow();
+    expect(() => assertValidCron("0 0 3 * * *")).toThrow();
+  });
+
+  it("records a task whose service is not configured as skipped, with the bindings to set, and tallies nothing", async () => {
+    const tally = async () => (await db.select().from(failedAttempts).where(eq(failedAttempts.taskName, "ACQUIRE"))).length;
+    const before = await tally();
+    const at = await run("ACQUIRE");
+    const row = (await rowsAt(at)).ACQUIRE!;
+    expect(row).toMatchObject({ status: "skipped", errorMessage: expect.stringContaining("Prowlarr is not configured (set PROWLARR_URL"), itemsProcessed: 0 });
+    expect(await tally()).toBe(before);
+  });
+});
+
+describe("the database tasks", () => {
+  it("SERIES and AUTHOR recalculate stale completion", async () => {
+    const name = unique("series");
+    const [s] = await db.insert(series).values({ name, totalBooksInSeries: 2, booksOwned: 0, booksMissing: 0 }).returning();
+    const [a] = await db.insert(authors).values({ name, totalAudiobooksExternal: 4 }).returning();
+    await db.insert(books).values({ title: unique("b"), series: name, author: name });
+    await run("SERIES");
+    expect(await db.select().from(series).where(eq(series.id, s!.id)).get()).toMatchObject({ booksOwned: 1, booksMissing: 1, completionPercentage: 50, completionStatus: "partial" });
+    expect((await db.select().from(authors).where(eq(authors.id, a!.id)).get())?.audiobooksOwned).toBe(0);
+    await run("AUTHOR");
+    expect(await db.select().from(authors).where(eq(authors.id, a!.id)).get()).toMatchObject({ audiobooksOwned: 1, audiobooksMissing: 3 });
+  });
+
+  it("METADATA_NEW recomputes the completeness of books added in the last 7 days, leaving date_updated", async () => {
+    const stamp = "2030-01-01T00:00:00.000Z";
+    const eightDaysAgo = new Date(Date.now() - 8 * 86_400_000).toISOString();
+    const [recent] = await db.insert(books).values({ title: unique("b"), author: "A", series: "S", metadataCompletenessPercent: 0, dateUpdated: stamp }).returning();
+    const [old] = await db.insert(books).values({ title: unique("b"), author: "A", metadataCompletenessPercent: 0, dateAdded: eightDaysAgo }).returning();
+    const at = await run("METADATA_NEW");
+    const row = (await rowsAt(at)).METADATA_NEW!;
+    expect(row.taskMetadata).toMatchObject({ window_days: 7, books_updated: expect.any(Number) });
+    expect((row.taskMetadata as { books_updated: number }).books_updated).toBeGreaterThanOrEqual(1);
+    expect(await db.select().from(books).where(eq(books.id, recent!.id)).get()).toMatchObject({ metadataCompletenessPercent: 30, dateUpdated: stamp });
+    expect((await db.select().from(books).where(eq(books.id, old!.id)).get())?.metadataCompletenessPercent).toBe(0);
+  });
+
+  it("CLEANUP deletes task and correction history older than 30 days", async () => {
+    const old = new Date(Date.now() - 31 * 86_400_000).toISOString();
+    const recent = new Date(Date.now() - 29 * 86_400_000).toISOString();
+    const [oldTask, recentTask] = await db
+      .insert(tasks)
+      .values([
+        { taskName: "SERIES", status: "completed", dateCreated: old },
+        { taskName: "SERIES", status: "completed", dateCreated: recent },
+      ])
+      .returning();
+    const [book] = await db.insert(books).values({ title: unique("b") }).returning();
+    const [oldFix, recentFix] = await db
+      .insert(metadataCorrections)
+      .values([
+        { bookId: book!.id, fieldName: "title", source: "Manual", correctionDate: old },
+        { bookId: book!.id, fieldName: "title", source: "Manual", correctionDate: recent },
+      ])
+      .returning();
+    const at = await run("CLEANUP");
+    const row = (await rowsAt(at)).CLEANUP!;
+    expect(row.status).toBe("completed");
+    expect(row.itemsProcessed).toBeGreaterThanOrEqual(2);
+    expect(row.taskMetadata).toMatchObject({ retention_days: 30, tasks_deleted: expect.any(Number), corrections_deleted: expect.any(Number) });
+    const exists = async (table: typeof tasks | typeof metadataCorrections, id: number) => (await db.select().from(table).where(eq(table.id, id))).length === 1;
+    expect(await exists(tasks, oldTask!.id)).toBe(false);
+    expect(await exists(tasks, recentTask!.id)).toBe(true);
+    expect(await exists(metadataCorrections, oldFix!.id)).toBe(false);
+    expect(await exists(metadataCorrections, recentFix!.id)).toBe(true);
+  });
+
+  it("marks a run that a stopped Worker left unfinished as failed when the task runs again", async () => {
+    const [stuck] = await db
+      .insert(tasks)
+      .values({ taskName: "AUTHOR", status: "running", dateCreated: new Date(Date.now() - 3_600_000).toISOString() })
+      .returning();
+    await run("AUTHOR");
+    expect(await db.select().from(tasks).where(eq(tasks.id, stuck!.id)).get()).toMatchObject({
+      status: "failed",
+      errorMessage: "Interrupted: the Worker stopped before the task finished",
+    });
+  });
+});
