@@ -37,7 +37,7 @@ function tasksTable(data, output, reload) {
       "tr",
       { "data-task": task.task_name },
       h("th", { scope: "row" }, task.task_name, h("div", { class: "muted" }, task.description ?? "")),
-      h("td", {}, h("code", {}, task.cron), task.available === false ? h("div", { class: "muted" }, `needs ${task.requires ?? "an outside service"}`) : null),
+      h("td", {}, h("code", {}, task.cron), task.available === false ? h("div", { class: "muted" }, task.unavailable_reason ?? "needs an outside service") : null),
       h("td", {}, task.paused ? badge("paused") : time(task.next_run_time)),
       h(
         "td",
