@@ -44,6 +44,9 @@ export const ROUTE_POLICIES: Record<string, RoutePolicy> = {
   "PUT /api/books/:id": { tier: "authenticated", access: "operator" },
   "PUT /api/books/:id/metadata-source": { tier: "metadata", access: "operator" },
   "DELETE /api/books/:id": { tier: "authenticated", access: "operator" },
+  // outside services: live status for viewers; the Audiobookshelf sync as an import
+  "GET /api/integrations": { tier: "authenticated", access: "viewer" },
+  "POST /api/library/sync": { tier: "upload", access: "operator" },
   // metadata: correction history and quality
   "GET /api/metadata/history/:book_id": { tier: "authenticated", access: "viewer" },
   "GET /api/metadata/by-source": { tier: "authenticated", access: "viewer" },

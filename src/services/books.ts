@@ -524,10 +524,11 @@ const IMPORT_UPDATE_SET = Object.fromEntries(
  * Upserts books by `abs_id`, all or nothing. New abs_ids are created; on a known one the fields
  * sent replace the stored ones (absent fields are kept, metadata_source is merged), and a row
  * that changes nothing is counted `unchanged` and not written. One D1 batch (one transaction)
- * holds the upserts, a correction row per changed described field ("Auto-corrected",
- * "bulk import"), and the completion recomputes of every series and author touched.
+ * holds the upserts, a correction row per changed described field ("Auto-corrected", with
+ * `reason`, "bulk import" by default), and the completion recomputes of every series and author
+ * touched. When every row is unchanged, nothing is sent.
  */
-export async function importBooks(db: Database, rows: readonly BookImportRow[], actor: string) {
+export async function importBooks(db: Database, rows: readonly BookImportRow[], actor: string, { reason = "bulk import" } = {}) {
   const now = new Date().toISOString();
   // One bound parameter for every abs_id (D1 allows 100 per statement): a JSON array.
   const existing = await db
@@ -572,7 +573,7 @@ export async function importBooks(db: Database, rows: readonly BookImportRow[], 
     const { id: _id, ...kept } = current;
     const merged = { ...kept, ...columnsOf(fields), metadataSource: mergedSources };
     writes.push({ ...merged, metadataCompletenessPercent: completenessOf(merged), lastMetadataUpdate: now, dateUpdated: now });
-    corrections.push(...correctionRows(current.id, changes, { source: "Auto-corrected", reason: "bulk import", correctedBy: actor, correctionDate: now }));
+    corrections.push(...correctionRows(current.id, changes, { source: "Auto-corrected", reason, correctedBy: actor, correctionDate: now }));
     if (touchesCompletion(changes)) {
       seriesNames.push(current.series, merged.series);
       authorNames.push(current.author, merged.author);
@@ -580,6 +581,7 @@ export async function importBooks(db: Database, rows: readonly BookImportRow[], 
     updated++;
   }
 
+  if (writes.length === 0) return { created, updated, unchanged: rows.length, total: rows.length };
   await runBatch(db, [
     ...chunk(writes, rowsPerInsert(books)).map((slice) =>
       db.insert(books).values(slice).onConflictDoUpdate({ target: books.absId, set: IMPORT_UPDATE_SET }),

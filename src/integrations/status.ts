@@ -1,0 +1,102 @@
+import { z } from "zod";
+import { type Config, SERVICE_NAMES, type ServiceName } from "../config";
+import { Audiobookshelf } from "./audiobookshelf";
+import { ServiceClient, UpstreamError } from "./http";
+
+/**
+ * Live status of each outside service (GET /api/integrations), each probed with one cheap call:
+ * ABS `GET /api/libraries`, qBittorrent `GET /api/v2/app/version`, Prowlarr
+ * `GET /api/v1/system/status`. Google Books is not probed (every call counts against its daily
+ * quota): configured is all it reports. Answers are cached per isolate for up to CACHE_MS.
+ */
+
+export const CACHE_MS = 60_000;
+
+export interface ServiceStatus {
+  name: ServiceName;
+  configured: boolean;
+  status: "ok" | "error" | "not_configured";
+  latency_ms: number | null;
+  version?: string;
+  detail?: string;
+}
+
+const cache = new WeakMap<Config, { at: number; statuses: ServiceStatus[] }>();
+
+export async function integrationStatuses(config: Config, now = Date.now()) {
+  const hit = cache.get(config);
+  if (hit && now - hit.at < CACHE_MS) return { integrations: hit.statuses, checked_at: new Date(hit.at).toISOString(), cached: true };
+  const statuses = await Promise.all(SERVICE_NAMES.map((name) => statusOf(config, name)));
+  cache.set(config, { at: now, statuses });
+  return { integrations: statuses, checked_at: new Date(now).toISOString(), cached: false };
+}
+
+async function statusOf(config: Config, name: ServiceName): Promise<ServiceStatus> {
+  const integration = config.integrations[name];
+  if (!integration.configured) {
+    return { name, configured: false, status: "not_configured", latency_ms: null, detail: `Set ${integration.missing.join(" and ")}` };
+  }
+  if (name === "google_books") {
+    return { name, configured: true, status: "ok", latency_ms: null, detail: "Configured; not probed, since every call counts against the daily quota" };
+  }
+  const started = Date.now();
+  try {
+    const version = await PROBES[name](config);
+    return { name, configured: true, status: "ok", latency_ms: Date.now() - started, ...(version ? { version } : {}) };
+  } catch (error) {
+    const detail = error instanceof UpstreamError ? error.detail : "The probe failed";
+    return { name, configured: true, status: "error", latency_ms: Date.now() - started, detail };
+  }
+}
+
+/** A probe makes one attempt: a status page should show a failure now, not after retries. */
+const PROBE_OPTIONS = { retries: 0 };
+
+const PROBES: Record<Exclude<ServiceName, "google_books">, (config: Config) => Promise<string | undefined>> = {
+  async audiobookshelf(config) {
+    const settings = config.integrations.audiobookshelf;
+    if (!settings.configured) return undefined;
+    await new Audiobookshelf(settings.settings, config.upstream, PROBE_OPTIONS).libraries();
+    return undefined;
+  },
+
+  async qbittorrent(config) {
+    const integration = config.integrations.qbittorrent;
+    if (!integration.configured) return undefined;
+    const { url, apiKey, login } = integration.settings;
+    const client = new ServiceClient({
+      service: "qbittorrent",
+      baseUrl: url,
+      upstream: config.upstream,
+      authHeaders: apiKey ? { Authorization: `Bearer ${apiKey}` } : {},
+      ...PROBE_OPTIONS,
+    });
+    const headers: Record<string, string> = {};
+    if (!apiKey && login) {
+      // Before 5.2: 200 "Ok." (or "Fails.") with an SID cookie; 5.2+: 204, or 401 on a wrong password.
+      const answer = await client.request({ method: "POST", path: "/api/v2/auth/login", body: { form: login }, idempotent: true });
+      const cookie = answer.headers
+        .getSetCookie()
+        .map((line) => line.split(";")[0]!)
+        .find((pair) => /^(SID|QBT_SID_\d+)=/.test(pair));
+      if (answer.text.trim() === "Fails." || !cookie) {
+        throw new UpstreamError("qbittorrent", "status", "qBittorrent refused the login: check QB_USERNAME and QB_PASSWORD", { upstreamStatus: answer.status });
+      }
+      headers.Cookie = cookie;
+    }
+    return (await client.text({ path: "/api/v2/app/version", headers })).trim().slice(0, 40);
+  },
+
+  async prowlarr(config) {
+    const integration = config.integrations.prowlarr;
+    if (!integration.configured) return undefined;
+    const client = new ServiceClient({
+      service: "prowlarr",
+      baseUrl: integration.settings.url,
+      upstream: config.upstream,
+      authHeaders: { "X-Api-Key": integration.settings.apiKey },
+      ...PROBE_OPTIONS,
+    });
+    return (await client.json({ path: "/api/v1/system/status" }, z.object({ version: z.string().max(40) }))).version;
+  },
+};

@@ -1,0 +1,162 @@
+import { and, eq, isNotNull, sql } from "drizzle-orm";
+import { chunk, runBatch } from "../db/batch";
+import type { Database } from "../db/client";
+import { books } from "../db/schema";
+import { UpstreamError } from "../integrations/http";
+import { ABS_PAGE_SIZE, type AbsLibraryItem, type Audiobookshelf } from "../integrations/audiobookshelf";
+import { recomputeAuthors, recomputeSeries } from "./completion";
+import { type BookImportRow, importBooks } from "./books";
+
+/**
+ * The catalogue from Audiobookshelf (INTEGRATIONS.md section 3, POST /api/library/sync): every
+ * item of the book libraries, page by page, upserted by abs_id with the import's own rules
+ * (src/services/books.ts `importBooks`: unchanged rows are not written, changed fields get a
+ * correction row, completion is recomputed in the same batch). Each page is one D1 batch, all or
+ * nothing, so a sync that fails half way leaves the catalogue as its last complete page left it.
+ * Only a listing that completed archives the books ABS no longer has.
+ */
+
+/** The source named in metadata_source for the fields ABS supplied. */
+export const ABS_SOURCE = "Audiobookshelf";
+const SYNC_REASON = "Audiobookshelf sync";
+
+/** Field bounds of the catalogue (src/routes/books.schemas.ts), applied to what ABS sends. */
+const MAX = { title: 500, author: 500, series: 500, series_number: 50, isbn: 50, asin: 50, publisher: 500, description: 20_000, narrator: 255 } as const;
+
+function clip(value: string | null | undefined, max: number): string | undefined {
+  const trimmed = value?.trim();
+  return trimmed ? trimmed.slice(0, max) : undefined;
+}
+
+function yearOf(value: string | number | null | undefined): number | undefined {
+  const year = Number.parseInt(String(value ?? ""), 10);
+  return year >= 1000 && year <= 3000 ? year : undefined;
+}
+
+/**
+ * A library item as an import row. Only the fields ABS has a value for are sent, so a field
+ * filled elsewhere (a Google Books correction, an edit) is kept when ABS has nothing for it.
+ * Several authors or narrators are joined as ABS shows them ("A, B"); of several series the
+ * first (ABS's primary) is kept with its sequence.
+ */
+export function importRowOf(item: AbsLibraryItem): BookImportRow {
+  const meta = item.media.metadata;
+  const authors = meta.authors?.map((a) => a.name.trim()).filter(Boolean).join(", ") || meta.authorName;
+  const narrators = meta.narrators?.map((n) => n.trim()).filter(Boolean).join(", ") || meta.narratorName;
+  const firstSeries = meta.series?.[0];
+  // Minified items carry "Name #3" in seriesName.
+  const minifiedSeries = !firstSeries && meta.seriesName ? /^(.*?)(?:\s+#(\S+))?$/.exec(meta.seriesName.trim()) : null;
+  const duration = item.media.duration;
+  const fields: Omit<BookImportRow, "abs_id" | "title"> = {
+    author: clip(authors, MAX.author),
+    narrator: clip(narrators, MAX.narrator),
+    series: clip(firstSeries?.name ?? minifiedSeries?.[1], MAX.series),
+    series_number: clip(firstSeries?.sequence ?? minifiedSeries?.[2], MAX.series_number),
+    isbn: clip(meta.isbn, MAX.isbn),
+    asin: clip(meta.asin, MAX.asin),
+    publisher: clip(meta.publisher, MAX.publisher),
+    published_year: yearOf(meta.publishedYear),
+    duration_minutes: typeof duration === "number" && duration > 0 ? Math.round(duration / 60) : undefined,
+    description: clip(meta.description, MAX.description),
+  };
+  const present = Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined));
+  return {
+    abs_id: item.id,
+    title: clip(meta.title, MAX.title) ?? "Untitled",
+    ...present,
+    import_source: "audiobookshelf",
+    metadata_source: Object.fromEntries(["title", ...Object.keys(present)].map((field) => [field, ABS_SOURCE])),
+  };
+}
+
+export interface SyncResult {
+  created: number;
+  updated: number;
+  unchanged: number;
+  archived: number;
+  total: number;
+  duration_ms: number;
+  libraries: number;
+  pages: number;
+  /** Why nothing was archived although the listing completed, when that is the case. */
+  archive_skipped?: string;
+}
+
+/** Books per archive UPDATE: their ids travel as one JSON parameter. */
+const ARCHIVE_SLICE = 1000;
+
+export async function syncLibrary(db: Database, abs: Audiobookshelf, actor: string): Promise<SyncResult> {
+  const started = Date.now();
+  const libraries = await abs.bookLibraries();
+  if (abs.settings.libraryId && libraries.length === 0) {
+    throw new UpstreamError("audiobookshelf", "status", "Audiobookshelf has no library with the id set in ABS_LIBRARY_ID");
+  }
+  const seen = new Set<string>();
+  const counts = { created: 0, updated: 0, unchanged: 0 };
+  let pages = 0;
+
+  for (const library of libraries) {
+    // A page count taken from the first answer bounds the walk, whatever later pages claim.
+    let lastPage = Number.POSITIVE_INFINITY;
+    for (let page = 0; page <= lastPage; page++) {
+      const answer = await abs.itemsPage(library.id, page);
+      pages++;
+      const limit = answer.limit || ABS_PAGE_SIZE;
+      if (page === 0) lastPage = Math.max(0, Math.ceil(answer.total / limit) - 1);
+      const rows = answer.results
+        .filter((item) => (item.mediaType ?? "book") === "book" && !seen.has(item.id))
+        .map(importRowOf);
+      for (const row of rows) seen.add(row.abs_id);
+      if (rows.length > 0) {
+        const result = await importBooks(db, rows, actor, { reason: SYNC_REASON });
+        counts.created += result.created;
+        counts.updated += result.updated;
+        counts.unchanged += result.unchanged;
+      }
+      if (answer.results.length < limit) break;
+    }
+  }
+
+  const { archived, skipped } = await archiveMissing(db, seen);
+  return {
+    ...counts,
+    archived,
+    total: seen.size,
+    duration_ms: Date.now() - started,
+    libraries: libraries.length,
+    pages,
+    ...(skipped ? { archive_skipped: skipped } : {}),
+  };
+}
+
+/**
+ * Archives the active books with an abs_id that the completed listing did not contain, with the
+ * completion of their series and authors, in one batch. An empty listing archives nothing: an
+ * emptied or unreadable library is likelier than a catalogue whose every book was deleted.
+ */
+async function archiveMissing(db: Database, seen: Set<string>): Promise<{ archived: number; skipped?: string }> {
+  const gone = await db
+    .select({ id: books.id, series: books.series, author: books.author })
+    .from(books)
+    .where(
+      and(
+        isNotNull(books.absId),
+        eq(books.status, "active"),
+        sql`${books.absId} NOT IN (SELECT value FROM json_each(${JSON.stringify([...seen])}))`,
+      ),
+    );
+  if (gone.length === 0) return { archived: 0 };
+  if (seen.size === 0) return { archived: 0, skipped: `Audiobookshelf listed no book: the ${gone.length} books from it were kept` };
+  const now = new Date().toISOString();
+  await runBatch(db, [
+    ...chunk(gone, ARCHIVE_SLICE).map((slice) =>
+      db
+        .update(books)
+        .set({ status: "archived", dateUpdated: now })
+        .where(sql`${books.id} IN (SELECT value FROM json_each(${JSON.stringify(slice.map((b) => b.id))}))`),
+    ),
+    recomputeSeries(db, gone.map((b) => b.series)),
+    recomputeAuthors(db, gone.map((b) => b.author)),
+  ]);
+  return { archived: gone.length };
+}

@@ -1,0 +1,211 @@
+import { env } from "cloudflare:workers";
+import { eq, sql } from "drizzle-orm";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { database } from "../../src/db/client";
+import { books, metadataCorrections } from "../../src/db/schema";
+import { errorShape, withEnv } from "../helpers";
+import { ABS_TOKEN, ABS_URL, absItem, fakeAbs } from "../integrations/fake-abs";
+import { captureLogs, json } from "../integrations/fake-upstream";
+
+const db = database(env);
+const abs = withEnv({ ABS_URL, ABS_TOKEN });
+
+async function sync(api = abs) {
+  const res = await api("/api/library/sync", { method: "POST", auth: true });
+  return { status: res.status, body: await res.json<any>() };
+}
+
+const byAbsId = (absId: string) => db.select().from(books).where(eq(books.absId, absId)).get();
+const correctionCount = async () => (await db.select({ n: sql<number>`count(*)` }).from(metadataCorrections).get())!.n;
+
+// One database per test file: start each test from a catalogue without ABS books, so archiving
+// (every ABS book the listing lacks) sees only this test's books.
+beforeEach(async () => {
+  await db.delete(metadataCorrections);
+  await db.delete(books);
+});
+afterEach(() => vi.restoreAllMocks());
+
+describe("POST /api/library/sync", () => {
+  it("answers 503 naming the bindings to set when Audiobookshelf is not configured", async () => {
+    const { status, body } = await sync(withEnv({ ABS_URL: "", ABS_TOKEN: "" }));
+    expect(status).toBe(503);
+    expect(body).toMatchObject(errorShape(503, "service_unavailable"));
+    expect(body.detail).toContain("set ABS_URL and ABS_TOKEN");
+  });
+
+  it("pages through every item of every book library, and skips podcast libraries", async () => {
+    const many = Array.from({ length: 1_203 }, (_, i) => absItem(`li_${i}`));
+    const fake = fakeAbs([
+      { id: "lib_books", items: many },
+      { id: "lib_more", items: [absItem("li_other")] },
+      { id: "lib_pod", mediaType: "podcast", items: [{ id: "pod_1", mediaType: "podcast", media: { metadata: { title: "A show" } } }] },
+    ]);
+    const { status, body } = await sync();
+    expect(status).toBe(200);
+    expect(body.data).toMatchObject({ created: 1_204, updated: 0, unchanged: 0, archived: 0, total: 1_204, libraries: 2, pages: 4 });
+    expect(body.data.duration_ms).toEqual(expect.any(Number));
+    const pages = fake.calls.filter((call) => call.url.pathname === "/api/libraries/lib_books/items").map((call) => call.url.searchParams.get("page"));
+    expect(pages).toEqual(["0", "1", "2"]);
+    expect(fake.calls.some((call) => call.url.pathname.includes("lib_pod"))).toBe(false);
+    const active = await db.select({ n: sql<number>`count(*)` }).from(books).where(eq(books.status, "active")).get();
+    expect(active!.n).toBe(1_204);
+  });
+
+  it("maps two authors, narrators, two series, identifiers, year, description and duration", async () => {
+    fakeAbs([
+      {
+        id: "lib_books",
+        items: [
+          absItem(
+            "li_omens",
+            {
+              title: "Good Omens",
+              authors: [
+                { id: "a1", name: "Terry Pratchett" },
+                { id: "a2", name: "Neil Gaiman" },
+              ],
+              narrators: ["Martin Jarvis", "Stephen Fry"],
+              series: [
+                { id: "s1", name: "Discworld Extras", sequence: "2.5" },
+                { id: "s2", name: "Gaiman Standalones", sequence: "1" },
+              ],
+              publishedYear: "1990",
+              publisher: "Gollancz",
+              description: "The world ends on a Saturday.",
+              isbn: "9780060853983",
+              asin: "B0009JKV9W",
+            },
+            45_930.4,
+          ),
+        ],
+      },
+    ]);
+    expect((await sync()).body.data).toMatchObject({ created: 1 });
+    expect(await byAbsId("li_omens")).toMatchObject({
+      title: "Good Omens",
+      author: "Terry Pratchett, Neil Gaiman",
+      narrator: "Martin Jarvis, Stephen Fry",
+      series: "Discworld Extras",
+      seriesNumber: "2.5",
+      isbn: "9780060853983",
+      asin: "B0009JKV9W",
+      publisher: "Gollancz",
+      publishedYear: 1990,
+      durationMinutes: 766,
+      description: "The world ends on a Saturday.",
+      importSource: "audiobookshelf",
+      metadataCompletenessPercent: 100,
+      status: "active",
+    });
+  });
+
+  it("writes nothing on a second sync when nothing changed, and records changed fields when something did", async () => {
+    const items = [absItem("li_a", { title: "Alpha" }), absItem("li_b", { title: "Beta", isbn: "9780000000002" })];
+    fakeAbs([{ id: "lib_books", items }]);
+    expect((await sync()).body.data).toMatchObject({ created: 2, unchanged: 0 });
+    const before = await byAbsId("li_b");
+    const corrections = await correctionCount();
+
+    const second = await sync();
+    expect(second.body.data).toMatchObject({ created: 0, updated: 0, unchanged: 2, archived: 0, total: 2 });
+    expect(await byAbsId("li_b")).toEqual(before);
+    expect(await correctionCount()).toBe(corrections);
+
+    vi.restoreAllMocks();
+    fakeAbs([{ id: "lib_books", items: [items[0], absItem("li_b", { title: "Beta", isbn: "9780000000002", publisher: "Orbit" })] }]);
+    expect((await sync()).body.data).toMatchObject({ created: 0, updated: 1, unchanged: 1 });
+    expect(await byAbsId("li_b")).toMatchObject({ publisher: "Orbit" });
+    const rows = await db.select().from(metadataCorrections).where(eq(metadataCorrections.bookId, before!.id));
+    expect(rows).toEqual([expect.objectContaining({ fieldName: "publisher", oldValue: "Tor", newValue: "Orbit", reason: "Audiobookshelf sync" })]);
+  });
+
+  it("keeps a field filled elsewhere when ABS has no value for it", async () => {
+    fakeAbs([{ id: "lib_books", items: [absItem("li_keep", { isbn: null })] }]);
+    await sync();
+    await db.update(books).set({ isbn: "9781111111111" }).where(eq(books.absId, "li_keep"));
+    expect((await sync()).body.data).toMatchObject({ unchanged: 1 });
+    expect((await byAbsId("li_keep"))!.isbn).toBe("9781111111111");
+  });
+
+  it("archives a book removed upstream and recomputes its series completion", async () => {
+    const series = await abs("/api/series", { method: "POST", auth: true, json: { name: "The Saga", total_books_in_series: 2 } });
+    const seriesId = (await series.json<any>()).data.series_id;
+    const items = [absItem("li_1", { series: [{ id: "s", name: "The Saga", sequence: "1" }] }), absItem("li_2", { series: [{ id: "s", name: "The Saga", sequence: "2" }] })];
+    fakeAbs([{ id: "lib_books", items }]);
+    await sync();
+    const completion = async () => (await (await abs(`/api/series/${seriesId}/completion`, { auth: true })).json<any>()).data;
+    expect(await completion()).toMatchObject({ books_owned: 2, completion_status: "complete" });
+
+    vi.restoreAllMocks();
+    fakeAbs([{ id: "lib_books", items: [items[0]] }]);
+    expect((await sync()).body.data).toMatchObject({ archived: 1, unchanged: 1, total: 1 });
+    expect((await byAbsId("li_2"))!.status).toBe("archived");
+    expect(await completion()).toMatchObject({ books_owned: 1, books_missing: 1, completion_status: "partial" });
+  });
+
+  it("archives nothing when ABS lists no book at all", async () => {
+    fakeAbs([{ id: "lib_books", items: [absItem("li_x")] }]);
+    await sync();
+    vi.restoreAllMocks();
+    fakeAbs([{ id: "lib_books", items: [] }]);
+    const { body } = await sync();
+    expect(body.data).toMatchObject({ archived: 0, total: 0, archive_skipped: expect.stringContaining("kept") });
+    expect((await byAbsId("li_x"))!.status).toBe("active");
+  });
+
+  it("keeps the catalogue consistent when ABS fails mid-sync: the pages written stay, nothing is archived", async () => {
+    const items = Array.from({ length: 700 }, (_, i) => absItem(`li_mid_${i}`));
+    fakeAbs([{ id: "lib_books", items: items.slice(0, 10) }]);
+    await sync();
+    vi.restoreAllMocks();
+    // li_mid_0..9 are on page 0 again; page 1 never arrives.
+    const fake = fakeAbs([{ id: "lib_books", items: [absItem("li_new"), ...items.slice(10)] }], {
+      page: (_, page) => (page === 1 ? new Response("<html>502 Bad Gateway</html>", { status: 502 }) : undefined),
+    });
+    const { status, body } = await sync();
+    expect(status).toBe(502);
+    expect(body).toMatchObject(errorShape(502, "audiobookshelf_error"));
+    expect(body.detail).toBe("Audiobookshelf answered 502 to GET /api/libraries/lib_books/items");
+    expect(fake.calls.filter((call) => call.url.searchParams.get("page") === "1")).toHaveLength(3);
+    // Page 0 (500 items, li_new among them) was written as one batch; li_mid_0..9 are not on it
+    // and were not archived, since the listing never completed.
+    expect(await byAbsId("li_new")).toMatchObject({ status: "active" });
+    expect((await byAbsId("li_mid_0"))!.status).toBe("active");
+    const stored = await db.select({ n: sql<number>`count(*)` }).from(books).get();
+    expect(stored!.n).toBe(10 + 500);
+  });
+
+  it("answers 502 for HTML or a wrong shape, writing nothing", async () => {
+    fakeAbs([{ id: "lib_books", items: [] }], { page: () => new Response("<!doctype html><title>Login</title>", { headers: { "Content-Type": "text/html" } }) });
+    const html = await sync();
+    expect(html.status).toBe(502);
+    expect(html.body.detail).toBe("Audiobookshelf answered GET /api/libraries/lib_books/items with something that is not JSON");
+    vi.restoreAllMocks();
+    fakeAbs([{ id: "lib_books", items: [] }], { page: () => json({ items: [absItem("li_shape")], count: 1 }) });
+    const shape = await sync();
+    expect(shape.status).toBe(502);
+    expect(shape.body).toMatchObject({ error: "audiobookshelf_error", detail: expect.stringContaining("unexpected shape") });
+    expect(await byAbsId("li_shape")).toBeUndefined();
+  });
+
+  it("never echoes the ABS key, in the answer or the logs, even from an upstream that repeats it", async () => {
+    const logs = captureLogs();
+    fakeAbs([{ id: "lib_books", items: [] }], {
+      page: () => new Response(`invalid token ${ABS_TOKEN}`, { status: 500, headers: { "X-Debug": ABS_TOKEN } }),
+    });
+    const res = await abs("/api/library/sync", { method: "POST", auth: true });
+    const text = await res.text();
+    expect(res.status).toBe(502);
+    expect(text).not.toContain(ABS_TOKEN);
+    expect(logs.join("\n")).not.toContain(ABS_TOKEN);
+    expect(logs.length).toBeGreaterThan(0);
+  });
+
+  it("answers 502 when ABS refuses the key", async () => {
+    fakeAbs([{ id: "lib_books", items: [] }]);
+    const { status, body } = await sync(withEnv({ ABS_URL, ABS_TOKEN: "wrong-key" }));
+    expect(status).toBe(502);
+    expect(body.detail).toBe("Audiobookshelf answered 401 to GET /api/libraries: check its credentials");
+  });
+});
