@@ -129,14 +129,21 @@ function weakness(value: string | undefined): string | undefined {
 export const SERVICE_NAMES = ["audiobookshelf", "qbittorrent", "prowlarr", "google_books"] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
 
+/** A Workers VPC service binding (`ABS_VPC`, `QB_VPC`, `PROWLARR_VPC`): requests go through it instead of the internet. */
+export interface VpcFetcher {
+  fetch: typeof fetch;
+}
+
 export interface AudiobookshelfSettings {
   url: string;
+  fetcher?: VpcFetcher | undefined;
   token: string;
   /** One library, or undefined for every library whose mediaType is book. */
   libraryId: string | undefined;
 }
 export interface QbittorrentSettings {
   url: string;
+  fetcher?: VpcFetcher | undefined;
   /** 5.2+ API key; preferred over the login when set. */
   apiKey: string | undefined;
   login: { username: string; password: string } | undefined;
@@ -145,6 +152,7 @@ export interface QbittorrentSettings {
 }
 export interface ProwlarrSettings {
   url: string;
+  fetcher?: VpcFetcher | undefined;
   apiKey: string;
 }
 export interface GoogleBooksSettings {
@@ -181,7 +189,13 @@ function integration<T>(settings: T | undefined, missing: string[]): Integration
   return settings && missing.length === 0 ? { configured: true, settings } : { configured: false, missing };
 }
 
-function integrationsOf(env: Partial<ParsedEnv>): Integrations {
+/** A binding that can fetch (a VPC service), else undefined. */
+function vpcFetcher(bindings: Record<string, unknown>, name: string): VpcFetcher | undefined {
+  const binding = bindings[name] as { fetch?: unknown } | undefined;
+  return typeof binding?.fetch === "function" ? (binding as VpcFetcher) : undefined;
+}
+
+function integrationsOf(env: Partial<ParsedEnv>, bindings: Record<string, unknown> = {}): Integrations {
   const absToken = realKey(env.ABS_TOKEN);
   const qbKey = realKey(env.QB_API_KEY);
   const qbPassword = realKey(env.QB_PASSWORD);
@@ -191,17 +205,17 @@ function integrationsOf(env: Partial<ParsedEnv>): Integrations {
   const need = (pairs: [string, unknown][]) => pairs.filter(([, value]) => !value).map(([name]) => name);
   return {
     audiobookshelf: integration(
-      env.ABS_URL && absToken ? { url: env.ABS_URL, token: absToken, libraryId: env.ABS_LIBRARY_ID } : undefined,
+      env.ABS_URL && absToken ? { url: env.ABS_URL, fetcher: vpcFetcher(bindings, "ABS_VPC"), token: absToken, libraryId: env.ABS_LIBRARY_ID } : undefined,
       need([["ABS_URL", env.ABS_URL], ["ABS_TOKEN", absToken]]),
     ),
     qbittorrent: integration(
       env.QB_URL && (qbKey || qbLogin)
-        ? { url: env.QB_URL, apiKey: qbKey, login: qbLogin, category: env.QB_CATEGORY ?? "audiobooks", savePath: env.QB_SAVE_PATH }
+        ? { url: env.QB_URL, fetcher: vpcFetcher(bindings, "QB_VPC"), apiKey: qbKey, login: qbLogin, category: env.QB_CATEGORY ?? "audiobooks", savePath: env.QB_SAVE_PATH }
         : undefined,
       need([["QB_URL", env.QB_URL], ["QB_API_KEY (or QB_USERNAME and QB_PASSWORD)", qbKey || qbLogin]]),
     ),
     prowlarr: integration(
-      env.PROWLARR_URL && prowlarrKey ? { url: env.PROWLARR_URL, apiKey: prowlarrKey } : undefined,
+      env.PROWLARR_URL && prowlarrKey ? { url: env.PROWLARR_URL, fetcher: vpcFetcher(bindings, "PROWLARR_VPC"), apiKey: prowlarrKey } : undefined,
       need([["PROWLARR_URL", env.PROWLARR_URL], ["PROWLARR_API_KEY", prowlarrKey]]),
     ),
     google_books: integration(
@@ -263,7 +277,7 @@ export function parseConfig(env: Partial<Record<keyof Env, unknown>>): Config {
       secrets: { API_KEY, JWT_SECRET, PASSWORD_SALT },
       rateLimits: RATE_LIMITS,
       allowedOrigins: ALLOWED_ORIGINS,
-      integrations: integrationsOf(parsed.data),
+      integrations: integrationsOf(parsed.data, env as Record<string, unknown>),
       upstream: upstreamOf(parsed.data),
       problems: [],
     };

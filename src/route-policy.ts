@@ -53,6 +53,9 @@ export const ROUTE_POLICIES: Record<string, RoutePolicy> = {
   "GET /api/metadata/incomplete": { tier: "authenticated", access: "viewer" },
   "GET /api/metadata/status": { tier: "metadata", access: "viewer" },
   "DELETE /api/metadata/cleanup-old": { tier: "authenticated", access: "operator" },
+  "POST /api/metadata/correct-book": { tier: "metadata", access: "operator" },
+  "POST /api/metadata/correct-all": { tier: "metadata", access: "operator" },
+  "POST /api/metadata/correct-recent": { tier: "metadata", access: "operator" },
   // series and authors: reads for viewers, writes for operators
   "GET /api/series": { tier: "authenticated", access: "viewer" },
   "GET /api/series/completion-summary": { tier: "authenticated", access: "viewer" },

@@ -293,6 +293,25 @@ export const metadataCorrections = sqliteTable(
   ],
 );
 
+// Google Books lookups, kept so a book is not asked for twice (src/services/google-books-cache.ts):
+// the normalised `q` → the chosen volume's fields, or null for no hit.
+export const googleBooksLookups = sqliteTable("google_books_lookups", {
+  query: text("query").primaryKey(),
+  result: text("result", { mode: "json" }).$type<JsonObject | null>(),
+  fetchedAt: timestampNow("fetched_at"),
+});
+
+// Calls made to an outside service per quota day (Google Books: 1,000 a day per key).
+export const upstreamQuota = sqliteTable(
+  "upstream_quota",
+  {
+    service: text("service").notNull(),
+    day: text("day").notNull(),
+    calls: integer("calls").notNull().default(0),
+  },
+  (t) => [uniqueIndex("upstream_quota_service_day_unique").on(t.service, t.day)],
+);
+
 // ---------------------------------------------------------------------------------------------
 // Scheduler
 // ---------------------------------------------------------------------------------------------

@@ -67,6 +67,7 @@ export class Audiobookshelf {
     this.client = new ServiceClient({
       service: "audiobookshelf",
       baseUrl: settings.url,
+      fetcher: settings.fetcher,
       upstream,
       authHeaders: { Authorization: `Bearer ${settings.token}` },
       ...options,

@@ -63,10 +63,11 @@ const PROBES: Record<Exclude<ServiceName, "google_books">, (config: Config) => P
   async qbittorrent(config) {
     const integration = config.integrations.qbittorrent;
     if (!integration.configured) return undefined;
-    const { url, apiKey, login } = integration.settings;
+    const { url, apiKey, login, fetcher } = integration.settings;
     const client = new ServiceClient({
       service: "qbittorrent",
       baseUrl: url,
+      fetcher,
       upstream: config.upstream,
       authHeaders: apiKey ? { Authorization: `Bearer ${apiKey}` } : {},
       ...PROBE_OPTIONS,
@@ -93,6 +94,7 @@ const PROBES: Record<Exclude<ServiceName, "google_books">, (config: Config) => P
     const client = new ServiceClient({
       service: "prowlarr",
       baseUrl: integration.settings.url,
+      fetcher: integration.settings.fetcher,
       upstream: config.upstream,
       authHeaders: { "X-Api-Key": integration.settings.apiKey },
       ...PROBE_OPTIONS,

@@ -1,11 +1,15 @@
 import { Hono } from "hono";
 import { z } from "zod";
+import { type Config, requireService } from "../config";
 import type { AppEnv } from "../context";
 import { database } from "../db/client";
+import { GoogleBooks } from "../integrations/google-books";
+import { actorOf } from "../lib/actor";
 import { ok } from "../lib/response";
 import { decimalInt, validate } from "../lib/validate";
 import { incompleteBooks } from "../services/books";
 import { cleanupOldCorrections, correctionHistory, correctionsBySource, metadataStatus } from "../services/metadata";
+import { correctBook, correctMany } from "../services/metadata-correction";
 import { incompleteQuery } from "./books.schemas";
 
 const bookIdParam = z.object({ book_id: decimalInt(z.number().positive()) });
@@ -34,3 +38,38 @@ metadata.get("/status", async (c) => ok(c, await metadataStatus(database(c))));
 metadata.delete("/cleanup-old", validate("query", daysQuery), async (c) =>
   ok(c, await cleanupOldCorrections(database(c), c.req.valid("query").days)),
 );
+
+// ---------------------------------------------------------------------------------------------
+// Correction from Google Books (INTEGRATIONS.md section 3)
+// ---------------------------------------------------------------------------------------------
+
+const correctBookBody = z.strictObject({ book_id: z.number().int().positive(), force: z.boolean().default(false) });
+const correctAllQuery = z.object({
+  completeness_threshold: z.coerce.number().int().min(1).max(100).default(80),
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+});
+const correctRecentQuery = z.object({
+  days: z.coerce.number().int().min(1).max(30).default(7),
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+});
+
+function googleBooks(config: Config): GoogleBooks {
+  return new GoogleBooks(requireService(config, "google_books"), config.upstream);
+}
+
+metadata.post("/correct-book", validate("json", correctBookBody), async (c) => {
+  const { book_id, force } = c.req.valid("json");
+  return ok(c, await correctBook(database(c.env), googleBooks(c.var.config), book_id, force, actorOf(c.var.identity)));
+});
+
+metadata.post("/correct-all", validate("query", correctAllQuery), async (c) => {
+  const { completeness_threshold, limit } = c.req.valid("query");
+  const google = googleBooks(c.var.config);
+  return ok(c, await correctMany(database(c.env), google, { threshold: completeness_threshold, limit }, actorOf(c.var.identity)));
+});
+
+metadata.post("/correct-recent", validate("query", correctRecentQuery), async (c) => {
+  const { days, limit } = c.req.valid("query");
+  const google = googleBooks(c.var.config);
+  return ok(c, await correctMany(database(c.env), google, { addedWithinDays: days, limit }, actorOf(c.var.identity)));
+});

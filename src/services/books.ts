@@ -414,8 +414,9 @@ export async function createBook(db: Database, input: BookCreateInput) {
 /**
  * Applies the fields sent. Only fields whose value differs count as changes; each changed
  * described field is recorded in metadata_corrections, in the same batch as the update.
+ * `sources` (field → source) is merged into metadata_source by the same UPDATE.
  */
-export async function updateBook(db: Database, id: number, input: BookUpdateInput, actor: string) {
+export async function updateBook(db: Database, id: number, input: BookUpdateInput, actor: string, { sources }: { sources?: Record<string, string> } = {}) {
   const { correction_source: source = "Manual", correction_reason: reason = null, ...fields } = input;
   const current = await db.select().from(books).where(eq(books.id, id)).get();
   if (!current) throw new NotFoundError("Book", id);
@@ -432,7 +433,13 @@ export async function updateBook(db: Database, id: number, input: BookUpdateInpu
   const [[updated]] = await db.batch([
     db
       .update(books)
-      .set({ ...set, metadataCompletenessPercent: completenessAfter(set), lastMetadataUpdate: now, dateUpdated: now })
+      .set({
+        ...set,
+        ...(sources ? { metadataSource: sql`json_patch(coalesce(${books.metadataSource}, '{}'), ${JSON.stringify(sources)})` } : {}),
+        metadataCompletenessPercent: completenessAfter(set),
+        lastMetadataUpdate: now,
+        dateUpdated: now,
+      })
       .where(eq(books.id, id))
       .returning({ pct: books.metadataCompletenessPercent }),
     ...insertCorrections(db, corrections),

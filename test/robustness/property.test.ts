@@ -530,8 +530,15 @@ function describeRequest(route: Route, g: Generated, path: string): string {
 
 const CALLER_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
-/** Routes that call an outside service (Prowlarr): with none configured, a valid request is a 503. */
-const NEEDS_SERVICE = new Set(["POST /api/gaps/acquire", "POST /api/gaps/analyze-and-acquire"]);
+/** Routes that call an outside service: with none configured, a valid request is a 503. */
+const NEEDS_SERVICE = new Set([
+  "POST /api/gaps/acquire",
+  "POST /api/gaps/analyze-and-acquire",
+  "POST /api/library/sync",
+  "POST /api/metadata/correct-book",
+  "POST /api/metadata/correct-all",
+  "POST /api/metadata/correct-recent",
+]);
 
 async function send(route: Route, g: Generated, authenticated: boolean): Promise<void> {
   const path = pathOf(route, g);

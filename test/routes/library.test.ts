@@ -202,6 +202,26 @@ describe("POST /api/library/sync", () => {
     expect(logs.length).toBeGreaterThan(0);
   });
 
+  it("goes through a Workers VPC binding (ABS_VPC) when one is bound, not the internet", async () => {
+    const global = fakeAbs([{ id: "lib_books", items: [] }]);
+    const seen: string[] = [];
+    const vpc = {
+      fetch: async (input: RequestInfo | URL, init?: RequestInit) => {
+        const request = new Request(input, init);
+        seen.push(new URL(request.url).pathname);
+        if (request.headers.get("Authorization") !== `Bearer ${ABS_TOKEN}`) return new Response("", { status: 401 });
+        return new URL(request.url).pathname === "/api/libraries"
+          ? json({ libraries: [{ id: "lib_vpc", name: "Books", mediaType: "book" }] })
+          : json({ results: [absItem("li_vpc")], total: 1, limit: 500, page: 0 });
+      },
+    };
+    const { status, body } = await sync(withEnv({ ABS_URL: "http://192.168.1.10:13378", ABS_TOKEN, ...({ ABS_VPC: vpc } as object) }));
+    expect(status).toBe(200);
+    expect(body.data).toMatchObject({ created: 1, total: 1 });
+    expect(seen).toEqual(["/api/libraries", "/api/libraries/lib_vpc/items"]);
+    expect(global.calls).toHaveLength(0);
+  });
+
   it("answers 502 when ABS refuses the key", async () => {
     fakeAbs([{ id: "lib_books", items: [] }]);
     const { status, body } = await sync(withEnv({ ABS_URL, ABS_TOKEN: "wrong-key" }));
