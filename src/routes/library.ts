@@ -13,5 +13,5 @@ export const library = new Hono<AppEnv>();
 library.post("/sync", async (c) => {
   const config = c.var.config;
   const abs = new Audiobookshelf(requireService(config, "audiobookshelf"), config.upstream);
-  return ok(c, await syncLibrary(database(c.env), abs, actorOf(c.var.identity)));
+  return ok(c, await syncLibrary(database(c), abs, actorOf(c.var.identity)));
 });

@@ -59,17 +59,17 @@ function googleBooks(config: Config): GoogleBooks {
 
 metadata.post("/correct-book", validate("json", correctBookBody), async (c) => {
   const { book_id, force } = c.req.valid("json");
-  return ok(c, await correctBook(database(c.env), googleBooks(c.var.config), book_id, force, actorOf(c.var.identity)));
+  return ok(c, await correctBook(database(c), googleBooks(c.var.config), book_id, force, actorOf(c.var.identity)));
 });
 
 metadata.post("/correct-all", validate("query", correctAllQuery), async (c) => {
   const { completeness_threshold, limit } = c.req.valid("query");
   const google = googleBooks(c.var.config);
-  return ok(c, await correctMany(database(c.env), google, { threshold: completeness_threshold, limit }, actorOf(c.var.identity)));
+  return ok(c, await correctMany(database(c), google, { threshold: completeness_threshold, limit }, actorOf(c.var.identity)));
 });
 
 metadata.post("/correct-recent", validate("query", correctRecentQuery), async (c) => {
   const { days, limit } = c.req.valid("query");
   const google = googleBooks(c.var.config);
-  return ok(c, await correctMany(database(c.env), google, { addedWithinDays: days, limit }, actorOf(c.var.identity)));
+  return ok(c, await correctMany(database(c), google, { addedWithinDays: days, limit }, actorOf(c.var.identity)));
 });

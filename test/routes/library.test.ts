@@ -1,13 +1,13 @@
 import { env } from "cloudflare:workers";
 import { eq, sql } from "drizzle-orm";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { database } from "../../src/db/client";
+import { primaryDatabase } from "../../src/db/client";
 import { books, metadataCorrections } from "../../src/db/schema";
 import { errorShape, withEnv } from "../helpers";
 import { ABS_TOKEN, ABS_URL, absItem, fakeAbs } from "../integrations/fake-abs";
 import { captureLogs, json } from "../integrations/fake-upstream";
 
-const db = database(env);
+const db = primaryDatabase(env);
 const abs = withEnv({ ABS_URL, ABS_TOKEN });
 
 async function sync(api = abs) {

@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { eq } from "drizzle-orm";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { database } from "../../src/db/client";
+import { primaryDatabase } from "../../src/db/client";
 import { books, googleBooksLookups, metadataCorrections, upstreamQuota } from "../../src/db/schema";
 import { GOOGLE_BOOKS_DAILY_BUDGET, quotaDay } from "../../src/services/google-books-cache";
 import { createBook } from "../fixtures";
@@ -11,7 +11,7 @@ import { captureLogs, fakeUpstream, json } from "../integrations/fake-upstream";
 const KEY = "AIzaSy-google-key-3f9c";
 const URL_ = "https://books.fake.test/books/v1";
 const google = withEnv({ GOOGLE_BOOKS_API_KEY: KEY, GOOGLE_BOOKS_URL: URL_ });
-const db = database(env);
+const db = primaryDatabase(env);
 
 beforeEach(async () => {
   await db.delete(metadataCorrections);
