@@ -45,12 +45,12 @@ metadata.delete("/cleanup-old", validate("query", daysQuery), async (c) =>
 
 const correctBookBody = z.strictObject({ book_id: z.number().int().positive(), force: z.boolean().default(false) });
 const correctAllQuery = z.object({
-  completeness_threshold: z.coerce.number().int().min(1).max(100).default(80),
-  limit: z.coerce.number().int().min(1).max(500).default(100),
+  completeness_threshold: decimalInt(z.number().min(1).max(100)).default(80),
+  limit: decimalInt(z.number().min(1).max(500)).default(100),
 });
 const correctRecentQuery = z.object({
-  days: z.coerce.number().int().min(1).max(30).default(7),
-  limit: z.coerce.number().int().min(1).max(500).default(100),
+  days: decimalInt(z.number().min(1).max(30)).default(7),
+  limit: decimalInt(z.number().min(1).max(500)).default(100),
 });
 
 function googleBooks(config: Config): GoogleBooks {

@@ -34,7 +34,8 @@ describe("POST /api/library/sync", () => {
     expect(body.detail).toContain("set ABS_URL and ABS_TOKEN");
   });
 
-  it("pages through every item of every book library, and skips podcast libraries", async () => {
+  // 1,204 books written: give a loaded machine time (this is not a speed check; bench/ measures).
+  it("pages through every item of every book library, and skips podcast libraries", { timeout: 60_000 }, async () => {
     const many = Array.from({ length: 1_203 }, (_, i) => absItem(`li_${i}`));
     const fake = fakeAbs([
       { id: "lib_books", items: many },
@@ -154,7 +155,7 @@ describe("POST /api/library/sync", () => {
     expect((await byAbsId("li_x"))!.status).toBe("active");
   });
 
-  it("keeps the catalogue consistent when ABS fails mid-sync: the pages written stay, nothing is archived", async () => {
+  it("keeps the catalogue consistent when ABS fails mid-sync: the pages written stay, nothing is archived", { timeout: 60_000 }, async () => {
     const items = Array.from({ length: 700 }, (_, i) => absItem(`li_mid_${i}`));
     fakeAbs([{ id: "lib_books", items: items.slice(0, 10) }]);
     await sync();
