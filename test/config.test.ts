@@ -168,6 +168,10 @@ describe("configuration of the outside services", () => {
     })();
     expect(thrown).toBeInstanceOf(AppError);
     expect(thrown).toMatchObject({ status: 503, code: "service_unavailable", detail: expect.stringContaining("set ABS_URL and ABS_TOKEN") });
+    // Production names no binding.
+    expect(() => requireService(parseConfig({ ...production }), "google_books")).toThrow(
+      expect.objectContaining({ detail: "Google Books is not configured" }),
+    );
   });
 
   it("stops every route but liveness on a malformed URL, naming the binding outside production", async () => {

@@ -34,7 +34,8 @@ export async function integrationStatuses(config: Config, now = Date.now()) {
 async function statusOf(config: Config, name: ServiceName): Promise<ServiceStatus> {
   const integration = config.integrations[name];
   if (!integration.configured) {
-    return { name, configured: false, status: "not_configured", latency_ms: null, detail: `Set ${integration.missing.join(" and ")}` };
+    const detail = config.isProduction ? "Not configured; see the deployment guide" : `Set ${integration.missing.join(" and ")}`;
+    return { name, configured: false, status: "not_configured", latency_ms: null, detail };
   }
   if (name === "google_books") {
     return { name, configured: true, status: "ok", latency_ms: null, detail: "Configured; not probed, since every call counts against the daily quota" };

@@ -1,9 +1,10 @@
 import { and, eq, isNotNull, sql } from "drizzle-orm";
 import { chunk, runBatch } from "../db/batch";
+import { type Config, requireService } from "../config";
 import type { Database } from "../db/client";
 import { books } from "../db/schema";
 import { UpstreamError } from "../integrations/http";
-import { ABS_PAGE_SIZE, type AbsLibraryItem, type Audiobookshelf } from "../integrations/audiobookshelf";
+import { ABS_PAGE_SIZE, type AbsLibraryItem, Audiobookshelf } from "../integrations/audiobookshelf";
 import { recomputeAuthors, recomputeSeries } from "./completion";
 import { type BookImportRow, importBooks } from "./books";
 
@@ -159,4 +160,11 @@ async function archiveMissing(db: Database, seen: Set<string>): Promise<{ archiv
     recomputeAuthors(db, gone.map((b) => b.author)),
   ]);
   return { archived: gone.length };
+}
+
+/** The LIBRARY_SYNC task: the same sync, reported as a task outcome (a failure throws and is recorded). */
+export async function librarySyncTask(db: Database, config: Config) {
+  const abs = new Audiobookshelf(requireService(config, "audiobookshelf"), config.upstream);
+  const result = await syncLibrary(db, abs, "scheduler");
+  return { processed: result.total, succeeded: result.total, failed: 0, metadata: { ...result } };
 }

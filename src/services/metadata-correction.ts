@@ -1,8 +1,9 @@
 import { and, asc, desc, eq, gte, lt } from "drizzle-orm";
+import { type Config, requireService } from "../config";
 import type { Database } from "../db/client";
 import { type Book, books, metadataCorrections } from "../db/schema";
 import { ConflictError, NotFoundError, ServiceUnavailableError } from "../errors";
-import type { GoogleBooks, VolumeInfo } from "../integrations/google-books";
+import { GoogleBooks, type VolumeInfo } from "../integrations/google-books";
 import { UpstreamError } from "../integrations/http";
 import { type BookFields, type MetadataField, missingFieldsOf, updateBook } from "./books";
 import { cachedLookup, callsToday, GOOGLE_BOOKS_DAILY_BUDGET, type LookupResult, rememberLookup, takeCall } from "./google-books-cache";
@@ -236,4 +237,15 @@ export async function correctMany(db: Database, google: GoogleBooks, selection: 
     stopped_reason: stopped,
     duration_seconds: Math.round((Date.now() - started) / 10) / 100,
   };
+}
+
+/**
+ * The METADATA_NEW (books added in the last 7 days) and METADATA_FULL (books under 80 %) tasks:
+ * correct-recent and correct-all, reported as a task outcome; a run stopped by the budget still
+ * completes, with the reason in its metadata.
+ */
+export async function metadataCorrectionTask(db: Database, config: Config, selection: RunSelection) {
+  const google = new GoogleBooks(requireService(config, "google_books"), config.upstream);
+  const result = await correctMany(db, google, selection, "scheduler");
+  return { processed: result.books_processed, succeeded: result.books_processed, failed: 0, metadata: { ...result } };
 }

@@ -1,7 +1,9 @@
 import { env } from "cloudflare:workers";
 import { eq, sql } from "drizzle-orm";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { parseConfig } from "../../src/config";
 import { primaryDatabase } from "../../src/db/client";
+import { librarySyncTask } from "../../src/services/library-sync";
 import { books, metadataCorrections } from "../../src/db/schema";
 import { errorShape, withEnv } from "../helpers";
 import { ABS_TOKEN, ABS_URL, absItem, fakeAbs } from "../integrations/fake-abs";
@@ -221,6 +223,13 @@ describe("POST /api/library/sync", () => {
     expect(body.data).toMatchObject({ created: 1, total: 1 });
     expect(seen).toEqual(["/api/libraries", "/api/libraries/lib_vpc/items"]);
     expect(global.calls).toHaveLength(0);
+  });
+
+  it("runs as the LIBRARY_SYNC task: its counts as the outcome, and 503 when ABS is not configured", async () => {
+    fakeAbs([{ id: "lib_books", items: [absItem("li_task1"), absItem("li_task2")] }]);
+    const outcome = await librarySyncTask(db, parseConfig({ ENVIRONMENT: "development", ABS_URL, ABS_TOKEN }));
+    expect(outcome).toMatchObject({ processed: 2, succeeded: 2, failed: 0, metadata: { created: 2, total: 2 } });
+    await expect(librarySyncTask(db, parseConfig({ ENVIRONMENT: "development" }))).rejects.toMatchObject({ code: "service_unavailable" });
   });
 
   it("answers 502 when ABS refuses the key", async () => {
