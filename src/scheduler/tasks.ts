@@ -3,7 +3,6 @@ import { type Config, SERVICE_LABELS, type ServiceName } from "../config";
 import { chunk } from "../db/batch";
 import type { Database } from "../db/client";
 import { books, tasks } from "../db/schema";
-import { ServiceUnavailableError } from "../errors";
 import { failureReason } from "../lib/failure";
 import { completenessOf } from "../services/books";
 import { recomputeAuthors, recomputeSeries } from "../services/completion";
@@ -15,6 +14,8 @@ import { analyzeGaps } from "../services/gaps";
 import { runQueue } from "../services/queue";
 import { cleanupOldCorrections, cutoffOf } from "../services/metadata";
 import { HISTORY_RETENTION_DAYS } from "../services/system";
+import { librarySyncTask } from "../services/library-sync";
+import { metadataCorrectionTask } from "../services/metadata-correction";
 
 /**
  * The scheduled tasks: name → default cron → runner, the one table of them. One Cron Trigger,
@@ -184,18 +185,10 @@ function watchFavouriteAuthors({ db, config }: TaskContext): Promise<TaskOutcome
   return watchAuthors(db, (query) => client.search(query));
 }
 
-/**
- * LIBRARY_SYNC and METADATA_FULL have their service's binding but not yet their work in this
- * Worker: with the service configured they fail saying so (the library sync and the Google Books
- * correction replace these).
- */
-function notYetBuilt(work: string) {
-  return async (): Promise<TaskOutcome> => {
-    throw new ServiceUnavailableError(`${work} is not built into this Worker yet`);
-  };
-}
-const syncLibrary = notYetBuilt("The Audiobookshelf library sync");
-const correctAll = notYetBuilt("The Google Books metadata correction");
+/** LIBRARY_SYNC: POST /api/library/sync's work (src/services/library-sync.ts). */
+const syncLibrary = ({ db, config }: TaskContext): Promise<TaskOutcome> => librarySyncTask(db, config);
+/** METADATA_FULL: correct-all's work, books under 80 %, at most 100 a run (src/services/metadata-correction.ts). */
+const correctAll = ({ db, config }: TaskContext): Promise<TaskOutcome> => metadataCorrectionTask(db, config, { threshold: 80, limit: 100 });
 
 function queue(ctx: TaskContext): Promise<TaskOutcome> {
   return runQueue(ctx, undefined);
