@@ -52,7 +52,7 @@ const NEW = "'<new-version-id>";
 const PREVIOUS = "'<previous-version-id>";
 const SMOKE_NEW = "node scripts/smoke.js https://api.example.com --expect-version '<new-version-id>'";
 
-describe("scripts/release.js --dry-run", () => {
+describe("scripts/release.js --dry-run", { timeout: 30_000 }, () => {
   it("prints the whole release in order: bookmark, migrations, upload, then smoke before each promotion", () => {
     const run = dryRun();
     expect(run.status, run.stderr).toBe(0);

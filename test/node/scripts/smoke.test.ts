@@ -36,7 +36,7 @@ function smoke(...args: string[]): Promise<{ status: number | null; out: string 
   });
 }
 
-describe("npm run smoke -- <url> --expect-version <id>", () => {
+describe("npm run smoke -- <url> --expect-version <id>", { timeout: 30_000 }, () => {
   it("passes when the expected version answers ready", async () => {
     const { base } = await fakeWorker(() => ({ id: NEW }));
     const run = await smoke(base, "--expect-version", NEW);
@@ -73,7 +73,7 @@ describe("npm run smoke -- <url> --expect-version <id>", () => {
     const run = await smoke(base, "--expect-version", NEW, "--retry-for", "10");
     expect(run.status).toBe(0);
     expect(run.out).toContain(`attempt 1: version ${OLD} answered`);
-  }, 15_000);
+  });
 
   it("refuses a call without a URL, or --override without --expect-version", async () => {
     expect((await smoke()).status).toBe(2);
