@@ -1,12 +1,15 @@
-// Fails (exit 1) when src/db/schema.ts and the migrations in drizzle/ disagree, or when a migration
-// and its reverse in drizzle/rollback/ are not paired. Runs before `npm test` and in CI, so a schema
-// change cannot ship without its migration.
+// Fails (exit 1) when src/db/schema.ts and the migrations in drizzle/ disagree, when a migration
+// and its reverse in drizzle/rollback/ are not paired, or when a migration makes a contract change
+// (drops or renames a table or column, adds NOT NULL without a default) without a `-- contract:`
+// line saying why (scripts/lib/migration-rules.js). Runs before `npm test` and in CI, so a schema
+// change cannot ship without its migration, nor a migration that breaks the running version.
 //
 // How: drizzle-kit generate runs against a throwaway copy of drizzle/; if it writes anything, the
 // schema has changes no migration holds.
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { expandContractProblems } from "./lib/migration-rules.js";
 import { root, runTool } from "./lib/tool.js";
 
 const migrationsDir = path.join(root, "drizzle");
@@ -63,7 +66,10 @@ if (migrations.length > 0 && !existsSync(journalPath)) {
   }
 }
 
-// 2. The schema matches the migrations.
+// 2. Expand/contract: the previous Worker version keeps working on the migrated schema.
+problems.push(...expandContractProblems(migrationsDir));
+
+// 3. The schema matches the migrations.
 const tmp = mkdtempSync(path.join(tmpdir(), "check-migrations-"));
 try {
   const copy = path.join(tmp, "drizzle");
@@ -99,9 +105,9 @@ try {
 if (problems.length > 0) {
   console.error("check-migrations: FAILED");
   for (const p of problems) console.error(`  - ${p}`);
-  console.error(FIX);
+  if (problems.some((p) => !p.includes("contract change"))) console.error(FIX);
   process.exit(1);
 }
 console.log(
-  `check-migrations: schema.ts and drizzle/ agree (${migrations.length} migration${migrations.length === 1 ? "" : "s"}, each with a rollback)`,
+  `check-migrations: schema.ts and drizzle/ agree (${migrations.length} migration${migrations.length === 1 ? "" : "s"}, each with a rollback, none contracting unannounced)`,
 );

@@ -3,16 +3,19 @@ import { matchedRoutes } from "hono/route";
 import type { AppEnv } from "../context";
 import { clientKey } from "../lib/client";
 import { sha256Hex } from "../lib/crypto";
+import { workerVersion } from "../version";
 
 /**
  * One JSON line per request for Workers Logs: request id, method, route pattern (not the raw
- * path, which may carry names), status, duration, tier, and the client as a short hash: never
- * a key, a token or an address.
+ * path, which may carry names), status, duration, tier, the Worker version that answered (two
+ * serve side by side during a gradual deploy), and the client as a short hash: never a key, a
+ * token or an address.
  */
 export function requestLog(): MiddlewareHandler<AppEnv> {
   return async function requestLog(c, next) {
     const started = performance.now();
     await next();
+    const version = workerVersion(c.env);
     const route = matchedRoutes(c).find((r) => r.method !== "ALL");
     console.log(
       JSON.stringify({
@@ -24,6 +27,8 @@ export function requestLog(): MiddlewareHandler<AppEnv> {
         status: c.res.status,
         duration_ms: Math.round((performance.now() - started) * 10) / 10,
         tier: c.var.policy?.tier ?? null,
+        version_id: version.id,
+        version_tag: version.tag,
         client: (await sha256Hex(`client:${clientKey(c)}`)).slice(0, 16),
       }),
     );

@@ -52,9 +52,21 @@ describe("the request log", () => {
         status: 200,
         duration_ms: expect.any(Number),
         tier: "health",
+        version_id: expect.any(String),
+        version_tag: null,
         client: expect.stringMatching(/^[0-9a-f]{16}$/),
       },
     ]);
     expect(lines.join("\n")).not.toContain(API_KEY);
+  });
+
+  it("names the Worker version that answered, so the two versions of a gradual deploy can be told apart", async () => {
+    const lines: string[] = [];
+    vi.spyOn(console, "log").mockImplementation((line: string) => void lines.push(line));
+    const metadata = { id: "5a9cbb50-4f68-4b4e-9d6c-6d1e7b2f0a11", tag: "a1b2c3d", timestamp: "2026-11-29T12:00:00.000Z" };
+    const res = await withEnv({ CF_VERSION_METADATA: metadata })("/health/live");
+    expect(res.status).toBe(200);
+    const entry = lines.map((line) => JSON.parse(line)).find((e) => e.event === "request");
+    expect(entry).toMatchObject({ route: "/health/live", version_id: metadata.id, version_tag: "a1b2c3d" });
   });
 });

@@ -20,7 +20,12 @@ describe("GET /health/live", () => {
   it("answers alive without credentials and touches nothing", async () => {
     const res = await withEnv({ DB: unreachableDb })("/health/live");
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ status: "alive", version: expect.any(String), timestamp: expect.any(String) });
+    expect(await res.json()).toEqual({
+      status: "alive",
+      version: expect.any(String),
+      worker_version: { id: expect.any(String), tag: null },
+      timestamp: expect.any(String),
+    });
     expect(res.headers.get("Cache-Control")).toBe("no-store");
   });
 
@@ -29,6 +34,24 @@ describe("GET /health/live", () => {
     expect(head.status).toBe(200);
     expect(await head.text()).toBe("");
     expect((await call("/health/live/")).status).toBe(200);
+  });
+});
+
+describe("the Worker version in the probes", () => {
+  const metadata = { id: "5a9cbb50-4f68-4b4e-9d6c-6d1e7b2f0a11", tag: "a1b2c3d", timestamp: "2026-11-29T12:00:00.000Z" };
+
+  it("is the version_metadata binding's id and tag in /health/live, /health/ready and /health", async () => {
+    for (const path of ["/health/live", "/health/ready", "/health"]) {
+      const res = await withEnv({ CF_VERSION_METADATA: metadata })(path);
+      expect(res.status, path).toBe(200);
+      expect((await res.json<{ worker_version: unknown }>()).worker_version, path).toEqual({ id: metadata.id, tag: "a1b2c3d" });
+    }
+  });
+
+  it("comes from the real binding of wrangler.toml (an id, no tag locally)", async () => {
+    expect(env.CF_VERSION_METADATA.id).toMatch(/^[0-9a-f-]{36}$/);
+    const body = await (await call("/health/live")).json<{ worker_version: { id: string } }>();
+    expect(body.worker_version.id).toBe(env.CF_VERSION_METADATA.id);
   });
 });
 
