@@ -76,6 +76,12 @@ export function percentBar(percent, words) {
   return h("span", { class: "bar-line" }, h("meter", { min: 0, max: 100, low: 50, high: 99, optimum: 100, value, "aria-label": words }), h("span", {}, words));
 }
 
+/** How far a download has come: a <progress>, with the percent in words beside it. */
+export function progressBar(percent, words) {
+  const value = Math.max(0, Math.min(100, Number(percent) || 0));
+  return h("span", { class: "bar-line" }, h("progress", { max: 100, value, "aria-label": words }), h("span", {}, words));
+}
+
 /** A boxed message; errors carry the request id to quote. */
 export function notice(kind, ...content) {
   return h("div", { class: `notice ${kind}`, role: kind === "error" ? "alert" : "status" }, ...content);

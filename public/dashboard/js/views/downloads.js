@@ -2,7 +2,7 @@
 // while it is hidden. Failed downloads can be retried by an operator.
 
 import { api, canOperate } from "../api.js";
-import { badge, errorNotice, fill, h, notice, percentBar, runAction, table, time } from "../dom.js";
+import { badge, errorNotice, fill, h, notice, progressBar, runAction, table, time } from "../dom.js";
 
 export const POLL_MS = 5000;
 const STATUSES = ["queued", "downloading", "completed", "failed", "abandoned"];
@@ -95,7 +95,7 @@ function queueTable(data, progress, output, reload) {
       { "data-download-id": d.id },
       h("th", { scope: "row" }, d.title, d.author ? h("div", { class: "muted" }, d.author) : null),
       h("td", {}, badge(d.status), state ? h("div", { class: "muted" }, state) : null),
-      h("td", {}, percent === null ? "—" : percentBar(percent, `${percent} %`)),
+      h("td", {}, percent === null ? "—" : progressBar(percent, `${percent} %`)),
       h("td", { class: "hide-narrow" }, `${d.retry_count} of ${d.max_retries}`, d.next_retry ? h("div", { class: "muted" }, "next ", time(d.next_retry)) : null),
       h("td", {}, d.abs_import_error ? h("span", {}, d.abs_import_error) : time(d.date_queued), canOperate() && ["failed", "abandoned"].includes(d.status) ? retryButton(d, output, reload) : null),
     );
