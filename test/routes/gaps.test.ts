@@ -141,6 +141,24 @@ describe("gap analysis", () => {
   });
 });
 
+describe("gap priority", () => {
+  it("is 1 for the first positions of a series, then 2, then 3, by thirds of its total", async () => {
+    const cases: [number, number[]][] = [
+      [1, [1]],
+      [2, [1, 2]],
+      [3, [1, 2, 3]],
+      [10, [1, 1, 1, 1, 2, 2, 2, 3, 3, 3]],
+    ];
+    const sagas = await Promise.all(cases.map(([total]) => seriesWith(total, [])));
+    await analyze();
+    for (const [i, [total, expected]] of cases.entries()) {
+      const gaps = await gapsOf(sagas[i]!.id);
+      expect(positions(gaps), `total ${total}`).toEqual(expected.map((_, n) => String(n + 1)));
+      expect(gaps.map((g) => g.priority), `total ${total}`).toEqual(expected);
+    }
+  });
+});
+
 describe("GET /api/gaps/missing", () => {
   it("filters by series name, status, reason and resolved, and pages", async () => {
     const saga = await seriesWith(4, []);
@@ -151,6 +169,14 @@ describe("GET /api/gaps/missing", () => {
     expect(positions(byName.body.data.missing_books)).toEqual(["1", "2"]);
     const next = await api(`/api/gaps/missing?series=${encodeURIComponent(saga.name)}&limit=2&offset=2`);
     expect(positions(next.body.data.missing_books)).toEqual(["3", "4"]);
+    // A page that ends exactly at the total has nothing more; one short of it has.
+    expect(next.body.data).toMatchObject({ total: 4, page_info: { limit: 2, offset: 2, has_more: false } });
+    const whole = await api(`/api/gaps/missing?series_id=${saga.id}&limit=4`);
+    expect(whole.body.data).toMatchObject({ total: 4, page_info: { limit: 4, offset: 0, has_more: false } });
+    const shy = await api(`/api/gaps/missing?series_id=${saga.id}&limit=3`);
+    expect(shy.body.data).toMatchObject({ total: 4, page_info: { limit: 3, offset: 0, has_more: true } });
+    const tail = await api(`/api/gaps/missing?series_id=${saga.id}&limit=3&offset=1`);
+    expect(tail.body.data).toMatchObject({ total: 4, page_info: { limit: 3, offset: 1, has_more: false } });
 
     const filtered = await api(`/api/gaps/missing?series_id=${saga.id}&status=identified&reason=series_gap&resolved=false`);
     expect(filtered.body.data.total).toBe(4);
