@@ -20,6 +20,8 @@ const AUTHORS = "test/routes/authors.test.ts";
 const GAPS = "test/routes/gaps.test.ts";
 const DOWNLOADS = "test/routes/downloads.test.ts";
 const COMPLETION = "test/services/completion.test.ts";
+const D1_SESSION = "test/middleware/d1-session.test.ts";
+const HTTP = "test/integrations/http.test.ts";
 
 export default [
   // --- the rate limiter (src/rate-limit) -------------------------------------------------------
@@ -494,5 +496,104 @@ export default [
     from: "const DAY_MS = 86_400_000;",
     to: "const DAY_MS = 3_600_000;",
     tests: [DOWNLOADS],
+  },
+  // --- D1 sessions and bookmarks (src/middleware/d1-session.ts) -----------------------------------
+  {
+    id: "d1-admin-read-on-replica",
+    file: "src/middleware/d1-session.ts",
+    bug: "admin reads start on a replica (an admin may read back stale data)",
+    from: `return read && policy && !adminRoute ? "first-unconstrained" : "first-primary";`,
+    to: `return read && policy ? "first-unconstrained" : "first-primary";`,
+    tests: [D1_SESSION],
+  },
+  {
+    id: "d1-put-is-read",
+    file: "src/middleware/d1-session.ts",
+    bug: "a PUT is treated as a read and starts on a replica",
+    from: `const read = method === "GET" || method === "HEAD";`,
+    to: `const read = method === "GET" || method === "HEAD" || method === "PUT";`,
+    tests: [D1_SESSION],
+  },
+  {
+    id: "d1-bookmark-unanchored",
+    file: "src/middleware/d1-session.ts",
+    bug: "a bookmark with trailing junk is accepted",
+    from: "const BOOKMARK = /^[0-9a-f]{8}-[0-9a-f]{8}-[0-9a-f]{8}-[0-9a-f]{32}$/i;",
+    to: "const BOOKMARK = /^[0-9a-f]{8}-[0-9a-f]{8}-[0-9a-f]{8}-[0-9a-f]{32}/i;",
+    tests: [D1_SESSION],
+  },
+  {
+    id: "d1-bookmark-moves-writes",
+    file: "src/middleware/d1-session.ts",
+    bug: "a caller's bookmark moves a write off the primary",
+    from: `const start = constraint === "first-unconstrained" && sent ? sent : constraint;`,
+    to: `const start = sent ? sent : constraint;`,
+    tests: [D1_SESSION],
+  },
+  {
+    id: "d1-no-bookmark-out",
+    file: "src/middleware/d1-session.ts",
+    bug: "responses carry no bookmark",
+    from: "if (bookmark) c.header(BOOKMARK_HEADER, bookmark);",
+    to: "if (bookmark) void BOOKMARK_HEADER;",
+    tests: [D1_SESSION],
+  },
+
+  // --- outside services (src/integrations/http.ts, config) --------------------------------------
+  {
+    id: "http-writes-retried",
+    file: "src/integrations/http.ts",
+    bug: "writes (adding a torrent) are retried blindly",
+    from: `const idempotent = request.idempotent ?? (method === "GET" || method === "HEAD");`,
+    to: `const idempotent = request.idempotent ?? true;`,
+    tests: [HTTP],
+  },
+  {
+    id: "http-retries-4xx",
+    file: "src/integrations/http.ts",
+    bug: "a 4xx (a wrong key) is retried",
+    from: "const retryable = response.status === 429 || response.status >= 500;",
+    to: "const retryable = response.status >= 400;",
+    tests: [HTTP],
+  },
+  {
+    id: "http-access-token-to-google",
+    file: "src/integrations/http.ts",
+    bug: "the Cloudflare Access token is sent to every service, Google included",
+    from: "if (access && SELF_HOSTED.has(this.service)) {",
+    to: "if (access) {",
+    tests: [HTTP],
+  },
+  {
+    id: "http-follows-redirects",
+    file: "src/integrations/http.ts",
+    bug: "redirects are followed (credentials sent to wherever they point)",
+    from: `redirect: "manual",`,
+    to: `redirect: "follow",`,
+    tests: [HTTP],
+  },
+  {
+    id: "config-url-credentials",
+    file: "src/config.ts",
+    bug: "a service URL with credentials in it is accepted",
+    from: "url.search || url.hash || url.username || url.password",
+    to: "url.search || url.hash",
+    tests: [CONFIG],
+  },
+  {
+    id: "config-access-half",
+    file: "src/config.ts",
+    bug: "an Access client id without its secret is accepted",
+    from: "if (access === 1) ctx.addIssue(",
+    to: "if (access === 3) ctx.addIssue(",
+    tests: [CONFIG],
+  },
+  {
+    id: "config-upstream-example-key",
+    file: "src/config.ts",
+    bug: "an example value in an upstream key is accepted",
+    from: "if (value && isExampleValue(value)) ctx.addIssue(",
+    to: "if (value && !value) ctx.addIssue(",
+    tests: [CONFIG],
   },
 ];
