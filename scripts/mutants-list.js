@@ -22,6 +22,8 @@ const DOWNLOADS = "test/routes/downloads.test.ts";
 const COMPLETION = "test/services/completion.test.ts";
 const D1_SESSION = "test/middleware/d1-session.test.ts";
 const HTTP = "test/integrations/http.test.ts";
+const API_ANSWERS = "test/middleware/api-answers.test.ts";
+const INPUT = "test/lib/input.test.ts";
 
 export default [
   // --- the rate limiter (src/rate-limit) -------------------------------------------------------
@@ -419,8 +421,8 @@ export default [
     id: "page-limit-max",
     file: "src/lib/pagination.ts",
     bug: "a page of more than 500 items is accepted",
-    from: "limit: z.coerce.number().int().min(1).max(500).default(100),",
-    to: "limit: z.coerce.number().int().min(1).max(5000).default(100),",
+    from: "limit: decimalInt(z.number().min(1).max(500)).default(100),",
+    to: "limit: decimalInt(z.number().min(1).max(5000)).default(100),",
     tests: [BOOKS, SERIES, AUTHORS, GAPS, DOWNLOADS],
   },
   {
@@ -595,5 +597,38 @@ export default [
     from: "if (value && isExampleValue(value)) ctx.addIssue(",
     to: "if (value && !value) ctx.addIssue(",
     tests: [CONFIG],
+  },
+  // --- hardening: token expiry, unmatched requests, caching, control characters ------------------
+  {
+    id: "session-expiry-second",
+    file: "src/lib/session-token.ts",
+    bug: "a token is still accepted during the second it expires",
+    from: "if (exp <= Math.floor(Date.now() / 1000)) throw",
+    to: "if (exp < Math.floor(Date.now() / 1000)) throw",
+    tests: [AUTH, API_ANSWERS],
+  },
+  {
+    id: "unmatched-not-counted",
+    file: "src/middleware/unmatched-limit.ts",
+    bug: "404s, 405s and preflights cost nothing (paths can be probed at full speed)",
+    from: "await consume(c, \"public\", `ip:${clientIp(c)}`);",
+    to: "void clientIp(c);",
+    tests: [API_ANSWERS],
+  },
+  {
+    id: "no-store-narrow",
+    file: "src/middleware/no-store.ts",
+    bug: "only some /api answers are marked no-store",
+    from: `if (c.req.path === "/api" || c.req.path.startsWith("/api/")) c.header("Cache-Control", "no-store");`,
+    to: `if (c.req.path.startsWith("/api/books")) c.header("Cache-Control", "no-store");`,
+    tests: [API_ANSWERS],
+  },
+  {
+    id: "input-del-allowed",
+    file: "src/lib/validate.ts",
+    bug: "DEL (0x7f) passes the control-character check in bodies",
+    from: String.raw`const BODY_CONTROLS = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;`,
+    to: String.raw`const BODY_CONTROLS = /[\u0000-\u0008\u000b\u000c\u000e-\u001f]/;`,
+    tests: [INPUT],
   },
 ];

@@ -56,6 +56,12 @@ describe("authentication", () => {
     expect(await res.json()).toMatchObject(errorShape(401, "token_expired"));
   });
 
+  it("answers token_expired during the very second the token expires", async () => {
+    const res = await call(PROTECTED, { headers: { Authorization: `Bearer ${await token({ iat: now() - 1800, exp: now() })}` } });
+    expect(res.status).toBe(401);
+    expect(await res.json()).toMatchObject(errorShape(401, "token_expired"));
+  });
+
   it("refuses a tampered token, one signed with another secret, an alg none token and one without exp", async () => {
     const good = await token();
     const [header, payload, signature] = good.split(".");
