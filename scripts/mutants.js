@@ -142,6 +142,13 @@ if (checkOnly) {
 }
 
 const dir = makeCopy();
+// Interrupted (Ctrl-C reaches vitest too): remove the copy once the current run has stopped.
+for (const signal of ["SIGINT", "SIGTERM"]) {
+  process.on(signal, () => {
+    if (!keep) rmSync(dir, { recursive: true, force: true });
+    process.exit(130);
+  });
+}
 console.log(`mutants: ${selected.length} mutants in ${dir}${quick ? " (related tests only)" : ""}`);
 const results = [];
 const startedAll = Date.now();
