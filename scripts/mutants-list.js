@@ -383,7 +383,7 @@ export default [
     bug: "exactly 50 % is incomplete, not partial",
     from: "WHEN (${pct}) >= 50 THEN 'partial'",
     to: "WHEN (${pct}) > 50 THEN 'partial'",
-    tests: [COMPLETION, SERIES, AUTHORS],
+    tests: [COMPLETION],
   },
   {
     id: "completion-missing-negative",
@@ -415,7 +415,7 @@ export default [
     bug: "has_more is true on a page that ends exactly at the total",
     from: "has_more: offset + limit < total",
     to: "has_more: offset + limit <= total",
-    tests: [GAPS, SERIES, AUTHORS],
+    tests: [GAPS],
   },
   {
     id: "page-limit-max",
@@ -423,7 +423,7 @@ export default [
     bug: "a page of more than 500 items is accepted",
     from: "limit: decimalInt(z.number().min(1).max(500)).default(100),",
     to: "limit: decimalInt(z.number().min(1).max(5000)).default(100),",
-    tests: [BOOKS, SERIES, AUTHORS, GAPS, DOWNLOADS],
+    tests: [SERIES],
   },
   {
     id: "batch-not-atomic",

@@ -120,6 +120,8 @@ function vitest(dir, files, timeoutMs) {
   );
   const seconds = (Date.now() - started) / 1000;
   if (run.error?.code === "ETIMEDOUT" || run.signal === "SIGKILL") return { passed: false, timedOut: true, seconds, failures: ["(timed out)"] };
+  // Stopped from outside (Ctrl-C reaches vitest too, or the run was killed): not a result.
+  if (run.signal) return { interrupted: true, passed: false, timedOut: false, seconds, failures: [] };
   const failures = [];
   if (existsSync(report)) {
     const result = JSON.parse(readFileSync(report, "utf8"));
@@ -142,13 +144,6 @@ if (checkOnly) {
 }
 
 const dir = makeCopy();
-// Interrupted (Ctrl-C reaches vitest too): remove the copy once the current run has stopped.
-for (const signal of ["SIGINT", "SIGTERM"]) {
-  process.on(signal, () => {
-    if (!keep) rmSync(dir, { recursive: true, force: true });
-    process.exit(130);
-  });
-}
 console.log(`mutants: ${selected.length} mutants in ${dir}${quick ? " (related tests only)" : ""}`);
 const results = [];
 const startedAll = Date.now();
@@ -164,10 +159,13 @@ try {
     let outcome;
     let detail;
     let seconds = 0;
+    let interrupted = false;
     try {
       const related = vitest(dir, m.tests, RELATED_TIMEOUT_MS);
       seconds += related.seconds;
-      if (!related.passed) {
+      if (related.interrupted) {
+        interrupted = true;
+      } else if (!related.passed) {
         outcome = "KILLED";
         detail = related.failures[0];
       } else if (quick) {
@@ -176,11 +174,17 @@ try {
       } else {
         const suite = vitest(dir, [], SUITE_TIMEOUT_MS);
         seconds += suite.seconds;
+        interrupted = !!suite.interrupted;
         outcome = suite.passed ? "SURVIVED" : "KILLED";
         detail = suite.passed ? "the whole suite passes" : `${suite.failures[0]} (outside the related tests: add it to them)`;
       }
     } finally {
       writeFileSync(target, original);
+    }
+    if (interrupted) {
+      console.log(`mutants: interrupted during ${m.id}; stopping`);
+      process.exitCode = 130;
+      break;
     }
     const equivalent = m.equivalent && outcome === "SURVIVED";
     results.push({ m, outcome: equivalent ? "EQUIVALENT" : outcome });
@@ -205,4 +209,4 @@ console.log(`mutants: score ${score.toFixed(1)} % (killed / (killed + survived))
 for (const r of results.filter((r) => r.outcome === "SURVIVED")) console.log(`  survived: ${r.m.id}: ${r.m.bug}`);
 if (count("STALE") > 0) console.log("mutants: FAILED: stale mutants; update scripts/mutants-list.js to the current code");
 else if (score < threshold) console.log("mutants: FAILED: score under the threshold; add tests that kill the survivors");
-process.exit(count("STALE") > 0 || score < threshold ? 1 : 0);
+process.exit(process.exitCode === 130 ? 130 : count("STALE") > 0 || score < threshold ? 1 : 0);

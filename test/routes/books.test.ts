@@ -527,6 +527,16 @@ describe("POST /api/books/import", () => {
     expect(await countByPrefix(prefix)).toBe(0);
   });
 
+  it("counts an import that only changes metadata_source as an update, and stores it", async () => {
+    const prefix = unique("src");
+    const row = { abs_id: `${prefix}-1`, title: `${prefix} t`, metadata_source: { title: "Manual" } };
+    expect((await send("POST", "/api/books/import", [row])).body.data).toEqual({ created: 1, updated: 0, unchanged: 0, total: 1 });
+    const again = await send("POST", "/api/books/import", [{ ...row, metadata_source: { title: "Goodreads" } }]);
+    expect(again.body.data).toEqual({ created: 0, updated: 1, unchanged: 0, total: 1 });
+    const { id } = (await env.DB.prepare("SELECT id FROM books WHERE abs_id = ?").bind(row.abs_id).first<{ id: number }>())!;
+    expect((await get(`/api/books/${id}`)).body.data.metadata_source).toEqual({ title: "Goodreads" });
+  });
+
   it("writes nothing when the database fails in the middle of the write", async () => {
     const prefix = unique("atomic");
     const saga = await createSeries({ total_books_in_series: 40 });
