@@ -38,6 +38,14 @@ describe("configuration", () => {
     }
   });
 
+  it("refuses example markers in any letter case", () => {
+    const padding = "x".repeat(40);
+    for (const marked of ["CHANGEME", "ChangeMe", "CHANGE-ME", "Dev-Only", "EXAMPLE", "Your-Secret", "PLACEHOLDER", "Change-In-Production"]) {
+      const config = parseConfig({ ...production, JWT_SECRET: `${marked}-${padding}` });
+      expect(config.problems, marked).toEqual(["JWT_SECRET is an example value"]);
+    }
+  });
+
   it("refuses every secret of .dev.vars.example in production", () => {
     expect(Object.keys(exampleValues).sort()).toEqual([...SECRET_NAMES, ...UPSTREAM_SECRET_NAMES].sort());
     for (const [name, value] of Object.entries(exampleValues)) {

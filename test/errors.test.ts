@@ -127,4 +127,18 @@ describe("the error shape, one kind at a time", () => {
     const body = await expectError(res, 422, "validation_error");
     expect(body.request_id).toBe("trace-42.a_b");
   });
+
+  it("makes its own id when the caller's is unsafe to echo, even if it starts safely", async () => {
+    for (const sent of ["trace-1<script>", "ok id", `${"a".repeat(64)}b`, "trace-2/../x"]) {
+      const res = await call("/api/books/abc", { auth: true, headers: { "X-Request-ID": sent } });
+      const body = await expectError(res, 422, "validation_error");
+      expect(body.request_id, sent).toMatch(/^req_[0-9a-f]{12}$/);
+    }
+  });
+
+  it("makes ids of req_ and 12 hex characters, a new one each time", async () => {
+    const ids = await Promise.all(Array.from({ length: 40 }, async () => (await call("/health/live")).headers.get("X-Request-ID")));
+    for (const id of ids) expect(id).toMatch(/^req_[0-9a-f]{12}$/);
+    expect(new Set(ids).size).toBe(ids.length);
+  });
 });

@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { sign } from "hono/jwt";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { bearer, createUser, loginAs } from "../fixtures";
 import { API_KEY, call, errorShape, uniqueIp, withEnv } from "../helpers";
 
@@ -56,6 +56,12 @@ describe("authentication", () => {
     expect(await res.json()).toMatchObject(errorShape(401, "token_expired"));
   });
 
+  it("answers token_expired during the very second the token expires", async () => {
+    const res = await call(PROTECTED, { headers: { Authorization: `Bearer ${await token({ iat: now() - 1800, exp: now() })}` } });
+    expect(res.status).toBe(401);
+    expect(await res.json()).toMatchObject(errorShape(401, "token_expired"));
+  });
+
   it("refuses a tampered token, one signed with another secret, an alg none token and one without exp", async () => {
     const good = await token();
     const [header, payload, signature] = good.split(".");
@@ -93,5 +99,26 @@ describe("authentication", () => {
     const body = await res.json<{ detail: string }>();
     expect(body).toMatchObject(errorShape(503, "configuration_error"));
     expect(body.detail).toContain("API_KEY");
+  });
+});
+
+describe("the operator key comparison", () => {
+  afterEach(() => vi.restoreAllMocks());
+  const app = withEnv({});
+
+  // Timing cannot be measured reliably in a test; what can be checked is that the constant-time
+  // comparison is the one that decides, over equal-length digests (never the raw strings).
+  it("is decided by crypto.subtle.timingSafeEqual over two 32-byte digests", async () => {
+    const compare = vi.spyOn(crypto.subtle, "timingSafeEqual");
+    expect((await app(PROTECTED, { headers: { "X-API-Key": "short" } })).status).toBe(401);
+    expect(compare).toHaveBeenCalled();
+    for (const [a, b] of compare.mock.calls) {
+      expect([a.byteLength, b.byteLength]).toEqual([32, 32]);
+    }
+
+    compare.mockReturnValue(false);
+    expect((await app(PROTECTED, { auth: true })).status, "the right key, refused by the comparison").toBe(401);
+    compare.mockReturnValue(true);
+    expect((await app(PROTECTED, { headers: { "X-API-Key": "not-the-key" } })).status, "a wrong key, accepted by the comparison").toBe(200);
   });
 });

@@ -25,6 +25,18 @@ describe("CORS", () => {
     expect(other.headers.get("Access-Control-Allow-Origin")).toBeNull();
   });
 
+  it("refuses origins that only share a prefix (or a suffix) with an allowed one", async () => {
+    for (const origin of ["https://dash.example.evil.com", "https://dash.example:8443", "http://dash.example", "https://dash.exampl", "https://evil.dash.example"]) {
+      const simple = await app("/api/info", { headers: { Origin: origin } });
+      expect(simple.headers.get("Access-Control-Allow-Origin"), origin).toBeNull();
+      const preflight = await app("/api/system/health", {
+        method: "OPTIONS",
+        headers: { Origin: origin, "Access-Control-Request-Method": "GET", "Access-Control-Request-Headers": "X-API-Key" },
+      });
+      expect(preflight.headers.get("Access-Control-Allow-Origin"), origin).toBeNull();
+    }
+  });
+
   it("answers a preflight from an allowed origin", async () => {
     const res = await app("/api/system/health", {
       method: "OPTIONS",

@@ -2,6 +2,7 @@ import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "c
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { limiterFor } from "../../src/rate-limit/middleware";
+import { bearer, createUser, loginAs } from "../fixtures";
 import { errorShape, uniqueIp, withEnv } from "../helpers";
 
 // The contract's default limits (RATE_LIMITS empty), through the real app and Durable Object.
@@ -13,6 +14,16 @@ async function backdate(tier: "public", client: string, count: number, ageMs: nu
     instance.check(1_000_000, 60_000); // creates the tables
     state.storage.sql.exec("DELETE FROM hits");
     for (let i = 0; i < count; i++) state.storage.sql.exec("INSERT INTO hits (at) VALUES (?)", Date.now() - ageMs);
+  });
+}
+
+/** Writes one admitted request per age (milliseconds in the past), oldest first, as the limiter appends them. */
+async function backdateAges(tier: "public", client: string, agesMs: number[]) {
+  await runInDurableObject(limiterFor(env, tier, client), (instance, state) => {
+    instance.check(1_000_000, 60_000);
+    state.storage.sql.exec("DELETE FROM hits");
+    const now = Date.now();
+    for (const age of [...agesMs].sort((a, b) => b - a)) state.storage.sql.exec("INSERT INTO hits (at) VALUES (?)", now - age);
   });
 }
 
@@ -41,6 +52,33 @@ describe("rate limiting", () => {
     const limited = await defaults("/api/info", { ip });
     expect(limited.status).toBe(429);
     expect(Number(limited.headers.get("Retry-After"))).toBe(15);
+  });
+
+  it("resets when the oldest of requests of different ages leaves the window, not the newest", async () => {
+    // 45 s, 30 s and 10 s old: the oldest frees a slot in 15 s (the newest would say 50 s).
+    const ip = uniqueIp();
+    await backdateAges("public", `ip:${ip}`, [...Array(4).fill(45_000), ...Array(3).fill(30_000), ...Array(3).fill(10_000)]);
+    const limited = await defaults("/api/info", { ip });
+    expect(limited.status).toBe(429);
+    expect(limited.headers.get("Retry-After")).toBe("15");
+    expect(limited.headers.get("RateLimit")).toBe('"public";r=0;t=15');
+
+    // Below the limit, the reset in the headers follows the oldest one as well.
+    const other = uniqueIp();
+    await backdateAges("public", `ip:${other}`, [40_000, 5_000]);
+    const admitted = await defaults("/api/info", { ip: other });
+    expect(admitted.status).toBe(200);
+    expect(admitted.headers.get("RateLimit")).toBe('"public";r=7;t=20');
+  });
+
+  it("rounds a reset with a fraction of a second up, never down", async () => {
+    // 14.45 s left: 15, where rounding or truncating would say 14 and let the client retry too early.
+    const ip = uniqueIp();
+    await backdate("public", `ip:${ip}`, 10, 45_550);
+    const limited = await defaults("/api/info", { ip });
+    expect(limited.status).toBe(429);
+    expect(limited.headers.get("Retry-After")).toBe("15");
+    expect(limited.headers.get("RateLimit")).toBe('"public";r=0;t=15');
   });
 
   it("is a rolling window: requests older than the window no longer count", async () => {
@@ -139,5 +177,22 @@ describe("when the Durable Object hangs", () => {
     const [closed, open] = await Promise.all([stuck("/api/info"), stuck("/health/live")]);
     expect(closed.status).toBe(503);
     expect(open.status).toBe(200);
+  });
+});
+
+describe("logged-in users", () => {
+  it("are rate-limit clients of their own: two users behind one address do not share a budget", async () => {
+    const three = withEnv({ RATE_LIMITS: JSON.stringify({ authenticated: "3/minute" }) });
+    const [ada, bob] = await Promise.all([createUser("viewer"), createUser("viewer")]);
+    const [adaToken, bobToken] = [await loginAs(ada), await loginAs(bob)];
+    const ip = uniqueIp();
+    for (let i = 0; i < 3; i++) expect((await three("/api/admin/me", { ip, headers: bearer(adaToken) })).status).toBe(200);
+    expect((await three("/api/admin/me", { ip, headers: bearer(adaToken) })).status).toBe(429);
+    // Same address, another user: a full budget.
+    const first = await three("/api/admin/me", { ip, headers: bearer(bobToken) });
+    expect(first.status).toBe(200);
+    expect(first.headers.get("RateLimit")).toMatch(/^"authenticated";r=2;/);
+    // And the first user's budget follows the user to another address.
+    expect((await three("/api/admin/me", { ip: uniqueIp(), headers: bearer(adaToken) })).status).toBe(429);
   });
 });

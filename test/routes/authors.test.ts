@@ -132,6 +132,23 @@ describe("author completion numbers (reference 6.3)", () => {
   });
 });
 
+describe("author completion with a remainder", () => {
+  it("floors the percentage, as the series one is: 2 of 3 is 66, 7 of 8 is 87, 1 of 6 is 16", async () => {
+    for (const [owned, total, pct, status] of [
+      [2, 3, 66, "partial"],
+      [7, 8, 87, "partial"],
+      [1, 6, 16, "incomplete"],
+    ] as const) {
+      const a = await authorWithBooks(owned, total);
+      const what = `${owned} of ${total}`;
+      expect((await api(`/api/authors/${a.id}`)).body.data, what).toMatchObject({ completion_percentage: pct, completion_status: status });
+      expect((await api(`/api/authors/${a.id}/completion`)).body.data, what).toMatchObject({ completion_percentage: pct });
+      const recalculated = await api(`/api/authors/${a.id}/recalculate-completion`, { method: "PUT" });
+      expect(recalculated.body.data.stats, what).toMatchObject({ completion_percentage: pct, completion_status: status });
+    }
+  });
+});
+
 describe("GET /api/authors", () => {
   it("lists authors with the page shape, most books owned first, then by name", async () => {
     await authorWithBooks(3, null);

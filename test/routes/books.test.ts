@@ -1,5 +1,5 @@
 import { env } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { createBook, createSeries, unique } from "../fixtures";
 import { call, errorShape } from "../helpers";
 
@@ -525,6 +525,48 @@ describe("POST /api/books/import", () => {
     expect(body).toMatchObject(errorShape(422, "validation_error"));
     expect(body.errors).toEqual([{ path: "body.3.title", message: expect.any(String), code: "too_small" }]);
     expect(await countByPrefix(prefix)).toBe(0);
+  });
+
+  it("counts an import that only changes metadata_source as an update, and stores it", async () => {
+    const prefix = unique("src");
+    const row = { abs_id: `${prefix}-1`, title: `${prefix} t`, metadata_source: { title: "Manual" } };
+    expect((await send("POST", "/api/books/import", [row])).body.data).toEqual({ created: 1, updated: 0, unchanged: 0, total: 1 });
+    const again = await send("POST", "/api/books/import", [{ ...row, metadata_source: { title: "Goodreads" } }]);
+    expect(again.body.data).toEqual({ created: 0, updated: 1, unchanged: 0, total: 1 });
+    const { id } = (await env.DB.prepare("SELECT id FROM books WHERE abs_id = ?").bind(row.abs_id).first<{ id: number }>())!;
+    expect((await get(`/api/books/${id}`)).body.data.metadata_source).toEqual({ title: "Goodreads" });
+  });
+
+  it("writes nothing when the database fails in the middle of the write", async () => {
+    const prefix = unique("atomic");
+    const saga = await createSeries({ total_books_in_series: 40 });
+    const first = await send("POST", "/api/books/import", [{ abs_id: `${prefix}-kept`, title: `${prefix} kept`, series: saga.name }]);
+    expect(first.body.data).toEqual({ created: 1, updated: 0, unchanged: 0, total: 1 });
+    const kept = (await env.DB.prepare("SELECT id, title FROM books WHERE abs_id = ?").bind(`${prefix}-kept`).first<{ id: number; title: string }>())!;
+
+    // A real D1 failure on the last row, after the earlier rows' statements have run in the same batch.
+    const poison = `${prefix} poison`;
+    const trigger = `test_fail_${prefix.replace(/\W/g, "_")}`;
+    await env.DB.prepare(`CREATE TRIGGER ${trigger} BEFORE INSERT ON books WHEN NEW.title = '${poison}' BEGIN SELECT RAISE(ABORT, 'poisoned row'); END`).run();
+    const logged = vi.spyOn(console, "error").mockImplementation(() => {});
+    try {
+      const rows = [
+        { abs_id: `${prefix}-kept`, title: `${prefix} renamed`, series: saga.name },
+        ...Array.from({ length: 30 }, (_, i) => ({ abs_id: `${prefix}-${i}`, title: `${prefix} ${i}`, series: saga.name })),
+        { abs_id: `${prefix}-last`, title: poison, series: saga.name },
+      ];
+      const { status, body } = await send("POST", "/api/books/import", rows);
+      expect(status, JSON.stringify(body)).toBe(503);
+      expect(body).toMatchObject(errorShape(503, "database_error"));
+      expect(String(logged.mock.calls[0]?.[0])).toContain("poisoned row");
+    } finally {
+      logged.mockRestore();
+      await env.DB.prepare(`DROP TRIGGER IF EXISTS ${trigger}`).run();
+    }
+    expect(await countByPrefix(prefix)).toBe(1);
+    expect((await get(`/api/books/${kept.id}`)).body.data.title).toBe(`${prefix} kept`);
+    expect(await corrections(kept.id)).toEqual([]);
+    expect(await env.DB.prepare("SELECT books_owned FROM series WHERE id = ?").bind(saga.series_id).first()).toEqual({ books_owned: 1 });
   });
 
   it("refuses an abs_id twice in one call, a row without abs_id, unknown fields, and arrays out of bounds", async () => {

@@ -141,7 +141,39 @@ describe("gap analysis", () => {
   });
 });
 
+describe("gap priority", () => {
+  it("is 1 for the first positions of a series, then 2, then 3, by thirds of its total", async () => {
+    const cases: [number, number[]][] = [
+      [1, [1]],
+      [2, [1, 2]],
+      [3, [1, 2, 3]],
+      [10, [1, 1, 1, 1, 2, 2, 2, 3, 3, 3]],
+    ];
+    const sagas = await Promise.all(cases.map(([total]) => seriesWith(total, [])));
+    await analyze();
+    for (const [i, [total, expected]] of cases.entries()) {
+      const gaps = await gapsOf(sagas[i]!.id);
+      expect(positions(gaps), `total ${total}`).toEqual(expected.map((_, n) => String(n + 1)));
+      expect(gaps.map((g) => g.priority), `total ${total}`).toEqual(expected);
+    }
+  });
+});
+
 describe("GET /api/gaps/missing", () => {
+  it("has no more after a page that ends exactly at the total, and more after one that ends short of it", async () => {
+    const saga = await seriesWith(4, []);
+    await analyze();
+    const pageInfo = async (query: string) => {
+      const { body } = await api(`/api/gaps/missing?series_id=${saga.id}&${query}`);
+      expect(body.data.total).toBe(4);
+      return body.data.page_info;
+    };
+    expect(await pageInfo("limit=2&offset=2")).toEqual({ limit: 2, offset: 2, has_more: false });
+    expect(await pageInfo("limit=4")).toEqual({ limit: 4, offset: 0, has_more: false });
+    expect(await pageInfo("limit=3")).toEqual({ limit: 3, offset: 0, has_more: true });
+    expect(await pageInfo("limit=3&offset=1")).toEqual({ limit: 3, offset: 1, has_more: false });
+  });
+
   it("filters by series name, status, reason and resolved, and pages", async () => {
     const saga = await seriesWith(4, []);
     await analyze();
