@@ -2,12 +2,17 @@ import type { MiddlewareHandler } from "hono";
 import { matchedRoutes } from "hono/route";
 import type { AppEnv } from "../context";
 import { clientKey } from "../lib/client";
-import { sha256Hex } from "../lib/crypto";
+import { getConfig } from "../config";
+import { hmacHex } from "../lib/crypto";
+
+/** Without any secret (an unconfigured development Worker): a key of this isolate only. */
+const ISOLATE_KEY = Array.from(crypto.getRandomValues(new Uint8Array(32)), (b) => b.toString(16).padStart(2, "0")).join("");
 
 /**
  * One JSON line per request for Workers Logs: request id, method, route pattern (not the raw
- * path, which may carry names), status, duration, tier, and the client as a short hash: never
- * a key, a token or an address.
+ * path, which may carry names), status, duration, tier, and the client as a short keyed hash
+ * (HMAC-SHA256 under JWT_SECRET): never a key, a token or an address, and not reversible by
+ * hashing every IPv4 address or user id without the secret.
  */
 export function requestLog(): MiddlewareHandler<AppEnv> {
   return async function requestLog(c, next) {
@@ -24,8 +29,13 @@ export function requestLog(): MiddlewareHandler<AppEnv> {
         status: c.res.status,
         duration_ms: Math.round((performance.now() - started) * 10) / 10,
         tier: c.var.policy?.tier ?? null,
-        client: (await sha256Hex(`client:${clientKey(c)}`)).slice(0, 16),
+        client: (await hmacHex(logKey(c.env), `request-log-client:${clientKey(c)}`)).slice(0, 16),
       }),
     );
   };
+}
+
+function logKey(env: Env): string {
+  const { JWT_SECRET, API_KEY } = getConfig(env).secrets;
+  return JWT_SECRET ?? API_KEY ?? ISOLATE_KEY;
 }
