@@ -2,6 +2,9 @@ import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 import { TIERS as TIER_NAMES } from "./src/rate-limit/tiers";
 
+// Node's environment (the project has no @types/node); `npm run fuzz` sets FUZZ_SCALE.
+declare const process: { env: Record<string, string | undefined> };
+
 // Tests run inside workerd against the real D1 and Durable Object bindings of wrangler.toml.
 // The migration files are read here (in Node) and handed to the tests as bindings, so the tests
 // apply exactly what `wrangler d1 migrations apply` applies.
@@ -26,6 +29,7 @@ export default defineConfig(async () => {
         ),
         TEST_MIGRATIONS: migrations,
         TEST_ROLLBACKS: rollbacks,
+        FUZZ_SCALE: process.env.FUZZ_SCALE ?? "1",
       },
       // A second database that no migration ever touches: the "not migrated" case.
       d1Databases: ["EMPTY_DB"],

@@ -5,10 +5,13 @@ import { app } from "../src/app";
 
 export const API_KEY = env.API_KEY;
 
-/** A fresh client address per call, so tests never share a rate-limit budget. */
+/**
+ * A fresh client address per call, so tests never share a rate-limit budget: IPv6 budgets are
+ * kept per /64 network (src/lib/client.ts), so each address is in a network of its own.
+ */
 export function uniqueIp(): string {
   const n = crypto.getRandomValues(new Uint16Array(2));
-  return `2001:db8::${n[0]!.toString(16)}:${n[1]!.toString(16)}`;
+  return `2001:db8:${n[0]!.toString(16)}:${n[1]!.toString(16)}::1`;
 }
 
 export interface CallOptions extends RequestInit {

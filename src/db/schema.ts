@@ -414,11 +414,28 @@ export const users = sqliteTable(
     updatedAt: updatedAt("updated_at"),
     loginAttempts: integer("login_attempts").notNull().default(0),
     lockedUntil: text("locked_until"),
+    // Counts the changes that end every session (password, activation, role); a token carries
+    // the value it was issued under (claim `gen`) and is refused once they differ.
+    tokenGeneration: integer("token_generation").notNull().default(0),
   },
   (t) => [
     uniqueIndex("users_username_unique").on(t.username),
     uniqueIndex("users_email_unique").on(t.email),
   ],
+);
+
+// Login attempts per (username, client address) and per username, known or not: see
+// src/services/login-throttle.ts. Keys and account are SHA-256 hashes, never the name or address.
+export const loginThrottle = sqliteTable(
+  "login_throttle",
+  {
+    key: text("key").primaryKey(),
+    account: text("account").notNull(),
+    attempts: integer("attempts").notNull().default(0),
+    lockedUntil: text("locked_until"),
+    expiresAt: text("expires_at").notNull(),
+  },
+  (t) => [index("login_throttle_account").on(t.account), index("login_throttle_expires_at").on(t.expiresAt)],
 );
 
 // Audit rows outlive the user they mention: user_id becomes NULL, actor/username keep who it was.

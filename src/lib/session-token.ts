@@ -8,6 +8,8 @@ export interface SessionClaims {
   /** Seconds since the epoch. */
   iat: number;
   exp: number;
+  /** The user's token generation when issued (tokens from before the claim existed: 0). */
+  gen: number;
 }
 
 /**
@@ -22,11 +24,11 @@ export async function verifySessionToken(token: string, secret: string): Promise
   } catch {
     throw new UnauthorizedError("invalid_token", "The token is not valid");
   }
-  const { sub, jti, exp, iat } = payload;
+  const { sub, jti, exp, iat, gen = 0 } = payload;
   const userId = Number(sub);
-  if (!Number.isInteger(userId) || typeof jti !== "string" || typeof exp !== "number" || typeof iat !== "number") {
+  if (!Number.isInteger(userId) || typeof jti !== "string" || typeof exp !== "number" || typeof iat !== "number" || !Number.isInteger(gen)) {
     throw new UnauthorizedError("invalid_token", "The token is missing required claims");
   }
   if (exp <= Math.floor(Date.now() / 1000)) throw new UnauthorizedError("token_expired", "The token has expired; log in again");
-  return { userId, jti, iat, exp };
+  return { userId, jti, iat, exp, gen: gen as number };
 }

@@ -2,7 +2,7 @@ import type { Context, MiddlewareHandler } from "hono";
 import { requireSecret } from "../config";
 import type { AppEnv, Identity } from "../context";
 import { ForbiddenError, UnauthorizedError } from "../errors";
-import { clientIp } from "../lib/client";
+import { clientAddress } from "../lib/client";
 import { database } from "../db/client";
 import { safeEqual, sha256Hex } from "../lib/crypto";
 import { verifySessionToken } from "../lib/session-token";
@@ -62,7 +62,7 @@ export function authenticate(): MiddlewareHandler<AppEnv> {
       identity = looked.value;
       credential.admitted?.();
     } catch (error) {
-      if (error instanceof UnauthorizedError) await consume(c, "public", `ip:${clientIp(c)}`);
+      if (error instanceof UnauthorizedError) await consume(c, "public", `ip:${clientAddress(c)}`);
       throw error;
     }
     if (RANK[roleOf(identity)] < RANK[policy.access]) {
@@ -127,7 +127,7 @@ function basicPassword(credentials: string): string {
 
 /** A Bearer token: its signature and claims are checked here, locally; the user is read by `identify`. */
 async function tokenCredential(c: Context<AppEnv>, token: string): Promise<Credential> {
-  const { userId, jti, exp } = await verifySessionToken(token, requireSecret(c.var.config, "JWT_SECRET"));
+  const { userId, jti, exp, gen } = await verifySessionToken(token, requireSecret(c.var.config, "JWT_SECRET"));
   return {
     // The verified subject: only this service can sign a token for a user.
     client: `user:${userId}`,
@@ -137,6 +137,7 @@ async function tokenCredential(c: Context<AppEnv>, token: string): Promise<Crede
       if (!user) throw new UnauthorizedError("invalid_token", "The token's user no longer exists");
       if (user.revoked) throw new UnauthorizedError("invalid_token", "The token was revoked by a logout");
       if (!user.isActive) throw new ForbiddenError("The account is disabled");
+      if (user.tokenGeneration !== gen) throw new UnauthorizedError("invalid_token", "The account's password, status or role changed since the token was issued; log in again");
       return { kind: "user", userId, username: user.username, role: user.role, tokenId: jti, expiresAt: exp };
     },
   };

@@ -2,14 +2,19 @@ import type { MiddlewareHandler } from "hono";
 import { matchedRoutes } from "hono/route";
 import type { AppEnv } from "../context";
 import { clientKey } from "../lib/client";
-import { sha256Hex } from "../lib/crypto";
+import { getConfig } from "../config";
+import { hmacHex } from "../lib/crypto";
 import { workerVersion } from "../version";
+
+/** Without any secret (an unconfigured development Worker): a key of this isolate only. */
+const ISOLATE_KEY = Array.from(crypto.getRandomValues(new Uint8Array(32)), (b) => b.toString(16).padStart(2, "0")).join("");
 
 /**
  * One JSON line per request for Workers Logs: request id, method, route pattern (not the raw
  * path, which may carry names), status, duration, tier, the Worker version that answered (two
- * serve side by side during a gradual deploy), and the client as a short hash: never a key, a
- * token or an address.
+ * serve side by side during a gradual deploy), and the client as a short keyed hash
+ * (HMAC-SHA256 under JWT_SECRET): never a key, a token or an address, and not reversible by
+ * hashing every IPv4 address or user id without the secret.
  */
 export function requestLog(): MiddlewareHandler<AppEnv> {
   return async function requestLog(c, next) {
@@ -29,8 +34,13 @@ export function requestLog(): MiddlewareHandler<AppEnv> {
         tier: c.var.policy?.tier ?? null,
         version_id: version.id,
         version_tag: version.tag,
-        client: (await sha256Hex(`client:${clientKey(c)}`)).slice(0, 16),
+        client: (await hmacHex(logKey(c.env), `request-log-client:${clientKey(c)}`)).slice(0, 16),
       }),
     );
   };
+}
+
+function logKey(env: Env): string {
+  const { JWT_SECRET, API_KEY } = getConfig(env).secrets;
+  return JWT_SECRET ?? API_KEY ?? ISOLATE_KEY;
 }

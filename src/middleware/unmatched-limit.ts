@@ -2,7 +2,7 @@ import type { MiddlewareHandler } from "hono";
 import { matchedRoutes } from "hono/route";
 import { getConfig } from "../config";
 import type { AppEnv } from "../context";
-import { clientIp } from "../lib/client";
+import { clientAddress } from "../lib/client";
 import { consume } from "../rate-limit/middleware";
 
 /**
@@ -14,7 +14,7 @@ export function limitUnmatched(): MiddlewareHandler<AppEnv> {
   return async function limitUnmatched(c, next) {
     if (!matchedRoutes(c).some((route) => route.method !== "ALL")) {
       if (!c.var.config) c.set("config", getConfig(c.env));
-      await consume(c, "public", `ip:${clientIp(c)}`);
+      await consume(c, "public", `ip:${clientAddress(c)}`);
     }
     await next();
   };

@@ -1,7 +1,7 @@
 import type { Context, MiddlewareHandler } from "hono";
 import type { AppEnv } from "../context";
 import { RateLimitError, ServiceUnavailableError } from "../errors";
-import { clientIp } from "../lib/client";
+import { clientAddress } from "../lib/client";
 import { withDeadline } from "../lib/deadline";
 import type { Decision } from "./durable-object";
 import { refusedFor, rememberRefusal } from "./refusals";
@@ -83,7 +83,7 @@ export async function consume(c: Context<AppEnv>, tier: Tier, client: string): P
 export function rateLimit(): MiddlewareHandler<AppEnv> {
   return async function rateLimit(c, next) {
     const policy = c.var.policy;
-    if (policy?.access === "public") await consume(c, policy.tier, `ip:${clientIp(c)}`);
+    if (policy?.access === "public") await consume(c, policy.tier, `ip:${clientAddress(c)}`);
     await next();
   };
 }

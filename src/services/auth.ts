@@ -6,65 +6,76 @@ import type { AppEnv, Identity } from "../context";
 import type { Database } from "../db/client";
 import { apiKeys, revokedTokens, users } from "../db/schema";
 import { AccountLockedError, AppError, UnauthorizedError } from "../errors";
+import { clientAddress } from "../lib/client";
 import { hashPassword, verifyNothing, verifyPassword } from "../lib/password";
 import { auditEntry } from "./audit";
+import {
+  forgetStale,
+  MAX_ATTEMPTS_PER_ACCOUNT,
+  MAX_ATTEMPTS_PER_ADDRESS,
+  releaseOnSuccess,
+  slotOf,
+  takeSlot,
+  throttleKeys,
+} from "./login-throttle";
 import { userJson } from "./users";
 
 export const TOKEN_TTL_SECONDS = 30 * 60;
-export const MAX_FAILED_LOGINS = 5;
-export const LOCK_SECONDS = 30 * 60;
 
 const INVALID_LOGIN = () => new UnauthorizedError("invalid_credentials", "Invalid username or password");
 const isoIn = (seconds: number) => new Date(Date.now() + seconds * 1000).toISOString();
 
 /**
- * Checks a username and password and issues a 30-minute HS256 token with a unique id.
- * An unknown or disabled user costs the same password work and gets the same answer as a wrong
- * password. Five failures in a row lock the account for 30 minutes (423); success resets the count.
+ * Checks a username and password and issues a 30-minute HS256 token with a unique id, carrying
+ * the user's token generation (a password, status or role change ends it).
+ *
+ * The attempt is counted before the password is checked (services/login-throttle.ts): five per
+ * username and client address, fifty per username, then 423 for 30 minutes. Known and unknown
+ * usernames are counted, checked and answered alike: the same statements, one password
+ * derivation, the same status, body and headers.
  */
 export async function login(c: Context<AppEnv>, db: Database, config: Config, username: string, password: string) {
   const pepper = requireSecret(config, "PASSWORD_SALT");
   const secret = requireSecret(config, "JWT_SECRET");
-  const user = await db.query.users.findFirst({ where: eq(users.username, username) });
-  if (!user || !user.isActive) {
-    await verifyNothing(password, pepper);
-    throw INVALID_LOGIN();
-  }
-  const now = new Date().toISOString();
-  if (user.lockedUntil && user.lockedUntil > now) throw new AccountLockedError(secondsUntil(user.lockedUntil));
+  const now = Date.now();
+  const keys = await throttleKeys(username, clientAddress(c));
+  const [pairRows, accountRows, found] = await db.batch([
+    takeSlot(db, keys.pair, keys.account, MAX_ATTEMPTS_PER_ADDRESS, now),
+    takeSlot(db, keys.account, keys.account, MAX_ATTEMPTS_PER_ACCOUNT, now),
+    db.select().from(users).where(eq(users.username, username)),
+  ]);
+  const slot = slotOf(keys, pairRows[0], accountRows[0], now);
+  if (!slot.allowed) throw new AccountLockedError(slot.retryAfterSeconds);
 
-  const { valid, needsRehash } = await verifyPassword(password, user.passwordHash, pepper);
-  const identity: Identity = { kind: "user", userId: user.id, username: user.username, role: user.role, tokenId: "", expiresAt: 0 };
-  if (!valid) {
-    // One atomic step, so concurrent guesses cannot skip the lock; the count restarts after it.
-    const locks = sql`${users.loginAttempts} + 1 >= ${MAX_FAILED_LOGINS}`;
-    const [update] = await db.batch([
-      db
-        .update(users)
-        .set({
-          loginAttempts: sql`CASE WHEN ${locks} THEN 0 ELSE ${users.loginAttempts} + 1 END`,
-          lockedUntil: sql`CASE WHEN ${locks} THEN ${isoIn(LOCK_SECONDS)} ELSE ${users.lockedUntil} END`,
-        })
-        .where(eq(users.id, user.id))
-        .returning({ lockedUntil: users.lockedUntil }),
-      auditEntry(c, db, { action: "login_failed", resource: "auth", resourceId: user.id, identity }),
+  const user = found[0]?.isActive ? found[0] : undefined;
+  const identity: Identity | undefined = user && { kind: "user", userId: user.id, username: user.username, role: user.role, tokenId: "", expiresAt: 0 };
+  // An unknown or disabled user costs the same derivation as a wrong password.
+  const { valid, needsRehash } = user ? await verifyPassword(password, user.passwordHash, pepper) : { valid: (await verifyNothing(password, pepper), false), needsRehash: false };
+  if (!user || !valid) {
+    await db.batch([
+      auditEntry(c, db, { action: "login_failed", resource: "auth", resourceId: user?.id ?? null, identity }),
+      forgetStale(db, now),
     ]);
-    const lockedUntil = update[0]?.lockedUntil;
-    if (lockedUntil && lockedUntil > now) throw new AccountLockedError(secondsUntil(lockedUntil));
+    if (slot.lastSlot) throw new AccountLockedError(slot.retryAfterSeconds);
     throw INVALID_LOGIN();
   }
 
-  const issuedAt = Math.floor(Date.now() / 1000);
+  // The right password, but a concurrent burst went past the budget: no login.
+  const [released] = await db.batch(releaseOnSuccess(db, slot));
+  if (released.length === 0) throw new AccountLockedError(slot.retryAfterSeconds);
+
+  const issuedAt = Math.floor(now / 1000);
   const jti = crypto.randomUUID();
   const access_token = await sign(
-    { sub: String(user.id), username: user.username, role: user.role, jti, iat: issuedAt, exp: issuedAt + TOKEN_TTL_SECONDS },
+    { sub: String(user.id), username: user.username, role: user.role, jti, iat: issuedAt, exp: issuedAt + TOKEN_TTL_SECONDS, gen: user.tokenGeneration },
     secret,
     "HS256",
   );
+  const nowIso = new Date(now).toISOString();
   const [[updated]] = await db.batch([
     db
       .update(users)
-      .set({ loginAttempts: 0, lockedUntil: null, lastLogin: now, ...(needsRehash ? { passwordHash: await hashPassword(password, pepper) } : {}) })
+      .set({ loginAttempts: 0, lockedUntil: null, lastLogin: nowIso, ...(needsRehash ? { passwordHash: await hashPassword(password, pepper) } : {}) })
       .where(eq(users.id, user.id))
       .returning(),
     auditEntry(c, db, { action: "login", resource: "auth", resourceId: user.id, identity }),
@@ -94,6 +105,7 @@ export async function sessionUser(db: Database, userId: number, jti: string) {
       username: users.username,
       role: users.role,
       isActive: users.isActive,
+      tokenGeneration: users.tokenGeneration,
       revoked: sql<number>`EXISTS (SELECT 1 FROM ${revokedTokens} WHERE ${revokedTokens.jti} = ${jti})`,
     })
     .from(users)
@@ -117,6 +129,3 @@ export function touchApiKey(c: Context<AppEnv>, db: Database, key: { id: number;
   c.executionCtx.waitUntil(db.update(apiKeys).set({ lastUsedAt: now.toISOString() }).where(eq(apiKeys.id, key.id)).run());
 }
 
-function secondsUntil(iso: string): number {
-  return Math.max(1, Math.ceil((Date.parse(iso) - Date.now()) / 1000));
-}

@@ -10,6 +10,7 @@ import { changesOf } from "../lib/changes";
 import { hashPassword, verifyPassword } from "../lib/password";
 import type { PageQuery } from "../lib/pagination";
 import { auditEntry } from "./audit";
+import { accountKey, clearAccount } from "./login-throttle";
 
 export type UserRole = (typeof USER_ROLES)[number];
 
@@ -139,7 +140,13 @@ export async function updateUser(c: Context<AppEnv>, db: Database, id: number, i
   const [[updated]] = await guardWrite(() => db.batch([
     db
       .update(users)
-      .set({ email: input.email, role: input.role, isActive: input.is_active })
+      .set({
+        email: input.email,
+        role: input.role,
+        isActive: input.is_active,
+        // A new role or a (de)activation ends the user's sessions: no old token comes back to life.
+        ...(changes.role !== undefined || changes.is_active !== undefined ? { tokenGeneration: sql`${users.tokenGeneration} + 1` } : {}),
+      })
       .where(eq(users.id, id))
       .returning(),
     auditEntry(c, db, { action: "update", resource: "user", resourceId: id, details: { changes } }),
@@ -183,8 +190,15 @@ export async function changePassword(
   await db.batch([
     db
       .update(users)
-      .set({ passwordHash: await hashPassword(input.new_password, pepper), loginAttempts: 0, lockedUntil: null })
+      .set({
+        passwordHash: await hashPassword(input.new_password, pepper),
+        loginAttempts: 0,
+        lockedUntil: null,
+        // Every session of the user ends, the one that made the change included.
+        tokenGeneration: sql`${users.tokenGeneration} + 1`,
+      })
       .where(eq(users.id, id)),
+    clearAccount(db, await accountKey(user.username)),
     auditEntry(c, db, { action: "password_change", resource: "user", resourceId: id }),
   ]);
   return { message: "Password changed" };

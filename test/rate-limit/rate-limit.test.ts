@@ -1,6 +1,7 @@
 import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { addressForBudget } from "../../src/lib/client";
 import { limiterFor } from "../../src/rate-limit/middleware";
 import { bearer, createUser, loginAs } from "../fixtures";
 import { errorShape, uniqueIp, withEnv } from "../helpers";
@@ -48,7 +49,7 @@ describe("rate limiting", () => {
 
   it("says how long until the oldest request leaves the window, not a constant", async () => {
     const ip = uniqueIp();
-    await backdate("public", `ip:${ip}`, 10, 45_000);
+    await backdate("public", `ip:${addressForBudget(ip)}`, 10, 45_000);
     const limited = await defaults("/api/info", { ip });
     expect(limited.status).toBe(429);
     expect(Number(limited.headers.get("Retry-After"))).toBe(15);
@@ -83,7 +84,7 @@ describe("rate limiting", () => {
 
   it("is a rolling window: requests older than the window no longer count", async () => {
     const ip = uniqueIp();
-    await backdate("public", `ip:${ip}`, 10, 60_001);
+    await backdate("public", `ip:${addressForBudget(ip)}`, 10, 60_001);
     const res = await defaults("/api/info", { ip });
     expect(res.status).toBe(200);
     expect(res.headers.get("RateLimit")).toMatch(/^"public";r=9;/);
@@ -100,7 +101,7 @@ describe("rate limiting", () => {
   it("keeps its count across a Durable Object restart", async () => {
     const ip = uniqueIp();
     for (let i = 0; i < 6; i++) expect((await defaults("/api/info", { ip })).status).toBe(200);
-    await evictDurableObject(limiterFor(env, "public", `ip:${ip}`));
+    await evictDurableObject(limiterFor(env, "public", `ip:${addressForBudget(ip)}`));
     for (let i = 0; i < 4; i++) expect((await defaults("/api/info", { ip })).status).toBe(200);
     expect((await defaults("/api/info", { ip })).status).toBe(429);
   });
@@ -115,12 +116,12 @@ describe("rate limiting", () => {
   it("cleans up an idle client's storage with its alarm, and keeps what has not expired", async () => {
     const ip = uniqueIp();
     await defaults("/api/info", { ip });
-    const stub = limiterFor(env, "public", `ip:${ip}`);
+    const stub = limiterFor(env, "public", `ip:${addressForBudget(ip)}`);
     // Not yet expired: the alarm keeps the request and re-arms.
     expect(await runDurableObjectAlarm(stub)).toBe(true);
     expect(await runInDurableObject(stub, (_, state) => state.storage.sql.exec("SELECT count(*) AS n FROM hits").one().n)).toBe(1);
     // Expired: the alarm empties the object.
-    await backdate("public", `ip:${ip}`, 3, 61_000);
+    await backdate("public", `ip:${addressForBudget(ip)}`, 3, 61_000);
     expect(await runDurableObjectAlarm(stub)).toBe(true);
     const tables = await runInDurableObject(stub, (_, state) =>
       state.storage.sql.exec("SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('hits', 'meta')").toArray(),

@@ -1,5 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { addressForBudget } from "../../src/lib/client";
 import { API_KEY, errorShape, uniqueIp, withEnv } from "../helpers";
 
 /** The real limiter namespace, counting the calls made on its objects' stubs. */
@@ -102,7 +103,7 @@ describe("refusals answered by the isolate", () => {
     const ip = uniqueIp();
     expect((await send("/api/info", { ip })).status).toBe(200);
     expect((await send("/api/info", { ip })).status).toBe(429);
-    const cleared = await send(`/api/admin/rate-limits/public/ip:${encodeURIComponent(ip)}`, { method: "DELETE", headers: { "X-API-Key": API_KEY } });
+    const cleared = await send(`/api/admin/rate-limits/public/${encodeURIComponent(`ip:${addressForBudget(ip)}`)}`, { method: "DELETE", headers: { "X-API-Key": API_KEY } });
     expect(cleared.status).toBe(200);
     const before = calls.length;
     expect((await send("/api/info", { ip })).status).toBe(200);

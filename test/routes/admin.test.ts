@@ -4,8 +4,10 @@ import { sign } from "hono/jwt";
 import { describe, expect, it } from "vitest";
 import { firstAdminSql } from "../../scripts/first-admin-sql.js";
 import { primaryDatabase } from "../../src/db/client";
-import { auditLogs, users } from "../../src/db/schema";
+import { auditLogs, loginThrottle, users } from "../../src/db/schema";
+import { addressForBudget } from "../../src/lib/client";
 import { hashPassword } from "../../src/lib/password";
+import { accountKey } from "../../src/services/login-throttle";
 import { call, errorShape, uniqueIp, withEnv } from "../helpers";
 import { bearer, createUser, loginAs, unique } from "../fixtures";
 
@@ -68,26 +70,29 @@ describe("login", () => {
     expect(strip(await unknown.json())).toEqual(strip(await wrong.json()));
   });
 
-  it("locks the account after five failures for 30 minutes, and a success resets the count", async () => {
+  it("locks the account for an address after five failures for 30 minutes, and a success resets the count", async () => {
     const user = await createUser();
+    const ip = uniqueIp();
+    const from = (body: Record<string, unknown>) => ({ ...json(body), ip });
     for (let i = 1; i <= 4; i++) {
-      expect((await call("/api/admin/login", json({ username: user.username, password: `bad-${i}` }))).status).toBe(401);
+      expect((await call("/api/admin/login", from({ username: user.username, password: `bad-${i}` }))).status).toBe(401);
     }
-    const fifth = await call("/api/admin/login", json({ username: user.username, password: "bad-5" }));
+    const fifth = await call("/api/admin/login", from({ username: user.username, password: "bad-5" }));
     expect(fifth.status).toBe(423);
     expect(await fifth.json()).toMatchObject(errorShape(423, "account_locked"));
     // Locked: even the right password is refused, with the real wait.
-    const locked = await call("/api/admin/login", json({ username: user.username, password: user.password }));
+    const locked = await call("/api/admin/login", from({ username: user.username, password: user.password }));
     expect(locked.status).toBe(423);
     const retryAfter = Number(locked.headers.get("Retry-After"));
     expect(retryAfter).toBeGreaterThan(1790);
     expect(retryAfter).toBeLessThanOrEqual(1800);
-    // The lock ends when its time is past.
-    await db.update(users).set({ lockedUntil: new Date(Date.now() - 1000).toISOString() }).where(eq(users.id, user.id));
-    await call("/api/admin/login", json({ username: user.username, password: "bad-again" }));
-    await loginAs(user);
-    const [row] = await db.select().from(users).where(eq(users.id, user.id));
-    expect(row).toMatchObject({ loginAttempts: 0, lockedUntil: null });
+    // The lock ends when its time is past; a success then starts the count over.
+    await db.update(loginThrottle).set({ lockedUntil: new Date(Date.now() - 1000).toISOString() }).where(eq(loginThrottle.account, await accountKey(user.username)));
+    expect((await call("/api/admin/login", from({ username: user.username, password: "bad-again" }))).status).toBe(401);
+    expect((await call("/api/admin/login", from({ username: user.username, password: user.password }))).status).toBe(200);
+    for (let i = 1; i <= 4; i++) {
+      expect((await call("/api/admin/login", from({ username: user.username, password: `bad-after-${i}` }))).status).toBe(401);
+    }
   });
 
   it("refuses a disabled user", async () => {
@@ -131,10 +136,13 @@ describe("tokens", () => {
     const user = await createUser("admin");
     const token = await loginAs(user);
     expect((await call("/api/admin/users", { headers: bearer(token) })).status).toBe(200);
+    // A role change ends the sessions (test/routes/sessions.test.ts); a new token has the new role.
     await call(`/api/admin/users/${user.id}`, { method: "PUT", auth: true, json: { role: "viewer" } });
-    expect((await call("/api/admin/users", { headers: bearer(token) })).status).toBe(403);
+    expect(await (await call("/api/admin/users", { headers: bearer(token) })).json()).toMatchObject(errorShape(401, "invalid_token"));
+    const viewerToken = await loginAs(user);
+    expect((await call("/api/admin/users", { headers: bearer(viewerToken) })).status).toBe(403);
     await call(`/api/admin/users/${user.id}`, { method: "PUT", auth: true, json: { is_active: false } });
-    expect(await (await call("/api/admin/me", { headers: bearer(token) })).json()).toMatchObject(errorShape(403, "forbidden"));
+    expect(await (await call("/api/admin/me", { headers: bearer(viewerToken) })).json()).toMatchObject(errorShape(403, "forbidden"));
   });
 });
 
@@ -342,9 +350,11 @@ describe("rate-limit inspection", () => {
     const defaults = withEnv({ RATE_LIMITS: "" });
     const ip = uniqueIp();
     for (let i = 0; i < 3; i++) await defaults("/api/info", { ip });
-    const path = `/api/admin/rate-limits/public/${encodeURIComponent(`ip:${ip}`)}`;
+    // An IPv6 client's budget is its /64 network's.
+    const client = `ip:${addressForBudget(ip)}`;
+    const path = `/api/admin/rate-limits/public/${encodeURIComponent(client)}`;
     expect(await (await defaults(path, { auth: true })).json()).toMatchObject({
-      data: { tier: "public", client: `ip:${ip}`, limit: 10, window_seconds: 60, count: 3, remaining: 7, reset_seconds: expect.any(Number) },
+      data: { tier: "public", client, limit: 10, window_seconds: 60, count: 3, remaining: 7, reset_seconds: expect.any(Number) },
     });
     expect((await defaults(path, { method: "DELETE", auth: true })).status).toBe(200);
     expect(await (await defaults(path, { auth: true })).json()).toMatchObject({ data: { count: 0, remaining: 10 } });

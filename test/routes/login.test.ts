@@ -1,0 +1,137 @@
+import { env } from "cloudflare:workers";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { createUser, unique } from "../fixtures";
+import { call, uniqueIp, withEnv } from "../helpers";
+
+// The login lockout as an attacker meets it (issue 10): the attempt is taken before the password
+// is checked, so no burst gets more than five checks; unknown and known usernames are answered
+// alike; one client locks an account only for itself.
+
+const app = withEnv({});
+const login = (username: string, password: string, ip: string) => app("/api/admin/login", { method: "POST", ip, json: { username, password } });
+
+/** Counts the PBKDF2 derivations (password checks, real or dummy) while `run` runs. */
+async function passwordChecks(run: () => Promise<unknown>): Promise<number> {
+  const derive = crypto.subtle.deriveBits.bind(crypto.subtle);
+  let checks = 0;
+  const spy = vi.spyOn(crypto.subtle, "deriveBits").mockImplementation((algorithm, key, length) => {
+    if ((algorithm as { name?: string }).name === "PBKDF2") checks++;
+    return derive(algorithm, key, length);
+  });
+  try {
+    await run();
+  } finally {
+    spy.mockRestore();
+  }
+  return checks;
+}
+
+afterEach(() => vi.restoreAllMocks());
+
+describe("a burst of logins for one user from one address", () => {
+  it("checks at most five passwords of 40 wrong ones sent at once", { timeout: 60_000 }, async () => {
+    const user = await createUser();
+    const ip = uniqueIp();
+    let statuses: number[] = [];
+    const checks = await passwordChecks(async () => {
+      const answers = await Promise.all(Array.from({ length: 40 }, (_, i) => login(user.username, `wrong-${i}`, ip)));
+      statuses = answers.map((res) => res.status);
+    });
+    expect(checks).toBe(5);
+    expect(statuses.filter((s) => s === 401)).toHaveLength(4);
+    expect(statuses.filter((s) => s === 423)).toHaveLength(36);
+  });
+
+  it("does not log in the right password sent inside a burst that reached the limit", { timeout: 60_000 }, async () => {
+    const user = await createUser();
+    const ip = uniqueIp();
+    let statuses: number[] = [];
+    const checks = await passwordChecks(async () => {
+      const burst = Array.from({ length: 30 }, (_, i) => (i === 17 ? user.password : `wrong-${i}`));
+      statuses = (await Promise.all(burst.map((password) => login(user.username, password, ip)))).map((res) => res.status);
+    });
+    expect(checks).toBeLessThanOrEqual(5);
+    expect(statuses).not.toContain(200);
+    // And the lock holds afterwards, for the right password too.
+    expect((await login(user.username, user.password, ip)).status).toBe(423);
+  });
+});
+
+describe("known and unknown usernames", () => {
+  /** Six wrong passwords in a row from one address, as the caller sees them. */
+  async function sixFailures(username: string) {
+    const ip = uniqueIp();
+    const seen = [];
+    for (let i = 0; i < 6; i++) {
+      const res = await login(username, `wrong-${i}`, ip);
+      const { timestamp: _t, request_id: _r, ...body } = await res.json<Record<string, unknown>>();
+      const headers = Object.fromEntries([...res.headers].filter(([name]) => !["x-request-id", "date", "x-d1-bookmark"].includes(name)));
+      // Times that move with the clock: the lock's Retry-After, the rate-limit window's reset.
+      if (headers["retry-after"]) headers["retry-after"] = Number(headers["retry-after"]) > 1790 ? "about 1800" : headers["retry-after"];
+      if (headers.ratelimit) headers.ratelimit = headers.ratelimit.replace(/;t=\d+/, "");
+      seen.push({ status: res.status, body, headers });
+    }
+    return seen;
+  }
+
+  it("get the same answers, status, body and headers, through the lock", { timeout: 60_000 }, async () => {
+    const user = await createUser();
+    const known = await sixFailures(user.username);
+    const unknown = await sixFailures(unique("nobody").replace(/-/g, "_"));
+    expect(known.map((a) => a.status)).toEqual([401, 401, 401, 401, 423, 423]);
+    expect(unknown).toEqual(known);
+  });
+
+  it("cost the same database work and one password derivation", { timeout: 60_000 }, async () => {
+    const user = await createUser();
+    const work = async (username: string) => {
+      let statements = 0;
+      const counted = withEnv({ DB: countingD1(() => statements++) });
+      const checks = await passwordChecks(() => counted("/api/admin/login", { method: "POST", json: { username, password: "wrong" } }));
+      return { statements, checks };
+    };
+    const known = await work(user.username);
+    const unknown = await work(unique("nobody").replace(/-/g, "_"));
+    expect(known.checks).toBe(1);
+    expect(unknown).toEqual(known);
+  });
+});
+
+describe("locking out", () => {
+  it("from one address leaves the account open to the others", { timeout: 60_000 }, async () => {
+    const user = await createUser();
+    const attacker = uniqueIp();
+    for (let i = 0; i < 5; i++) await login(user.username, `wrong-${i}`, attacker);
+    expect((await login(user.username, user.password, attacker)).status).toBe(423);
+    expect((await login(user.username, user.password, uniqueIp())).status).toBe(200);
+  });
+
+  it("for everyone takes fifty failures from ten addresses", { timeout: 60_000 }, async () => {
+    const user = await createUser();
+    for (let a = 0; a < 10; a++) {
+      const ip = uniqueIp();
+      await Promise.all(Array.from({ length: 5 }, (_, i) => login(user.username, `wrong-${a}-${i}`, ip)));
+    }
+    const res = await login(user.username, user.password, uniqueIp());
+    expect(res.status).toBe(423);
+    expect(Number(res.headers.get("Retry-After"))).toBeGreaterThan(1700);
+  });
+
+  it("ends when an admin sets a new password", { timeout: 60_000 }, async () => {
+    const user = await createUser();
+    const ip = uniqueIp();
+    for (let i = 0; i < 5; i++) await login(user.username, `wrong-${i}`, ip);
+    expect((await call(`/api/admin/users/${user.id}/password`, { method: "POST", auth: true, json: { new_password: "a-fresh-password" } })).status).toBe(200);
+    expect((await login(user.username, "a-fresh-password", ip)).status).toBe(200);
+  });
+});
+
+/** The test database, counting every statement sent (alone or in a batch). */
+function countingD1(count: () => void) {
+  const wrapSession = (session: D1DatabaseSession) => ({
+    prepare: (query: string) => (count(), session.prepare(query)),
+    batch: (statements: D1PreparedStatement[]) => session.batch(statements),
+    getBookmark: () => session.getBookmark(),
+  });
+  return { withSession: (constraint?: string) => wrapSession(env.DB.withSession(constraint as D1SessionConstraint)), prepare: env.DB.prepare.bind(env.DB) };
+}
