@@ -1,5 +1,5 @@
 import { and, asc, gt, gte, inArray, lt, sql } from "drizzle-orm";
-import { type Config, SERVICE_LABELS, type ServiceName } from "../config";
+import { type Config, requireService, SERVICE_LABELS, type ServiceName } from "../config";
 import { chunk } from "../db/batch";
 import type { Database } from "../db/client";
 import { books, tasks } from "../db/schema";
@@ -7,6 +7,7 @@ import { failureReason } from "../lib/failure";
 import { completenessOf } from "../services/books";
 import { recomputeAuthors, recomputeSeries } from "../services/completion";
 import type { FailedItem } from "../services/failed-attempts";
+import { Audiobookshelf } from "../integrations/audiobookshelf";
 import { prowlarr } from "../integrations/prowlarr";
 import { acquire } from "../services/acquire";
 import { watchAuthors } from "../services/author-watch";
@@ -191,7 +192,13 @@ const syncLibrary = ({ db, config }: TaskContext): Promise<TaskOutcome> => libra
 const correctAll = ({ db, config }: TaskContext): Promise<TaskOutcome> => metadataCorrectionTask(db, config, { threshold: 80, limit: 100 });
 
 function queue(ctx: TaskContext): Promise<TaskOutcome> {
-  return runQueue(ctx, undefined);
+  return runQueue(ctx, scanBookLibraries);
+}
+
+/** After a completion: asks Audiobookshelf to scan each library the sync reads (runQueue calls it only when ABS is configured). */
+async function scanBookLibraries(config: Config): Promise<void> {
+  const abs = new Audiobookshelf(requireService(config, "audiobookshelf"), config.upstream);
+  for (const library of await abs.bookLibraries()) await abs.scan(library.id);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -58,7 +58,7 @@ describe("rate limiting", () => {
   it("resets when the oldest of requests of different ages leaves the window, not the newest", async () => {
     // 45 s, 30 s and 10 s old: the oldest frees a slot in 15 s (the newest would say 50 s).
     const ip = uniqueIp();
-    await backdateAges("public", `ip:${ip}`, [...Array(4).fill(45_000), ...Array(3).fill(30_000), ...Array(3).fill(10_000)]);
+    await backdateAges("public", `ip:${addressForBudget(ip)}`, [...Array(4).fill(45_000), ...Array(3).fill(30_000), ...Array(3).fill(10_000)]);
     const limited = await defaults("/api/info", { ip });
     expect(limited.status).toBe(429);
     expect(limited.headers.get("Retry-After")).toBe("15");
@@ -66,7 +66,7 @@ describe("rate limiting", () => {
 
     // Below the limit, the reset in the headers follows the oldest one as well.
     const other = uniqueIp();
-    await backdateAges("public", `ip:${other}`, [40_000, 5_000]);
+    await backdateAges("public", `ip:${addressForBudget(other)}`, [40_000, 5_000]);
     const admitted = await defaults("/api/info", { ip: other });
     expect(admitted.status).toBe(200);
     expect(admitted.headers.get("RateLimit")).toBe('"public";r=7;t=20');
@@ -75,7 +75,7 @@ describe("rate limiting", () => {
   it("rounds a reset with a fraction of a second up, never down", async () => {
     // 14.45 s left: 15, where rounding or truncating would say 14 and let the client retry too early.
     const ip = uniqueIp();
-    await backdate("public", `ip:${ip}`, 10, 45_550);
+    await backdate("public", `ip:${addressForBudget(ip)}`, 10, 45_550);
     const limited = await defaults("/api/info", { ip });
     expect(limited.status).toBe(429);
     expect(limited.headers.get("Retry-After")).toBe("15");
