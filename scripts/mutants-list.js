@@ -24,6 +24,9 @@ const D1_SESSION = "test/middleware/d1-session.test.ts";
 const HTTP = "test/integrations/http.test.ts";
 const API_ANSWERS = "test/middleware/api-answers.test.ts";
 const INPUT = "test/lib/input.test.ts";
+const PASSWORD = "test/lib/password.test.ts";
+const QUEUE = "test/services/queue.test.ts";
+const RELEASES = "test/services/releases.test.ts";
 
 export default [
   // --- the rate limiter (src/rate-limit) -------------------------------------------------------
@@ -283,7 +286,7 @@ export default [
     bug: "the password comparison only checks the first byte",
     from: "for (let i = 0; i < actual.length; i++) difference |= actual[i]! ^ (expected[i] ?? 0);",
     to: "for (let i = 0; i < 1; i++) difference |= actual[i]! ^ (expected[i] ?? 0);",
-    tests: [ADMIN],
+    tests: [PASSWORD],
   },
 
   // --- configuration, errors, request ids, CORS ------------------------------------------------
@@ -342,6 +345,8 @@ export default [
     from: "const isProduction = config?.isProduction ?? true;",
     to: "const isProduction = config?.isProduction ?? false;",
     tests: [ERRORS, CONFIG],
+    equivalent:
+      "every error that can arise before the configuration guard reads the configuration (a 405, a refused unmatched request) carries no context, so the default shows nothing either way; it stays as a guard for future code",
   },
   {
     id: "request-id-unanchored",
@@ -630,5 +635,80 @@ export default [
     from: String.raw`const BODY_CONTROLS = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;`,
     to: String.raw`const BODY_CONTROLS = /[\u0000-\u0008\u000b\u000c\u000e-\u001f]/;`,
     tests: [INPUT],
+  },
+  // --- the qBittorrent state mapping and the queue (src/services/qbittorrent-states.ts, queue.ts) ---
+  {
+    id: "qb-stalled-never-times-out",
+    file: "src/services/qbittorrent-states.ts",
+    bug: "a stalled download is treated as active, so the stall timeout never applies",
+    from: `stalledDL: "stalled",`,
+    to: `stalledDL: "active",`,
+    tests: [QUEUE],
+  },
+  {
+    id: "qb-error-active",
+    file: "src/services/qbittorrent-states.ts",
+    bug: "a torrent in error is treated as still downloading",
+    from: `error: "failed",`,
+    to: `error: "active",`,
+    tests: [QUEUE],
+  },
+  {
+    id: "qb-paused-up-active",
+    file: "src/services/qbittorrent-states.ts",
+    bug: "qBittorrent 4's pausedUP (finished) is not recognised as completed",
+    from: `pausedUP: "completed",`,
+    to: `pausedUP: "active",`,
+    tests: [QUEUE],
+  },
+  {
+    id: "qb-unknown-state-fails",
+    file: "src/services/qbittorrent-states.ts",
+    bug: "a state this code does not know (a newer qBittorrent) fails the download",
+    from: `return (STATE_VERDICTS as Record<string, QueueVerdict | undefined>)[state] ?? "active";`,
+    to: `return (STATE_VERDICTS as Record<string, QueueVerdict | undefined>)[state] ?? "failed";`,
+    tests: [QUEUE],
+  },
+
+  // --- release ranking (src/services/releases.ts) -------------------------------------------------
+  {
+    id: "rank-fewest-seeders",
+    file: "src/services/releases.ts",
+    bug: "the release with the fewest seeders ranks first",
+    from: "b.release.seeders - a.release.seeders ||",
+    to: "a.release.seeders - b.release.seeders ||",
+    tests: [RELEASES],
+  },
+  {
+    id: "rank-freeleech-ignored",
+    file: "src/services/releases.ts",
+    bug: "freeleech does not rank first",
+    from: "Number(b.release.freeleech) - Number(a.release.freeleech) ||",
+    to: "0 ||",
+    tests: [RELEASES],
+  },
+  {
+    id: "rank-no-seeders-accepted",
+    file: "src/services/releases.ts",
+    bug: "a release with no seeders is accepted",
+    from: `if (release.seeders <= 0) return { reason: "no_seeders"`,
+    to: `if (release.seeders < 0) return { reason: "no_seeders"`,
+    tests: [RELEASES],
+  },
+  {
+    id: "rank-pack-accepted",
+    file: "src/services/releases.ts",
+    bug: "an omnibus or box set is accepted for one book",
+    from: "if (range || (packWord && !wantedIsPack)) return",
+    to: "if (range) return",
+    tests: [RELEASES],
+  },
+  {
+    id: "rank-author-case",
+    file: "src/services/releases.ts",
+    bug: "the author's surname is looked for case-sensitively in the raw title",
+    from: "if (surname && !releaseWords.includes(surname)) return",
+    to: "if (surname && !release.title.includes(surname)) return",
+    tests: [RELEASES],
   },
 ];

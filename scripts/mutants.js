@@ -128,7 +128,10 @@ function vitest(dir, files, timeoutMs) {
     for (const file of result.testResults ?? []) {
       const name = relative(dir, file.name);
       const failed = (file.assertionResults ?? []).filter((t) => t.status === "failed");
-      for (const t of failed) failures.push(`${name} > ${t.fullName}`);
+      for (const t of failed) {
+        const why = String(t.failureMessages?.[0] ?? "").split("\n")[0].slice(0, 160);
+        failures.push(`${name} > ${t.fullName}${why ? `: ${why}` : ""}`);
+      }
       if (failed.length === 0 && file.status === "failed") failures.push(`${name} (${(file.message ?? "failed to load").split("\n")[0]})`);
     }
   }
@@ -137,7 +140,7 @@ function vitest(dir, files, timeoutMs) {
 }
 
 const stale = selected.map((m) => [m, staleness(m)]).filter(([, why]) => why);
-for (const [m, why] of stale) console.log(`STALE     ${m.id}: ${why}`);
+for (const [m, why] of stale) console.log(`STALE      ${m.id}: ${why}`);
 if (checkOnly) {
   console.log(`mutants: ${selected.length - stale.length} of ${selected.length} apply${stale.length ? "; fix the STALE ones in scripts/mutants-list.js" : ""}`);
   process.exit(stale.length ? 1 : 0);
@@ -188,9 +191,9 @@ try {
     }
     const equivalent = m.equivalent && outcome === "SURVIVED";
     results.push({ m, outcome: equivalent ? "EQUIVALENT" : outcome });
-    const label = (equivalent ? "EQUIVALENT" : outcome).padEnd(10);
+    const label = (equivalent ? "EQUIVALENT" : outcome).padEnd(11);
     console.log(`${label}${m.id} (${seconds.toFixed(0)} s) ${m.file}: ${m.bug}`);
-    console.log(`          ${equivalent ? `judged equivalent: ${m.equivalent}` : detail}`);
+    console.log(`           ${equivalent ? `judged equivalent: ${m.equivalent}` : detail}`);
   }
 } finally {
   if (keep) console.log(`mutants: kept the copy at ${dir}`);

@@ -16,10 +16,17 @@ export type FakeHandler = (request: Request, url: URL) => Response | Promise<Res
 export function fakeUpstream(handler: FakeHandler) {
   const calls: RecordedRequest[] = [];
   const spy = vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => {
-    const request = new Request(input as RequestInfo, init);
-    const body = request.body ? await request.clone().text() : "";
-    calls.push({ method: request.method, url: new URL(request.url), headers: request.headers, body });
-    return handler(request, new URL(request.url));
+    let request = new Request(input as RequestInfo, init);
+    // As the real fetch: a redirect is followed (at most 20 times) unless the caller asked for "manual".
+    for (let hops = 0; ; hops++) {
+      const body = request.body ? await request.clone().text() : "";
+      calls.push({ method: request.method, url: new URL(request.url), headers: request.headers, body });
+      const response = await handler(request, new URL(request.url));
+      const location = response.headers.get("Location");
+      if (request.redirect === "manual" || response.status < 300 || response.status > 399 || !location) return response;
+      if (hops >= 20) throw new TypeError("Too many redirects");
+      request = new Request(new URL(location, request.url), { method: "GET", headers: request.headers, signal: request.signal });
+    }
   });
   return { calls, spy };
 }

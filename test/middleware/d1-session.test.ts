@@ -83,6 +83,8 @@ describe("one D1 session per request, started where the contract says", () => {
     ["HEAD", "/api/books?limit=1", "first-unconstrained"],
     ["GET", "/api/books/search?query=kings", "first-unconstrained"],
     ["POST", "/api/books", "first-primary"],
+    ["PUT", "/api/books/999999999", "first-primary"],
+    ["DELETE", "/api/books/999999999", "first-primary"],
     ["GET", "/api/admin/users", "first-primary"],
     ["GET", "/api/admin/audit-logs", "first-primary"],
     ["POST", "/api/admin/login", "first-primary"],
@@ -91,7 +93,7 @@ describe("one D1 session per request, started where the contract says", () => {
     const res = await withEnv({ DB: db })(path, {
       method,
       auth: !path.endsWith("/login"),
-      ...(method === "POST" ? { json: path.endsWith("/login") ? { username: "nobody", password: "wrong" } : { title: "Session" } } : {}),
+      ...(method === "POST" || method === "PUT" ? { json: path.endsWith("/login") ? { username: "nobody", password: "wrong" } : { title: "Session" } } : {}),
     });
     expect(res.status).toBeLessThan(500);
     expect(opened).toEqual([constraint]);

@@ -90,6 +90,16 @@ describe("QUEUE: polling", () => {
     expect(report.state_counts).toEqual({ [state]: 1 });
   });
 
+  it("keeps a download in a state this code does not know (a newer qBittorrent) in flight, not failed", async () => {
+    const fake = fakeQbittorrent({ style: "5.2" });
+    const config = configWith(qbKey);
+    const h = hash();
+    const row = await insertDownload({ status: "downloading", qbittorrentHash: h, qbittorrentStatus: "downloading", lastAttempt: new Date().toISOString() });
+    fake.torrents.set(h, { hash: h, name: "Book", state: "seedingRemotely", progress: 0.4, tags: "mamcrawler", category: "audiobooks" });
+    await poll(db, qbittorrent(config), config, new Date());
+    expect(await reload(row.id)).toMatchObject({ status: "downloading", retryCount: 0, qbittorrentStatus: "seedingRemotely" });
+  });
+
   it("fails a download stalled for longer than QB_STALL_MINUTES, and not one stalled for less", async () => {
     const fake = fakeQbittorrent({ style: "5.2" });
     const config = configWith({ ...qbKey, QB_STALL_MINUTES: "30" });
