@@ -11,6 +11,7 @@ const RATE = "test/rate-limit/rate-limit.test.ts";
 const FAULTS = "test/robustness/faults.test.ts";
 const AUTH = "test/middleware/auth.test.ts";
 const ADMIN = "test/routes/admin.test.ts";
+const LOGIN = "test/routes/login.test.ts";
 const CONFIG = "test/config.test.ts";
 const HARDENING = "test/middleware/hardening.test.ts";
 const ERRORS = "test/errors.test.ts";
@@ -196,8 +197,8 @@ export default [
     id: "auth-no-failed-attempt-count",
     file: "src/middleware/auth.ts",
     bug: "failed authentications are not counted against the address",
-    from: "if (error instanceof UnauthorizedError) await consume(c, \"public\", `ip:${clientIp(c)}`);",
-    to: "if (error instanceof UnauthorizedError) void clientIp(c);",
+    from: "if (error instanceof UnauthorizedError) await consume(c, \"public\", `ip:${clientAddress(c)}`);",
+    to: "if (error instanceof UnauthorizedError) void clientAddress(c);",
     tests: [AUTH],
   },
   {
@@ -258,27 +259,27 @@ export default [
   },
   {
     id: "lockout-sixth",
-    file: "src/services/auth.ts",
-    bug: "the account locks at the sixth failure, not the fifth",
-    from: "const locks = sql`${users.loginAttempts} + 1 >= ${MAX_FAILED_LOGINS}`;",
-    to: "const locks = sql`${users.loginAttempts} + 1 > ${MAX_FAILED_LOGINS}`;",
-    tests: [ADMIN],
+    file: "src/services/login-throttle.ts",
+    bug: "the lock starts at the sixth failure, not the fifth",
+    from: "${loginThrottle.attempts} + 1 >= ${max}",
+    to: "${loginThrottle.attempts} + 1 > ${max}",
+    tests: [LOGIN, ADMIN],
   },
   {
     id: "lockout-ignored",
-    file: "src/services/auth.ts",
-    bug: "a locked account can still log in",
-    from: "if (user.lockedUntil && user.lockedUntil > now) throw new AccountLockedError",
-    to: "if (user.lockedUntil && user.lockedUntil < now) throw new AccountLockedError",
-    tests: [ADMIN],
+    file: "src/services/login-throttle.ts",
+    bug: "a sixth password is checked for one address (the budget admits one too many)",
+    from: "allowed: pairAttempts <= MAX_ATTEMPTS_PER_ADDRESS &&",
+    to: "allowed: pairAttempts <= MAX_ATTEMPTS_PER_ADDRESS + 1 &&",
+    tests: [LOGIN, ADMIN],
   },
   {
     id: "lockout-not-reset",
-    file: "src/services/auth.ts",
-    bug: "a successful login does not reset the failure count",
-    from: ".set({ loginAttempts: 0, lockedUntil: null, lastLogin: now,",
-    to: ".set({ lockedUntil: null, lastLogin: now,",
-    tests: [ADMIN],
+    file: "src/services/login-throttle.ts",
+    bug: "a successful login does not reset the address's failure count",
+    from: ".set({ attempts: 0, lockedUntil: null })",
+    to: ".set({ lockedUntil: null })",
+    tests: [LOGIN, ADMIN],
   },
   {
     id: "password-compare-length-only",
@@ -616,8 +617,8 @@ export default [
     id: "unmatched-not-counted",
     file: "src/middleware/unmatched-limit.ts",
     bug: "404s, 405s and preflights cost nothing (paths can be probed at full speed)",
-    from: "await consume(c, \"public\", `ip:${clientIp(c)}`);",
-    to: "void clientIp(c);",
+    from: "await consume(c, \"public\", `ip:${clientAddress(c)}`);",
+    to: "void clientAddress(c);",
     tests: [API_ANSWERS],
   },
   {
