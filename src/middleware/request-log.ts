@@ -6,8 +6,12 @@ import { getConfig } from "../config";
 import { hmacHex } from "../lib/crypto";
 import { workerVersion } from "../version";
 
-/** Without any secret (an unconfigured development Worker): a key of this isolate only. */
-const ISOLATE_KEY = Array.from(crypto.getRandomValues(new Uint8Array(32)), (b) => b.toString(16).padStart(2, "0")).join("");
+/**
+ * Without any secret (an unconfigured development Worker): a key of this isolate only, made on
+ * first use (workerd forbids random values in the global scope).
+ */
+let isolateKey: string | undefined;
+const randomKey = () => Array.from(crypto.getRandomValues(new Uint8Array(32)), (b) => b.toString(16).padStart(2, "0")).join("");
 
 /**
  * One JSON line per request for Workers Logs: request id, method, route pattern (not the raw
@@ -42,5 +46,5 @@ export function requestLog(): MiddlewareHandler<AppEnv> {
 
 function logKey(env: Env): string {
   const { JWT_SECRET, API_KEY } = getConfig(env).secrets;
-  return JWT_SECRET ?? API_KEY ?? ISOLATE_KEY;
+  return JWT_SECRET ?? API_KEY ?? (isolateKey ??= randomKey());
 }
