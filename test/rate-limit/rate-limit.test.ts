@@ -110,7 +110,10 @@ describe("rate limiting", () => {
     const ip = uniqueIp();
     for (let i = 0; i < 10; i++) await defaults("/api/info", { ip });
     expect((await defaults("/api/info", { ip })).status).toBe(429);
-    expect((await defaults("/health/live", { ip })).status).toBe(200);
+    const health = await defaults("/health/live", { ip });
+    expect(health.status).toBe(200);
+    // A budget of its own: the public requests did not spend any of it.
+    expect(health.headers.get("RateLimit")).toMatch(/^"health";r=99;/);
   });
 
   it("cleans up an idle client's storage with its alarm, and keeps what has not expired", async () => {
