@@ -25,7 +25,20 @@ export default defineConfig(async () => {
         // No outside service is configured, whatever a local .dev.vars says: tests that need one
         // set its bindings themselves and point them at a fake (test/integrations/fake-upstream.ts).
         ...Object.fromEntries(
-          ["ABS_URL", "ABS_TOKEN", "ABS_LIBRARY_ID", "QB_URL", "QB_API_KEY", "QB_USERNAME", "QB_PASSWORD", "PROWLARR_URL", "PROWLARR_API_KEY", "GOOGLE_BOOKS_API_KEY", "UPSTREAM_ACCESS_CLIENT_ID", "UPSTREAM_ACCESS_CLIENT_SECRET"].map((name) => [name, ""]),
+          [
+            "ABS_URL",
+            "ABS_TOKEN",
+            "ABS_LIBRARY_ID",
+            "QB_URL",
+            "QB_API_KEY",
+            "QB_USERNAME",
+            "QB_PASSWORD",
+            "PROWLARR_URL",
+            "PROWLARR_API_KEY",
+            "GOOGLE_BOOKS_API_KEY",
+            "UPSTREAM_ACCESS_CLIENT_ID",
+            "UPSTREAM_ACCESS_CLIENT_SECRET",
+          ].map((name) => [name, ""]),
         ),
         TEST_MIGRATIONS: migrations,
         TEST_ROLLBACKS: rollbacks,

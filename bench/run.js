@@ -7,13 +7,13 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import os from "node:os";
 import path from "node:path";
 import { root } from "../scripts/lib/tool.js";
+import { TIERS } from "../src/rate-limit/tiers.ts";
 import { concurrent, straddle } from "./lib/exactness.js";
 import { computeCompletion, seedLibrary } from "./lib/library.js";
 import { LOAD, measure } from "./lib/load.js";
 import { latencyModel, modelTable, throughputTable } from "./lib/model.js";
 import { exactnessTable, goals, goalsTable, plansText, table } from "./lib/report.js";
 import { startWorker, stopAll, stopWorker } from "./lib/server.js";
-import { TIERS } from "../src/rate-limit/tiers.ts";
 
 const LIBRARY_SIZES = [1_000, 100_000];
 // Each target is measured this many times, the rounds apart, and its best run is reported: other
@@ -41,8 +41,18 @@ const JSON_AUTH = { ...AUTH, "Content-Type": "application/json" };
 
 const READS = [
   { id: "list", label: "GET /api/books?limit=20", path: "/api/books?limit=20", headers: AUTH },
-  { id: "search", label: `GET /api/books/search?query=${SEARCH_TERM}`, path: `/api/books/search?query=${encodeURIComponent(SEARCH_TERM)}&limit=20`, headers: AUTH },
-  { id: "search-broad", label: `GET /api/books/search?query=${BROAD_TERM}`, path: `/api/books/search?query=${BROAD_TERM}&limit=20`, headers: AUTH },
+  {
+    id: "search",
+    label: `GET /api/books/search?query=${SEARCH_TERM}`,
+    path: `/api/books/search?query=${encodeURIComponent(SEARCH_TERM)}&limit=20`,
+    headers: AUTH,
+  },
+  {
+    id: "search-broad",
+    label: `GET /api/books/search?query=${BROAD_TERM}`,
+    path: `/api/books/search?query=${BROAD_TERM}&limit=20`,
+    headers: AUTH,
+  },
   { id: "summary", label: "GET /api/series/completion-summary", path: "/api/series/completion-summary", headers: AUTH },
 ];
 // After the reads at each size: it adds rows (and recomputes one series' and one author's completion).
@@ -52,7 +62,13 @@ const CREATE = {
   method: "POST",
   path: "/api/books",
   headers: JSON_AUTH,
-  body: JSON.stringify({ title: "The Hollow Lantern", author: "Keiko Tanaka", series: "Hollow Lantern Cycle", series_number: "3", narrator: "Ada Abbott" }),
+  body: JSON.stringify({
+    title: "The Hollow Lantern",
+    author: "Keiko Tanaka",
+    series: "Hollow Lantern Cycle",
+    series_number: "3",
+    narrator: "Ada Abbott",
+  }),
 };
 
 // The routes of bench/peer: the same Worker, differing only in the limiter.
@@ -99,10 +115,17 @@ async function recordBest(server, targets, extra = {}) {
     for (const target of targets) {
       const numbers = await measure(server, target);
       const label = `${target.label}${extra.books ? ` (${extra.books.toLocaleString("en-US")} books)` : ""}`;
-      say(`${label}: ${numbers.rps} req/s, p50 ${numbers.p50_ms} ms, p99 ${numbers.p99_ms} ms, ${numbers.errors} errors, others' CPU ${numbers.others_cpu_pct} %`);
+      say(
+        `${label}: ${numbers.rps} req/s, p50 ${numbers.p50_ms} ms, p99 ${numbers.p99_ms} ms, ${numbers.errors} errors, others' CPU ${numbers.others_cpu_pct} %`,
+      );
       const kept = best.get(target.id);
       const runs = [...(kept?.runs_rps ?? []), numbers.rps];
-      best.set(target.id, !kept || numbers.rps > kept.rps ? { id: target.id, label: target.label, ...extra, ...numbers, runs_rps: runs } : { ...kept, runs_rps: runs });
+      best.set(
+        target.id,
+        !kept || numbers.rps > kept.rps
+          ? { id: target.id, label: target.label, ...extra, ...numbers, runs_rps: runs }
+          : { ...kept, runs_rps: runs },
+      );
     }
   }
   results.targets.push(...best.values());
@@ -125,10 +148,14 @@ async function runModel() {
   model.machine = machine();
   mkdirSync(path.dirname(MODEL_RESULTS), { recursive: true });
   writeFileSync(MODEL_RESULTS, `${JSON.stringify(model, null, 2)}\n`);
-  console.log(`\nLatency model of a far caller (D1 primary 150 ms, nearest replica 10 ms, limiter 5 ms a round trip), ` +
-    `${model.books.toLocaleString("en-US")} books; before = ${model.before_commit.slice(0, 7)}:\n`);
+  console.log(
+    `\nLatency model of a far caller (D1 primary 150 ms, nearest replica 10 ms, limiter 5 ms a round trip), ` +
+      `${model.books.toLocaleString("en-US")} books; before = ${model.before_commit.slice(0, 7)}:\n`,
+  );
   console.log(modelTable(model));
-  console.log(`\nMeasured local throughput of the same routes (no delays, named key, autocannon ${LOAD.connections} connections, ${LOAD.durationSeconds} s):\n`);
+  console.log(
+    `\nMeasured local throughput of the same routes (no delays, named key, autocannon ${LOAD.connections} connections, ${LOAD.durationSeconds} s):\n`,
+  );
   console.log(throughputTable(model));
   console.log(`\n${path.relative(process.cwd(), MODEL_RESULTS)}`);
 }
@@ -137,7 +164,13 @@ async function main() {
   if (ONLY_MODEL) return runModel();
   // The floor is measured first and last (its server idles in between): its best run is the one
   // every ratio divides by.
-  const floor = await startWorker({ name: "floor", config: "bench/floor/wrangler.toml", persistTo: path.join(work, "floor"), logDir, envFile });
+  const floor = await startWorker({
+    name: "floor",
+    config: "bench/floor/wrangler.toml",
+    persistTo: path.join(work, "floor"),
+    logDir,
+    envFile,
+  });
   const floorTarget = { id: "floor", label: "floor: bare Hono `ok`", path: "/" };
   const floorRuns = [await measure(floor, floorTarget)];
   say(`floor: ${floorRuns[0].rps} req/s, others' CPU ${floorRuns[0].others_cpu_pct} %`);
@@ -163,15 +196,21 @@ async function main() {
     results.plans = await response.json();
   });
 
-  await withServer({ name: "peer", config: "bench/peer/wrangler.toml", persistTo: path.join(work, "peer"), readyPath: "/ours/open" }, async (server) => {
-    const run = `run${Date.now()}`;
-    const client = { "X-Bench-Client": run };
-    await recordBest(server, PEER_LIMITERS.map(({ id, label }) => ({ id: `peer-${id}`, label, path: `/${id}/open`, headers: client })));
-    say("exactness: 200 at once, then bursts straddling a window (about 11 s)");
-    for (const { id } of PEER_LIMITERS) results.exactness[id] = { concurrent: await concurrent(server.url, id, run) };
-    const straddles = await Promise.all(PEER_LIMITERS.map(({ id }) => straddle(server.url, id, run)));
-    PEER_LIMITERS.forEach(({ id }, i) => (results.exactness[id].straddle = straddles[i]));
-  });
+  await withServer(
+    { name: "peer", config: "bench/peer/wrangler.toml", persistTo: path.join(work, "peer"), readyPath: "/ours/open" },
+    async (server) => {
+      const run = `run${Date.now()}`;
+      const client = { "X-Bench-Client": run };
+      await recordBest(
+        server,
+        PEER_LIMITERS.map(({ id, label }) => ({ id: `peer-${id}`, label, path: `/${id}/open`, headers: client })),
+      );
+      say("exactness: 200 at once, then bursts straddling a window (about 11 s)");
+      for (const { id } of PEER_LIMITERS) results.exactness[id] = { concurrent: await concurrent(server.url, id, run) };
+      const straddles = await Promise.all(PEER_LIMITERS.map(({ id }) => straddle(server.url, id, run)));
+      for (const [i, { id }] of PEER_LIMITERS.entries()) results.exactness[id].straddle = straddles[i];
+    },
+  );
 
   floorRuns.push(await measure(floor, floorTarget));
   say(`floor: ${floorRuns[1].rps} req/s, others' CPU ${floorRuns[1].others_cpu_pct} %`);
@@ -186,9 +225,11 @@ async function main() {
   writeFileSync(RESULTS, `${JSON.stringify(results, null, 2)}\n`);
 
   const m = results.machine;
-  console.log(`\n${results.date.slice(0, 10)}: ${m.cores} cores (${m.cpu}), ${m.memory_gib} GiB, Node ${m.node}; ` +
-    `autocannon ${LOAD.connections} connections, ${LOAD.durationSeconds} s per target after ${LOAD.warmupSeconds} s warm-up, best of ${ROUNDS} rounds; ` +
-    `load average ${m.load_average_at_start[0]} at start, ${m.load_average_at_end[0]} at end\n`);
+  console.log(
+    `\n${results.date.slice(0, 10)}: ${m.cores} cores (${m.cpu}), ${m.memory_gib} GiB, Node ${m.node}; ` +
+      `autocannon ${LOAD.connections} connections, ${LOAD.durationSeconds} s per target after ${LOAD.warmupSeconds} s warm-up, best of ${ROUNDS} rounds; ` +
+      `load average ${m.load_average_at_start[0]} at start, ${m.load_average_at_end[0]} at end\n`,
+  );
   console.log(table(results.targets));
   console.log(`\n${exactnessTable(results.exactness)}\n\n${goalsTable(results.goals)}\n`);
   console.log(`Query plans at ${LIBRARY_SIZES.at(-1).toLocaleString("en-US")} books:\n${plansText(results.plans)}\n`);
@@ -201,7 +242,8 @@ async function main() {
 let cleaning;
 function cleanUp({ keepLogs = false } = {}) {
   cleaning ??= stopAll().finally(() => {
-    for (const entry of readdirSync(work)) if (!(keepLogs && entry === "logs")) rmSync(path.join(work, entry), { recursive: true, force: true });
+    for (const entry of readdirSync(work))
+      if (!(keepLogs && entry === "logs")) rmSync(path.join(work, entry), { recursive: true, force: true });
     if (!keepLogs) rmSync(work, { recursive: true, force: true });
   });
   return cleaning;

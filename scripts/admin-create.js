@@ -35,12 +35,18 @@ const environment = values.env ?? (values.remote ? "production" : undefined);
 
 function devVar(name) {
   if (!existsSync(".dev.vars")) return undefined;
-  const line = readFileSync(".dev.vars", "utf8").split("\n").find((l) => l.startsWith(`${name}=`));
+  const line = readFileSync(".dev.vars", "utf8")
+    .split("\n")
+    .find((l) => l.startsWith(`${name}=`));
   return line?.slice(name.length + 1).trim();
 }
 const pepper = values.remote ? process.env.PASSWORD_SALT : devVar("PASSWORD_SALT");
 if (!pepper) {
-  fail(values.remote ? "set PASSWORD_SALT in the environment to the deployed secret's value" : "no PASSWORD_SALT in .dev.vars: run `npm run dev` once, or copy .dev.vars.example");
+  fail(
+    values.remote
+      ? "set PASSWORD_SALT in the environment to the deployed secret's value"
+      : "no PASSWORD_SALT in .dev.vars: run `npm run dev` once, or copy .dev.vars.example",
+  );
 }
 
 async function readPassword() {
@@ -78,7 +84,15 @@ const dir = mkdtempSync(path.join(tmpdir(), "admin-create-"));
 const file = path.join(dir, "admin.sql");
 writeFileSync(file, sql);
 try {
-  const args = ["d1", "execute", "DB", values.remote ? "--remote" : "--local", "--file", file, ...(environment ? ["--env", environment] : [])];
+  const args = [
+    "d1",
+    "execute",
+    "DB",
+    values.remote ? "--remote" : "--local",
+    "--file",
+    file,
+    ...(environment ? ["--env", environment] : []),
+  ];
   const result = runTool("wrangler", args, { stdio: ["ignore", "ignore", "inherit"], env: { CI: "true" } });
   if (result.status !== 0) throw new Error("wrangler failed");
   console.log(`admin:create: created admin '${values.username}' in the ${values.remote ? "remote" : "local"} database`);

@@ -19,7 +19,11 @@ const FIX = "Run `npm run db:generate` (and write drizzle/rollback/<same name>.s
 const problems = [];
 
 const sqlFiles = (dir) =>
-  existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith(".sql")).sort() : [];
+  existsSync(dir)
+    ? readdirSync(dir)
+        .filter((f) => f.endsWith(".sql"))
+        .sort()
+    : [];
 
 // Throws if the tool could not run at all.
 function drizzleKit(args) {
@@ -87,9 +91,7 @@ try {
   const after = existsSync(copy) ? snapshotDir(copy) : new Map();
   const changed = [...after.keys()].filter((f) => before.get(f) !== after.get(f));
   if (changed.length > 0) {
-    problems.push(
-      `src/db/schema.ts has changes that no migration in drizzle/ holds (drizzle-kit would write ${changed.join(", ")}).`,
-    );
+    problems.push(`src/db/schema.ts has changes that no migration in drizzle/ holds (drizzle-kit would write ${changed.join(", ")}).`);
   } else if (gen.output.includes("Interactive prompts require a TTY")) {
     problems.push(
       "src/db/schema.ts has changes that no migration in drizzle/ holds (drizzle-kit needs to ask whether something was renamed).",

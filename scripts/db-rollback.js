@@ -100,10 +100,7 @@ let result;
 try {
   const batch = path.join(tmp, `rollback-${name}`);
   const rollbackSql = readFileSync(rollbackFile, "utf8").trimEnd();
-  writeFileSync(
-    batch,
-    `${rollbackSql}\n--> statement-breakpoint\nDELETE FROM ${MIGRATIONS_TABLE} WHERE name = '${name}';\n`,
-  );
+  writeFileSync(batch, `${rollbackSql}\n--> statement-breakpoint\nDELETE FROM ${MIGRATIONS_TABLE} WHERE name = '${name}';\n`);
   console.log(`db-rollback: rolling back ${name} on the ${where} (drizzle/rollback/${name})`);
   // --yes: the question, if any, was asked above.
   result = wrangler(["d1", "execute", BINDING, ...target, "--yes", "--json", "--file", batch]);

@@ -45,9 +45,13 @@ async function lintWorkflow(source, file) {
 
 async function main() {
   const dir = path.join(root, ".github", "workflows");
-  const files = process.argv.length > 2
-    ? process.argv.slice(2).map((f) => path.resolve(f))
-    : readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).sort().map((f) => path.join(dir, f));
+  const files =
+    process.argv.length > 2
+      ? process.argv.slice(2).map((f) => path.resolve(f))
+      : readdirSync(dir)
+          .filter((f) => /\.ya?ml$/.test(f))
+          .sort()
+          .map((f) => path.join(dir, f));
   if (files.length === 0) {
     console.error("lint-workflows: no workflow files found");
     process.exit(1);

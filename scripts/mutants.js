@@ -119,7 +119,8 @@ function vitest(dir, files, timeoutMs) {
     },
   );
   const seconds = (Date.now() - started) / 1000;
-  if (run.error?.code === "ETIMEDOUT" || run.signal === "SIGKILL") return { passed: false, timedOut: true, seconds, failures: ["(timed out)"] };
+  if (run.error?.code === "ETIMEDOUT" || run.signal === "SIGKILL")
+    return { passed: false, timedOut: true, seconds, failures: ["(timed out)"] };
   // Stopped from outside (Ctrl-C reaches vitest too, or the run was killed): not a result.
   if (run.signal) return { interrupted: true, passed: false, timedOut: false, seconds, failures: [] };
   const failures = [];
@@ -129,20 +130,25 @@ function vitest(dir, files, timeoutMs) {
       const name = relative(dir, file.name);
       const failed = (file.assertionResults ?? []).filter((t) => t.status === "failed");
       for (const t of failed) {
-        const why = String(t.failureMessages?.[0] ?? "").split("\n")[0].slice(0, 160);
+        const why = String(t.failureMessages?.[0] ?? "")
+          .split("\n")[0]
+          .slice(0, 160);
         failures.push(`${name} > ${t.fullName}${why ? `: ${why}` : ""}`);
       }
       if (failed.length === 0 && file.status === "failed") failures.push(`${name} (${(file.message ?? "failed to load").split("\n")[0]})`);
     }
   }
-  if (run.status !== 0 && failures.length === 0) failures.push(`vitest exited ${run.status}: ${(run.stderr || run.stdout).trim().split("\n").slice(-3).join(" | ")}`);
+  if (run.status !== 0 && failures.length === 0)
+    failures.push(`vitest exited ${run.status}: ${(run.stderr || run.stdout).trim().split("\n").slice(-3).join(" | ")}`);
   return { passed: run.status === 0, timedOut: false, seconds, failures };
 }
 
 const stale = selected.map((m) => [m, staleness(m)]).filter(([, why]) => why);
 for (const [m, why] of stale) console.log(`STALE      ${m.id}: ${why}`);
 if (checkOnly) {
-  console.log(`mutants: ${selected.length - stale.length} of ${selected.length} apply${stale.length ? "; fix the STALE ones in scripts/mutants-list.js" : ""}`);
+  console.log(
+    `mutants: ${selected.length - stale.length} of ${selected.length} apply${stale.length ? "; fix the STALE ones in scripts/mutants-list.js" : ""}`,
+  );
   process.exit(stale.length ? 1 : 0);
 }
 
@@ -158,7 +164,10 @@ try {
     }
     const target = join(dir, m.file);
     const original = readFileSync(target, "utf8");
-    writeFileSync(target, original.replace(m.from, () => m.to));
+    writeFileSync(
+      target,
+      original.replace(m.from, () => m.to),
+    );
     let outcome;
     let detail;
     let seconds = 0;
@@ -207,7 +216,9 @@ const scored = killed + survived;
 const score = scored === 0 ? 100 : (100 * killed) / scored;
 const minutes = ((Date.now() - startedAll) / 60_000).toFixed(1);
 console.log("");
-console.log(`mutants: ${killed} killed, ${survived} survived, ${count("EQUIVALENT")} equivalent, ${count("STALE")} stale, of ${results.length} (${minutes} min)`);
+console.log(
+  `mutants: ${killed} killed, ${survived} survived, ${count("EQUIVALENT")} equivalent, ${count("STALE")} stale, of ${results.length} (${minutes} min)`,
+);
 console.log(`mutants: score ${score.toFixed(1)} % (killed / (killed + survived)); threshold ${threshold} %`);
 for (const r of results.filter((r) => r.outcome === "SURVIVED")) console.log(`  survived: ${r.m.id}: ${r.m.bug}`);
 if (count("STALE") > 0) console.log("mutants: FAILED: stale mutants; update scripts/mutants-list.js to the current code");

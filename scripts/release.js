@@ -21,7 +21,18 @@ import { parseArgs } from "node:util";
 import { releaseSummary, shellQuote } from "./lib/release-summary.js";
 import { root, runTool } from "./lib/tool.js";
 
-export const STEPS = ["bookmark", "previous", "migrations", "upload", "stage", "smoke-0", "deploy-10", "smoke-10", "deploy-100", "smoke-100"];
+export const STEPS = [
+  "bookmark",
+  "previous",
+  "migrations",
+  "upload",
+  "stage",
+  "smoke-0",
+  "deploy-10",
+  "smoke-10",
+  "deploy-100",
+  "smoke-100",
+];
 const DATABASE = "DB"; // the D1 binding of wrangler.toml; wrangler resolves it per environment
 const USAGE =
   "usage: node scripts/release.js [--env production] [--tag <tag>] [--message <text>] [--url <base-url>] [--dry-run [--simulate-failure <step>]]";
@@ -152,7 +163,10 @@ function parseJson(text, what) {
 
 /** The new version's id from wrangler's output file (one JSON object a line). */
 function uploadedVersion(outputFile) {
-  const lines = readFileSync(outputFile, "utf8").split("\n").filter(Boolean).map((line) => JSON.parse(line));
+  const lines = readFileSync(outputFile, "utf8")
+    .split("\n")
+    .filter(Boolean)
+    .map((line) => JSON.parse(line));
   const upload = lines.find((entry) => entry.type === "version-upload");
   if (!upload?.version_id) throw new StepFailed("versions upload wrote no version id");
   return upload.version_id;
@@ -178,7 +192,13 @@ async function resolveUrl() {
 
 function smoke(name, { override }) {
   step(name, (entry) => {
-    const argv = ["scripts/smoke.js", release.url, "--expect-version", release.version, ...(override ? ["--override", release.worker] : [])];
+    const argv = [
+      "scripts/smoke.js",
+      release.url,
+      "--expect-version",
+      release.version,
+      ...(override ? ["--override", release.worker] : []),
+    ];
     const result = command("node", argv);
     entry.command = result.printed;
     const text = `${result.stdout}${result.stderr}`.trim();
@@ -211,7 +231,9 @@ async function run() {
   });
   step("previous", (entry) => {
     const { stdout } = wrangler(entry, ["deployments", "status", "--env", env, "--json"], { quiet: true });
-    const versions = dryRun ? [{ version_id: "<previous-version-id>", percentage: 100 }] : (parseJson(stdout, "deployments status").versions ?? []);
+    const versions = dryRun
+      ? [{ version_id: "<previous-version-id>", percentage: 100 }]
+      : (parseJson(stdout, "deployments status").versions ?? []);
     release.previous = [...versions].sort((a, b) => b.percentage - a.percentage)[0]?.version_id;
     if (!release.previous) throw new StepFailed("no version is deployed yet: make the first deploy with `wrangler deploy` (DEPLOYMENT.md)");
     output("previous_version_id", release.previous);
@@ -245,7 +267,15 @@ try {
   release.failure ??= { step: "url", message: error.message };
   console.error(`release: FAILED at ${release.failure.step}: ${error.message}`);
   if (release.trafficChanged) {
-    const argv = ["rollback", release.previous, "--env", env, "--yes", "--message", `release ${release.tag} failed at ${release.failure.step}`];
+    const argv = [
+      "rollback",
+      release.previous,
+      "--env",
+      env,
+      "--yes",
+      "--message",
+      `release ${release.tag} failed at ${release.failure.step}`,
+    ];
     const result = command("wrangler", argv);
     if (!dryRun) process.stdout.write(`${result.stdout}${result.stderr}`);
     release.rollback = { command: result.printed, ok: result.status === 0, detail: lastLines(`${result.stdout}\n${result.stderr}`) };

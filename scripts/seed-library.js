@@ -14,7 +14,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { root, runTool } from "./lib/tool.js";
+import { runTool } from "./lib/tool.js";
 
 const USAGE = "usage: node scripts/seed-library.js [--count <n>] [--clear] [--persist-to <dir>]";
 const ROWS_PER_INSERT = 100; // keeps each statement well under D1's 100 KB statement limit
@@ -31,8 +31,6 @@ function parseArgs(argv) {
     if (arg === "--count") opts.count = Number(argv[++i]);
     else if (arg.startsWith("--count=")) opts.count = Number(arg.slice("--count=".length));
     else if (arg === "--clear") opts.clear = true;
-    else if (arg === "--persist-to") opts.persistTo = argv[++i] ?? "";
-    else if (arg.startsWith("--persist-to=")) opts.persistTo = arg.slice("--persist-to=".length);
     else if (arg === "--persist-to") opts.persistTo = argv[++i] ?? "";
     else if (arg.startsWith("--persist-to=")) opts.persistTo = arg.slice("--persist-to=".length);
     else if (arg === "--local") continue;
@@ -93,7 +91,9 @@ const FIRST = words(`Ada Brandon Cora Dmitri Elena Farid Grace Hugo Iris Jonas K
   Rosa Samuel Tara Ulrich Vera Wen Ximena Yusuf Zoe Amara Bruno Chloe Dario`);
 const LAST = words(`Abbott Becker Castillo Dubois Eriksen Fontaine Garcia Haddad Ibsen Jansen Kowalski Laurent Moreau
   Nakamura Okafor Petrov Quintero Rossi Sato Tanaka Ueda Varga Weber Xu Yilmaz Zhang Adler Brennan Costa Dalton`);
-const PUBLISHERS = words("Tantor Audible Macmillan_Audio Podium Recorded_Books Blackstone Penguin_Audio HarperAudio").map((p) => p.replace("_", " "));
+const PUBLISHERS = words("Tantor Audible Macmillan_Audio Podium Recorded_Books Blackstone Penguin_Audio HarperAudio").map((p) =>
+  p.replace("_", " "),
+);
 
 function generateBook(i, random) {
   const pick = (list) => list[Math.floor(random() * list.length)];
@@ -109,7 +109,14 @@ function generateBook(i, random) {
     series_number: series ? maybe(0.9, () => String(1 + Math.floor(random() * 12))) : null,
     narrator: maybe(0.7, () => `${pick(FIRST)} ${pick(LAST)}`),
     isbn: maybe(0.8, () => `978${String(Math.floor(random() * 1e10)).padStart(10, "0")}`),
-    asin: maybe(0.7, () => `B0${Math.floor(random() * 36 ** 8).toString(36).toUpperCase().padStart(8, "0")}`),
+    asin: maybe(
+      0.7,
+      () =>
+        `B0${Math.floor(random() * 36 ** 8)
+          .toString(36)
+          .toUpperCase()
+          .padStart(8, "0")}`,
+    ),
     publisher: maybe(0.8, () => pick(PUBLISHERS)),
     published_year: maybe(0.9, () => 1950 + Math.floor(random() * 77)),
     duration_minutes: maybe(0.9, () => 120 + Math.floor(random() * 2280)),
@@ -117,7 +124,18 @@ function generateBook(i, random) {
     status: random() < 0.95 ? "active" : random() < 0.6 ? "archived" : "duplicate",
   };
   // Completeness as src/services/books.ts computes it: filled of the 10 metadata fields.
-  const fields = ["title", "author", "series", "series_number", "isbn", "asin", "publisher", "published_year", "duration_minutes", "description"];
+  const fields = [
+    "title",
+    "author",
+    "series",
+    "series_number",
+    "isbn",
+    "asin",
+    "publisher",
+    "published_year",
+    "duration_minutes",
+    "description",
+  ];
   book.metadata_completeness_percent = Math.floor((fields.filter((f) => book[f] !== null).length * 100) / fields.length);
   // Added over the last five years.
   book.date_added = new Date(Date.UTC(2021, 10, 1) + Math.floor(random() * 5 * 365 * 86_400_000)).toISOString();
@@ -125,8 +143,21 @@ function generateBook(i, random) {
 }
 
 const COLUMNS = [
-  "abs_id", "title", "author", "series", "series_number", "narrator", "isbn", "asin", "publisher", "published_year",
-  "duration_minutes", "description", "status", "metadata_completeness_percent", "date_added",
+  "abs_id",
+  "title",
+  "author",
+  "series",
+  "series_number",
+  "narrator",
+  "isbn",
+  "asin",
+  "publisher",
+  "published_year",
+  "duration_minutes",
+  "description",
+  "status",
+  "metadata_completeness_percent",
+  "date_added",
 ];
 
 function literal(value) {

@@ -71,7 +71,9 @@ async function attempt() {
   if (ready.status !== 200 || ready.body?.status !== "ready") {
     throw new SmokeFailure(`/health/ready answered ${ready.status}`, ready.body);
   }
-  lines.push(`smoke: /health/ready ready (version ${ready.body.version}, worker version ${answered.id ?? "unknown"}${answered.tag ? ` tag ${answered.tag}` : ""})`);
+  lines.push(
+    `smoke: /health/ready ready (version ${ready.body.version}, worker version ${answered.id ?? "unknown"}${answered.tag ? ` tag ${answered.tag}` : ""})`,
+  );
 
   if (process.env.API_KEY) {
     const read = await get("/api/system/health", { "X-API-Key": process.env.API_KEY });

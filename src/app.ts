@@ -5,19 +5,19 @@ import type { AppEnv } from "./context";
 import { AppError, MethodNotAllowedError, renderError } from "./errors";
 import { authenticate } from "./middleware/auth";
 import { jsonBody } from "./middleware/body";
+import { configGuard } from "./middleware/config-guard";
 import { corsFromConfig } from "./middleware/cors";
 import { d1Session } from "./middleware/d1-session";
 import { noStoreApi } from "./middleware/no-store";
-import { requestLog } from "./middleware/request-log";
-import { configGuard } from "./middleware/config-guard";
 import { requestId } from "./middleware/request-id";
+import { requestLog } from "./middleware/request-log";
 import { limitUnmatched } from "./middleware/unmatched-limit";
 import { rateLimit } from "./rate-limit/middleware";
 import { routePolicy } from "./route-policy";
 import { admin } from "./routes/admin";
 import { authors } from "./routes/authors";
-import { docs } from "./routes/docs";
 import { books } from "./routes/books";
+import { docs } from "./routes/docs";
 import { downloads } from "./routes/downloads";
 import { gaps } from "./routes/gaps";
 import { health } from "./routes/health";
@@ -45,7 +45,14 @@ app.use(secureHeaders());
 app.use(noStoreApi());
 app.use(limitUnmatched());
 app.use(corsFromConfig());
-app.use(methodNotAllowed({ app, onMethodNotAllowed: (c, allowed) => { throw new MethodNotAllowedError(c.req.method, allowed); } }));
+app.use(
+  methodNotAllowed({
+    app,
+    onMethodNotAllowed: (c, allowed) => {
+      throw new MethodNotAllowedError(c.req.method, allowed);
+    },
+  }),
+);
 app.use(configGuard());
 app.use(routePolicy());
 app.use(d1Session());

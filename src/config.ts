@@ -80,7 +80,12 @@ const envSchema = z
       .string()
       .optional()
       .default("")
-      .transform((list) => list.split(",").map((origin) => origin.trim()).filter(Boolean)),
+      .transform((list) =>
+        list
+          .split(",")
+          .map((origin) => origin.trim())
+          .filter(Boolean),
+      ),
     ABS_URL: baseUrl("ABS_URL"),
     ABS_TOKEN: secret,
     ABS_LIBRARY_ID: optionalVar,
@@ -113,7 +118,12 @@ const envSchema = z
       if (value && isExampleValue(value)) ctx.addIssue({ code: "custom", path: [name], message: "is an example value" });
     }
     const access = [env.UPSTREAM_ACCESS_CLIENT_ID, env.UPSTREAM_ACCESS_CLIENT_SECRET].filter(Boolean).length;
-    if (access === 1) ctx.addIssue({ code: "custom", path: ["UPSTREAM_ACCESS_CLIENT_ID"], message: "and UPSTREAM_ACCESS_CLIENT_SECRET must be set together" });
+    if (access === 1)
+      ctx.addIssue({
+        code: "custom",
+        path: ["UPSTREAM_ACCESS_CLIENT_ID"],
+        message: "and UPSTREAM_ACCESS_CLIENT_SECRET must be set together",
+      });
   });
 
 type ParsedEnv = z.output<typeof envSchema>;
@@ -205,18 +215,38 @@ function integrationsOf(env: Partial<ParsedEnv>, bindings: Record<string, unknow
   const need = (pairs: [string, unknown][]) => pairs.filter(([, value]) => !value).map(([name]) => name);
   return {
     audiobookshelf: integration(
-      env.ABS_URL && absToken ? { url: env.ABS_URL, fetcher: vpcFetcher(bindings, "ABS_VPC"), token: absToken, libraryId: env.ABS_LIBRARY_ID } : undefined,
-      need([["ABS_URL", env.ABS_URL], ["ABS_TOKEN", absToken]]),
+      env.ABS_URL && absToken
+        ? { url: env.ABS_URL, fetcher: vpcFetcher(bindings, "ABS_VPC"), token: absToken, libraryId: env.ABS_LIBRARY_ID }
+        : undefined,
+      need([
+        ["ABS_URL", env.ABS_URL],
+        ["ABS_TOKEN", absToken],
+      ]),
     ),
     qbittorrent: integration(
       env.QB_URL && (qbKey || qbLogin)
-        ? { url: env.QB_URL, fetcher: vpcFetcher(bindings, "QB_VPC"), apiKey: qbKey, login: qbLogin, category: env.QB_CATEGORY ?? "audiobooks", savePath: env.QB_SAVE_PATH }
+        ? {
+            url: env.QB_URL,
+            fetcher: vpcFetcher(bindings, "QB_VPC"),
+            apiKey: qbKey,
+            login: qbLogin,
+            category: env.QB_CATEGORY ?? "audiobooks",
+            savePath: env.QB_SAVE_PATH,
+          }
         : undefined,
-      need([["QB_URL", env.QB_URL], ["QB_API_KEY (or QB_USERNAME and QB_PASSWORD)", qbKey || qbLogin]]),
+      need([
+        ["QB_URL", env.QB_URL],
+        ["QB_API_KEY (or QB_USERNAME and QB_PASSWORD)", qbKey || qbLogin],
+      ]),
     ),
     prowlarr: integration(
-      env.PROWLARR_URL && prowlarrKey ? { url: env.PROWLARR_URL, fetcher: vpcFetcher(bindings, "PROWLARR_VPC"), apiKey: prowlarrKey } : undefined,
-      need([["PROWLARR_URL", env.PROWLARR_URL], ["PROWLARR_API_KEY", prowlarrKey]]),
+      env.PROWLARR_URL && prowlarrKey
+        ? { url: env.PROWLARR_URL, fetcher: vpcFetcher(bindings, "PROWLARR_VPC"), apiKey: prowlarrKey }
+        : undefined,
+      need([
+        ["PROWLARR_URL", env.PROWLARR_URL],
+        ["PROWLARR_API_KEY", prowlarrKey],
+      ]),
     ),
     google_books: integration(
       googleKey ? { url: env.GOOGLE_BOOKS_URL ?? "https://www.googleapis.com/books/v1", apiKey: googleKey } : undefined,

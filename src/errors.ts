@@ -1,7 +1,7 @@
-import type { Context } from "hono";
-import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { DrizzleQueryError } from "drizzle-orm/errors";
+import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
 
 /**
  * Every error code the service can answer with, and its HTTP status. The list is the original's

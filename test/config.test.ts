@@ -40,7 +40,16 @@ describe("configuration", () => {
 
   it("refuses example markers in any letter case", () => {
     const padding = "x".repeat(40);
-    for (const marked of ["CHANGEME", "ChangeMe", "CHANGE-ME", "Dev-Only", "EXAMPLE", "Your-Secret", "PLACEHOLDER", "Change-In-Production"]) {
+    for (const marked of [
+      "CHANGEME",
+      "ChangeMe",
+      "CHANGE-ME",
+      "Dev-Only",
+      "EXAMPLE",
+      "Your-Secret",
+      "PLACEHOLDER",
+      "Change-In-Production",
+    ]) {
       const config = parseConfig({ ...production, JWT_SECRET: `${marked}-${padding}` });
       expect(config.problems, marked).toEqual(["JWT_SECRET is an example value"]);
     }
@@ -68,10 +77,9 @@ describe("configuration", () => {
   });
 
   it("reads ALLOWED_ORIGINS as a trimmed list", () => {
-    expect(parseConfig({ ENVIRONMENT: "development", ALLOWED_ORIGINS: " https://a.example , https://b.example,," }).allowedOrigins).toEqual([
-      "https://a.example",
-      "https://b.example",
-    ]);
+    expect(parseConfig({ ENVIRONMENT: "development", ALLOWED_ORIGINS: " https://a.example , https://b.example,," }).allowedOrigins).toEqual(
+      ["https://a.example", "https://b.example"],
+    );
   });
 });
 
@@ -114,7 +122,13 @@ describe("configuration of the outside services", () => {
       audiobookshelf: { configured: true, settings: { url: "https://abs.home.test", token: "abs-token-1", libraryId: "lib_1" } },
       qbittorrent: {
         configured: true,
-        settings: { url: "http://10.0.0.2:8080", apiKey: undefined, login: { username: "admin", password: "pw-1" }, category: "audiobooks", savePath: "/data/audiobooks" },
+        settings: {
+          url: "http://10.0.0.2:8080",
+          apiKey: undefined,
+          login: { username: "admin", password: "pw-1" },
+          category: "audiobooks",
+          savePath: "/data/audiobooks",
+        },
       },
       prowlarr: { configured: true, settings: { url: "http://10.0.0.3:9696/prowlarr", apiKey: "prowlarr-1" } },
       google_books: { configured: true, settings: { url: "https://www.googleapis.com/books/v1", apiKey: "gb-1" } },
@@ -129,22 +143,31 @@ describe("configuration of the outside services", () => {
   });
 
   it("configures qBittorrent with an API key alone, and not with a password but no user name", () => {
-    expect(parseConfig({ ...dev, QB_URL: "http://qb.test", QB_API_KEY: "qbt_abc" }).integrations.qbittorrent).toMatchObject({ configured: true, settings: { apiKey: "qbt_abc", login: undefined } });
+    expect(parseConfig({ ...dev, QB_URL: "http://qb.test", QB_API_KEY: "qbt_abc" }).integrations.qbittorrent).toMatchObject({
+      configured: true,
+      settings: { apiKey: "qbt_abc", login: undefined },
+    });
     expect(parseConfig({ ...dev, QB_URL: "http://qb.test", QB_PASSWORD: "pw" }).integrations.qbittorrent.configured).toBe(false);
   });
 
-  it.each(["ABS_URL", "QB_URL", "PROWLARR_URL", "GOOGLE_BOOKS_URL"])("refuses a malformed %s, naming the binding and never the value", (name) => {
-    for (const value of ["not a url", "ftp://files.test", "abs.local:13378", "https://h.test/?token=hunter2", "https://user:pw@h.test"]) {
-      const { problems } = parseConfig({ ...dev, [name]: value });
-      expect(problems, value).toEqual([`${name} is not an http(s) base URL (no query, fragment or credentials)`]);
-    }
-  });
+  it.each(["ABS_URL", "QB_URL", "PROWLARR_URL", "GOOGLE_BOOKS_URL"])(
+    "refuses a malformed %s, naming the binding and never the value",
+    (name) => {
+      for (const value of ["not a url", "ftp://files.test", "abs.local:13378", "https://h.test/?token=hunter2", "https://user:pw@h.test"]) {
+        const { problems } = parseConfig({ ...dev, [name]: value });
+        expect(problems, value).toEqual([`${name} is not an http(s) base URL (no query, fragment or credentials)`]);
+      }
+    },
+  );
 
-  it.each(["UPSTREAM_TIMEOUT_MS", "QB_MAX_ACTIVE", "QB_STALL_MINUTES", "ACQUIRE_MAX_PER_RUN"])("refuses a %s that is not a positive whole number", (name) => {
-    for (const value of ["0", "-1", "1.5", "ten", "1e3"]) {
-      expect(parseConfig({ ...dev, [name]: value }).problems, value).toEqual([`${name} must be a positive whole number`]);
-    }
-  });
+  it.each(["UPSTREAM_TIMEOUT_MS", "QB_MAX_ACTIVE", "QB_STALL_MINUTES", "ACQUIRE_MAX_PER_RUN"])(
+    "refuses a %s that is not a positive whole number",
+    (name) => {
+      for (const value of ["0", "-1", "1.5", "ten", "1e3"]) {
+        expect(parseConfig({ ...dev, [name]: value }).problems, value).toEqual([`${name} must be a positive whole number`]);
+      }
+    },
+  );
 
   it("treats a key still at its example value as not set outside production", () => {
     const config = parseConfig({ ...dev, ABS_URL: "http://abs.test", ...exampleValues });
@@ -175,7 +198,11 @@ describe("configuration of the outside services", () => {
       }
     })();
     expect(thrown).toBeInstanceOf(AppError);
-    expect(thrown).toMatchObject({ status: 503, code: "service_unavailable", detail: expect.stringContaining("set ABS_URL and ABS_TOKEN") });
+    expect(thrown).toMatchObject({
+      status: 503,
+      code: "service_unavailable",
+      detail: expect.stringContaining("set ABS_URL and ABS_TOKEN"),
+    });
     // Production names no binding.
     expect(() => requireService(parseConfig({ ...production }), "google_books")).toThrow(
       expect.objectContaining({ detail: "Google Books is not configured" }),

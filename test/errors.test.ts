@@ -96,7 +96,11 @@ describe("the error shape, one kind at a time", () => {
   it("409 duplicate_resource for a taken abs_id", async () => {
     const absId = unique("abs");
     await createBook({ abs_id: absId });
-    await expectError(await call("/api/books", { method: "POST", auth: true, json: { title: "T", abs_id: absId } }), 409, "duplicate_resource");
+    await expectError(
+      await call("/api/books", { method: "POST", auth: true, json: { title: "T", abs_id: absId } }),
+      409,
+      "duplicate_resource",
+    );
   });
 
   it("503 database_error when D1 fails, for reads and for batched writes", async () => {

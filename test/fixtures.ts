@@ -37,7 +37,12 @@ export interface TestUser {
 export async function createUser(role: TestUser["role"] = "viewer"): Promise<TestUser> {
   const username = unique("user").replace(/-/g, "_");
   const password = `pw-${crypto.randomUUID()}`;
-  const { user } = await create<{ user: { id: number } }>("/api/admin/users", { username, email: `${username}@example.test`, password, role });
+  const { user } = await create<{ user: { id: number } }>("/api/admin/users", {
+    username,
+    email: `${username}@example.test`,
+    password,
+    role,
+  });
   return { id: user.id, username, password, role };
 }
 

@@ -1,6 +1,6 @@
-import { expect } from "vitest";
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
+import { expect } from "vitest";
 import { app } from "../src/app";
 
 export const API_KEY = env.API_KEY;

@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { expect } from "vitest";
 import { primaryDatabase } from "../src/db/client";
-import { type NewBook, books } from "../src/db/schema";
+import { books, type NewBook } from "../src/db/schema";
 import { unique } from "./fixtures";
 import { type CallOptions, call } from "./helpers";
 
@@ -31,7 +31,17 @@ export async function storedCounts(seriesId: number, authorId: number) {
   expect(s.status).toBe(200);
   expect(a.status).toBe(200);
   return {
-    series: { owned: s.body.data.books_owned, missing: s.body.data.books_missing, pct: s.body.data.completion_percentage, status: s.body.data.completion_status },
-    author: { owned: a.body.data.audiobooks_owned, missing: a.body.data.audiobooks_missing, pct: a.body.data.completion_percentage, status: a.body.data.completion_status },
+    series: {
+      owned: s.body.data.books_owned,
+      missing: s.body.data.books_missing,
+      pct: s.body.data.completion_percentage,
+      status: s.body.data.completion_status,
+    },
+    author: {
+      owned: a.body.data.audiobooks_owned,
+      missing: a.body.data.audiobooks_missing,
+      pct: a.body.data.completion_percentage,
+      status: a.body.data.completion_status,
+    },
   };
 }

@@ -18,7 +18,10 @@ const sleepUntil = (at) => new Promise((resolve) => setTimeout(resolve, Math.max
 
 /** The most admitted requests sent within any rolling window of WINDOW_MS. */
 function mostInAnyWindow(results) {
-  const times = results.filter((r) => r.admitted).map((r) => r.sent).sort((a, b) => a - b);
+  const times = results
+    .filter((r) => r.admitted)
+    .map((r) => r.sent)
+    .sort((a, b) => a - b);
   let most = 0;
   for (let i = 0, j = 0; j < times.length; j++) {
     while (times[j] - times[i] >= WINDOW_MS) i++;

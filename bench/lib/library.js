@@ -31,10 +31,14 @@ function check(result, what) {
 
 /** Migrates `persistTo`, seeds `count` books, then adds their series and authors. */
 export function seedLibrary({ count, persistTo, workDir }) {
-  const seed = spawnSync(process.execPath, [path.join(root, "scripts", "seed-library.js"), "--count", String(count), "--persist-to", persistTo], {
-    cwd: root,
-    encoding: "utf8",
-  });
+  const seed = spawnSync(
+    process.execPath,
+    [path.join(root, "scripts", "seed-library.js"), "--count", String(count), "--persist-to", persistTo],
+    {
+      cwd: root,
+      encoding: "utf8",
+    },
+  );
   check(seed, `seeding ${count} books`);
   const file = path.join(workDir, `names-${count}.sql`);
   writeFileSync(file, NAMES_SQL);

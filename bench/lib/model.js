@@ -25,7 +25,9 @@ const UNDELAYED = { "X-Bench-Distance": "none" };
 function checkout(commit, dir) {
   mkdirSync(dir, { recursive: true });
   try {
-    const archive = execFileSync("git", ["-C", root, "archive", "--format=tar", commit, "src", "drizzle", "package.json"], { maxBuffer: 256 * 1024 * 1024 });
+    const archive = execFileSync("git", ["-C", root, "archive", "--format=tar", commit, "src", "drizzle", "package.json"], {
+      maxBuffer: 256 * 1024 * 1024,
+    });
     execFileSync("tar", ["-x", "-C", dir], { input: archive });
   } catch (error) {
     throw new Error(`the latency model needs commit ${commit.slice(0, 7)} (a full clone of the repository): ${error.message}`);
@@ -100,11 +102,26 @@ async function call(server, { method = "GET", path: url, headers = {}, body }) {
 async function credentials(server, operatorKey) {
   const admin = { "X-API-Key": operatorKey, "Content-Type": "application/json" };
   const suffix = Date.now().toString(36);
-  const { data: keyData } = await call(server, { method: "POST", path: "/api/admin/api-keys", headers: admin, body: JSON.stringify({ name: `bench-${suffix}`, role: "operator" }) });
+  const { data: keyData } = await call(server, {
+    method: "POST",
+    path: "/api/admin/api-keys",
+    headers: admin,
+    body: JSON.stringify({ name: `bench-${suffix}`, role: "operator" }),
+  });
   const username = `bench_${suffix}`;
   const password = `bench-password-${suffix}`;
-  await call(server, { method: "POST", path: "/api/admin/users", headers: admin, body: JSON.stringify({ username, email: `${username}@example.test`, password, role: "moderator" }) });
-  const { data: login } = await call(server, { method: "POST", path: "/api/admin/login", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ username, password }) });
+  await call(server, {
+    method: "POST",
+    path: "/api/admin/users",
+    headers: admin,
+    body: JSON.stringify({ username, email: `${username}@example.test`, password, role: "moderator" }),
+  });
+  const { data: login } = await call(server, {
+    method: "POST",
+    path: "/api/admin/login",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ username, password }),
+  });
   return [
     { id: "key", label: "named key", headers: { "X-API-Key": keyData.api_key.key } },
     { id: "jwt", label: "JWT", headers: { Authorization: `Bearer ${login.access_token}` } },
@@ -116,7 +133,11 @@ function routes(bookId, searchTerm) {
   return [
     { id: "live", label: "GET /health/live", path: "/health/live", anonymous: true },
     { id: "list", label: "GET /api/books?limit=20", path: "/api/books?limit=20" },
-    { id: "search", label: `GET /api/books/search?query=${searchTerm}`, path: `/api/books/search?query=${encodeURIComponent(searchTerm)}&limit=20` },
+    {
+      id: "search",
+      label: `GET /api/books/search?query=${searchTerm}`,
+      path: `/api/books/search?query=${encodeURIComponent(searchTerm)}&limit=20`,
+    },
     { id: "get", label: "GET /api/books/:id", path: `/api/books/${bookId}` },
     { id: "create", label: "POST /api/books", method: "POST", path: "/api/books", body, json: true },
   ];
@@ -141,7 +162,10 @@ async function latency(server, route, headers) {
     if (!response.ok) throw new Error(`${route.label}: ${response.status}`);
     if (i < WARM_UP) continue;
     walls.push(performance.now() - started);
-    const remote = { ms: Number(response.headers.get("X-Bench-Remote-Ms")), calls: Number(response.headers.get("X-Bench-Sequential-Calls")) };
+    const remote = {
+      ms: Number(response.headers.get("X-Bench-Remote-Ms")),
+      calls: Number(response.headers.get("X-Bench-Sequential-Calls")),
+    };
     // The most any request paid (one that refreshed a cache or a key's last use pays more).
     if (!modelled || remote.ms > modelled.ms) modelled = remote;
   }
@@ -166,19 +190,33 @@ export async function latencyModel({ work, logDir, envFile, operatorKey, searchT
   let creds;
   let routeList;
   for (const version of versions) {
-    const server = await startWorker({ name: `model-${version.id}`, config: modelWorker(work, version.id, version.app), persistTo, envFile, logDir, readyPath: "/health/live" });
+    const server = await startWorker({
+      name: `model-${version.id}`,
+      config: modelWorker(work, version.id, version.app),
+      persistTo,
+      envFile,
+      logDir,
+      readyPath: "/health/live",
+    });
     try {
       if (!creds) {
         const operator = { "X-API-Key": operatorKey, ...UNDELAYED };
         creds = await credentials(server, operatorKey);
-        const { data } = await call(server, { method: "POST", path: "/api/books", headers: { ...operator, "Content-Type": "application/json" }, body: JSON.stringify({ title: "The Near Shore", author: "Keiko Tanaka" }) });
+        const { data } = await call(server, {
+          method: "POST",
+          path: "/api/books",
+          headers: { ...operator, "Content-Type": "application/json" },
+          body: JSON.stringify({ title: "The Near Shore", author: "Keiko Tanaka" }),
+        });
         routeList = routes(data.book_id, searchTerm);
       }
       for (const route of routeList) {
         for (const cred of route.anonymous ? [{ id: "none", label: "none", headers: {} }] : creds) {
           const key = `${route.id}:${cred.id}`;
           const numbers = await latency(server, route, cred.headers);
-          say(`model ${version.id}: ${route.label} (${cred.label}): modelled ${numbers.modelled_ms} ms, ${numbers.sequential_calls} sequential remote calls, wall here ${numbers.wall_median_ms} ms`);
+          say(
+            `model ${version.id}: ${route.label} (${cred.label}): modelled ${numbers.modelled_ms} ms, ${numbers.sequential_calls} sequential remote calls, wall here ${numbers.wall_median_ms} ms`,
+          );
           const row = rows.get(key) ?? { route: route.label, credential: cred.label, write: route.method === "POST" };
           row[version.id] = numbers;
           rows.set(key, row);
@@ -186,8 +224,17 @@ export async function latencyModel({ work, logDir, envFile, operatorKey, searchT
       }
       if (throughput) {
         for (const route of routeList) {
-          const numbers = await measure(server, { ...route, headers: { ...(route.anonymous ? {} : creds[0].headers), ...(route.json ? { "Content-Type": "application/json" } : {}), ...UNDELAYED } });
-          say(`throughput ${version.id}: ${route.label}: ${numbers.rps} req/s, ${numbers.errors} errors, others' CPU ${numbers.others_cpu_pct} %`);
+          const numbers = await measure(server, {
+            ...route,
+            headers: {
+              ...(route.anonymous ? {} : creds[0].headers),
+              ...(route.json ? { "Content-Type": "application/json" } : {}),
+              ...UNDELAYED,
+            },
+          });
+          say(
+            `throughput ${version.id}: ${route.label}: ${numbers.rps} req/s, ${numbers.errors} errors, others' CPU ${numbers.others_cpu_pct} %`,
+          );
           const row = rates.get(route.id) ?? { route: route.label };
           row[version.id] = numbers;
           rates.set(route.id, row);
@@ -197,7 +244,13 @@ export async function latencyModel({ work, logDir, envFile, operatorKey, searchT
       await stopWorker(server);
     }
   }
-  return { before_commit: BEFORE_COMMIT, books: BOOKS, measured_requests: MEASURED, rows: [...rows.values()], throughput: [...rates.values()] };
+  return {
+    before_commit: BEFORE_COMMIT,
+    books: BOOKS,
+    measured_requests: MEASURED,
+    rows: [...rows.values()],
+    throughput: [...rates.values()],
+  };
 }
 
 const cell = (n) => (n === undefined ? "–" : `${n.modelled_ms.toLocaleString("en-US")} (${n.sequential_calls})`);
@@ -210,7 +263,9 @@ export function modelTable(model) {
   ];
   for (const row of model.rows) {
     const after = row.after?.modelled_ms;
-    const goal = row.write ? "one primary round trip + what cannot overlap" : `≤ 30 ms${after === undefined ? "" : after <= 30 ? " ✓" : " ✗"}`;
+    const goal = row.write
+      ? "one primary round trip + what cannot overlap"
+      : `≤ 30 ms${after === undefined ? "" : after <= 30 ? " ✓" : " ✗"}`;
     lines.push(`| ${row.route} | ${row.credential} | ${cell(row.before)} | ${cell(row.after)} | ${goal} |`);
   }
   return lines.join("\n");
@@ -218,11 +273,16 @@ export function modelTable(model) {
 
 /** Measured local throughput (no delays, named key, autocannon) of the same routes, before and after. */
 export function throughputTable(model) {
-  const lines = ["| route | before req/s | after req/s | before p50 ms | after p50 ms | errors | others' CPU |", "|---|---:|---:|---:|---:|---:|---|"];
+  const lines = [
+    "| route | before req/s | after req/s | before p50 ms | after p50 ms | errors | others' CPU |",
+    "|---|---:|---:|---:|---:|---:|---|",
+  ];
   for (const row of model.throughput) {
     const b = row.before ?? {};
     const a = row.after ?? {};
-    lines.push(`| ${row.route} | ${b.rps ?? "–"} | ${a.rps ?? "–"} | ${b.p50_ms ?? "–"} | ${a.p50_ms ?? "–"} | ${(b.errors ?? 0) + (a.errors ?? 0)} | ${b.others_cpu_pct ?? "–"} % / ${a.others_cpu_pct ?? "–"} % |`);
+    lines.push(
+      `| ${row.route} | ${b.rps ?? "–"} | ${a.rps ?? "–"} | ${b.p50_ms ?? "–"} | ${a.p50_ms ?? "–"} | ${(b.errors ?? 0) + (a.errors ?? 0)} | ${b.others_cpu_pct ?? "–"} % / ${a.others_cpu_pct ?? "–"} % |`,
+    );
   }
   return lines.join("\n");
 }

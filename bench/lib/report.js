@@ -1,7 +1,8 @@
 // The benchmark's answer: a Markdown table on stdout (README's Performance section takes it as
 // is) and the goals of the issue, each met or not with the numbers behind it.
 
-const fmt = (n, digits = 0) => (n === null || n === undefined ? "–" : n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits }));
+const fmt = (n, digits = 0) =>
+  n === null || n === undefined ? "–" : n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
 /** One row per target: requests/s, ratio to the floor, p50, p99, errors, others' CPU during the run. */
 export function table(rows) {
@@ -13,7 +14,9 @@ export function table(rows) {
   for (const row of rows) {
     const ratio = row.rps / floor;
     const busy = row.others_cpu_pct === null ? "–" : `${row.others_cpu_pct} %`;
-    lines.push(`| ${row.label} | ${row.books ? fmt(row.books) : "–"} | ${fmt(row.rps)} | ${fmt(ratio, 2)} | ${fmt(row.p50_ms)} | ${fmt(row.p99_ms)} | ${fmt(row.errors)} | ${busy} |`);
+    lines.push(
+      `| ${row.label} | ${row.books ? fmt(row.books) : "–"} | ${fmt(row.rps)} | ${fmt(ratio, 2)} | ${fmt(row.p50_ms)} | ${fmt(row.p99_ms)} | ${fmt(row.errors)} | ${busy} |`,
+    );
   }
   return lines.join("\n");
 }
@@ -27,7 +30,9 @@ export function exactnessTable(exactness) {
   ];
   for (const [name, result] of Object.entries(exactness)) {
     const s = result.straddle;
-    lines.push(`| ${LIMITER_NAMES[name] ?? name} | ${result.concurrent.admitted} of 200 | ${s.admitted_at_0s} + ${s.admitted_at_9_5s} + ${s.admitted_at_10_5s} | ${s.most_in_any_10s} |`);
+    lines.push(
+      `| ${LIMITER_NAMES[name] ?? name} | ${result.concurrent.admitted} of 200 | ${s.admitted_at_0s} + ${s.admitted_at_9_5s} + ${s.admitted_at_10_5s} | ${s.most_in_any_10s} |`,
+    );
   }
   return lines.join("\n");
 }
@@ -56,13 +61,25 @@ export function goals(results) {
     },
     { goal: "/health/live ≥ 0.7 × floor", met: find("live").rps / floor >= 0.7, value: `${fmt(find("live").rps / floor, 2)} ×` },
     { goal: "book list ≥ 0.5 × floor (both sizes)", met: list >= 0.5, value: `${fmt(list, 2)} × (the lower of the two)` },
-    { goal: `list p50 at ${fmt(large)} ≤ 2 × p50 at ${fmt(small)}`, met: scale("list") <= 2, value: `${fmt(find("list", large).p50_ms)} ms vs ${fmt(find("list", small).p50_ms)} ms` },
-    { goal: `search p50 at ${fmt(large)} ≤ 2 × p50 at ${fmt(small)}`, met: scale("search") <= 2, value: `${fmt(find("search", large).p50_ms)} ms vs ${fmt(find("search", small).p50_ms)} ms` },
+    {
+      goal: `list p50 at ${fmt(large)} ≤ 2 × p50 at ${fmt(small)}`,
+      met: scale("list") <= 2,
+      value: `${fmt(find("list", large).p50_ms)} ms vs ${fmt(find("list", small).p50_ms)} ms`,
+    },
+    {
+      goal: `search p50 at ${fmt(large)} ≤ 2 × p50 at ${fmt(small)}`,
+      met: scale("search") <= 2,
+      value: `${fmt(find("search", large).p50_ms)} ms vs ${fmt(find("search", small).p50_ms)} ms`,
+    },
   ];
 }
 
 export function goalsTable(list) {
-  return ["| goal | met | this run |", "|---|---|---|", ...list.map((g) => `| ${g.goal} | ${g.met ? "yes" : "**no**"} | ${g.value} |`)].join("\n");
+  return [
+    "| goal | met | this run |",
+    "|---|---|---|",
+    ...list.map((g) => `| ${g.goal} | ${g.met ? "yes" : "**no**"} | ${g.value} |`),
+  ].join("\n");
 }
 
 /** Each route's statements, in order, with their plans. */

@@ -2,7 +2,7 @@
 // port, its own state directory, its own log file. Each server runs in its own process group, so
 // stopping it ends wrangler, workerd and esbuild together and nothing is left running.
 import { spawn } from "node:child_process";
-import { openSync, closeSync, readFileSync } from "node:fs";
+import { closeSync, openSync, readFileSync } from "node:fs";
 import net from "node:net";
 import path from "node:path";
 import { binDir, root } from "../../scripts/lib/tool.js";
@@ -34,11 +34,16 @@ export async function startWorker({ name, config, persistTo, envFile, logDir, re
   const log = openSync(logFile, "w");
   const args = [
     "dev",
-    "--config", path.resolve(root, config),
-    "--ip", "127.0.0.1",
-    "--port", String(port),
-    "--inspector-port", String(inspectorPort),
-    "--persist-to", persistTo,
+    "--config",
+    path.resolve(root, config),
+    "--ip",
+    "127.0.0.1",
+    "--port",
+    String(port),
+    "--inspector-port",
+    String(inspectorPort),
+    "--persist-to",
+    persistTo,
     "--show-interactive-dev-session=false",
     ...(envFile ? ["--env-file", envFile] : []),
   ];

@@ -118,7 +118,8 @@ class Statement {
 function distant(inner: D1Database | D1DatabaseSession, route: Route) {
   return {
     prepare: (sql: string) => new Statement(inner.prepare(sql), sql, route),
-    batch: (statements: Statement[]) => remote(route.delay(statements.map((s) => s.sql)), () => inner.batch(statements.map((s) => s.inner))),
+    batch: (statements: Statement[]) =>
+      remote(route.delay(statements.map((s) => s.sql)), () => inner.batch(statements.map((s) => s.inner))),
   };
 }
 
@@ -151,7 +152,8 @@ function distantNamespace(namespace: DurableObjectNamespace): DurableObjectNames
     get(target, prop) {
       const value = Reflect.get(target, prop);
       if (typeof value !== "function") return value;
-      if (prop === "get" || prop === "getByName") return (...args: unknown[]) => distantStub((value as (...a: unknown[]) => DurableObjectStub).apply(target, args));
+      if (prop === "get" || prop === "getByName")
+        return (...args: unknown[]) => distantStub((value as (...a: unknown[]) => DurableObjectStub).apply(target, args));
       return (value as (...a: unknown[]) => unknown).bind(target);
     },
   });

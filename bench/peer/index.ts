@@ -48,8 +48,14 @@ const peer = (namespace: (env: PeerBindings) => DurableObjectNamespace) => (c: C
     store: new DurableObjectStore({ namespace: namespace(c.env as unknown as PeerBindings) as never }),
   })(c, next);
 };
-app.get("/peer/:scenario", peer((env) => env.PEER_LIMITER));
-app.get("/peer-sqlite/:scenario", peer((env) => env.PEER_LIMITER_SQLITE));
+app.get(
+  "/peer/:scenario",
+  peer((env) => env.PEER_LIMITER),
+);
+app.get(
+  "/peer-sqlite/:scenario",
+  peer((env) => env.PEER_LIMITER_SQLITE),
+);
 
 // The API's own path: `consume` reads the tier's budget from the configuration, asks the
 // (tier, client) Durable Object, sets the headers and throws the 429 that `renderError` answers.

@@ -29,7 +29,8 @@ const ROUTES: Record<string, (db: ReturnType<typeof drizzle<typeof schema>>, sea
   "GET /api/books/search (typical term)": (db, q) => searchBooks(db, q.get("typical")!, 20),
   "GET /api/books/search (broad term)": (db, q) => searchBooks(db, q.get("broad")!, 20),
   "GET /api/series/completion-summary": (db) => seriesCompletionSummary(db),
-  "POST /api/books": (db) => createBook(db, { title: "Plan Probe", author: "Keiko Tanaka", series: "Hollow Lantern Cycle", series_number: "3" }),
+  "POST /api/books": (db) =>
+    createBook(db, { title: "Plan Probe", author: "Keiko Tanaka", series: "Hollow Lantern Cycle", series_number: "3" }),
 };
 
 export default {
@@ -43,7 +44,9 @@ export default {
       await call(drizzle(noting(env.DB, sent), { schema }), search);
       plans[route] = [];
       for (const { sql, params } of sent) {
-        const { results } = await env.DB.prepare(`EXPLAIN QUERY PLAN ${sql}`).bind(...params).all<{ id: number; parent: number; detail: string }>();
+        const { results } = await env.DB.prepare(`EXPLAIN QUERY PLAN ${sql}`)
+          .bind(...params)
+          .all<{ id: number; parent: number; detail: string }>();
         // Indented as SQLite's shell prints it: a step under its parent.
         const depth = new Map<number, number>([[0, 0]]);
         const plan = results.map((row) => {

@@ -24,7 +24,8 @@ const RULES = [
   },
   {
     pattern: new RegExp(String.raw`\bALTER\s+TABLE\s+(${NAME})\s+ADD\s+(?:COLUMN\s+)?(${NAME})([\s\S]*)$`, "i"),
-    says: (m) => (/\bNOT\s+NULL\b/i.test(m[3]) && !/\bDEFAULT\b/i.test(m[3]) ? `adds NOT NULL column ${m[2]} to ${m[1]} without a default` : null),
+    says: (m) =>
+      /\bNOT\s+NULL\b/i.test(m[3]) && !/\bDEFAULT\b/i.test(m[3]) ? `adds NOT NULL column ${m[2]} to ${m[1]} without a default` : null,
   },
 ];
 
@@ -88,7 +89,9 @@ export const statesContract = (sql) => CONTRACT_LINE.test(sql);
 /** The problems of the migrations in `dir` (not its rollback/ folder: a reverse drops by nature). */
 export function expandContractProblems(dir) {
   const problems = [];
-  for (const name of readdirSync(dir).filter((f) => f.endsWith(".sql")).sort()) {
+  for (const name of readdirSync(dir)
+    .filter((f) => f.endsWith(".sql"))
+    .sort()) {
     const sql = readFileSync(path.join(dir, name), "utf8");
     if (statesContract(sql)) continue;
     for (const { line, change } of contractChanges(sql)) {

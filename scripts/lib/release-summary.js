@@ -51,7 +51,9 @@ export function releaseSummary(release) {
   } else if (rollback) {
     lines.push(`- The code is back on ${code(previous)}. Read the failing step and smoke output above, fix, and push again.`);
   } else {
-    lines.push(`- No traffic was moved: ${previous ? code(previous) : "the previous version"} still serves everything. Fix the failing step and push again.`);
+    lines.push(
+      `- No traffic was moved: ${previous ? code(previous) : "the previous version"} still serves everything. Fix the failing step and push again.`,
+    );
   }
   const beforeMigrations = failure && ["url", "bookmark", "previous"].includes(failure.step);
   if (failure && beforeMigrations) {

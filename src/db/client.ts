@@ -1,5 +1,5 @@
-import type { Context } from "hono";
 import { drizzle } from "drizzle-orm/d1";
+import type { Context } from "hono";
 import type { AppEnv } from "../context";
 import { markDatabaseFailure } from "../errors";
 import { withDeadline } from "../lib/deadline";
@@ -22,7 +22,11 @@ export const D1_TIMEOUT_MS = 10_000;
  */
 async function timeBound<T>(call: () => Promise<T>): Promise<T> {
   try {
-    return await withDeadline(Promise.resolve().then(call), D1_TIMEOUT_MS, `D1_TIMEOUT: the database did not answer within ${D1_TIMEOUT_MS} ms`);
+    return await withDeadline(
+      Promise.resolve().then(call),
+      D1_TIMEOUT_MS,
+      `D1_TIMEOUT: the database did not answer within ${D1_TIMEOUT_MS} ms`,
+    );
   } catch (error) {
     throw markDatabaseFailure(error);
   }

@@ -2,15 +2,7 @@
 // migration in drizzle/ (plus its hand-written reverse in drizzle/rollback/); `npm test` fails while
 // the two disagree. Column names follow the original backend (reference, section 3).
 import { sql } from "drizzle-orm";
-import {
-  type AnySQLiteColumn,
-  index,
-  integer,
-  real,
-  sqliteTable,
-  text,
-  uniqueIndex,
-} from "drizzle-orm/sqlite-core";
+import { type AnySQLiteColumn, index, integer, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 // ---------------------------------------------------------------------------------------------
 // Conventions
@@ -21,8 +13,7 @@ import {
 const isoNow = sql`(strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))`;
 const timestampNow = (name: string) => text(name).notNull().default(isoNow);
 // SQLite has no ON UPDATE; drizzle fills the column on every update that does not set it.
-const updatedAt = (name: string) =>
-  timestampNow(name).$onUpdate(() => new Date().toISOString());
+const updatedAt = (name: string) => timestampNow(name).$onUpdate(() => new Date().toISOString());
 
 // Allowed values. Not CHECK constraints (changing one would mean rebuilding the table in SQLite);
 // the API validates with these lists and the column types carry them.
@@ -63,10 +54,7 @@ export const books = sqliteTable(
     metadataCompletenessPercent: integer("metadata_completeness_percent").notNull().default(0),
     lastMetadataUpdate: text("last_metadata_update"),
     // field name → source that supplied it
-    metadataSource: text("metadata_source", { mode: "json" })
-      .$type<Record<string, string>>()
-      .notNull()
-      .default({}),
+    metadataSource: text("metadata_source", { mode: "json" }).$type<Record<string, string>>().notNull().default({}),
     dateAdded: timestampNow("date_added"),
     dateUpdated: updatedAt("date_updated"),
     importSource: text("import_source"),
@@ -222,24 +210,16 @@ export const missingBooks = sqliteTable(
     hardcoverId: text("hardcover_id"),
     goodreadsId: text("goodreads_id"),
     identifiedDate: timestampNow("identified_date"),
-    downloadStatus: text("download_status", { enum: GAP_DOWNLOAD_STATUSES })
-      .notNull()
-      .default("identified"),
+    downloadStatus: text("download_status", { enum: GAP_DOWNLOAD_STATUSES }).notNull().default("identified"),
     // 1 high, 2 medium, 3 low
     priority: integer("priority").notNull().default(1),
   },
   (t) => [
     // Re-running gap analysis must not duplicate a gap. Also serves lookups by series_id
     // (including the ON DELETE CASCADE from series), so no separate series_id index.
-    uniqueIndex("missing_books_series_number_reason_unique").on(
-      t.seriesId,
-      t.seriesNumber,
-      t.reasonMissing,
-    ),
+    uniqueIndex("missing_books_series_number_reason_unique").on(t.seriesId, t.seriesNumber, t.reasonMissing),
     // AUTHOR_WATCH finds a new release once per author and title.
-    uniqueIndex("missing_books_new_release_unique")
-      .on(t.authorId, t.title)
-      .where(sql`reason_missing = 'new_release'`),
+    uniqueIndex("missing_books_new_release_unique").on(t.authorId, t.title).where(sql`reason_missing = 'new_release'`),
     index("missing_books_author_id_idx").on(t.authorId),
     index("missing_books_book_id_idx").on(t.bookId),
     index("missing_books_download_id_idx").on(t.downloadId),
@@ -382,16 +362,10 @@ export const failedAttempts = sqliteTable(
     firstAttempt: text("first_attempt"),
     lastAttempt: text("last_attempt").notNull(),
     attemptCount: integer("attempt_count").notNull().default(1),
-    attemptMetadata: text("attempt_metadata", { mode: "json" })
-      .$type<JsonObject>()
-      .notNull()
-      .default({}),
+    attemptMetadata: text("attempt_metadata", { mode: "json" }).$type<JsonObject>().notNull().default({}),
     createdAt: timestampNow("created_at"),
   },
-  (t) => [
-    index("failed_attempts_task_item_idx").on(t.taskName, t.itemId),
-    index("failed_attempts_last_attempt_idx").on(t.lastAttempt),
-  ],
+  (t) => [index("failed_attempts_task_item_idx").on(t.taskName, t.itemId), index("failed_attempts_last_attempt_idx").on(t.lastAttempt)],
 );
 
 // ---------------------------------------------------------------------------------------------
@@ -418,10 +392,7 @@ export const users = sqliteTable(
     // the value it was issued under (claim `gen`) and is refused once they differ.
     tokenGeneration: integer("token_generation").notNull().default(0),
   },
-  (t) => [
-    uniqueIndex("users_username_unique").on(t.username),
-    uniqueIndex("users_email_unique").on(t.email),
-  ],
+  (t) => [uniqueIndex("users_username_unique").on(t.username), uniqueIndex("users_email_unique").on(t.email)],
 );
 
 // Login attempts per (username, client address) and per username, known or not: see

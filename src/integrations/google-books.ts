@@ -38,7 +38,13 @@ export class GoogleBooks {
   private readonly client: ServiceClient;
 
   constructor(settings: GoogleBooksSettings, upstream: UpstreamSettings, options: Partial<ServiceClientOptions> = {}) {
-    this.client = new ServiceClient({ service: "google_books", baseUrl: settings.url, upstream, authQuery: { key: settings.apiKey }, ...options });
+    this.client = new ServiceClient({
+      service: "google_books",
+      baseUrl: settings.url,
+      upstream,
+      authQuery: { key: settings.apiKey },
+      ...options,
+    });
   }
 
   /** Up to 5 volumes for `q` (`isbn:...`, or `intitle:... inauthor:...`), best first as Google ranks them. */

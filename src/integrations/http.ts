@@ -186,7 +186,9 @@ export class ServiceClient {
     if (parsed.success) return parsed.data;
     // The path of the first problem is made of our schema's keys and array indexes, never upstream text.
     const at = parsed.error.issues[0]?.path.map(String).join(".");
-    throw this.logged(new UpstreamError(this.service, "shape", `${label} answered ${where} with an unexpected shape${at ? ` (at ${at})` : ""}`));
+    throw this.logged(
+      new UpstreamError(this.service, "shape", `${label} answered ${where} with an unexpected shape${at ? ` (at ${at})` : ""}`),
+    );
   }
 
   private async attempt(

@@ -31,7 +31,8 @@ const releaseSchema = z.object({
 function isFreeleech(item: z.output<typeof releaseSchema>): boolean {
   if (item.downloadVolumeFactor === 0) return true;
   return (item.indexerFlags ?? []).some((flag) => {
-    const name = typeof flag === "string" ? flag : typeof flag === "object" && flag && "name" in flag ? String((flag as { name: unknown }).name) : "";
+    const name =
+      typeof flag === "string" ? flag : typeof flag === "object" && flag && "name" in flag ? String((flag as { name: unknown }).name) : "";
     return /freeleech/i.test(name);
   });
 }
@@ -45,7 +46,14 @@ function toRelease(item: z.output<typeof releaseSchema>): Release {
     indexer: item.indexer ?? null,
     freeleech: isFreeleech(item),
     // Prowlarr's DownloadProtocol: "torrent" / "usenet" in JSON (1 / 2 as numbers in old builds).
-    protocol: typeof item.protocol === "number" ? (item.protocol === 1 ? "usenet" : item.protocol === 2 ? "torrent" : "unknown") : (item.protocol ?? null),
+    protocol:
+      typeof item.protocol === "number"
+        ? item.protocol === 1
+          ? "usenet"
+          : item.protocol === 2
+            ? "torrent"
+            : "unknown"
+        : (item.protocol ?? null),
     downloadUrl: item.downloadUrl ?? null,
     magnetUrl: item.magnetUrl ?? null,
     infoHash: item.infoHash ? item.infoHash.toLowerCase() : null,
@@ -62,7 +70,13 @@ export class ProwlarrClient {
   private readonly http: ServiceClient;
 
   constructor(settings: ProwlarrSettings, upstream: Config["upstream"], fetcher?: { fetch: typeof fetch }) {
-    this.http = new ServiceClient({ service: "prowlarr", baseUrl: settings.url, upstream, fetcher, authHeaders: { "X-Api-Key": settings.apiKey } });
+    this.http = new ServiceClient({
+      service: "prowlarr",
+      baseUrl: settings.url,
+      upstream,
+      fetcher,
+      authHeaders: { "X-Api-Key": settings.apiKey },
+    });
   }
 
   /** `{version, ...}` of GET /api/v1/system/status. */

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { type Config, type QbittorrentSettings, requireService } from "../config";
-import { ServiceClient, type UpstreamRequest, type UpstreamResponse, UpstreamError } from "./http";
+import { ServiceClient, UpstreamError, type UpstreamRequest, type UpstreamResponse } from "./http";
 
 /**
  * qBittorrent Web API v2 over the shared HTTP helper. Authentication, oldest to newest:
@@ -132,11 +132,15 @@ export class QbittorrentClient {
     });
     const refused = response.status === 401 || response.status === 403 || response.text.trim() === "Fails.";
     if (refused) {
-      const why = response.status === 403 ? "answered 403 to the login: too many failed logins, the IP is banned for a while" : "refused the login: check QB_USERNAME and QB_PASSWORD";
+      const why =
+        response.status === 403
+          ? "answered 403 to the login: too many failed logins, the IP is banned for a while"
+          : "refused the login: check QB_USERNAME and QB_PASSWORD";
       throw new UpstreamError("qbittorrent", "status", `qBittorrent ${why}`, { upstreamStatus: response.status });
     }
     const cookie = sessionCookie(response.headers);
-    if (!cookie) throw new UpstreamError("qbittorrent", "shape", "qBittorrent accepted the login but set no session cookie (SID or QBT_SID_<port>)");
+    if (!cookie)
+      throw new UpstreamError("qbittorrent", "shape", "qBittorrent accepted the login but set no session cookie (SID or QBT_SID_<port>)");
     sessions.set(this.sessionKey, cookie);
     return cookie;
   }
@@ -147,7 +151,7 @@ export function sessionCookie(headers: Headers): string | undefined {
   const all = typeof headers.getSetCookie === "function" ? headers.getSetCookie() : [headers.get("Set-Cookie") ?? ""];
   for (const line of all) {
     const match = /^\s*((?:QBT_)?SID(?:_\d+)?)=([^;]*)/.exec(line);
-    if (match && match[2]) return `${match[1]}=${match[2]}`;
+    if (match?.[2]) return `${match[1]}=${match[2]}`;
   }
   return undefined;
 }

@@ -38,7 +38,13 @@ async function statusOf(config: Config, name: ServiceName): Promise<ServiceStatu
     return { name, configured: false, status: "not_configured", latency_ms: null, detail };
   }
   if (name === "google_books") {
-    return { name, configured: true, status: "ok", latency_ms: null, detail: "Configured; not probed, since every call counts against the daily quota" };
+    return {
+      name,
+      configured: true,
+      status: "ok",
+      latency_ms: null,
+      detail: "Configured; not probed, since every call counts against the daily quota",
+    };
   }
   const started = Date.now();
   try {
@@ -82,7 +88,9 @@ const PROBES: Record<Exclude<ServiceName, "google_books">, (config: Config) => P
         .map((line) => line.split(";")[0]!)
         .find((pair) => /^(SID|QBT_SID_\d+)=/.test(pair));
       if (answer.text.trim() === "Fails." || !cookie) {
-        throw new UpstreamError("qbittorrent", "status", "qBittorrent refused the login: check QB_USERNAME and QB_PASSWORD", { upstreamStatus: answer.status });
+        throw new UpstreamError("qbittorrent", "status", "qBittorrent refused the login: check QB_USERNAME and QB_PASSWORD", {
+          upstreamStatus: answer.status,
+        });
       }
       headers.Cookie = cookie;
     }

@@ -8,9 +8,17 @@ export function failureReason(error: unknown, event: string, context: Record<str
   if (error instanceof AppError) return error.detail ?? error.message;
   const cause = error instanceof Error ? error : undefined;
   console.error(
-    JSON.stringify({ level: "error", event, ...context, error: cause ? `${cause.name}: ${cause.message}` : String(error), stack: cause?.stack }),
+    JSON.stringify({
+      level: "error",
+      event,
+      ...context,
+      error: cause ? `${cause.name}: ${cause.message}` : String(error),
+      stack: cause?.stack,
+    }),
   );
-  return isDatabaseFailure(error) ? "Database error; see the Worker logs" : `Unexpected error (${cause?.name ?? "unknown"}); see the Worker logs`;
+  return isDatabaseFailure(error)
+    ? "Database error; see the Worker logs"
+    : `Unexpected error (${cause?.name ?? "unknown"}); see the Worker logs`;
 }
 
 /**

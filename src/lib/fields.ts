@@ -35,7 +35,11 @@ export function atMostOneOf(fields: readonly string[]) {
 }
 
 /** ...and folds the alternatives into the canonical name, so services see one field. */
-export function foldAliases<T extends Record<string, unknown>, A extends keyof T & string>(body: T, canonical: keyof T & string, aliases: readonly A[]): Omit<T, A> {
+export function foldAliases<T extends Record<string, unknown>, A extends keyof T & string>(
+  body: T,
+  canonical: keyof T & string,
+  aliases: readonly A[],
+): Omit<T, A> {
   const folded: Record<string, unknown> = { ...body };
   for (const alias of aliases) {
     if (folded[canonical] === undefined) folded[canonical] = folded[alias];

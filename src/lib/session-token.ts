@@ -26,7 +26,13 @@ export async function verifySessionToken(token: string, secret: string): Promise
   }
   const { sub, jti, exp, iat, gen = 0 } = payload;
   const userId = Number(sub);
-  if (!Number.isInteger(userId) || typeof jti !== "string" || typeof exp !== "number" || typeof iat !== "number" || !Number.isInteger(gen)) {
+  if (
+    !Number.isInteger(userId) ||
+    typeof jti !== "string" ||
+    typeof exp !== "number" ||
+    typeof iat !== "number" ||
+    !Number.isInteger(gen)
+  ) {
     throw new UnauthorizedError("invalid_token", "The token is missing required claims");
   }
   if (exp <= Math.floor(Date.now() / 1000)) throw new UnauthorizedError("token_expired", "The token has expired; log in again");

@@ -25,7 +25,9 @@ export function fieldErrors(target: keyof ValidationTargets, issues: z.core.$Zod
  * Control characters no text of this service carries (NUL breaks D1's string binding). A body's
  * text may hold tabs and line breaks (descriptions); a path, query or header value may not.
  */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is this pattern's job
 const BODY_CONTROLS = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is this pattern's job
 const LINE_CONTROLS = /[\u0000-\u001f\u007f]/;
 
 /** Every string (and object key) in a request part that holds a forbidden control character. */
@@ -33,7 +35,7 @@ function controlCharacterIssues(value: unknown, pattern: RegExp, path: PropertyK
   if (typeof value === "string") {
     if (pattern.test(value)) ctx.addIssue({ code: "custom", path, message: "Control characters are not allowed" });
   } else if (Array.isArray(value) && depth < 64) {
-    value.forEach((item, index) => controlCharacterIssues(item, pattern, [...path, index], ctx, depth + 1));
+    for (const [index, item] of value.entries()) controlCharacterIssues(item, pattern, [...path, index], ctx, depth + 1);
   } else if (value !== null && typeof value === "object" && depth < 64) {
     for (const [key, item] of Object.entries(value)) {
       if (pattern.test(key)) ctx.addIssue({ code: "custom", path: [...path, key], message: "Control characters are not allowed" });
@@ -46,7 +48,10 @@ function controlCharacterIssues(value: unknown, pattern: RegExp, path: PropertyK
 function withoutControlCharacters<Schema extends z.ZodType>(target: keyof ValidationTargets, schema: Schema): Schema {
   const pattern = target === "json" || target === "form" ? BODY_CONTROLS : LINE_CONTROLS;
   // A pipe stops at the first schema's issues: the control-character check runs alone.
-  return z.unknown().superRefine((value, ctx) => controlCharacterIssues(value, pattern, [], ctx)).pipe(schema) as unknown as Schema;
+  return z
+    .unknown()
+    .superRefine((value, ctx) => controlCharacterIssues(value, pattern, [], ctx))
+    .pipe(schema) as unknown as Schema;
 }
 
 /**

@@ -1,9 +1,9 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { requireSecret } from "../config";
 import type { AppEnv, Identity } from "../context";
+import { database } from "../db/client";
 import { ForbiddenError, UnauthorizedError } from "../errors";
 import { clientAddress } from "../lib/client";
-import { database } from "../db/client";
 import { safeEqual, sha256Hex } from "../lib/crypto";
 import { verifySessionToken } from "../lib/session-token";
 import { consume, knownRefusal } from "../rate-limit/middleware";
@@ -94,7 +94,8 @@ async function readCredential(c: Context<AppEnv>): Promise<Credential> {
 /** The operator key (the `API_KEY` secret), else a named key that has not been revoked. */
 async function keyCredential(c: Context<AppEnv>, key: string): Promise<Credential> {
   const operatorKey = c.var.config.secrets.API_KEY;
-  if (key !== "" && operatorKey && (await safeEqual(key, operatorKey))) return { client: "operator", identify: async () => ({ kind: "operator" }) };
+  if (key !== "" && operatorKey && (await safeEqual(key, operatorKey)))
+    return { client: "operator", identify: async () => ({ kind: "operator" }) };
   if (key.startsWith("mam_")) {
     // Looked up by hash: the index lookup reveals nothing about how close a guess was.
     const keyHash = await sha256Hex(key);
@@ -137,7 +138,11 @@ async function tokenCredential(c: Context<AppEnv>, token: string): Promise<Crede
       if (!user) throw new UnauthorizedError("invalid_token", "The token's user no longer exists");
       if (user.revoked) throw new UnauthorizedError("invalid_token", "The token was revoked by a logout");
       if (!user.isActive) throw new ForbiddenError("The account is disabled");
-      if (user.tokenGeneration !== gen) throw new UnauthorizedError("invalid_token", "The account's password, status or role changed since the token was issued; log in again");
+      if (user.tokenGeneration !== gen)
+        throw new UnauthorizedError(
+          "invalid_token",
+          "The account's password, status or role changed since the token was issued; log in again",
+        );
       return { kind: "user", userId, username: user.username, role: user.role, tokenId: jti, expiresAt: exp };
     },
   };

@@ -15,8 +15,18 @@ const JSON_TYPE = /^application\/(?:[\w.-]+\+)?json\s*(?:;|$)/i;
  */
 export function jsonBody(): MiddlewareHandler<AppEnv> {
   const limiters = {
-    default: bodyLimit({ maxSize: MAX_BODY_BYTES.default, onError: () => { throw new PayloadTooLargeError(MAX_BODY_BYTES.default); } }),
-    upload: bodyLimit({ maxSize: MAX_BODY_BYTES.upload, onError: () => { throw new PayloadTooLargeError(MAX_BODY_BYTES.upload); } }),
+    default: bodyLimit({
+      maxSize: MAX_BODY_BYTES.default,
+      onError: () => {
+        throw new PayloadTooLargeError(MAX_BODY_BYTES.default);
+      },
+    }),
+    upload: bodyLimit({
+      maxSize: MAX_BODY_BYTES.upload,
+      onError: () => {
+        throw new PayloadTooLargeError(MAX_BODY_BYTES.upload);
+      },
+    }),
   };
   return async function jsonBody(c, next) {
     // No route (404/405 follow) or no body: nothing to check.

@@ -15,7 +15,9 @@ export function configGuard(): MiddlewareHandler<AppEnv> {
     const path = c.req.path.replace(/\/+$/, "");
     if (config.problems.length > 0 && path !== "/health/live" && path !== "/health/ready" && path !== "/health") {
       throw new ConfigurationError(
-        config.isProduction ? "The service is not configured; see the deployment guide" : `Fix the configuration: ${config.problems.join("; ")}`,
+        config.isProduction
+          ? "The service is not configured; see the deployment guide"
+          : `Fix the configuration: ${config.problems.join("; ")}`,
       );
     }
     await next();

@@ -1,8 +1,8 @@
 import type { MiddlewareHandler } from "hono";
 import { matchedRoutes } from "hono/route";
+import { getConfig } from "../config";
 import type { AppEnv } from "../context";
 import { clientKey } from "../lib/client";
-import { getConfig } from "../config";
 import { hmacHex } from "../lib/crypto";
 import { workerVersion } from "../version";
 

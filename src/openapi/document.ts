@@ -37,12 +37,16 @@ function parameters(path: string, parts: ValidatedPart[]) {
   }
   // Path parameters no schema describes are still part of the path.
   for (const [, name] of path.matchAll(/:([A-Za-z_][A-Za-z0-9_]*)/g)) {
-    if (!result.some((p) => p.in === "path" && p.name === name)) result.push({ name, in: "path", required: true, schema: { type: "string" } });
+    if (!result.some((p) => p.in === "path" && p.name === name))
+      result.push({ name, in: "path", required: true, schema: { type: "string" } });
   }
   return result;
 }
 
-const errorResponse = (description: string) => ({ description, content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } } });
+const errorResponse = (description: string) => ({
+  description,
+  content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } },
+});
 
 function operation(method: string, path: string, policy: RoutePolicy, parts: ValidatedPart[]): Operation {
   const body = parts.find((part) => part.target === "json");
@@ -51,11 +55,21 @@ function operation(method: string, path: string, policy: RoutePolicy, parts: Val
   const responses: Record<string, unknown> = {
     "2XX": {
       description: method === "post" ? "Success (201 when a resource is created)" : "Success",
-      content: { "application/json": { schema: path.startsWith("/health") ? { type: "object" } : { $ref: "#/components/schemas/Success" } } },
+      content: {
+        "application/json": { schema: path.startsWith("/health") ? { type: "object" } : { $ref: "#/components/schemas/Success" } },
+      },
     },
-    ...(policy.access === "public" ? {} : { "401": errorResponse("Missing or invalid credentials"), "403": errorResponse(policy.rule ?? `Needs the ${policy.access} role`) }),
+    ...(policy.access === "public"
+      ? {}
+      : { "401": errorResponse("Missing or invalid credentials"), "403": errorResponse(policy.rule ?? `Needs the ${policy.access} role`) }),
     ...(path.includes(":") ? { "404": errorResponse("Not found") } : {}),
-    ...(body ? { "400": errorResponse("Malformed JSON"), "413": errorResponse("Body too large"), "415": errorResponse("Body is not application/json") } : {}),
+    ...(body
+      ? {
+          "400": errorResponse("Malformed JSON"),
+          "413": errorResponse("Body too large"),
+          "415": errorResponse("Body is not application/json"),
+        }
+      : {}),
     ...(validated ? { "422": errorResponse("Validation failed: see errors[]") } : {}),
     ...(method !== "get" ? { "409": errorResponse("Conflict or duplicate") } : {}),
     "429": errorResponse(`Rate limit of the ${policy.tier} tier exceeded; see Retry-After`),

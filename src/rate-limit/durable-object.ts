@@ -113,7 +113,10 @@ export class RateLimiter extends DurableObject<Env> {
   /** The alarm needs the window to know what has expired; written only when it changes. */
   #rememberWindow(windowMs: number): void {
     if (this.#windowMs === windowMs) return;
-    this.ctx.storage.sql.exec("INSERT INTO meta (id, window_ms) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET window_ms = excluded.window_ms", windowMs);
+    this.ctx.storage.sql.exec(
+      "INSERT INTO meta (id, window_ms) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET window_ms = excluded.window_ms",
+      windowMs,
+    );
     this.#windowMs = windowMs;
   }
 }

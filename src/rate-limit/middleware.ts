@@ -51,7 +51,11 @@ export async function consume(c: Context<AppEnv>, tier: Tier, client: string): P
   const sentAt = Date.now();
   let decision: Decision;
   try {
-    decision = await withDeadline(limiterFor(c.env, tier, client).check(limit, windowMs), LIMITER_TIMEOUT_MS, "The rate limiter did not answer in time");
+    decision = await withDeadline(
+      limiterFor(c.env, tier, client).check(limit, windowMs),
+      LIMITER_TIMEOUT_MS,
+      "The rate limiter did not answer in time",
+    );
   } catch (error) {
     const failClosed = FAIL_CLOSED_TIERS.has(tier);
     console.warn(

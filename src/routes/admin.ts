@@ -1,3 +1,4 @@
+import { eq } from "drizzle-orm";
 import { Hono } from "hono";
 import { z } from "zod";
 import type { AppEnv } from "../context";
@@ -14,13 +15,20 @@ import { createApiKey, limiterClient, listApiKeys, revokeApiKey } from "../servi
 import { auditEntry, listAuditLogs } from "../services/audit";
 import { login, logout } from "../services/auth";
 import { changePassword, createUser, deleteUser, getUser, isAdmin, listUsers, updateUser, userJson } from "../services/users";
-import { eq } from "drizzle-orm";
 
 export const admin = new Hono<AppEnv>();
 
-const username = z.string().trim().min(3).max(50).regex(/^[A-Za-z0-9._-]+$/, "letters, digits, '.', '_' and '-' only");
+const username = z
+  .string()
+  .trim()
+  .min(3)
+  .max(50)
+  .regex(/^[A-Za-z0-9._-]+$/, "letters, digits, '.', '_' and '-' only");
 const password = z.string().min(8).max(256);
-const email = z.email().max(255).transform((value) => value.toLowerCase());
+const email = z
+  .email()
+  .max(255)
+  .transform((value) => value.toLowerCase());
 
 // --- Session -------------------------------------------------------------------------------
 
@@ -41,7 +49,12 @@ admin.get("/me", async (c) => {
   switch (identity.kind) {
     case "user": {
       const row = await database(c).query.users.findFirst({ where: eq(usersTable.id, identity.userId) });
-      return ok(c, { kind: "user", role: identity.role, user: row ? userJson(row) : null, token_expires_at: new Date(identity.expiresAt * 1000).toISOString() });
+      return ok(c, {
+        kind: "user",
+        role: identity.role,
+        user: row ? userJson(row) : null,
+        token_expires_at: new Date(identity.expiresAt * 1000).toISOString(),
+      });
     }
     case "api_key":
       return ok(c, { kind: "api_key", role: identity.role, api_key: { id: identity.keyId, name: identity.name } });
@@ -127,7 +140,9 @@ admin.post(
   async (c) => created(c, { api_key: await createApiKey(c, database(c), c.req.valid("json")) }),
 );
 
-admin.delete("/api-keys/:id", validate("param", idParam), async (c) => ok(c, { api_key: await revokeApiKey(c, database(c), c.req.valid("param").id) }));
+admin.delete("/api-keys/:id", validate("param", idParam), async (c) =>
+  ok(c, { api_key: await revokeApiKey(c, database(c), c.req.valid("param").id) }),
+);
 
 // --- Rate limits ---------------------------------------------------------------------------
 

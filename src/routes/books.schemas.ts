@@ -1,8 +1,8 @@
 import { z } from "zod";
 import { BOOK_STATUSES } from "../db/schema";
 import { optionalText } from "../lib/fields";
-import { decimalInt } from "../lib/validate";
 import { pageQuery } from "../lib/pagination";
+import { decimalInt } from "../lib/validate";
 import { METADATA_FIELDS } from "../services/books";
 import { CORRECTION_SOURCES } from "../services/metadata";
 

@@ -43,9 +43,7 @@ books.get("/incomplete-metadata", validate("query", incompleteQuery), async (c) 
   return ok(c, await incompleteBooks(database(c), threshold, limit));
 });
 
-books.get("/series/:name", validate("param", seriesParam), async (c) =>
-  ok(c, await booksInSeries(database(c), c.req.valid("param").name)),
-);
+books.get("/series/:name", validate("param", seriesParam), async (c) => ok(c, await booksInSeries(database(c), c.req.valid("param").name)));
 
 books.post("/import", validate("json", bookImport), async (c) =>
   ok(c, await importBooks(database(c), c.req.valid("json"), actorOf(c.var.identity))),

@@ -3,15 +3,22 @@ import { z } from "zod";
 import type { AppEnv } from "../context";
 import { database } from "../db/client";
 import { ABS_IMPORT_STATUSES, DOWNLOAD_STATUSES } from "../db/schema";
+import { atMostOneOf, foldAliases, optionalText } from "../lib/fields";
 import { pageQuery } from "../lib/pagination";
 import { created, ok } from "../lib/response";
-import { atMostOneOf, foldAliases, optionalText } from "../lib/fields";
 import { idParam, validate } from "../lib/validate";
 import * as service from "../services/downloads";
 
 const id = z.number().int().positive();
-const magnetLink = z.string().trim().max(10_000).regex(/^magnet:\?/i, "Must be a magnet: link");
-const torrentUrl = z.url({ protocol: /^https?$/, error: "Must be an http(s) URL" }).trim().max(2_048);
+const magnetLink = z
+  .string()
+  .trim()
+  .max(10_000)
+  .regex(/^magnet:\?/i, "Must be a magnet: link");
+const torrentUrl = z
+  .url({ protocol: /^https?$/, error: "Must be an http(s) URL" })
+  .trim()
+  .max(2_048);
 
 const createBody = z
   .strictObject({
@@ -23,7 +30,10 @@ const createBody = z
     magnet_link: magnetLink.nullable().optional(),
     torrent_url: torrentUrl.nullable().optional(),
   })
-  .refine((body) => body.magnet_link || body.torrent_url, { message: "Either magnet_link or torrent_url is required", path: ["magnet_link"] });
+  .refine((body) => body.magnet_link || body.torrent_url, {
+    message: "Either magnet_link or torrent_url is required",
+    path: ["magnet_link"],
+  });
 
 const statusBody = z.strictObject({
   status: z.enum(DOWNLOAD_STATUSES),
@@ -53,9 +63,13 @@ export const downloads = new Hono<AppEnv>();
 
 downloads.get("/", validate("query", listQuery), async (c) => ok(c, await service.listDownloads(database(c), c.req.valid("query"))));
 
-downloads.get("/pending", validate("query", pageQuery), async (c) => ok(c, await service.pendingDownloads(database(c), c.req.valid("query"))));
+downloads.get("/pending", validate("query", pageQuery), async (c) =>
+  ok(c, await service.pendingDownloads(database(c), c.req.valid("query"))),
+);
 
-downloads.get("/failed", validate("query", pageQuery), async (c) => ok(c, await service.failedDownloads(database(c), c.req.valid("query"))));
+downloads.get("/failed", validate("query", pageQuery), async (c) =>
+  ok(c, await service.failedDownloads(database(c), c.req.valid("query"))),
+);
 
 downloads.get("/retry-due", validate("query", pageQuery), async (c) =>
   ok(c, await service.retryDueDownloads(database(c), c.req.valid("query"))),
@@ -65,7 +79,9 @@ downloads.post("/", validate("json", createBody), async (c) => created(c, await 
 
 downloads.get("/:id", validate("param", idParam), async (c) => ok(c, await service.getDownload(database(c), c.req.valid("param").id)));
 
-downloads.delete("/:id", validate("param", idParam), async (c) => ok(c, await service.deleteDownload(database(c), c.req.valid("param").id)));
+downloads.delete("/:id", validate("param", idParam), async (c) =>
+  ok(c, await service.deleteDownload(database(c), c.req.valid("param").id)),
+);
 
 downloads.put("/:id/status", validate("param", idParam), validate("json", statusBody), async (c) =>
   ok(c, await service.setStatus(database(c), c.req.valid("param").id, c.req.valid("json"))),

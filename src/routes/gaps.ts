@@ -4,11 +4,11 @@ import type { Config } from "../config";
 import type { AppEnv } from "../context";
 import { database } from "../db/client";
 import { GAP_DOWNLOAD_STATUSES, GAP_REASONS } from "../db/schema";
+import { prowlarr } from "../integrations/prowlarr";
 import { pageQuery } from "../lib/pagination";
 import { ok } from "../lib/response";
 import { decimalInt, validate } from "../lib/validate";
-import { prowlarr } from "../integrations/prowlarr";
-import { type Search, acquire } from "../services/acquire";
+import { acquire, type Search } from "../services/acquire";
 import * as service from "../services/gaps";
 
 const id = decimalInt(z.number().positive());
@@ -40,9 +40,7 @@ gaps.get("/history", validate("query", pageQuery), async (c) => ok(c, await serv
 
 gaps.delete("/reset-state", async (c) => ok(c, await service.resetGapState(database(c))));
 
-const booleanFlag = z
-  .union([z.boolean(), z.enum(["true", "false"]).transform((value) => value === "true")])
-  .default(false);
+const booleanFlag = z.union([z.boolean(), z.enum(["true", "false"]).transform((value) => value === "true")]).default(false);
 const acquireBody = z.object({ max_downloads: z.number().int().min(1).max(50).default(10), dry_run: z.boolean().default(false) }).strict();
 const acquireQuery = z.object({ max_downloads: decimalInt(z.number().min(1).max(50)).default(10), dry_run: booleanFlag });
 

@@ -43,7 +43,10 @@ const incompleteQuery = z
     max_completion: percent.default(99),
     limit: decimalInt(z.number().min(1).max(500)).default(100),
   })
-  .refine((q) => q.min_completion <= q.max_completion, { message: "min_completion must not exceed max_completion", path: ["min_completion"] });
+  .refine((q) => q.min_completion <= q.max_completion, {
+    message: "min_completion must not exceed max_completion",
+    path: ["min_completion"],
+  });
 
 /** `/api/series` (reference 2.4). Static paths come before `/:id`. */
 export const series = new Hono<AppEnv>();

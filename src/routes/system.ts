@@ -14,7 +14,10 @@ system.get("/health", async (c) => {
   const { status, checks } = await healthReport(c.env, c.var.config);
   // external_apis: configured or not, as the original answered; /api/integrations probes them live.
   const external_apis = Object.fromEntries(
-    Object.entries(service.integrationsConfiguration(c.var.config)).map(([name, { configured }]) => [name, configured ? "configured" : "not_configured"]),
+    Object.entries(service.integrationsConfiguration(c.var.config)).map(([name, { configured }]) => [
+      name,
+      configured ? "configured" : "not_configured",
+    ]),
   );
   return ok(c, { status, version: VERSION, environment: c.var.config.environment, checks, external_apis });
 });

@@ -2,9 +2,9 @@ import { eq, isNull } from "drizzle-orm";
 import type { Database } from "../db/client";
 import { type SchedulerState, schedulerState } from "../db/schema";
 import { failureReason } from "../lib/failure";
-import { type taskJson, cronOf, runTask, schedulerStates } from "../services/scheduler";
-import { TICK_MS, nextRun } from "./schedule";
-import { TASK_LIST, type TaskContext, type TaskDefinition, type TaskName } from "./tasks";
+import { cronOf, runTask, schedulerStates, type taskJson } from "../services/scheduler";
+import { nextRun, TICK_MS } from "./schedule";
+import { TASK_LIST, type TaskContext, type TaskName } from "./tasks";
 
 /**
  * The dispatcher behind the one Cron Trigger. Each tick, every task gets a mark: the scheduled

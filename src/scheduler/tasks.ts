@@ -3,20 +3,20 @@ import { type Config, requireService, SERVICE_LABELS, type ServiceName } from ".
 import { chunk } from "../db/batch";
 import type { Database } from "../db/client";
 import { books, tasks } from "../db/schema";
+import { Audiobookshelf } from "../integrations/audiobookshelf";
+import { prowlarr } from "../integrations/prowlarr";
 import { failureReason } from "../lib/failure";
+import { acquire } from "../services/acquire";
+import { watchAuthors } from "../services/author-watch";
 import { completenessOf } from "../services/books";
 import { recomputeAuthors, recomputeSeries } from "../services/completion";
 import type { FailedItem } from "../services/failed-attempts";
-import { Audiobookshelf } from "../integrations/audiobookshelf";
-import { prowlarr } from "../integrations/prowlarr";
-import { acquire } from "../services/acquire";
-import { watchAuthors } from "../services/author-watch";
 import { analyzeGaps } from "../services/gaps";
-import { runQueue } from "../services/queue";
-import { cleanupOldCorrections, cutoffOf } from "../services/metadata";
-import { HISTORY_RETENTION_DAYS } from "../services/system";
 import { librarySyncTask } from "../services/library-sync";
+import { cleanupOldCorrections, cutoffOf } from "../services/metadata";
 import { metadataCorrectionTask } from "../services/metadata-correction";
+import { runQueue } from "../services/queue";
+import { HISTORY_RETENTION_DAYS } from "../services/system";
 
 /**
  * The scheduled tasks: name → default cron → runner, the one table of them. One Cron Trigger,
@@ -28,7 +28,18 @@ import { metadataCorrectionTask } from "../services/metadata-correction";
  * that fill them, the queue that sends what they found, and the bookkeeping last.
  */
 
-export const TASK_NAMES = ["LIBRARY_SYNC", "GAPS", "AUTHOR_WATCH", "ACQUIRE", "QUEUE", "METADATA_NEW", "METADATA_FULL", "SERIES", "AUTHOR", "CLEANUP"] as const;
+export const TASK_NAMES = [
+  "LIBRARY_SYNC",
+  "GAPS",
+  "AUTHOR_WATCH",
+  "ACQUIRE",
+  "QUEUE",
+  "METADATA_NEW",
+  "METADATA_FULL",
+  "SERIES",
+  "AUTHOR",
+  "CLEANUP",
+] as const;
 export type TaskName = (typeof TASK_NAMES)[number];
 
 /** What a runner gets: the database, the bindings and their parsed configuration. */
@@ -65,7 +76,11 @@ export function unavailableReason(task: TaskDefinition, config: Config): string 
     const integration = config.integrations[service];
     if (integration.configured) return [];
     // Production names no binding (as /api/system/configuration); elsewhere it says what to set.
-    return [config.isProduction ? `${SERVICE_LABELS[service]} is not configured` : `${SERVICE_LABELS[service]} is not configured (set ${integration.missing.join(", ")})`];
+    return [
+      config.isProduction
+        ? `${SERVICE_LABELS[service]} is not configured`
+        : `${SERVICE_LABELS[service]} is not configured (set ${integration.missing.join(", ")})`,
+    ];
   });
   return missing.length > 0 ? missing.join("; ") : null;
 }
@@ -99,7 +114,12 @@ async function analyze({ db }: TaskContext): Promise<TaskOutcome> {
     processed: n,
     succeeded: n,
     failed: 0,
-    metadata: { gap_run_id: run.run_id, gaps_found: run.gaps_found, gaps_resolved: run.gaps_resolved, open_series_gaps: run.stats.open_series_gaps },
+    metadata: {
+      gap_run_id: run.run_id,
+      gaps_found: run.gaps_found,
+      gaps_resolved: run.gaps_resolved,
+      open_series_gaps: run.stats.open_series_gaps,
+    },
   };
 }
 
@@ -127,14 +147,30 @@ async function refreshNewBooks({ db }: TaskContext): Promise<TaskOutcome> {
         await db
           .update(books)
           .set({
-            metadataCompletenessPercent: sql`CASE ${books.id} ${sql.join(slice.map(({ row, pct }) => sql`WHEN ${row.id} THEN ${pct}`), sql` `)} END`,
+            metadataCompletenessPercent: sql`CASE ${books.id} ${sql.join(
+              slice.map(({ row, pct }) => sql`WHEN ${row.id} THEN ${pct}`),
+              sql` `,
+            )} END`,
             dateUpdated: sql`${books.dateUpdated}`,
           })
-          .where(inArray(books.id, slice.map(({ row }) => row.id)));
+          .where(
+            inArray(
+              books.id,
+              slice.map(({ row }) => row.id),
+            ),
+          );
         updated += slice.length;
       } catch (error) {
         const reason = failureReason(error, "task_item_failed", { task: "METADATA_NEW" });
-        failures.push(...slice.map(({ row }) => ({ taskName: "METADATA_NEW", itemId: row.id, itemName: row.title, reason, errorCode: "database_error" })));
+        failures.push(
+          ...slice.map(({ row }) => ({
+            taskName: "METADATA_NEW",
+            itemId: row.id,
+            itemName: row.title,
+            reason,
+            errorCode: "database_error",
+          })),
+        );
       }
     }
     if (rows.length < BOOKS_PER_READ) break;
@@ -159,7 +195,12 @@ async function cleanup({ db }: TaskContext): Promise<TaskOutcome> {
     processed: n,
     succeeded: n,
     failed: 0,
-    metadata: { retention_days: HISTORY_RETENTION_DAYS, cutoff, tasks_deleted: deletedTasks, corrections_deleted: corrections.deleted_count },
+    metadata: {
+      retention_days: HISTORY_RETENTION_DAYS,
+      cutoff,
+      tasks_deleted: deletedTasks,
+      corrections_deleted: corrections.deleted_count,
+    },
   };
 }
 
@@ -214,7 +255,14 @@ export const TASKS: Record<TaskName, TaskDefinition> = {
     requires: ["audiobookshelf"],
     run: syncLibrary,
   },
-  GAPS: { name: "GAPS", description: "Find the missing books of every series and count each author's", cron: "0 1 * * *", feature: "gap_analysis", requires: [], run: analyze },
+  GAPS: {
+    name: "GAPS",
+    description: "Find the missing books of every series and count each author's",
+    cron: "0 1 * * *",
+    feature: "gap_analysis",
+    requires: [],
+    run: analyze,
+  },
   AUTHOR_WATCH: {
     name: "AUTHOR_WATCH",
     description: "Search Prowlarr for releases of favourite authors that are not in the catalogue",
@@ -255,8 +303,22 @@ export const TASKS: Record<TaskName, TaskDefinition> = {
     requires: ["google_books"],
     run: correctAll,
   },
-  SERIES: { name: "SERIES", description: "Recalculate the completion of every series", cron: "0 3 2 * *", feature: "series_completion", requires: [], run: recalculateSeries },
-  AUTHOR: { name: "AUTHOR", description: "Recalculate the completion of every author", cron: "0 3 3 * *", feature: "author_completion", requires: [], run: recalculateAuthors },
+  SERIES: {
+    name: "SERIES",
+    description: "Recalculate the completion of every series",
+    cron: "0 3 2 * *",
+    feature: "series_completion",
+    requires: [],
+    run: recalculateSeries,
+  },
+  AUTHOR: {
+    name: "AUTHOR",
+    description: "Recalculate the completion of every author",
+    cron: "0 3 3 * *",
+    feature: "author_completion",
+    requires: [],
+    run: recalculateAuthors,
+  },
   CLEANUP: {
     name: "CLEANUP",
     description: `Delete task and metadata-correction history older than ${HISTORY_RETENTION_DAYS} days`,

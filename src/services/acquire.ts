@@ -96,18 +96,35 @@ function openGaps(db: Database) {
 }
 
 export async function acquire(db: Database, search: Search, options: AcquireOptions): Promise<AcquireResult> {
-  const result: AcquireResult = { dry_run: options.dryRun, max_downloads: options.maxDownloads, searched: 0, queued: [], skipped: [], not_reached: 0 };
+  const result: AcquireResult = {
+    dry_run: options.dryRun,
+    max_downloads: options.maxDownloads,
+    searched: 0,
+    queued: [],
+    skipped: [],
+    not_reached: 0,
+  };
   if (options.dryRun) result.decisions = [];
   const searchBudget = options.maxDownloads * SEARCHES_PER_DOWNLOAD;
   const gaps = await openGaps(db);
   for (const [index, gap] of gaps.entries()) {
     const wanted = gap.title;
     if (gap.downloadStatus === "queued" || gap.downloadStatus === "downloading") {
-      result.skipped.push({ missing_book_id: gap.id, wanted, reason: "download_active", detail: `download ${gap.downloadId} is ${gap.downloadStatus}` });
+      result.skipped.push({
+        missing_book_id: gap.id,
+        wanted,
+        reason: "download_active",
+        detail: `download ${gap.downloadId} is ${gap.downloadStatus}`,
+      });
       continue;
     }
     if (gap.downloadStatus === "completed") {
-      result.skipped.push({ missing_book_id: gap.id, wanted, reason: "download_completed", detail: `download ${gap.downloadId} completed; the next library sync resolves the gap` });
+      result.skipped.push({
+        missing_book_id: gap.id,
+        wanted,
+        reason: "download_completed",
+        detail: `download ${gap.downloadId} completed; the next library sync resolves the gap`,
+      });
       continue;
     }
     if (result.queued.length >= options.maxDownloads || result.searched >= searchBudget) {
@@ -133,7 +150,10 @@ export async function acquire(db: Database, search: Search, options: AcquireOpti
         missing_book_id: gap.id,
         wanted,
         reason: refused === 0 ? "no_results" : "no_matching_release",
-        detail: refused === 0 ? `Prowlarr found nothing for "${query}"` : `none of ${refused} releases is this book (${reasonCounts(ranking.decisions)})`,
+        detail:
+          refused === 0
+            ? `Prowlarr found nothing for "${query}"`
+            : `none of ${refused} releases is this book (${reasonCounts(ranking.decisions)})`,
       });
       continue;
     }
@@ -149,7 +169,14 @@ export async function acquire(db: Database, search: Search, options: AcquireOpti
         author: gap.authorName,
         source: `Prowlarr${best.indexer ? `: ${best.indexer}` : ""}`,
         missing_book_id: gap.id,
-        metadata_json: JSON.stringify({ guid: best.guid, indexer: best.indexer, info_hash: best.infoHash, size: best.size, seeders: best.seeders, freeleech: best.freeleech }),
+        metadata_json: JSON.stringify({
+          guid: best.guid,
+          indexer: best.indexer,
+          info_hash: best.infoHash,
+          size: best.size,
+          seeders: best.seeders,
+          freeleech: best.freeleech,
+        }),
         ...linkOf(best),
       });
       result.queued.push({ missing_book_id: gap.id, wanted, download_id: download.download_id, release });

@@ -1,9 +1,9 @@
-import { count, desc, eq, isNull, and, sql } from "drizzle-orm";
+import { and, count, desc, eq, isNull, sql } from "drizzle-orm";
 import type { Context } from "hono";
 import type { AppEnv } from "../context";
 import type { Database } from "../db/client";
-import { API_KEY_ROLES, apiKeys, type ApiKey } from "../db/schema";
-import { ConflictError, NotFoundError, isUniqueViolation } from "../errors";
+import { type API_KEY_ROLES, type ApiKey, apiKeys } from "../db/schema";
+import { ConflictError, isUniqueViolation, NotFoundError } from "../errors";
 import { actorOf } from "../lib/actor";
 import { sha256Hex } from "../lib/crypto";
 import type { PageQuery } from "../lib/pagination";
@@ -29,7 +29,10 @@ export function apiKeyJson(row: ApiKey) {
 /** "mam_" + 43 characters of base64url: 256 random bits, so a plain SHA-256 is a safe store. */
 function newKey(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(32));
-  return `mam_${btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "")}`;
+  return `mam_${btoa(String.fromCharCode(...bytes))
+    .replace(/\+/g, "-")
+    .replace(/\//g, "_")
+    .replace(/=+$/, "")}`;
 }
 
 /** Creates a key; the answer is the only time the key itself is ever shown. */
@@ -94,7 +97,10 @@ export const keyClient = (keyHash: string) => `key:${keyHash}`;
 export async function limiterClient(db: Database, client: string): Promise<string> {
   const id = /^key:(\d{1,15})$/.exec(client)?.[1];
   if (id === undefined) return client;
-  const [row] = await db.select({ keyHash: apiKeys.keyHash }).from(apiKeys).where(eq(apiKeys.id, Number(id)));
+  const [row] = await db
+    .select({ keyHash: apiKeys.keyHash })
+    .from(apiKeys)
+    .where(eq(apiKeys.id, Number(id)));
   if (!row) throw new NotFoundError("API key", Number(id));
   return keyClient(row.keyHash);
 }

@@ -2,7 +2,7 @@ import { and, count, desc, eq, is, SQL, sql } from "drizzle-orm";
 import type { Context } from "hono";
 import type { AppEnv, Identity } from "../context";
 import type { Database } from "../db/client";
-import { auditLogs, type AuditLog } from "../db/schema";
+import { type AuditLog, auditLogs } from "../db/schema";
 import { actorOf } from "../lib/actor";
 import { clientIp } from "../lib/client";
 import type { PageQuery } from "../lib/pagination";
@@ -67,7 +67,13 @@ export async function listAuditLogs(db: Database, filter: AuditFilter, paging: P
   if (filter.resource) conditions.push(eq(auditLogs.resource, filter.resource));
   const where = conditions.length ? and(...conditions) : undefined;
   const [rows, [total]] = await db.batch([
-    db.select().from(auditLogs).where(where).orderBy(desc(auditLogs.timestamp), desc(auditLogs.id)).limit(paging.limit).offset(paging.offset),
+    db
+      .select()
+      .from(auditLogs)
+      .where(where)
+      .orderBy(desc(auditLogs.timestamp), desc(auditLogs.id))
+      .limit(paging.limit)
+      .offset(paging.offset),
     db.select({ n: count() }).from(auditLogs).where(where),
   ]);
   return { rows: rows.map(auditLogJson), total: total?.n ?? 0 };

@@ -23,7 +23,6 @@ import { userJson } from "./users";
 export const TOKEN_TTL_SECONDS = 30 * 60;
 
 const INVALID_LOGIN = () => new UnauthorizedError("invalid_credentials", "Invalid username or password");
-const isoIn = (seconds: number) => new Date(Date.now() + seconds * 1000).toISOString();
 
 /**
  * Checks a username and password and issues a 30-minute HS256 token with a unique id, carrying
@@ -48,9 +47,19 @@ export async function login(c: Context<AppEnv>, db: Database, config: Config, us
   if (!slot.allowed) throw new AccountLockedError(slot.retryAfterSeconds);
 
   const user = found[0]?.isActive ? found[0] : undefined;
-  const identity: Identity | undefined = user && { kind: "user", userId: user.id, username: user.username, role: user.role, tokenId: "", expiresAt: 0 };
+  const identity: Identity | undefined = user && {
+    kind: "user",
+    userId: user.id,
+    username: user.username,
+    role: user.role,
+    tokenId: "",
+    expiresAt: 0,
+  };
   // An unknown or disabled user costs the same derivation as a wrong password.
-  const { valid, needsRehash } = user ? await verifyPassword(password, user.passwordHash, pepper) : { valid: (await verifyNothing(password, pepper), false), needsRehash: false };
+  let verdict = { valid: false, needsRehash: false };
+  if (user) verdict = await verifyPassword(password, user.passwordHash, pepper);
+  else await verifyNothing(password, pepper);
+  const { valid, needsRehash } = verdict;
   if (!user || !valid) {
     await db.batch([
       auditEntry(c, db, { action: "login_failed", resource: "auth", resourceId: user?.id ?? null, identity }),
@@ -67,7 +76,15 @@ export async function login(c: Context<AppEnv>, db: Database, config: Config, us
   const issuedAt = Math.floor(now / 1000);
   const jti = crypto.randomUUID();
   const access_token = await sign(
-    { sub: String(user.id), username: user.username, role: user.role, jti, iat: issuedAt, exp: issuedAt + TOKEN_TTL_SECONDS, gen: user.tokenGeneration },
+    {
+      sub: String(user.id),
+      username: user.username,
+      role: user.role,
+      jti,
+      iat: issuedAt,
+      exp: issuedAt + TOKEN_TTL_SECONDS,
+      gen: user.tokenGeneration,
+    },
     secret,
     "HS256",
   );
@@ -75,7 +92,12 @@ export async function login(c: Context<AppEnv>, db: Database, config: Config, us
   const [[updated]] = await db.batch([
     db
       .update(users)
-      .set({ loginAttempts: 0, lockedUntil: null, lastLogin: nowIso, ...(needsRehash ? { passwordHash: await hashPassword(password, pepper) } : {}) })
+      .set({
+        loginAttempts: 0,
+        lockedUntil: null,
+        lastLogin: nowIso,
+        ...(needsRehash ? { passwordHash: await hashPassword(password, pepper) } : {}),
+      })
       .where(eq(users.id, user.id))
       .returning(),
     auditEntry(c, db, { action: "login", resource: "auth", resourceId: user.id, identity }),
@@ -85,7 +107,8 @@ export async function login(c: Context<AppEnv>, db: Database, config: Config, us
 
 /** Revokes the caller's token until it would have expired; expired revocations are dropped. */
 export async function logout(c: Context<AppEnv>, db: Database, identity: Identity) {
-  if (identity.kind !== "user") throw new AppError("invalid_input", "Nothing to log out", { detail: "Only a Bearer token session can log out" });
+  if (identity.kind !== "user")
+    throw new AppError("invalid_input", "Nothing to log out", { detail: "Only a Bearer token session can log out" });
   await db.batch([
     db
       .insert(revokedTokens)
@@ -128,4 +151,3 @@ export function touchApiKey(c: Context<AppEnv>, db: Database, key: { id: number;
   if (key.lastUsedAt && now.getTime() - Date.parse(key.lastUsedAt) < 60_000) return;
   c.executionCtx.waitUntil(db.update(apiKeys).set({ lastUsedAt: now.toISOString() }).where(eq(apiKeys.id, key.id)).run());
 }
-

@@ -55,8 +55,16 @@ export async function watchAuthors(db: Database, search: Search): Promise<TaskOu
     }
     if (fresh.size === 0) continue;
     // Five bound parameters a row: slices within D1's 100, written together.
-    const rows = [...fresh.values()].map((title) => ({ title, authorId: author.id, authorName: author.name, reasonMissing: "new_release" as const, priority: 2 }));
-    const [first, ...rest] = chunk(rows, ROWS_PER_INSERT).map((slice) => db.insert(missingBooks).values(slice).onConflictDoNothing().returning({ title: missingBooks.title }));
+    const rows = [...fresh.values()].map((title) => ({
+      title,
+      authorId: author.id,
+      authorName: author.name,
+      reasonMissing: "new_release" as const,
+      priority: 2,
+    }));
+    const [first, ...rest] = chunk(rows, ROWS_PER_INSERT).map((slice) =>
+      db.insert(missingBooks).values(slice).onConflictDoNothing().returning({ title: missingBooks.title }),
+    );
     const inserted = (await db.batch([first!, ...rest])).flat();
     added += inserted.length;
     if (inserted.length > 0) found.push({ author: author.name, titles: inserted.map((row) => row.title) });
@@ -65,6 +73,12 @@ export async function watchAuthors(db: Database, search: Search): Promise<TaskOu
     processed: searched,
     succeeded: searched,
     failed: 0,
-    metadata: { authors_watched: favourites.length, authors_searched: searched, new_releases: added, found, ...(stopped ? { stopped } : {}) },
+    metadata: {
+      authors_watched: favourites.length,
+      authors_searched: searched,
+      new_releases: added,
+      found,
+      ...(stopped ? { stopped } : {}),
+    },
   };
 }

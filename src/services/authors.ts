@@ -1,7 +1,7 @@
 import { and, asc, count, desc, eq, gte, ne, sql } from "drizzle-orm";
 import type { Database } from "../db/client";
 import { type Author, authors, books } from "../db/schema";
-import { ConflictError, NotFoundError, isUniqueViolation } from "../errors";
+import { ConflictError, isUniqueViolation, NotFoundError } from "../errors";
 import { changesOf } from "../lib/changes";
 import { type PageQuery, page } from "../lib/pagination";
 import { authorCompletionPercent, authorStoredPercent, recomputeAuthors } from "./completion";
@@ -61,7 +61,8 @@ function columns(fields: Partial<AuthorFields>) {
 const sameName = (name: string) => sql`lower(${authors.name}) = lower(${name})`;
 const byId = (id: number) => eq(authors.id, id);
 /** Books of the author with this id, matched by name as completion counts them. */
-const booksOfAuthor = (id: number) => sql`lower(${books.author}) = (SELECT lower(${authors.name}) FROM ${authors} WHERE ${authors.id} = ${id})`;
+const booksOfAuthor = (id: number) =>
+  sql`lower(${books.author}) = (SELECT lower(${authors.name}) FROM ${authors} WHERE ${authors.id} = ${id})`;
 const bookFields = {
   id: books.id,
   title: books.title,
@@ -98,7 +99,8 @@ async function guardDuplicate<T>(name: string, write: () => Promise<T>): Promise
   try {
     return await write();
   } catch (error) {
-    if (isUniqueViolation(error, "authors_name_lower_unique")) throw new ConflictError(`Author '${name}' already exists`, "duplicate_resource");
+    if (isUniqueViolation(error, "authors_name_lower_unique"))
+      throw new ConflictError(`Author '${name}' already exists`, "duplicate_resource");
     throw error;
   }
 }

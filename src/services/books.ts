@@ -2,10 +2,10 @@ import { and, asc, count, desc, eq, getTableColumns, lt, or, type SQL, sql } fro
 import { integer, type SQLiteColumn, sqliteTable, text } from "drizzle-orm/sqlite-core";
 import { chunk, rowsPerInsert, runBatch, type Statement } from "../db/batch";
 import type { Database } from "../db/client";
-import { type Book, type BOOK_STATUSES, books, type NewBook, type NewMetadataCorrection } from "../db/schema";
+import { type BOOK_STATUSES, type Book, books, type NewBook, type NewMetadataCorrection } from "../db/schema";
 import { ConflictError, isUniqueViolation, NotFoundError } from "../errors";
 import { type Changes, changesOf } from "../lib/changes";
-import { page, type PageQuery } from "../lib/pagination";
+import { type PageQuery, page } from "../lib/pagination";
 import { recomputeAuthors, recomputeSeries } from "./completion";
 import { type CorrectionSource, correctionHistoryJson, correctionHistoryQueries, correctionText, insertCorrections } from "./metadata";
 
@@ -188,7 +188,11 @@ function columnsOf(input: Partial<Record<Field, unknown>>): Partial<NewBook> {
  * The series and author completion recomputes for a write that touched these names (old and
  * new), to run in the write's own batch so completion is never stale.
  */
-function completionStatements(db: Database, seriesNames: (string | null | undefined)[], authorNames: (string | null | undefined)[]): Statement[] {
+function completionStatements(
+  db: Database,
+  seriesNames: (string | null | undefined)[],
+  authorNames: (string | null | undefined)[],
+): Statement[] {
   return [recomputeSeries(db, seriesNames), recomputeAuthors(db, authorNames)];
 }
 
@@ -200,7 +204,13 @@ function correctionRows(
 ): NewMetadataCorrection[] {
   return Object.entries(changes)
     .filter(([field]) => CORRECTED_FIELDS.includes(field as Field))
-    .map(([field, change]) => ({ ...by, bookId, fieldName: field, oldValue: correctionText(change.old), newValue: correctionText(change.new) }));
+    .map(([field, change]) => ({
+      ...by,
+      bookId,
+      fieldName: field,
+      oldValue: correctionText(change.old),
+      newValue: correctionText(change.new),
+    }));
 }
 
 /** Whether a change can move series or author counts. */
@@ -370,7 +380,10 @@ export async function booksInSeries(db: Database, name: string) {
 /** A book's metadata corrections, newest first (at most 50). */
 export async function bookMetadataHistory(db: Database, id: number) {
   // One round trip: the book and its history together (an unknown book simply has no history).
-  const [[book], rows, [total]] = await db.batch([db.select({ title: books.title }).from(books).where(eq(books.id, id)), ...correctionHistoryQueries(db, id)]);
+  const [[book], rows, [total]] = await db.batch([
+    db.select({ title: books.title }).from(books).where(eq(books.id, id)),
+    ...correctionHistoryQueries(db, id),
+  ]);
   if (!book) throw new NotFoundError("Book", id);
   return { book_id: id, book_title: book.title, ...correctionHistoryJson(rows, total) };
 }
@@ -398,10 +411,7 @@ export async function createBook(db: Database, input: BookCreateInput) {
   }
   let row: Book | undefined;
   try {
-    [[row]] = await db.batch([
-      db.insert(books).values(values).returning(),
-      ...completionStatements(db, [values.series], [values.author]),
-    ]);
+    [[row]] = await db.batch([db.insert(books).values(values).returning(), ...completionStatements(db, [values.series], [values.author])]);
   } catch (error) {
     // Taken between the check and the insert.
     if (values.absId && isUniqueViolation(error, "books.abs_id")) throw duplicateAbsId(values.absId);
@@ -416,7 +426,13 @@ export async function createBook(db: Database, input: BookCreateInput) {
  * described field is recorded in metadata_corrections, in the same batch as the update.
  * `sources` (field → source) is merged into metadata_source by the same UPDATE.
  */
-export async function updateBook(db: Database, id: number, input: BookUpdateInput, actor: string, { sources }: { sources?: Record<string, string> } = {}) {
+export async function updateBook(
+  db: Database,
+  id: number,
+  input: BookUpdateInput,
+  actor: string,
+  { sources }: { sources?: Record<string, string> } = {},
+) {
   const { correction_source: source = "Manual", correction_reason: reason = null, ...fields } = input;
   const current = await db.select().from(books).where(eq(books.id, id)).get();
   if (!current) throw new NotFoundError("Book", id);
@@ -443,9 +459,7 @@ export async function updateBook(db: Database, id: number, input: BookUpdateInpu
       .where(eq(books.id, id))
       .returning({ pct: books.metadataCompletenessPercent }),
     ...insertCorrections(db, corrections),
-    ...(touchesCompletion(changes)
-      ? completionStatements(db, [current.series, set.series], [current.author, set.author])
-      : []),
+    ...(touchesCompletion(changes) ? completionStatements(db, [current.series, set.series], [current.author, set.author]) : []),
   ]);
   if (!updated) throw new NotFoundError("Book", id);
   return { book_id: id, changes_made: changes, metadata_completeness_percent: updated.pct };

@@ -90,11 +90,15 @@ export function sourcesOf(action: DownloadAction, to?: DownloadStatus): Download
 export function assertTransition(id: number, from: DownloadStatus, action: DownloadAction, to?: DownloadStatus): void {
   if (canTransition(from, action, to)) return;
   const allowed = allowedActions(from);
-  throw new ConflictError(`Download ${id} is ${from}: ${describeAction(action, to)} is not allowed (allowed: ${allowed.join(", ")})`, "conflict", {
-    download_id: id,
-    from,
-    action,
-    to: to ?? null,
-    allowed,
-  });
+  throw new ConflictError(
+    `Download ${id} is ${from}: ${describeAction(action, to)} is not allowed (allowed: ${allowed.join(", ")})`,
+    "conflict",
+    {
+      download_id: id,
+      from,
+      action,
+      to: to ?? null,
+      allowed,
+    },
+  );
 }

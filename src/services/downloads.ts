@@ -1,16 +1,16 @@
-import { type SQL, and, asc, count, desc, eq, inArray, isNotNull, isNull, lte, or, sql } from "drizzle-orm";
+import { and, asc, count, desc, eq, inArray, isNotNull, isNull, lte, or, type SQL, sql } from "drizzle-orm";
 import type { SQLiteUpdateSetSource } from "drizzle-orm/sqlite-core";
 import type { Database } from "../db/client";
-import { type ABS_IMPORT_STATUSES, type Download, books, downloads, missingBooks } from "../db/schema";
+import { type ABS_IMPORT_STATUSES, books, type Download, downloads, missingBooks } from "../db/schema";
 import { ConflictError, type FieldError, NotFoundError, ValidationError } from "../errors";
 import { type PageQuery, page } from "../lib/pagination";
 import {
   ACTIVE_STATUSES,
+  assertTransition,
   type DownloadAction,
   type DownloadStatus,
   FRESH_ROUND_FROM,
   GAP_STATUS_OF,
-  assertTransition,
   sourcesOf,
 } from "./download-states";
 
@@ -66,11 +66,7 @@ export function downloadJson(row: Download) {
 // ---------------------------------------------------------------------------------------------
 
 const gapStatusOfDownload = sql.join(
-  [
-    sql`CASE ${downloads.status}`,
-    ...Object.entries(GAP_STATUS_OF).map(([download, gap]) => sql`WHEN ${download} THEN ${gap}`),
-    sql`END`,
-  ],
+  [sql`CASE ${downloads.status}`, ...Object.entries(GAP_STATUS_OF).map(([download, gap]) => sql`WHEN ${download} THEN ${gap}`), sql`END`],
   sql` `,
 );
 
@@ -147,8 +143,14 @@ export async function getDownload(db: Database, id: number) {
 /** The book and gap a new download names must exist (422), and the gap must still be open (409). */
 async function assertReferences(db: Database, input: DownloadCreateInput): Promise<void> {
   const [[book], [gap]] = await db.batch([
-    db.select({ id: books.id }).from(books).where(eq(books.id, input.book_id ?? 0)),
-    db.select({ id: missingBooks.id, bookId: missingBooks.bookId }).from(missingBooks).where(eq(missingBooks.id, input.missing_book_id ?? 0)),
+    db
+      .select({ id: books.id })
+      .from(books)
+      .where(eq(books.id, input.book_id ?? 0)),
+    db
+      .select({ id: missingBooks.id, bookId: missingBooks.bookId })
+      .from(missingBooks)
+      .where(eq(missingBooks.id, input.missing_book_id ?? 0)),
   ]);
   const errors: FieldError[] = [];
   if (input.book_id != null && !book) errors.push({ path: "body.book_id", message: `No book has id ${input.book_id}`, code: "not_found" });
@@ -157,7 +159,10 @@ async function assertReferences(db: Database, input: DownloadCreateInput): Promi
   }
   if (errors.length > 0) throw new ValidationError(errors);
   if (gap?.bookId != null) {
-    throw new ConflictError(`Missing book ${gap.id} is already in the library as book ${gap.bookId}`, "conflict", { missing_book_id: gap.id, book_id: gap.bookId });
+    throw new ConflictError(`Missing book ${gap.id} is already in the library as book ${gap.bookId}`, "conflict", {
+      missing_book_id: gap.id,
+      book_id: gap.bookId,
+    });
   }
 }
 
@@ -216,7 +221,12 @@ export async function createDownload(db: Database, input: DownloadCreateInput) {
  * may apply to: by default the one it was read in (the new values were computed from it); a move
  * computed entirely in SQL passes every status it is allowed from, so concurrent calls all apply.
  */
-async function move(db: Database, current: Download, set: SQLiteUpdateSetSource<typeof downloads>, from: readonly DownloadStatus[] = [current.status]): Promise<Download> {
+async function move(
+  db: Database,
+  current: Download,
+  set: SQLiteUpdateSetSource<typeof downloads>,
+  from: readonly DownloadStatus[] = [current.status],
+): Promise<Download> {
   const update = db
     .update(downloads)
     .set(set)
@@ -270,12 +280,19 @@ export function markComplete(db: Database, id: number, input: { abs_import_statu
 export async function markFailed(db: Database, id: number, input: { error_msg: string }) {
   const attempts = sql`${downloads.retryCount} + 1`;
   const exhausted = sql`${attempts} >= ${downloads.maxRetries}`;
-  const answer = await transition(db, id, "mark-failed", undefined, (_, now) => ({
-    retryCount: attempts,
-    lastAttempt: now,
-    status: sql`CASE WHEN ${exhausted} THEN 'abandoned' ELSE 'failed' END`,
-    absImportError: sql`CASE WHEN ${exhausted} THEN ${`Max retries exceeded: ${input.error_msg}`} ELSE ${input.error_msg} END`,
-  }), { computedInSql: true });
+  const answer = await transition(
+    db,
+    id,
+    "mark-failed",
+    undefined,
+    (_, now) => ({
+      retryCount: attempts,
+      lastAttempt: now,
+      status: sql`CASE WHEN ${exhausted} THEN 'abandoned' ELSE 'failed' END`,
+      absImportError: sql`CASE WHEN ${exhausted} THEN ${`Max retries exceeded: ${input.error_msg}`} ELSE ${input.error_msg} END`,
+    }),
+    { computedInSql: true },
+  );
   return { ...answer, error: answer.abs_import_error };
 }
 

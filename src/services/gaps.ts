@@ -1,6 +1,16 @@
-import { type SQL, and, asc, count, countDistinct, desc, eq, gt, isNotNull, isNull, sql } from "drizzle-orm";
+import { and, asc, count, countDistinct, desc, eq, gt, isNotNull, isNull, type SQL, sql } from "drizzle-orm";
 import type { Database } from "../db/client";
-import { type GAP_DOWNLOAD_STATUSES, type GAP_REASONS, type GapRun, type MissingBook, authors, books, gapRuns, missingBooks, series } from "../db/schema";
+import {
+  authors,
+  books,
+  type GAP_DOWNLOAD_STATUSES,
+  type GAP_REASONS,
+  type GapRun,
+  gapRuns,
+  type MissingBook,
+  missingBooks,
+  series,
+} from "../db/schema";
 import { AppError } from "../errors";
 import { failureReason } from "../lib/failure";
 import { type PageQuery, page } from "../lib/pagination";
@@ -23,7 +33,7 @@ export type GapReason = (typeof GAP_REASONS)[number];
 export const GAP_SETTINGS = {
   series_gaps: true,
   author_gap_counts: true,
-  positions: "whole numbers 1..total_books_in_series; a book holds one when its series_number is that number (\"3\", \"03\", \"3.0\")",
+  positions: 'whole numbers 1..total_books_in_series; a book holds one when its series_number is that number ("3", "03", "3.0")',
   priority: "1 for the first third of a series, 2 for the middle third, 3 for the last third",
   authors_listed_per_run: 50,
 } as const;
@@ -179,7 +189,9 @@ export async function analyzeGaps(db: Database) {
         .select({
           analyzed: count(),
           with_gaps: sql<number>`coalesce(sum(${authorHasGap}), 0)`.mapWith(Number),
-          books_missing: sql<number>`coalesce(sum(CASE WHEN ${authorHasGap} THEN ${authors.audiobooksMissing} ELSE 0 END), 0)`.mapWith(Number),
+          books_missing: sql<number>`coalesce(sum(CASE WHEN ${authorHasGap} THEN ${authors.audiobooksMissing} ELSE 0 END), 0)`.mapWith(
+            Number,
+          ),
         })
         .from(authors)
         .where(knownAuthorTotal),
@@ -290,7 +302,12 @@ const newestRunFirst = [desc(gapRuns.startedAt), desc(gapRuns.id)];
 
 /** The last run, with its figures. */
 export async function gapReport(db: Database) {
-  const last = await db.select().from(gapRuns).orderBy(...newestRunFirst).limit(1).get();
+  const last = await db
+    .select()
+    .from(gapRuns)
+    .orderBy(...newestRunFirst)
+    .limit(1)
+    .get();
   if (!last) {
     throw new AppError("not_found", "Resource not found", { detail: "No gap analysis has run yet: POST /api/gaps/analyze first" });
   }
@@ -300,7 +317,12 @@ export async function gapReport(db: Database) {
 /** Every recorded run, newest first. */
 export async function gapHistory(db: Database, query: PageQuery) {
   const [rows, [counted]] = await db.batch([
-    db.select().from(gapRuns).orderBy(...newestRunFirst).limit(query.limit).offset(query.offset),
+    db
+      .select()
+      .from(gapRuns)
+      .orderBy(...newestRunFirst)
+      .limit(query.limit)
+      .offset(query.offset),
     db.select({ total: count() }).from(gapRuns),
   ]);
   return page("runs", rows.map(gapRunJson), counted?.total ?? 0, query);

@@ -14,7 +14,9 @@ export const LOOKUP_CACHE_DAYS = 30;
 
 /** Google's quota day ends at midnight Pacific time: the day's date there. */
 export function quotaDay(now = new Date()): string {
-  return new Intl.DateTimeFormat("en-CA", { timeZone: "America/Los_Angeles", year: "numeric", month: "2-digit", day: "2-digit" }).format(now);
+  return new Intl.DateTimeFormat("en-CA", { timeZone: "America/Los_Angeles", year: "numeric", month: "2-digit", day: "2-digit" }).format(
+    now,
+  );
 }
 
 /**

@@ -1,12 +1,12 @@
 import { and, eq, isNotNull, sql } from "drizzle-orm";
-import { chunk, runBatch } from "../db/batch";
 import { type Config, requireService } from "../config";
+import { chunk, runBatch } from "../db/batch";
 import type { Database } from "../db/client";
 import { books } from "../db/schema";
-import { UpstreamError } from "../integrations/http";
 import { ABS_PAGE_SIZE, type AbsLibraryItem, Audiobookshelf } from "../integrations/audiobookshelf";
-import { recomputeAuthors, recomputeSeries } from "./completion";
+import { UpstreamError } from "../integrations/http";
 import { type BookImportRow, importBooks } from "./books";
+import { recomputeAuthors, recomputeSeries } from "./completion";
 
 /**
  * The catalogue from Audiobookshelf (INTEGRATIONS.md section 3, POST /api/library/sync): every
@@ -22,7 +22,17 @@ export const ABS_SOURCE = "Audiobookshelf";
 const SYNC_REASON = "Audiobookshelf sync";
 
 /** Field bounds of the catalogue (src/routes/books.schemas.ts), applied to what ABS sends. */
-const MAX = { title: 500, author: 500, series: 500, series_number: 50, isbn: 50, asin: 50, publisher: 500, description: 20_000, narrator: 255 } as const;
+const MAX = {
+  title: 500,
+  author: 500,
+  series: 500,
+  series_number: 50,
+  isbn: 50,
+  asin: 50,
+  publisher: 500,
+  description: 20_000,
+  narrator: 255,
+} as const;
 
 function clip(value: string | null | undefined, max: number): string | undefined {
   const trimmed = value?.trim();
@@ -42,8 +52,16 @@ function yearOf(value: string | number | null | undefined): number | undefined {
  */
 export function importRowOf(item: AbsLibraryItem): BookImportRow {
   const meta = item.media.metadata;
-  const authors = meta.authors?.map((a) => a.name.trim()).filter(Boolean).join(", ") || meta.authorName;
-  const narrators = meta.narrators?.map((n) => n.trim()).filter(Boolean).join(", ") || meta.narratorName;
+  const authors =
+    meta.authors
+      ?.map((a) => a.name.trim())
+      .filter(Boolean)
+      .join(", ") || meta.authorName;
+  const narrators =
+    meta.narrators
+      ?.map((n) => n.trim())
+      .filter(Boolean)
+      .join(", ") || meta.narratorName;
   const firstSeries = meta.series?.[0];
   // Minified items carry "Name #3" in seriesName.
   const minifiedSeries = !firstSeries && meta.seriesName ? /^(.*?)(?:\s+#(\S+))?$/.exec(meta.seriesName.trim()) : null;
@@ -104,9 +122,7 @@ export async function syncLibrary(db: Database, abs: Audiobookshelf, actor: stri
       pages++;
       const limit = answer.limit || ABS_PAGE_SIZE;
       if (page === 0) lastPage = Math.max(0, Math.ceil(answer.total / limit) - 1);
-      const rows = answer.results
-        .filter((item) => (item.mediaType ?? "book") === "book" && !seen.has(item.id))
-        .map(importRowOf);
+      const rows = answer.results.filter((item) => (item.mediaType ?? "book") === "book" && !seen.has(item.id)).map(importRowOf);
       for (const row of rows) seen.add(row.abs_id);
       if (rows.length > 0) {
         const result = await importBooks(db, rows, actor, { reason: SYNC_REASON });
@@ -156,8 +172,14 @@ async function archiveMissing(db: Database, seen: Set<string>): Promise<{ archiv
         .set({ status: "archived", dateUpdated: now })
         .where(sql`${books.id} IN (SELECT value FROM json_each(${JSON.stringify(slice.map((b) => b.id))}))`),
     ),
-    recomputeSeries(db, gone.map((b) => b.series)),
-    recomputeAuthors(db, gone.map((b) => b.author)),
+    recomputeSeries(
+      db,
+      gone.map((b) => b.series),
+    ),
+    recomputeAuthors(
+      db,
+      gone.map((b) => b.author),
+    ),
   ]);
   return { archived: gone.length };
 }

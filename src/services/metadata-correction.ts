@@ -46,7 +46,12 @@ function fieldsOf(info: VolumeInfo): Partial<Record<Fillable, string | number>> 
   const isbn = ids.find((id) => id.type === "ISBN_13")?.identifier ?? ids.find((id) => id.type === "ISBN_10")?.identifier;
   const year = Number.parseInt(info.publishedDate?.slice(0, 4) ?? "", 10);
   const fields: Partial<Record<Fillable, string | number>> = {
-    author: info.authors?.map((a) => a.trim()).filter(Boolean).join(", ").slice(0, 500) || undefined,
+    author:
+      info.authors
+        ?.map((a) => a.trim())
+        .filter(Boolean)
+        .join(", ")
+        .slice(0, 500) || undefined,
     isbn: isbn?.slice(0, 50),
     publisher: info.publisher?.trim().slice(0, 500) || undefined,
     published_year: year >= 1000 && year <= 3000 ? year : undefined,
@@ -62,7 +67,11 @@ function matches(book: Pick<Book, "title" | "author">, info: VolumeInfo): boolea
   if (!wanted || !found || !(found.startsWith(wanted) || wanted.startsWith(normalized(info.title ?? "")))) return false;
   if (!book.author) return true;
   const ours = new Set(normalized(book.author).split(" "));
-  return (info.authors ?? []).some((name) => normalized(name).split(" ").some((part) => part.length > 1 && ours.has(part)));
+  return (info.authors ?? []).some((name) =>
+    normalized(name)
+      .split(" ")
+      .some((part) => part.length > 1 && ours.has(part)),
+  );
 }
 
 /** The queries for a book, in order: ISBN, then title and author. */
@@ -70,7 +79,12 @@ export function queriesOf(book: Pick<Book, "title" | "author" | "isbn">): { q: s
   const queries: { q: string; byIsbn: boolean }[] = [];
   const isbn = book.isbn?.replace(/[^0-9Xx]/g, "");
   if (isbn && (isbn.length === 10 || isbn.length === 13)) queries.push({ q: `isbn:${isbn}`, byIsbn: true });
-  const words = (text: string) => text.replace(/[^\p{L}\p{N}'\s]/gu, " ").replace(/\s+/g, " ").trim().toLowerCase();
+  const words = (text: string) =>
+    text
+      .replace(/[^\p{L}\p{N}'\s]/gu, " ")
+      .replace(/\s+/g, " ")
+      .trim()
+      .toLowerCase();
   const title = words(book.title);
   if (title) queries.push({ q: `intitle:${title}${book.author ? ` inauthor:${words(book.author)}` : ""}`, byIsbn: false });
   return queries;
@@ -97,7 +111,8 @@ async function lookup(db: Database, google: GoogleBooks, book: Book, stats: Look
       try {
         volumes = await google.volumes(q);
       } catch (error) {
-        if (error instanceof UpstreamError && error.upstreamStatus === 429) throw new BudgetExhausted("Google Books answered 429 (quota exceeded)");
+        if (error instanceof UpstreamError && error.upstreamStatus === 429)
+          throw new BudgetExhausted("Google Books answered 429 (quota exceeded)");
         throw error;
       }
       const volume = byIsbn ? volumes[0] : volumes.find((v) => matches(book, v.info));
@@ -134,11 +149,20 @@ export interface BookCorrection {
 }
 
 /** Fills the book's empty fields from a lookup (none when nothing is empty or nothing matched). */
-async function correct(db: Database, google: GoogleBooks, book: Book, actor: string, stats: LookupStats, budget: number): Promise<BookCorrection> {
+async function correct(
+  db: Database,
+  google: GoogleBooks,
+  book: Book,
+  actor: string,
+  stats: LookupStats,
+  budget: number,
+): Promise<BookCorrection> {
   const before = { calls: stats.calls, cacheHits: stats.cacheHits };
   const empty = missingFieldsOf(book).filter((field): field is Fillable => (FILLABLE as readonly string[]).includes(field));
   const found = empty.length > 0 ? await lookup(db, google, book, stats, budget) : null;
-  const fill = Object.fromEntries(empty.filter((field) => found?.fields[field] !== undefined).map((field) => [field, found!.fields[field]])) as BookFields;
+  const fill = Object.fromEntries(
+    empty.filter((field) => found?.fields[field] !== undefined).map((field) => [field, found!.fields[field]]),
+  ) as BookFields;
   const filled = Object.keys(fill) as Fillable[];
   let completeness = book.metadataCompletenessPercent;
   if (filled.length > 0) {
@@ -161,7 +185,14 @@ async function correct(db: Database, google: GoogleBooks, book: Book, actor: str
 }
 
 /** POST /api/metadata/correct-book: one book; 409 when it changed within 24 h and not `force`. */
-export async function correctBook(db: Database, google: GoogleBooks, bookId: number, force: boolean, actor: string, budget = GOOGLE_BOOKS_DAILY_BUDGET) {
+export async function correctBook(
+  db: Database,
+  google: GoogleBooks,
+  bookId: number,
+  force: boolean,
+  actor: string,
+  budget = GOOGLE_BOOKS_DAILY_BUDGET,
+) {
   const book = await db.select().from(books).where(eq(books.id, bookId)).get();
   if (!book) throw new NotFoundError("Book", bookId);
   if (!force && (await changedRecently(db, bookId))) {
@@ -170,7 +201,8 @@ export async function correctBook(db: Database, google: GoogleBooks, bookId: num
   try {
     return await correct(db, google, book, actor, { calls: 0, cacheHits: 0 }, budget);
   } catch (error) {
-    if (error instanceof BudgetExhausted) throw new ServiceUnavailableError(`Google Books: ${error.message}; it resets at midnight Pacific time`);
+    if (error instanceof BudgetExhausted)
+      throw new ServiceUnavailableError(`Google Books: ${error.message}; it resets at midnight Pacific time`);
     throw error;
   }
 }
@@ -188,7 +220,13 @@ export interface RunSelection {
  * on its own (all or nothing per book). Books changed within 24 h are skipped. The run stops
  * cleanly when the budget is spent or Google Books fails, and says so in `stopped_reason`.
  */
-export async function correctMany(db: Database, google: GoogleBooks, selection: RunSelection, actor: string, budget = GOOGLE_BOOKS_DAILY_BUDGET) {
+export async function correctMany(
+  db: Database,
+  google: GoogleBooks,
+  selection: RunSelection,
+  actor: string,
+  budget = GOOGLE_BOOKS_DAILY_BUDGET,
+) {
   const started = Date.now();
   const selected = await db
     .select()

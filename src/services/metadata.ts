@@ -1,7 +1,7 @@
 import { count, desc, eq, gte, lt, sql } from "drizzle-orm";
 import { chunk, rowsPerInsert, type Statement } from "../db/batch";
 import type { Database } from "../db/client";
-import { books, type MetadataCorrection, type NewMetadataCorrection, metadataCorrections } from "../db/schema";
+import { books, type MetadataCorrection, metadataCorrections, type NewMetadataCorrection } from "../db/schema";
 
 /**
  * Metadata correction history and quality statistics (reference 6.6). Corrections are written by

@@ -1,9 +1,17 @@
-import { type SQL, and, asc, desc, eq, isNull, lte, or, sql } from "drizzle-orm";
+import { and, asc, desc, eq, isNull, lte, or, type SQL, sql } from "drizzle-orm";
 import type { Config } from "../config";
 import type { Database } from "../db/client";
 import { type Download, downloads, tasks } from "../db/schema";
 import { AppError } from "../errors";
-import { type AddOutcome, QB_TAG, type QbittorrentClient, type Torrent, downloadTag, magnetHash, qbittorrent } from "../integrations/qbittorrent";
+import {
+  type AddOutcome,
+  downloadTag,
+  magnetHash,
+  QB_TAG,
+  type QbittorrentClient,
+  qbittorrent,
+  type Torrent,
+} from "../integrations/qbittorrent";
 import { TaskError } from "../lib/failure";
 import type { TaskContext, TaskOutcome } from "../scheduler/tasks";
 import { syncGap } from "./downloads";
@@ -95,7 +103,9 @@ export async function poll(db: Database, qb: QbittorrentClient, config: Config, 
   if (rows.length === 0) return report;
 
   const withHash = rows.filter((row) => row.qbittorrentHash);
-  const byHash = new Map((await qb.torrents({ hashes: withHash.map((row) => row.qbittorrentHash!) })).map((t) => [t.hash.toLowerCase(), t]));
+  const byHash = new Map(
+    (await qb.torrents({ hashes: withHash.map((row) => row.qbittorrentHash!) })).map((t) => [t.hash.toLowerCase(), t]),
+  );
   // Sent by URL and not seen yet: looked up by the download's own tag.
   const byTag = new Map<number, Torrent | undefined>();
   for (const row of rows.filter((r) => !r.qbittorrentHash)) byTag.set(row.id, (await qb.torrents({ tag: downloadTag(row.id) }))[0]);
@@ -118,17 +128,31 @@ export async function poll(db: Database, qb: QbittorrentClient, config: Config, 
     const verdict = verdictOf(torrent.state);
     const since = row.qbittorrentStatus === torrent.state && row.qbittorrentStatusSince ? row.qbittorrentStatusSince : stamp;
     const guard = and(eq(downloads.id, row.id), isDownloading);
-    const seen = { qbittorrentHash: torrent.hash.toLowerCase(), qbittorrentStatus: torrent.state, qbittorrentStatusSince: since, progress: torrent.progress };
+    const seen = {
+      qbittorrentHash: torrent.hash.toLowerCase(),
+      qbittorrentStatus: torrent.state,
+      qbittorrentStatusSince: since,
+      progress: torrent.progress,
+    };
     if (verdict === "completed") {
       report.completed.push(row.id);
       writes.push(
         db
           .update(downloads)
-          .set({ ...seen, progress: 1, status: "completed", dateCompleted: stamp, lastAttempt: stamp, absImportStatus: absConfigured ? "pending" : null, nextRetry: null })
+          .set({
+            ...seen,
+            progress: 1,
+            status: "completed",
+            dateCompleted: stamp,
+            lastAttempt: stamp,
+            absImportStatus: absConfigured ? "pending" : null,
+            nextRetry: null,
+          })
           .where(guard),
       );
     } else if (verdict === "failed" || (verdict === "stalled" && now.getTime() - Date.parse(since) >= stallMs)) {
-      const reason = verdict === "failed" ? `qBittorrent reports ${torrent.state}` : `stalled for more than ${config.upstream.qbStallMinutes} minutes`;
+      const reason =
+        verdict === "failed" ? `qBittorrent reports ${torrent.state}` : `stalled for more than ${config.upstream.qbStallMinutes} minutes`;
       report.failed.push({ download_id: row.id, reason });
       writes.push(countFailure(db, row, reason, torrent.state, now, isDownloading));
     } else if (row.qbittorrentStatus !== torrent.state || row.progress !== torrent.progress || !row.qbittorrentHash) {
@@ -154,7 +178,15 @@ function claim(db: Database, id: number, maxActive: number, now: Date) {
   return db
     .update(downloads)
     .set({ qbittorrentStatus: SENDING, lastAttempt: stamp })
-    .where(and(eq(downloads.id, id), eq(downloads.status, "queued"), or(isNull(downloads.nextRetry), lte(downloads.nextRetry, stamp)), live, sql`${busy} < ${maxActive}`))
+    .where(
+      and(
+        eq(downloads.id, id),
+        eq(downloads.status, "queued"),
+        or(isNull(downloads.nextRetry), lte(downloads.nextRetry, stamp)),
+        live,
+        sql`${busy} < ${maxActive}`,
+      ),
+    )
     .returning()
     .get();
 }
@@ -185,7 +217,14 @@ export async function send(db: Database, qb: QbittorrentClient, config: Config, 
     const accepted = (qbHash: string | null) =>
       db
         .update(downloads)
-        .set({ status: "downloading", qbittorrentHash: qbHash, qbittorrentStatus: "sent", qbittorrentStatusSince: stamp, progress: 0, lastAttempt: stamp })
+        .set({
+          status: "downloading",
+          qbittorrentHash: qbHash,
+          qbittorrentStatus: "sent",
+          qbittorrentStatusSince: stamp,
+          progress: 0,
+          lastAttempt: stamp,
+        })
         .where(and(eq(downloads.id, row.id), isClaimed));
     const release = db
       .update(downloads)
@@ -205,7 +244,12 @@ export async function send(db: Database, qb: QbittorrentClient, config: Config, 
         await release.run();
         continue;
       }
-      const outcome = await qb.add({ url, category: settings.settings.category, savePath: settings.settings.savePath, tags: [QB_TAG, downloadTag(row.id)] });
+      const outcome = await qb.add({
+        url,
+        category: settings.settings.category,
+        savePath: settings.settings.savePath,
+        tags: [QB_TAG, downloadTag(row.id)],
+      });
       if (outcome.result === "refused") {
         report.refused.push({ download_id: row.id, reason: outcome.detail });
         await db.batch([countFailure(db, row, outcome.detail, "refused", now, isClaimed!), ...gap]);
@@ -222,7 +266,6 @@ export async function send(db: Database, qb: QbittorrentClient, config: Config, 
   }
   return report;
 }
-
 
 // ---------------------------------------------------------------------------------------------
 // The task, and what it last saw
@@ -304,6 +347,8 @@ export async function monitorStatus(db: Database, config: Config) {
       state_since: row.qbittorrentStatusSince,
       sent_at: row.lastAttempt,
     })),
-    last_run: lastRun ? { task_id: lastRun.id, status: lastRun.status, started: lastRun.actualStart, error_message: lastRun.errorMessage } : null,
+    last_run: lastRun
+      ? { task_id: lastRun.id, status: lastRun.status, started: lastRun.actualStart, error_message: lastRun.errorMessage }
+      : null,
   };
 }

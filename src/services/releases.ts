@@ -73,12 +73,16 @@ const SENSIBLE_BYTES = { min: 30 * MB, max: 4 * 1024 * MB };
 const ARTICLES = new Set(["the", "a", "an"]);
 /** Words that say how a release is packaged, not what it is. */
 const FORMAT_WORDS = new Set(
-  "eng english m4b m4a mp3 flac aac ogg opus epub pdf audiobook audiobooks audio book unabridged abridged retail vip kbps kbs cbr vbr chapterized chapters narrated read by ebook web dl rip".split(" "),
+  "eng english m4b m4a mp3 flac aac ogg opus epub pdf audiobook audiobooks audio book unabridged abridged retail vip kbps kbs cbr vbr chapterized chapters narrated read by ebook web dl rip".split(
+    " ",
+  ),
 );
 /** Words that mark a position: "Book 3", "Vol. 3", "Part 3", "No. 3", "#3". */
 const POSITION_WORDS = new Set(["book", "books", "bk", "vol", "vols", "volume", "volumes", "part", "parts", "no", "number", "series"]);
-const PACK_PATTERN = /\b(omnibus|box(?:ed)?\s*set|boxset|complete\s+(?:series|collection|saga)|collection|anthology|bundle|trilogy|quadrilogy|quartet|duology)\b/i;
-const POSITION_PATTERN = /(?:\b(?:books?|bk|vols?|volumes?|parts?|no|number)\b\.?|#)\s*(\d+(?:\.\d+)?)(?:\s*(?:-|–|—|to|&|and|,)\s*#?\s*(\d+(?:\.\d+)?))?/gi;
+const PACK_PATTERN =
+  /\b(omnibus|box(?:ed)?\s*set|boxset|complete\s+(?:series|collection|saga)|collection|anthology|bundle|trilogy|quadrilogy|quartet|duology)\b/i;
+const POSITION_PATTERN =
+  /(?:\b(?:books?|bk|vols?|volumes?|parts?|no|number)\b\.?|#)\s*(\d+(?:\.\d+)?)(?:\s*(?:-|–|—|to|&|and|,)\s*#?\s*(\d+(?:\.\d+)?))?/gi;
 
 /** Lower-case words without accents, punctuation or articles; numbers without leading zeros. */
 export function words(text: string): string[] {
@@ -165,22 +169,26 @@ function hasLink(release: Release): boolean {
 
 /** Why a release is not the wanted book, or how it is. */
 function judge(wanted: WantedBook, release: Release): { reason: Decision["reason"]; detail: string } {
-  if (release.protocol && release.protocol.toLowerCase() !== "torrent") return { reason: "not_torrent", detail: `protocol ${release.protocol}: only torrents go to qBittorrent` };
+  if (release.protocol && release.protocol.toLowerCase() !== "torrent")
+    return { reason: "not_torrent", detail: `protocol ${release.protocol}: only torrents go to qBittorrent` };
   if (!hasLink(release)) return { reason: "no_link", detail: "no download URL, magnet or info hash" };
   if (release.seeders <= 0) return { reason: "no_seeders", detail: "no seeders" };
-  if (release.size > 0 && release.size < MIN_AUDIOBOOK_BYTES) return { reason: "too_small", detail: `${formatSize(release.size)} is not an audiobook` };
+  if (release.size > 0 && release.size < MIN_AUDIOBOOK_BYTES)
+    return { reason: "too_small", detail: `${formatSize(release.size)} is not an audiobook` };
   if (release.size > MAX_AUDIOBOOK_BYTES) return { reason: "too_large", detail: `${formatSize(release.size)} is more than one audiobook` };
 
   const releaseWords = words(release.title);
   const surname = words(wanted.author ?? "").at(-1);
-  if (surname && !releaseWords.includes(surname)) return { reason: "author_mismatch", detail: `the title does not name the author (${wanted.author})` };
+  if (surname && !releaseWords.includes(surname))
+    return { reason: "author_mismatch", detail: `the title does not name the author (${wanted.author})` };
 
   const seriesWords = wanted.seriesName ? words(wanted.seriesName) : null;
   const wantedTitleWords = words(wanted.title);
   const packWord = PACK_PATTERN.exec(release.title)?.[1];
   const wantedIsPack = packWord !== undefined && wantedTitleWords.includes(words(packWord)[0] ?? "");
   const { positions, range } = positionsIn(release.title, seriesWords);
-  if (range || (packWord && !wantedIsPack)) return { reason: "omnibus_pack", detail: range ? `a range of books (${positions.join(", ")})` : `a pack ("${packWord}")` };
+  if (range || (packWord && !wantedIsPack))
+    return { reason: "omnibus_pack", detail: range ? `a range of books (${positions.join(", ")})` : `a pack ("${packWord}")` };
 
   const wantedPosition = positionOf(wanted.seriesNumber);
   const seriesNamed = seriesWords !== null && indexOfWords(releaseWords, seriesWords) >= 0;
@@ -193,7 +201,11 @@ function judge(wanted: WantedBook, release: Release): { reason: Decision["reason
   if (namesTitle(release.title, wanted)) return { reason: "title", detail: `names "${wanted.title}"` };
   return {
     reason: "title_mismatch",
-    detail: seriesNamed ? `names ${wanted.seriesName} but no position` : wanted.seriesName && wantedPosition !== null ? `neither "${wanted.title}" nor ${wanted.seriesName} #${wantedPosition}` : `does not name "${wanted.title}"`,
+    detail: seriesNamed
+      ? `names ${wanted.seriesName} but no position`
+      : wanted.seriesName && wantedPosition !== null
+        ? `neither "${wanted.title}" nor ${wanted.seriesName} #${wantedPosition}`
+        : `does not name "${wanted.title}"`,
   };
 }
 
@@ -246,7 +258,9 @@ export function releasedTitle(release: Release, author: string): string | null {
   // title_mismatch is all that is left once the generic checks and the author's name passed.
   if (check.reason !== "title_mismatch") return null;
   if (PACK_PATTERN.test(release.title) || positionsIn(release.title, null).range) return null;
-  const title = mainTitle(release.title).split(/:|\s[-–—]\s/)[0]!.trim();
+  const title = mainTitle(release.title)
+    .split(/:|\s[-–—]\s/)[0]!
+    .trim();
   const authorWords = new Set(words(author));
   const left = words(title);
   if (left.length === 0 || left.every((word) => authorWords.has(word) || FORMAT_WORDS.has(word))) return null;

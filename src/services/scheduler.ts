@@ -1,12 +1,13 @@
 import { and, count, desc, eq, inArray, lt, max, sql } from "drizzle-orm";
 import type { Config } from "../config";
 import type { Database } from "../db/client";
-import { type SchedulerState, type Task, schedulerState, tasks } from "../db/schema";
+import { type SchedulerState, schedulerState, type Task, tasks } from "../db/schema";
 import { AppError, NotFoundError, ValidationError } from "../errors";
-import { TaskError, failureReason } from "../lib/failure";
+import { failureReason, TaskError } from "../lib/failure";
 import { type PageQuery, page } from "../lib/pagination";
-import { TICK_CRON, TICK_MS, cronProblem, nextRun, normalizeCron, runsBetween } from "../scheduler/schedule";
+import { cronProblem, nextRun, normalizeCron, runsBetween, TICK_CRON, TICK_MS } from "../scheduler/schedule";
 import {
+  findTask,
   TASK_LIST,
   TASK_NAMES,
   TASKS,
@@ -14,7 +15,6 @@ import {
   type TaskDefinition,
   type TaskName,
   type TaskOutcome,
-  findTask,
   unavailableReason,
 } from "../scheduler/tasks";
 import { type FailedItem, tallyFailure } from "./failed-attempts";
@@ -83,7 +83,11 @@ export function resolveTask(name: string): TaskDefinition {
 export async function runTask(ctx: TaskContext, task: TaskDefinition, trigger: Trigger) {
   const { db } = ctx;
   const scheduledTime = (trigger.scheduledTime ?? new Date()).toISOString();
-  const metadata = { trigger: trigger.kind, ...(trigger.cron ? { cron: trigger.cron } : {}), ...(trigger.actor ? { triggered_by: trigger.actor } : {}) };
+  const metadata = {
+    trigger: trigger.kind,
+    ...(trigger.cron ? { cron: trigger.cron } : {}),
+    ...(trigger.actor ? { triggered_by: trigger.actor } : {}),
+  };
   const unavailable = unavailableReason(task, ctx.config);
   const now = new Date().toISOString();
   const [, [created]] = await db.batch([
@@ -101,13 +105,31 @@ export async function runTask(ctx: TaskContext, task: TaskDefinition, trigger: T
     unavailable
       ? db
           .insert(tasks)
-          .values({ taskName: task.name, status: "skipped", scheduledTime, actualStart: now, actualEnd: now, durationSeconds: 0, errorMessage: unavailable, taskMetadata: metadata })
+          .values({
+            taskName: task.name,
+            status: "skipped",
+            scheduledTime,
+            actualStart: now,
+            actualEnd: now,
+            durationSeconds: 0,
+            errorMessage: unavailable,
+            taskMetadata: metadata,
+          })
           .returning()
       : db.insert(tasks).values({ taskName: task.name, status: "scheduled", scheduledTime, taskMetadata: metadata }).returning(),
   ]);
   if (!created) throw new Error("INSERT ... RETURNING answered no row");
   if (unavailable) {
-    console.log(JSON.stringify({ level: "info", event: "task_skipped", task: task.name, task_id: created.id, trigger: trigger.kind, reason: unavailable }));
+    console.log(
+      JSON.stringify({
+        level: "info",
+        event: "task_skipped",
+        task: task.name,
+        task_id: created.id,
+        trigger: trigger.kind,
+        reason: unavailable,
+      }),
+    );
     return taskJson(created);
   }
 
@@ -270,7 +292,12 @@ export async function setSchedule(db: Database, name: string, cron: string, acto
     .onConflictDoUpdate({
       target: schedulerState.taskName,
       // The mark never moves back (a tick's time is never after now, so this is now in practice).
-      set: { cron: stored, cronUpdatedBy: actor, lastCheckedAt: sql`max(coalesce(${schedulerState.lastCheckedAt}, ''), ${stamp})`, updatedAt: stamp },
+      set: {
+        cron: stored,
+        cronUpdatedBy: actor,
+        lastCheckedAt: sql`max(coalesce(${schedulerState.lastCheckedAt}, ''), ${stamp})`,
+        updatedAt: stamp,
+      },
     })
     .returning()
     .get();
@@ -374,7 +401,10 @@ export async function schedulerStatus(db: Database, config: Config, now = new Da
       .groupBy(tasks.taskName),
   ]);
   const byName = new Map(states.map((row) => [row.taskName, row]));
-  const lastTick = states.reduce<string | null>((latest, row) => (row.lastCheckedAt && (!latest || row.lastCheckedAt > latest) ? row.lastCheckedAt : latest), null);
+  const lastTick = states.reduce<string | null>(
+    (latest, row) => (row.lastCheckedAt && (!latest || row.lastCheckedAt > latest) ? row.lastCheckedAt : latest),
+    null,
+  );
   const ticking = lastTick !== null && now.getTime() - Date.parse(lastTick) <= TICK_LATE_AFTER_MS;
   const next = TASK_LIST.filter((task) => !byName.get(task.name)?.paused)
     .map((task) => {
@@ -438,12 +468,17 @@ export async function schedulerConfiguration(db: Database, config: Config) {
     trigger: `Cloudflare Cron Trigger ${TICK_CRON} (wrangler.toml [triggers]); each task runs at the first tick at or after its own cron`,
     cron_triggers: [TICK_CRON],
     timezone: "UTC",
-    task_schedules: Object.fromEntries(TASK_LIST.map((task) => [task.name, cronOf(task, states.get(task.name))])) as Record<TaskName, string>,
+    task_schedules: Object.fromEntries(TASK_LIST.map((task) => [task.name, cronOf(task, states.get(task.name))])) as Record<
+      TaskName,
+      string
+    >,
     default_schedules: Object.fromEntries(TASK_LIST.map((task) => [task.name, task.cron])) as Record<TaskName, string>,
     enabled_features: Object.fromEntries(TASK_LIST.map((task) => [task.feature, unavailableReason(task, config) === null])),
     gap_analysis_config: {
       ...GAP_SETTINGS,
-      automatic_acquisition: acquire ? { enabled: false, reason: acquire } : { enabled: true, schedule: cronOf(TASKS.ACQUIRE, states.get("ACQUIRE")) },
+      automatic_acquisition: acquire
+        ? { enabled: false, reason: acquire }
+        : { enabled: true, schedule: cronOf(TASKS.ACQUIRE, states.get("ACQUIRE")) },
       schedule: cronOf(TASKS.GAPS, states.get("GAPS")),
     },
     retention: { history_retention_days: HISTORY_RETENTION_DAYS, failed_attempts_retention: "permanent" },

@@ -1,7 +1,7 @@
 import { and, asc, count, desc, eq, gte, lte, ne, sql } from "drizzle-orm";
 import type { Database } from "../db/client";
-import { type COMPLETION_STATUSES, type Series, books, series } from "../db/schema";
-import { ConflictError, NotFoundError, isUniqueViolation } from "../errors";
+import { books, type COMPLETION_STATUSES, type Series, series } from "../db/schema";
+import { ConflictError, isUniqueViolation, NotFoundError } from "../errors";
 import { changesOf } from "../lib/changes";
 import { type PageQuery, page } from "../lib/pagination";
 import { recomputeSeries } from "./completion";
@@ -77,7 +77,8 @@ async function guardDuplicate<T>(name: string, write: () => Promise<T>): Promise
   try {
     return await write();
   } catch (error) {
-    if (isUniqueViolation(error, "series_name_lower_unique")) throw new ConflictError(`Series '${name}' already exists`, "duplicate_resource");
+    if (isUniqueViolation(error, "series_name_lower_unique"))
+      throw new ConflictError(`Series '${name}' already exists`, "duplicate_resource");
     throw error;
   }
 }

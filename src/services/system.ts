@@ -1,11 +1,11 @@
-import { type SQL, and, asc, count, eq, getTableName, is, isNotNull, lte, sql } from "drizzle-orm";
+import { and, asc, count, eq, getTableName, is, isNotNull, lte, type SQL, sql } from "drizzle-orm";
 import { SQLiteTable } from "drizzle-orm/sqlite-core";
 import { type Config, SERVICE_NAMES, type ServiceName } from "../config";
 import type { Database } from "../db/client";
 import * as schema from "../db/schema";
-import { DOWNLOAD_STATUSES, authors, books, downloads, failedAttempts, series } from "../db/schema";
+import { authors, books, DOWNLOAD_STATUSES, downloads, failedAttempts, series } from "../db/schema";
 import { MAX_BODY_BYTES } from "../middleware/body";
-import { TIERS, formatLimit } from "../rate-limit/tiers";
+import { formatLimit, TIERS } from "../rate-limit/tiers";
 import { VERSION } from "../version";
 import { authorCompletionSummary } from "./authors";
 import { seriesCompletionSummary } from "./series";

@@ -4,11 +4,11 @@ import type { Config } from "../config";
 import { requireSecret } from "../config";
 import type { AppEnv, Identity } from "../context";
 import type { Database } from "../db/client";
-import { users, type User, USER_ROLES } from "../db/schema";
-import { ConflictError, ForbiddenError, NotFoundError, UnauthorizedError, isUniqueViolation } from "../errors";
+import { type USER_ROLES, type User, users } from "../db/schema";
+import { ConflictError, ForbiddenError, isUniqueViolation, NotFoundError, UnauthorizedError } from "../errors";
 import { changesOf } from "../lib/changes";
-import { hashPassword, verifyPassword } from "../lib/password";
 import type { PageQuery } from "../lib/pagination";
+import { hashPassword, verifyPassword } from "../lib/password";
 import { auditEntry } from "./audit";
 import { accountKey, clearAccount } from "./login-throttle";
 
@@ -109,15 +109,17 @@ export async function createUser(c: Context<AppEnv>, db: Database, config: Confi
   const pepper = requireSecret(config, "PASSWORD_SALT");
   await assertUnique(db, input);
   const passwordHash = await hashPassword(input.password, pepper);
-  const [[created]] = await guardWrite(() => db.batch([
-    db.insert(users).values({ username: input.username, email: input.email, passwordHash, role: input.role }).returning(),
-    auditEntry(c, db, {
-      action: "create",
-      resource: "user",
-      resourceId: sql`SELECT ${users.id} FROM ${users} WHERE ${users.username} = ${input.username}`,
-      details: { username: input.username, role: input.role },
-    }),
-  ]));
+  const [[created]] = await guardWrite(() =>
+    db.batch([
+      db.insert(users).values({ username: input.username, email: input.email, passwordHash, role: input.role }).returning(),
+      auditEntry(c, db, {
+        action: "create",
+        resource: "user",
+        resourceId: sql`SELECT ${users.id} FROM ${users} WHERE ${users.username} = ${input.username}`,
+        details: { username: input.username, role: input.role },
+      }),
+    ]),
+  );
   if (!created) throw new Error("insert returned no row");
   return userJson(created);
 }
@@ -137,20 +139,22 @@ export async function updateUser(c: Context<AppEnv>, db: Database, id: number, i
   const losesAdmin = user.role === "admin" && user.isActive && (changes.role !== undefined || input.is_active === false);
   if (losesAdmin) await assertAnotherActiveAdmin(db, id);
 
-  const [[updated]] = await guardWrite(() => db.batch([
-    db
-      .update(users)
-      .set({
-        email: input.email,
-        role: input.role,
-        isActive: input.is_active,
-        // A new role or a (de)activation ends the user's sessions: no old token comes back to life.
-        ...(changes.role !== undefined || changes.is_active !== undefined ? { tokenGeneration: sql`${users.tokenGeneration} + 1` } : {}),
-      })
-      .where(eq(users.id, id))
-      .returning(),
-    auditEntry(c, db, { action: "update", resource: "user", resourceId: id, details: { changes } }),
-  ]));
+  const [[updated]] = await guardWrite(() =>
+    db.batch([
+      db
+        .update(users)
+        .set({
+          email: input.email,
+          role: input.role,
+          isActive: input.is_active,
+          // A new role or a (de)activation ends the user's sessions: no old token comes back to life.
+          ...(changes.role !== undefined || changes.is_active !== undefined ? { tokenGeneration: sql`${users.tokenGeneration} + 1` } : {}),
+        })
+        .where(eq(users.id, id))
+        .returning(),
+      auditEntry(c, db, { action: "update", resource: "user", resourceId: id, details: { changes } }),
+    ]),
+  );
   return { user: userJson(updated ?? user), changes_made: changes };
 }
 
@@ -160,10 +164,12 @@ export async function deleteUser(c: Context<AppEnv>, db: Database, id: number) {
   if (identity?.kind === "user" && identity.userId === id) throw new ConflictError("Cannot delete your own account");
   if (user.role === "admin" && user.isActive) await assertAnotherActiveAdmin(db, id);
   // Audit rows keep their history: their user_id becomes NULL, username and actor stay.
-  await guardWrite(() => db.batch([
-    db.delete(users).where(eq(users.id, id)),
-    auditEntry(c, db, { action: "delete", resource: "user", resourceId: id, details: { username: user.username } }),
-  ]));
+  await guardWrite(() =>
+    db.batch([
+      db.delete(users).where(eq(users.id, id)),
+      auditEntry(c, db, { action: "delete", resource: "user", resourceId: id, details: { username: user.username } }),
+    ]),
+  );
   return { message: `User '${user.username}' deleted` };
 }
 

@@ -33,10 +33,20 @@ async function api(method, route, body, headers = { "X-API-Key": SECRETS.API_KEY
 }
 
 async function seed() {
-  for (const [name, total] of [["The Expanse", 4], ["Discworld", 2]]) {
+  for (const [name, total] of [
+    ["The Expanse", 4],
+    ["Discworld", 2],
+  ]) {
     assert.equal((await api("POST", "/api/series", { name, total_books_in_series: total })).status, 201);
   }
-  const books = LIBRARY.map(({ id, media: { metadata: m } }) => ({ abs_id: id, title: m.title, author: m.authors[0].name, series: m.series[0].name, series_number: m.series[0].sequence, isbn: m.isbn }));
+  const books = LIBRARY.map(({ id, media: { metadata: m } }) => ({
+    abs_id: id,
+    title: m.title,
+    author: m.authors[0].name,
+    series: m.series[0].name,
+    series_number: m.series[0].sequence,
+    isbn: m.isbn,
+  }));
   assert.equal((await api("POST", "/api/books/import", books)).status, 200);
   assert.equal((await api("POST", "/api/gaps/analyze", {})).status, 200);
   for (const [role, [username, password]] of Object.entries(USERS)) {
@@ -58,7 +68,8 @@ function watch(target) {
   target.on("console", (message) => {
     // A 401 (the wrong password), 404 (a route not on this server yet) or 409 (the correction within a
     // day) is expected and shown in the page.
-    if (message.type() === "error" && !/Failed to load resource: .*status of 40[149]/.test(message.text())) consoleProblems.push(message.text());
+    if (message.type() === "error" && !/Failed to load resource: .*status of 40[149]/.test(message.text()))
+      consoleProblems.push(message.text());
   });
   target.on("pageerror", (error) => consoleProblems.push(`page error: ${error.message}`));
   target.on("request", (request) => {
@@ -144,7 +155,10 @@ describe("the operator's dashboard in Chromium", { timeout: 240_000 }, () => {
     await page.waitForSelector('main[data-ready="overview"]');
     const main = page.locator("main");
     assert.match(await page.locator("#who-name").textContent(), /ada · admin/);
-    assert.match(await main.getByRole("img", { name: /^2 series: 1 complete, 1 partial, 0 incomplete$/ }).getAttribute("aria-label"), /2 series/);
+    assert.match(
+      await main.getByRole("img", { name: /^2 series: 1 complete, 1 partial, 0 incomplete$/ }).getAttribute("aria-label"),
+      /2 series/,
+    );
     assert.match(await main.textContent(), /Complete \(100\s%\): 1 \(50\s%\)/);
     assert.match(await main.textContent(), /Partial \(50–99\s%\): 1 \(50\s%\)/);
     await main.getByRole("button", { name: "Analyse gaps" }).waitFor();
@@ -185,7 +199,12 @@ describe("the operator's dashboard in Chromium", { timeout: 240_000 }, () => {
     const sizes = [];
     coldPage.on("requestfinished", async (request) => {
       const s = await request.sizes().catch(() => null);
-      if (s) sizes.push({ url: request.url().replace(worker.base, ""), status: (await request.response())?.status(), bytes: s.responseHeadersSize + s.responseBodySize });
+      if (s)
+        sizes.push({
+          url: request.url().replace(worker.base, ""),
+          status: (await request.response())?.status(),
+          bytes: s.responseHeadersSize + s.responseBodySize,
+        });
     });
     await coldPage.goto(`${worker.base}/dashboard/#/overview`);
     await coldPage.waitForSelector('main[data-ready="overview"]');
@@ -196,7 +215,10 @@ describe("the operator's dashboard in Chromium", { timeout: 240_000 }, () => {
     const metrics = { overview_bytes: total, overview_requests: sizes.length, overview_load_ms: loadMs, requests: sizes };
     writeFileSync(path.join(SHOTS, "metrics.json"), JSON.stringify(metrics, null, 2));
     console.log(`# overview, cold: ${total} bytes in ${sizes.length} requests, ready ${loadMs} ms after navigation started`);
-    assert.ok(sizes.some((s) => s.url === "/dashboard/js/main.js" && s.status === 200), "the files were fetched, not revalidated");
+    assert.ok(
+      sizes.some((s) => s.url === "/dashboard/js/main.js" && s.status === 200),
+      "the files were fetched, not revalidated",
+    );
   });
 
   it("shows a series' completion and its missing positions", async () => {
@@ -222,14 +244,20 @@ describe("the operator's dashboard in Chromium", { timeout: 240_000 }, () => {
     const plan = panel.locator("#acquire-plan");
     assert.match(await plan.textContent(), /Dry run: 2 searches; 1 would be queued, 1 skipped\. Nothing has been queued yet\./);
     const wanted = plan.getByRole("listitem").filter({ hasText: "Queue: The Expanse #3" });
-    assert.match(await wanted.textContent(), /Release: James S\. A\. Corey - The Expanse 03 - Abaddon's Gate \[M4B\].*25 seeders.*640\.0 MB.*freeleech/);
+    assert.match(
+      await wanted.textContent(),
+      /Release: James S\. A\. Corey - The Expanse 03 - Abaddon's Gate \[M4B\].*25 seeders.*640\.0 MB.*freeleech/,
+    );
     assert.match(await wanted.textContent(), /Why: best release; matched by series position/);
     const skippedGap = plan.getByRole("listitem").filter({ hasText: "Skip: The Expanse #4" });
     assert.match(await skippedGap.textContent(), /Why: no matching release: none of 2 releases is this book/);
     // Every release weighed, with its verdict and reason.
     await wanted.getByText(/2 releases weighed/).click();
     assert.match(await wanted.textContent(), /✓ rank 1: James S\. A\. Corey - The Expanse 03/);
-    assert.match(await wanted.textContent(), /✗ refused: The Expanse Books 1-9 Complete Series Omnibus — too large: 20\.5 GB is more than one audiobook/);
+    assert.match(
+      await wanted.textContent(),
+      /✗ refused: The Expanse Books 1-9 Complete Series Omnibus — too large: 20\.5 GB is more than one audiobook/,
+    );
     await shot("acquire-dry-run");
     assert.equal((await api("GET", "/api/downloads")).payload.data.total, 0, "a dry run queues nothing");
     await plan.getByRole("button", { name: "Confirm: queue 1 download" }).click();
@@ -242,8 +270,14 @@ describe("the operator's dashboard in Chromium", { timeout: 240_000 }, () => {
     const row = page.getByRole("row", { name: /Abaddon's Gate/ });
     assert.match(await row.textContent(), /queued/);
     // The QUEUE task sends it (first run) and polls qBittorrent (second run); the page's polling shows it.
-    for (let run = 0; run < 2; run++) assert.equal((await api("POST", "/api/scheduler/trigger/QUEUE", {})).payload.data.status, "completed");
-    await page.waitForFunction(() => [...document.querySelectorAll("tr[data-download-id]")].some((tr) => /Abaddon[\s\S]*downloading[\s\S]*42\s%/.test(tr.textContent)), null, { timeout: 15_000 });
+    for (let run = 0; run < 2; run++)
+      assert.equal((await api("POST", "/api/scheduler/trigger/QUEUE", {})).payload.data.status, "completed");
+    await page.waitForFunction(
+      () =>
+        [...document.querySelectorAll("tr[data-download-id]")].some((tr) => /Abaddon[\s\S]*downloading[\s\S]*42\s%/.test(tr.textContent)),
+      null,
+      { timeout: 15_000 },
+    );
     assert.match(await row.textContent(), /downloading.*42\s%/);
     assert.match(await page.locator("main").textContent(), /qBittorrent last polled/);
     assert.ok(upstreams.qbittorrent.calls.includes("POST /api/v2/torrents/add"), "the torrent was handed to qBittorrent");
@@ -252,7 +286,11 @@ describe("the operator's dashboard in Chromium", { timeout: 240_000 }, () => {
 
   it("shows a new download appear in the live queue, and retries a failed one", async () => {
     await view("#/downloads", "downloads");
-    const created = await api("POST", "/api/downloads", { title: "Nemesis Games", source: "manual", magnet_link: "magnet:?xt=urn:btih:0123456789abcdef0123456789abcdef01234567" });
+    const created = await api("POST", "/api/downloads", {
+      title: "Nemesis Games",
+      source: "manual",
+      magnet_link: "magnet:?xt=urn:btih:0123456789abcdef0123456789abcdef01234567",
+    });
     assert.equal(created.status, 201);
     // No reload: the queue's polling brings it in.
     const row = page.getByRole("row", { name: /Nemesis Games/ });
@@ -313,7 +351,10 @@ describe("the operator's dashboard in Chromium", { timeout: 240_000 }, () => {
     assert.match(await output.getByRole("alert").textContent(), /Request id .*req_/);
     await output.getByRole("button", { name: "Correct anyway (force)" }).click();
     await page.getByText(/Google Books: [1-9]\d* fields? filled; completeness now \d+\s%\./).waitFor();
-    assert.match(await page.getByRole("row", { name: /description/ }).textContent(), /Humanity has colonized the solar system\..*GoogleBooks/);
+    assert.match(
+      await page.getByRole("row", { name: /description/ }).textContent(),
+      /Humanity has colonized the solar system\..*GoogleBooks/,
+    );
     await shot("book-google-books");
   });
 
@@ -330,7 +371,11 @@ describe("the operator's dashboard in Chromium", { timeout: 240_000 }, () => {
   });
 
   it("gives a viewer every view and no write control", async () => {
-    const failed = await api("POST", "/api/downloads", { title: "Tiamat's Wrath", source: "manual", magnet_link: "magnet:?xt=urn:btih:1123456789abcdef0123456789abcdef01234567" });
+    const failed = await api("POST", "/api/downloads", {
+      title: "Tiamat's Wrath",
+      source: "manual",
+      magnet_link: "magnet:?xt=urn:btih:1123456789abcdef0123456789abcdef01234567",
+    });
     await api("PUT", `/api/downloads/${failed.payload.data.id}/mark-failed`, { error_msg: "No seeders" });
     await signIn(USERS.viewer);
     assert.equal(await page.getByRole("button", { name: /Sync library|Analyse gaps/ }).count(), 0);

@@ -23,7 +23,20 @@ export const LIBRARY = [
   mediaType: "book",
   updatedAt: 1795900000000,
   media: {
-    metadata: { title, subtitle: null, authors: [{ id: `au_${author}`, name: author }], narrators: [], series: [{ id: `se_${series}`, name: series, sequence }], genres: ["Fiction"], publishedYear: "2011", publisher: "Orbit", description: null, isbn, asin: null, language: "English" },
+    metadata: {
+      title,
+      subtitle: null,
+      authors: [{ id: `au_${author}`, name: author }],
+      narrators: [],
+      series: [{ id: `se_${series}`, name: series, sequence }],
+      genres: ["Fiction"],
+      publishedYear: "2011",
+      publisher: "Orbit",
+      description: null,
+      isbn,
+      asin: null,
+      language: "English",
+    },
     duration: 72000,
   },
 }));
@@ -33,12 +46,32 @@ const MB = 1024 * 1024;
 function searchResults(query) {
   if (!/expanse/i.test(query)) return [];
   const release = (guid, title, size, seeders, freeleech, infoHash) => ({
-    guid, title, size, indexer: "MyAnonamouse", indexerId: 1, seeders, leechers: 1, grabs: 40, publishDate: "2024-05-01T00:00:00Z",
-    downloadUrl: `http://127.0.0.1/prowlarr/download/${guid}`, magnetUrl: `magnet:?xt=urn:btih:${infoHash}&dn=${encodeURIComponent(title)}`, infoHash, infoUrl: null,
-    categories: [{ id: 3030, name: "Audio/Audiobook" }], indexerFlags: freeleech ? ["freeleech"] : [], protocol: "torrent",
+    guid,
+    title,
+    size,
+    indexer: "MyAnonamouse",
+    indexerId: 1,
+    seeders,
+    leechers: 1,
+    grabs: 40,
+    publishDate: "2024-05-01T00:00:00Z",
+    downloadUrl: `http://127.0.0.1/prowlarr/download/${guid}`,
+    magnetUrl: `magnet:?xt=urn:btih:${infoHash}&dn=${encodeURIComponent(title)}`,
+    infoHash,
+    infoUrl: null,
+    categories: [{ id: 3030, name: "Audio/Audiobook" }],
+    indexerFlags: freeleech ? ["freeleech"] : [],
+    protocol: "torrent",
   });
   return [
-    release("mam-1001", "James S. A. Corey - The Expanse 03 - Abaddon's Gate [M4B]", 640 * MB, 25, true, "a1b2c3d4e5f60718293a4b5c6d7e8f9012345678"),
+    release(
+      "mam-1001",
+      "James S. A. Corey - The Expanse 03 - Abaddon's Gate [M4B]",
+      640 * MB,
+      25,
+      true,
+      "a1b2c3d4e5f60718293a4b5c6d7e8f9012345678",
+    ),
     release("mam-1002", "The Expanse Books 1-9 Complete Series Omnibus", 21000 * MB, 80, false, "b1b2c3d4e5f60718293a4b5c6d7e8f9012345678"),
   ];
 }
@@ -70,13 +103,16 @@ function listen(handler) {
       text(res, 500, String(error));
     }
   });
-  return new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve({ server, calls, url: `http://127.0.0.1:${server.address().port}` })));
+  return new Promise((resolve) =>
+    server.listen(0, "127.0.0.1", () => resolve({ server, calls, url: `http://127.0.0.1:${server.address().port}` })),
+  );
 }
 
 function audiobookshelf() {
   return listen((req, res, url) => {
     if (req.headers.authorization !== `Bearer ${CREDENTIALS.absToken}`) return text(res, 401, "Unauthorized");
-    if (url.pathname === "/api/libraries") return json(res, 200, { libraries: [{ id: "lib_main", name: "Audiobooks", mediaType: "book" }] });
+    if (url.pathname === "/api/libraries")
+      return json(res, 200, { libraries: [{ id: "lib_main", name: "Audiobooks", mediaType: "book" }] });
     if (url.pathname === "/api/libraries/lib_main/items") {
       const limit = Number(url.searchParams.get("limit") || LIBRARY.length);
       const page = Number(url.searchParams.get("page") || 0);
@@ -112,7 +148,19 @@ function qbittorrent() {
       const body = await readBody(req);
       const magnet = body.match(/xt=urn:btih:([0-9a-fA-F]{40})/);
       const hash = (magnet?.[1] ?? `c${String(torrents.size).padStart(39, "0")}`).toLowerCase();
-      torrents.set(hash, { hash, name: `torrent ${hash.slice(0, 6)}`, state: "downloading", progress: 0.42, dlspeed: 1_200_000, eta: 600, amount_left: 300 * MB, completion_on: -1, content_path: "", tags: "mamcrawler", category: "audiobooks" });
+      torrents.set(hash, {
+        hash,
+        name: `torrent ${hash.slice(0, 6)}`,
+        state: "downloading",
+        progress: 0.42,
+        dlspeed: 1_200_000,
+        eta: 600,
+        amount_left: 300 * MB,
+        completion_on: -1,
+        content_path: "",
+        tags: "mamcrawler",
+        category: "audiobooks",
+      });
       return text(res, 200, "Ok.");
     }
     if (url.pathname === "/api/v2/torrents/info") {
@@ -126,14 +174,33 @@ function qbittorrent() {
 
 /** Google Books: one volume, found by Leviathan Wakes' ISBN; the key comes as the `key` parameter. */
 function googleBooks() {
-  return listen((req, res, url) => {
-    if (url.searchParams.get("key") !== CREDENTIALS.googleBooksKey) return json(res, 400, { error: { code: 400, message: "API key not valid. Please pass a valid API key." } });
+  return listen((_req, res, url) => {
+    if (url.searchParams.get("key") !== CREDENTIALS.googleBooksKey)
+      return json(res, 400, { error: { code: 400, message: "API key not valid. Please pass a valid API key." } });
     if (!url.pathname.endsWith("/volumes")) return json(res, 404, { error: { code: 404, message: "Not Found" } });
     if (url.searchParams.get("q") !== "isbn:9780316129084") return json(res, 200, { kind: "books#volumes", totalItems: 0 });
     return json(res, 200, {
       kind: "books#volumes",
       totalItems: 1,
-      items: [{ id: "gb-lw", volumeInfo: { title: "Leviathan Wakes", authors: ["James S. A. Corey"], publisher: "Orbit", publishedDate: "2011-06-15", description: "Humanity has colonized the solar system.", industryIdentifiers: [{ type: "ISBN_13", identifier: "9780316129084" }, { type: "ISBN_10", identifier: "0316129089" }], pageCount: 592, categories: ["Fiction"], language: "en" } }],
+      items: [
+        {
+          id: "gb-lw",
+          volumeInfo: {
+            title: "Leviathan Wakes",
+            authors: ["James S. A. Corey"],
+            publisher: "Orbit",
+            publishedDate: "2011-06-15",
+            description: "Humanity has colonized the solar system.",
+            industryIdentifiers: [
+              { type: "ISBN_13", identifier: "9780316129084" },
+              { type: "ISBN_10", identifier: "0316129089" },
+            ],
+            pageCount: 592,
+            categories: ["Fiction"],
+            language: "en",
+          },
+        },
+      ],
     });
   });
 }

@@ -52,10 +52,26 @@ export async function startWorker(vars = {}) {
 
   const [port, inspectorPort] = [await freePort(), await freePort()];
   const all = { ...SECRETS, ENVIRONMENT: "development", ...vars };
-  const args = ["dev", "--port", String(port), "--ip", "127.0.0.1", "--inspector-port", String(inspectorPort), "--persist-to", state, "--show-interactive-dev-session=false"];
+  const args = [
+    "dev",
+    "--port",
+    String(port),
+    "--ip",
+    "127.0.0.1",
+    "--inspector-port",
+    String(inspectorPort),
+    "--persist-to",
+    state,
+    "--show-interactive-dev-session=false",
+  ];
   for (const [key, value] of Object.entries(all)) args.push("--var", `${key}:${value}`);
   const wrangler = path.join(binDir, "wrangler");
-  const child = spawn(wrangler, args, { cwd: root, env: { ...process.env, CI: "true", WRANGLER_SEND_METRICS: "false", PATH: `${binDir}${path.delimiter}${process.env.PATH ?? ""}` }, stdio: ["ignore", "pipe", "pipe"], detached: true });
+  const child = spawn(wrangler, args, {
+    cwd: root,
+    env: { ...process.env, CI: "true", WRANGLER_SEND_METRICS: "false", PATH: `${binDir}${path.delimiter}${process.env.PATH ?? ""}` },
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: true,
+  });
   let output = "";
   child.stdout.on("data", (chunk) => (output += chunk));
   child.stderr.on("data", (chunk) => (output += chunk));

@@ -24,24 +24,16 @@ async function schemaOf(db: D1Database): Promise<SchemaRow[]> {
 }
 
 async function appliedNames(db: D1Database): Promise<string[]> {
-  const exists = await db
-    .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?")
-    .bind(MIGRATIONS_TABLE)
-    .first();
+  const exists = await db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").bind(MIGRATIONS_TABLE).first();
   if (!exists) return [];
-  const { results } = await db
-    .prepare(`SELECT name FROM ${MIGRATIONS_TABLE} ORDER BY id`)
-    .all<{ name: string }>();
+  const { results } = await db.prepare(`SELECT name FROM ${MIGRATIONS_TABLE} ORDER BY id`).all<{ name: string }>();
   return results.map((r) => r.name);
 }
 
 async function rollBack(db: D1Database, name: string): Promise<void> {
   const rollback = env.TEST_ROLLBACKS.find((r) => r.name === name);
   if (!rollback) throw new Error(`no rollback for ${name}`);
-  await db.batch([
-    ...rollback.queries.map((q) => db.prepare(q)),
-    db.prepare(`DELETE FROM ${MIGRATIONS_TABLE} WHERE name = ?`).bind(name),
-  ]);
+  await db.batch([...rollback.queries.map((q) => db.prepare(q)), db.prepare(`DELETE FROM ${MIGRATIONS_TABLE} WHERE name = ?`).bind(name)]);
 }
 
 async function rollBackAll(db: D1Database): Promise<void> {

@@ -10,7 +10,12 @@ function failingD1(error: () => unknown) {
   const fail = () => Promise.reject(error());
   const statement = { bind: () => statement, all: fail, raw: fail, run: fail, first: fail };
   // Opening a session is local, as on the real binding; its first query fails.
-  return { prepare: () => statement, batch: fail, exec: fail, withSession: () => ({ prepare: () => statement, batch: fail, getBookmark: () => null }) };
+  return {
+    prepare: () => statement,
+    batch: fail,
+    exec: fail,
+    withSession: () => ({ prepare: () => statement, batch: fail, getBookmark: () => null }),
+  };
 }
 
 afterEach(() => vi.restoreAllMocks());

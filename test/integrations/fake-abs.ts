@@ -63,7 +63,15 @@ export function fakeAbs(libraries: FakeLibrary[], options: FakeAbsOptions = {}) 
     if (url.origin !== ABS_URL) return new Response("unknown host", { status: 502 });
     if (request.headers.get("Authorization") !== `Bearer ${ABS_TOKEN}`) return new Response("Unauthorized", { status: 401 });
     if (url.pathname === "/api/libraries") {
-      return json({ libraries: libraries.map((lib) => ({ id: lib.id, name: lib.name ?? lib.id, mediaType: lib.mediaType ?? "book", folders: [], displayOrder: 1 })) });
+      return json({
+        libraries: libraries.map((lib) => ({
+          id: lib.id,
+          name: lib.name ?? lib.id,
+          mediaType: lib.mediaType ?? "book",
+          folders: [],
+          displayOrder: 1,
+        })),
+      });
     }
     const match = /^\/api\/libraries\/([^/]+)\/items$/.exec(url.pathname);
     const library = match && libraries.find((lib) => lib.id === decodeURIComponent(match[1]!));

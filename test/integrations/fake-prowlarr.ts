@@ -24,4 +24,3 @@ export function prowlarrRelease(title: string, fields: Record<string, unknown> =
     ...fields,
   };
 }
-

@@ -84,10 +84,23 @@ export function fakeQbittorrent(options: FakeQbOptions) {
         if (infoCalls >= entry.after) torrents.set(entry.torrent.hash, entry.torrent);
         else waiting.push(entry);
       }
-      const hashes = url.searchParams.get("hashes")?.split("|").map((h) => h.toLowerCase());
+      const hashes = url.searchParams
+        .get("hashes")
+        ?.split("|")
+        .map((h) => h.toLowerCase());
       const tag = url.searchParams.get("tag");
-      const list = [...torrents.values()].filter((t) => (!hashes || hashes.includes(t.hash)) && (!tag || t.tags.split(",").map((s) => s.trim()).includes(tag)));
-      return json(list.map((t) => ({ ...t, dlspeed: 0, eta: 8640000, amount_left: 0, completion_on: -1, content_path: `/downloads/${t.name}` })));
+      const list = [...torrents.values()].filter(
+        (t) =>
+          (!hashes || hashes.includes(t.hash)) &&
+          (!tag ||
+            t.tags
+              .split(",")
+              .map((s) => s.trim())
+              .includes(tag)),
+      );
+      return json(
+        list.map((t) => ({ ...t, dlspeed: 0, eta: 8640000, amount_left: 0, completion_on: -1, content_path: `/downloads/${t.name}` })),
+      );
     }
     if (path === "/api/v2/torrents/add" && request.method === "POST") {
       adds++;
@@ -95,7 +108,14 @@ export function fakeQbittorrent(options: FakeQbOptions) {
       const link = String(form.get("urls") ?? "");
       const btih = /xt=urn:btih:([0-9a-f]{40})/i.exec(link)?.[1]?.toLowerCase();
       const hash = btih ?? hashOfUrl(link);
-      const torrent: FakeTorrent = { hash, name: `Torrent ${hash.slice(0, 6)}`, state: "metaDL", progress: 0, tags: String(form.get("tags") ?? ""), category: String(form.get("category") ?? "") };
+      const torrent: FakeTorrent = {
+        hash,
+        name: `Torrent ${hash.slice(0, 6)}`,
+        state: "metaDL",
+        progress: 0,
+        tags: String(form.get("tags") ?? ""),
+        category: String(form.get("category") ?? ""),
+      };
       const duplicate = torrents.has(hash) || waiting.some((w) => w.torrent.hash === hash);
       if (options.style === "5.2") {
         if (duplicate) return json({ success_count: 0, failure_count: 1, pending_count: 0, added_torrent_ids: [] }, { status: 409 });

@@ -46,7 +46,12 @@ export function hang(request: Request): Promise<Response> {
 export function captureLogs(): string[] {
   const lines: string[] = [];
   for (const level of ["log", "info", "warn", "error", "debug"] as const) {
-    vi.spyOn(console, level).mockImplementation((...args: unknown[]) => void lines.push(args.map((a) => (typeof a === "string" ? a : a instanceof Error ? `${a.message}\n${a.stack}` : JSON.stringify(a))).join(" ")));
+    vi.spyOn(console, level).mockImplementation(
+      (...args: unknown[]) =>
+        void lines.push(
+          args.map((a) => (typeof a === "string" ? a : a instanceof Error ? `${a.message}\n${a.stack}` : JSON.stringify(a))).join(" "),
+        ),
+    );
   }
   return lines;
 }

@@ -76,7 +76,9 @@ describe("ServiceClient", () => {
 
   it("never retries a write", async () => {
     const fake = fakeUpstream(() => new Response("boom", { status: 500 }));
-    const error = await failure(client().request({ method: "PATCH", path: "/api/items/li_1/media", body: { json: { metadata: { title: "x" } } } }));
+    const error = await failure(
+      client().request({ method: "PATCH", path: "/api/items/li_1/media", body: { json: { metadata: { title: "x" } } } }),
+    );
     expect(fake.calls).toHaveLength(1);
     expect(fake.calls[0]!.headers.get("Content-Type")).toBe("application/json");
     expect(JSON.parse(fake.calls[0]!.body)).toEqual({ metadata: { title: "x" } });
@@ -91,7 +93,9 @@ describe("ServiceClient", () => {
 
   it("honours a 429's Retry-After before retrying", async () => {
     let n = 0;
-    const fake = fakeUpstream(() => (++n === 1 ? new Response("slow down", { status: 429, headers: { "Retry-After": "1" } }) : json({ libraries: [] })));
+    const fake = fakeUpstream(() =>
+      ++n === 1 ? new Response("slow down", { status: 429, headers: { "Retry-After": "1" } }) : json({ libraries: [] }),
+    );
     const started = Date.now();
     await client().json({ path: "/api/libraries" }, libraries);
     expect(fake.calls).toHaveLength(2);
@@ -119,7 +123,11 @@ describe("ServiceClient", () => {
     const started = Date.now();
     const error = await failure(client({ upstream: { timeoutMs: 300, accessToken: undefined } }).text({ path: "/api/libraries" }));
     expect(Date.now() - started).toBeLessThan(2_000);
-    expect(error).toMatchObject({ status: 502, failure: "timeout", detail: "Audiobookshelf did not answer GET /api/libraries within 300 ms" });
+    expect(error).toMatchObject({
+      status: 502,
+      failure: "timeout",
+      detail: "Audiobookshelf did not answer GET /api/libraries within 300 ms",
+    });
   });
 
   it("turns HTML and a wrong shape into an upstream error, not a crash", async () => {
@@ -130,18 +138,24 @@ describe("ServiceClient", () => {
     vi.restoreAllMocks();
     fakeUpstream(() => json({ libraries: [{ id: 7 }] }));
     const error = await failure(client().json({ path: "/api/libraries" }, libraries));
-    expect(error).toMatchObject({ status: 502, failure: "shape", detail: "Audiobookshelf answered GET /api/libraries with an unexpected shape (at libraries.0.id)" });
+    expect(error).toMatchObject({
+      status: 502,
+      failure: "shape",
+      detail: "Audiobookshelf answered GET /api/libraries with an unexpected shape (at libraries.0.id)",
+    });
   });
 
   it("does not follow a redirect (Access's login page) with the credentials", async () => {
-    const fake = fakeUpstream(() => new Response(null, { status: 302, headers: { Location: "https://team.cloudflareaccess.com/cdn-cgi/access/login" } }));
+    const fake = fakeUpstream(
+      () => new Response(null, { status: 302, headers: { Location: "https://team.cloudflareaccess.com/cdn-cgi/access/login" } }),
+    );
     const error = await failure(client().text({ path: "/api/libraries" }));
     expect(fake.calls).toHaveLength(1);
     expect(error.detail).toMatch(/^Audiobookshelf answered 302 to GET \/api\/libraries: a redirect/);
   });
 
   it("sends forms and multipart bodies, and hands back statuses the caller accepts with their headers", async () => {
-    const fake = fakeUpstream((request, url) =>
+    const fake = fakeUpstream((_request, url) =>
       url.pathname.endsWith("/auth/login")
         ? new Response("Ok.", { headers: { "Set-Cookie": "SID=abc123; HttpOnly; path=/" } })
         : new Response("Fails.", { status: 409 }),
@@ -153,7 +167,12 @@ describe("ServiceClient", () => {
     expect(fake.calls[0]!.headers.get("Content-Type")).toMatch(/^application\/x-www-form-urlencoded/);
     expect(fake.calls[0]!.body).toBe("username=admin&password=pw");
 
-    const added = await qb.request({ method: "POST", path: "/api/v2/torrents/add", body: { multipart: { urls: "magnet:?xt=urn:btih:abc", category: "audiobooks" } }, accept: [409] });
+    const added = await qb.request({
+      method: "POST",
+      path: "/api/v2/torrents/add",
+      body: { multipart: { urls: "magnet:?xt=urn:btih:abc", category: "audiobooks" } },
+      accept: [409],
+    });
     expect(added.status).toBe(409);
     expect(fake.calls[1]!.headers.get("Content-Type")).toMatch(/^multipart\/form-data; boundary=/);
     expect(fake.calls[1]!.body).toContain('name="urls"');
@@ -181,14 +200,32 @@ describe("ServiceClient", () => {
     const errors: UpstreamError[] = [];
     for (const status of [200, 401, 500]) {
       fakeUpstream((request) => echo(request, status));
-      const gb = new ServiceClient({ service: "google_books", baseUrl: "https://books.test/v1", upstream: { timeoutMs: 2_000, accessToken: ACCESS }, authQuery: { key: KEY }, backoffMs: 1 });
+      const gb = new ServiceClient({
+        service: "google_books",
+        baseUrl: "https://books.test/v1",
+        upstream: { timeoutMs: 2_000, accessToken: ACCESS },
+        authQuery: { key: KEY },
+        backoffMs: 1,
+      });
       errors.push(await failure(gb.json({ path: "/volumes", query: { q: `isbn:${KEY}` } }, libraries)));
-      errors.push(await failure(client({ upstream: { timeoutMs: 2_000, accessToken: ACCESS } }).json({ path: "/api/libraries", query: { secret: KEY } }, libraries)));
+      errors.push(
+        await failure(
+          client({ upstream: { timeoutMs: 2_000, accessToken: ACCESS } }).json(
+            { path: "/api/libraries", query: { secret: KEY } },
+            libraries,
+          ),
+        ),
+      );
       vi.mocked(globalThis.fetch).mockRestore();
     }
-    const seen = [...logs, ...errors.map((e) => JSON.stringify(errorBody(e, "req_1", false))), ...errors.map((e) => `${e.message} ${e.stack}`)].join("\n");
+    const seen = [
+      ...logs,
+      ...errors.map((e) => JSON.stringify(errorBody(e, "req_1", false))),
+      ...errors.map((e) => `${e.message} ${e.stack}`),
+    ].join("\n");
     expect(logs.length).toBeGreaterThan(0);
-    for (const secret of [KEY, ACCESS.clientSecret, "Bearer", "books.test", "abs.home.test", "?", "SID="]) expect(seen).not.toContain(secret);
+    for (const secret of [KEY, ACCESS.clientSecret, "Bearer", "books.test", "abs.home.test", "?", "SID="])
+      expect(seen).not.toContain(secret);
   });
 });
 

@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { UpstreamError } from "../../src/integrations/http";
 import { prowlarr } from "../../src/integrations/prowlarr";
-import { configWith } from "./fake-qbittorrent";
 import { PROWLARR, prowlarrRelease } from "./fake-prowlarr";
+import { configWith } from "./fake-qbittorrent";
 import { fakeUpstream, json } from "./fake-upstream";
 
 afterEach(() => vi.restoreAllMocks());
@@ -20,7 +20,10 @@ describe("Prowlarr search", () => {
   it("searches the audiobook category with the key in X-Api-Key, and reads the releases", async () => {
     const fake = fakeUpstream(() =>
       json([
-        prowlarrRelease("Dune by Frank Herbert [ENG / M4B]", { indexerFlags: ["freeleech"], infoHash: "ABCDEF0123456789ABCDEF0123456789ABCDEF01" }),
+        prowlarrRelease("Dune by Frank Herbert [ENG / M4B]", {
+          indexerFlags: ["freeleech"],
+          infoHash: "ABCDEF0123456789ABCDEF0123456789ABCDEF01",
+        }),
         prowlarrRelease("Dune by Frank Herbert [ENG / MP3]", { downloadVolumeFactor: 0, seeders: null }),
       ]),
     );
@@ -30,7 +33,14 @@ describe("Prowlarr search", () => {
     expect(Object.fromEntries(call.url.searchParams)).toEqual({ query: "Dune Herbert", type: "search", categories: "3030", limit: "100" });
     expect(call.headers.get("X-Api-Key")).toBe(PROWLARR.PROWLARR_API_KEY);
     expect(result.malformed).toBe(0);
-    expect(result.releases[0]).toMatchObject({ title: "Dune by Frank Herbert [ENG / M4B]", freeleech: true, seeders: 12, protocol: "torrent", infoHash: "abcdef0123456789abcdef0123456789abcdef01", indexer: "MyAnonamouse" });
+    expect(result.releases[0]).toMatchObject({
+      title: "Dune by Frank Herbert [ENG / M4B]",
+      freeleech: true,
+      seeders: 12,
+      protocol: "torrent",
+      infoHash: "abcdef0123456789abcdef0123456789abcdef01",
+      indexer: "MyAnonamouse",
+    });
     expect(result.releases[1]).toMatchObject({ freeleech: true, seeders: 0, infoHash: null });
   });
 
@@ -40,7 +50,9 @@ describe("Prowlarr search", () => {
   });
 
   it("drops results that are not releases and counts them", async () => {
-    fakeUpstream(() => json([prowlarrRelease("Dune by Frank Herbert"), { title: "no guid" }, "junk", null, { guid: "g", title: "", size: 1 }]));
+    fakeUpstream(() =>
+      json([prowlarrRelease("Dune by Frank Herbert"), { title: "no guid" }, "junk", null, { guid: "g", title: "", size: 1 }]),
+    );
     const result = await prowlarr(configWith(PROWLARR)).search("Dune");
     expect(result.releases).toHaveLength(1);
     expect(result.malformed).toBe(4);

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { UpstreamError } from "../../src/integrations/http";
 import { forgetSessions, magnetHash, qbittorrent, sessionCookie } from "../../src/integrations/qbittorrent";
-import { QB_KEY, QB_PASS, configWith, fakeQbittorrent, qbKey, qbLogin } from "./fake-qbittorrent";
+import { configWith, fakeQbittorrent, QB_KEY, QB_PASS, qbKey, qbLogin } from "./fake-qbittorrent";
 
 beforeEach(() => forgetSessions());
 afterEach(() => vi.restoreAllMocks());
@@ -67,7 +67,9 @@ describe.each(["4.x", "5.2"] as const)("qBittorrent %s, username and password", 
     fakeQbittorrent({ style });
     const qb = qbittorrent(configWith(qbLogin));
     await qb.add(add(magnet()));
-    expect(await qb.add(add(magnet()))).toEqual(style === "5.2" ? { result: "duplicate" } : { result: "refused", detail: expect.stringContaining("Fails.") });
+    expect(await qb.add(add(magnet()))).toEqual(
+      style === "5.2" ? { result: "duplicate" } : { result: "refused", detail: expect.stringContaining("Fails.") },
+    );
   });
 
   it("reads torrents by hashes and by tag", async () => {
@@ -118,7 +120,11 @@ describe("qBittorrent 5.2 with an API key", () => {
 
 describe("qBittorrent helpers", () => {
   it("finds the session cookie of every version in Set-Cookie", () => {
-    const headers = (line: string) => new Headers([["Set-Cookie", "other=1; path=/"], ["Set-Cookie", line]]);
+    const headers = (line: string) =>
+      new Headers([
+        ["Set-Cookie", "other=1; path=/"],
+        ["Set-Cookie", line],
+      ]);
     expect(sessionCookie(headers("SID=abc123; HttpOnly; path=/"))).toBe("SID=abc123");
     expect(sessionCookie(headers("QBT_SID_8080=xyz; HttpOnly; SameSite=Strict; path=/"))).toBe("QBT_SID_8080=xyz");
     expect(sessionCookie(headers("SID=; expires=Thu, 01 Jan 1970 00:00:00 GMT"))).toBeUndefined();

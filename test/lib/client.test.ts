@@ -40,7 +40,9 @@ describe("the request log's client", () => {
   }
 
   const sha256Hex = async (text: string) =>
-    Array.from(new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text))), (b) => b.toString(16).padStart(2, "0")).join("");
+    Array.from(new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text))), (b) =>
+      b.toString(16).padStart(2, "0"),
+    ).join("");
 
   it("is a keyed hash: not the plain SHA-256 of the address, and different under another secret", async () => {
     const ip = "198.51.100.23";

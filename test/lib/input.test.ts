@@ -21,8 +21,14 @@ describe("control characters in text input", () => {
   it("refuses control characters in a path parameter and in a JSON body", async () => {
     await expect422(await call("/api/books/series/Du%01ne", { auth: true }), "path.name");
     await expect422(await call("/api/books", { method: "POST", auth: true, json: { title: "Du\u0000ne" } }), "body.title");
-    await expect422(await call("/api/books", { method: "POST", auth: true, json: { title: "Dune", description: "a\u001bb" } }), "body.description");
-    await expect422(await call("/api/books", { method: "POST", auth: true, json: { title: "Dune", description: "a\u007fb" } }), "body.description");
+    await expect422(
+      await call("/api/books", { method: "POST", auth: true, json: { title: "Dune", description: "a\u001bb" } }),
+      "body.description",
+    );
+    await expect422(
+      await call("/api/books", { method: "POST", auth: true, json: { title: "Dune", description: "a\u007fb" } }),
+      "body.description",
+    );
   });
 
   it("still accepts tabs and line breaks inside a body's text", async () => {

@@ -66,7 +66,9 @@ describe("authentication", () => {
     const good = await token();
     const [header, payload, signature] = good.split(".");
     const elevated = btoa(JSON.stringify({ ...JSON.parse(atob(payload!.replace(/-/g, "+").replace(/_/g, "/"))), role: "admin", sub: "2" }))
-      .replace(/=+$/, "").replace(/\+/g, "-").replace(/\//g, "_");
+      .replace(/=+$/, "")
+      .replace(/\+/g, "-")
+      .replace(/\//g, "_");
     const none = `${btoa(JSON.stringify({ alg: "none", typ: "JWT" })).replace(/=+$/, "")}.${payload}.`;
     const candidates = {
       tampered: `${header}.${elevated}.${signature}`,

@@ -90,7 +90,8 @@ function countedLimiter(timeline: Timeline): DurableObjectNamespace {
             const member = Reflect.get(stub, method);
             if (typeof method !== "string" || method === "then" || typeof member !== "function") return member;
             // Called as a method of the stub: an RPC method stub has no `apply` of its own.
-            return (...args: unknown[]) => timeline.track(async () => (stub as unknown as Record<string, (...a: unknown[]) => unknown>)[method]!(...args));
+            return (...args: unknown[]) =>
+              timeline.track(async () => (stub as unknown as Record<string, (...a: unknown[]) => unknown>)[method]!(...args));
           },
         });
     },
@@ -133,7 +134,11 @@ beforeAll(async () => {
   const book = await createBook({ series: seriesName });
   // The gap report answers only once an analysis has run.
   expect((await call("/api/gaps/analyze", { method: "POST", auth: true })).status).toBe(200);
-  const download = await call("/api/downloads", { method: "POST", auth: true, json: { title: unique("dl"), source: "MAM", magnet_link: magnet() } });
+  const download = await call("/api/downloads", {
+    method: "POST",
+    auth: true,
+    json: { title: unique("dl"), source: "MAM", magnet_link: magnet() },
+  });
   ids = {
     book: book.book_id,
     series: series.series_id,
@@ -165,7 +170,8 @@ const READS = Object.entries(ROUTE_POLICIES)
 
 describe("sequential remote calls per read route", () => {
   it.each(READS)("$key: at most 2", async ({ pattern, policy }) => {
-    const credentials = policy.access === "public" ? [{}] : policy.access === "admin" || pattern.startsWith("/api/admin") ? [adminJwt] : [namedKey, adminJwt];
+    const credentials =
+      policy.access === "public" ? [{}] : policy.access === "admin" || pattern.startsWith("/api/admin") ? [adminJwt] : [namedKey, adminJwt];
     for (const headers of credentials) {
       const { status, body, sequential } = await roundTrips(sample(pattern), { headers });
       expect(status, body).toBeLessThan(300);
@@ -176,13 +182,25 @@ describe("sequential remote calls per read route", () => {
 
 describe("sequential remote calls per write route", () => {
   const writes: [string, () => [string, { method: string; json?: unknown }]][] = [
-    ["POST /api/books", () => ["/api/books", { method: "POST", json: { title: unique("w"), author: "Ann Leckie", series: ids.seriesName, series_number: "2" } }]],
+    [
+      "POST /api/books",
+      () => [
+        "/api/books",
+        { method: "POST", json: { title: unique("w"), author: "Ann Leckie", series: ids.seriesName, series_number: "2" } },
+      ],
+    ],
     ["PUT /api/books/:id", () => [`/api/books/${ids.book}`, { method: "PUT", json: { isbn: "9780316246620" } }]],
     ["POST /api/series", () => ["/api/series", { method: "POST", json: { name: unique("s") } }]],
     ["PUT /api/series/:id", () => [`/api/series/${ids.series}`, { method: "PUT", json: { total_books: 7 } }]],
     ["POST /api/authors", () => ["/api/authors", { method: "POST", json: { name: unique("a") } }]],
-    ["POST /api/downloads", () => ["/api/downloads", { method: "POST", json: { title: unique("d"), source: "MAM", magnet_link: magnet() } }]],
-    ["PUT /api/downloads/:id/mark-failed", () => [`/api/downloads/${ids.download}/mark-failed`, { method: "PUT", json: { error_msg: "tracker down" } }]],
+    [
+      "POST /api/downloads",
+      () => ["/api/downloads", { method: "POST", json: { title: unique("d"), source: "MAM", magnet_link: magnet() } }],
+    ],
+    [
+      "PUT /api/downloads/:id/mark-failed",
+      () => [`/api/downloads/${ids.download}/mark-failed`, { method: "PUT", json: { error_msg: "tracker down" } }],
+    ],
   ];
   it.each(writes)("%s: at most 3", async (_, request) => {
     for (const headers of [namedKey, adminJwt]) {

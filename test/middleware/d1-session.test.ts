@@ -2,7 +2,6 @@ import { createExecutionContext, createScheduledController, waitOnExecutionConte
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import worker from "../../src/index";
-import { createBook } from "../fixtures";
 import { call, errorShape, withEnv } from "../helpers";
 
 /** What local D1 hands out: four hex fields (checked against the real binding below). */
@@ -93,7 +92,9 @@ describe("one D1 session per request, started where the contract says", () => {
     const res = await withEnv({ DB: db })(path, {
       method,
       auth: !path.endsWith("/login"),
-      ...(method === "POST" || method === "PUT" ? { json: path.endsWith("/login") ? { username: "nobody", password: "wrong" } : { title: "Session" } } : {}),
+      ...(method === "POST" || method === "PUT"
+        ? { json: path.endsWith("/login") ? { username: "nobody", password: "wrong" } : { title: "Session" } }
+        : {}),
     });
     expect(res.status).toBeLessThan(500);
     expect(opened).toEqual([constraint]);
@@ -112,14 +113,20 @@ describe("one D1 session per request, started where the contract says", () => {
     const { opened, db } = recordingDb();
     const fetchWith = withEnv({ DB: db });
     expect((await fetchWith("/api/books?limit=1", { auth: true, headers: { "X-D1-Bookmark": bookmark } })).status).toBe(200);
-    expect((await fetchWith("/api/books", { method: "POST", auth: true, json: { title: "C" }, headers: { "X-D1-Bookmark": bookmark } })).status).toBe(201);
+    expect(
+      (await fetchWith("/api/books", { method: "POST", auth: true, json: { title: "C" }, headers: { "X-D1-Bookmark": bookmark } })).status,
+    ).toBe(201);
     expect(opened).toEqual([bookmark, "first-primary"]);
   });
 
   it("a scheduled run starts at the primary", async () => {
     const { opened, db } = recordingDb();
     const ctx = createExecutionContext();
-    await worker.scheduled(createScheduledController({ cron: "0 1 * * *", scheduledTime: Date.UTC(2031, 0, 1, 1) }), { ...env, DB: db as unknown as D1Database }, ctx);
+    await worker.scheduled(
+      createScheduledController({ cron: "0 1 * * *", scheduledTime: Date.UTC(2031, 0, 1, 1) }),
+      { ...env, DB: db as unknown as D1Database },
+      ctx,
+    );
     await waitOnExecutionContext(ctx);
     expect(opened).toEqual(["first-primary"]);
   });

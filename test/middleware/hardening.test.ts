@@ -26,7 +26,13 @@ describe("CORS", () => {
   });
 
   it("refuses origins that only share a prefix (or a suffix) with an allowed one", async () => {
-    for (const origin of ["https://dash.example.evil.com", "https://dash.example:8443", "http://dash.example", "https://dash.exampl", "https://evil.dash.example"]) {
+    for (const origin of [
+      "https://dash.example.evil.com",
+      "https://dash.example:8443",
+      "http://dash.example",
+      "https://dash.exampl",
+      "https://evil.dash.example",
+    ]) {
       const simple = await app("/api/info", { headers: { Origin: origin } });
       expect(simple.headers.get("Access-Control-Allow-Origin"), origin).toBeNull();
       const preflight = await app("/api/system/health", {

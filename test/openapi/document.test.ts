@@ -7,7 +7,19 @@ import { call } from "../helpers";
 
 interface Document {
   openapi: string;
-  paths: Record<string, Record<string, { parameters: { name: string; in: string }[]; requestBody?: unknown; security: unknown[]; "x-rate-limit-tier": string; responses: Record<string, unknown> }>>;
+  paths: Record<
+    string,
+    Record<
+      string,
+      {
+        parameters: { name: string; in: string }[];
+        requestBody?: unknown;
+        security: unknown[];
+        "x-rate-limit-tier": string;
+        responses: Record<string, unknown>;
+      }
+    >
+  >;
   components: { schemas: Record<string, unknown>; securitySchemes: Record<string, unknown> };
 }
 
@@ -37,18 +49,29 @@ describe("GET /openapi.json", () => {
     const doc = await getDocument();
     const create = doc.paths["/api/books"]!.post!;
     expect(create.requestBody).toMatchObject({
-      content: { "application/json": { schema: { type: "object", required: ["title"], properties: { title: { type: "string", maxLength: 500 } } } } },
+      content: {
+        "application/json": { schema: { type: "object", required: ["title"], properties: { title: { type: "string", maxLength: 500 } } } },
+      },
     });
     const list = doc.paths["/api/books"]!.get!;
     expect(list.parameters.map((p) => p.name)).toEqual(expect.arrayContaining(["limit", "offset", "status", "search"]));
-    expect(doc.paths["/api/books/{id}"]!.get!.parameters).toContainEqual(expect.objectContaining({ name: "id", in: "path", required: true }));
+    expect(doc.paths["/api/books/{id}"]!.get!.parameters).toContainEqual(
+      expect.objectContaining({ name: "id", in: "path", required: true }),
+    );
     expect(doc.paths["/api/books/{id}"]!.get!.responses).toHaveProperty("404");
   });
 
   it("documents the error shape that every failure really has", async () => {
     const doc = await getDocument();
-    expect(doc.components.schemas.Error).toMatchObject({ type: "object", required: expect.arrayContaining(["error", "code", "status_code", "request_id"]) });
-    for (const res of [await call("/api/nothing"), await call("/api/books"), await call("/api/books", { auth: true, method: "POST", json: {} })]) {
+    expect(doc.components.schemas.Error).toMatchObject({
+      type: "object",
+      required: expect.arrayContaining(["error", "code", "status_code", "request_id"]),
+    });
+    for (const res of [
+      await call("/api/nothing"),
+      await call("/api/books"),
+      await call("/api/books", { auth: true, method: "POST", json: {} }),
+    ]) {
       expect(errorSchema.safeParse(await res.json()).success).toBe(true);
     }
   });

@@ -23,8 +23,15 @@ describe("who a budget belongs to", () => {
 
     const inspect = await send(`/api/admin/rate-limits/authenticated/key:${key.id}`, { headers: { "X-API-Key": API_KEY } });
     expect(inspect.status).toBe(200);
-    expect((await inspect.json<{ data: Record<string, unknown> }>()).data).toMatchObject({ client: `key:${key.id}`, count: 2, remaining: 0 });
-    const cleared = await send(`/api/admin/rate-limits/authenticated/key:${key.id}`, { method: "DELETE", headers: { "X-API-Key": API_KEY } });
+    expect((await inspect.json<{ data: Record<string, unknown> }>()).data).toMatchObject({
+      client: `key:${key.id}`,
+      count: 2,
+      remaining: 0,
+    });
+    const cleared = await send(`/api/admin/rate-limits/authenticated/key:${key.id}`, {
+      method: "DELETE",
+      headers: { "X-API-Key": API_KEY },
+    });
     expect(cleared.status).toBe(200);
     expect((await send("/api/books?limit=1", { headers: { "X-API-Key": key.key } })).status).toBe(200);
   });

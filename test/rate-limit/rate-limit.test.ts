@@ -58,7 +58,11 @@ describe("rate limiting", () => {
   it("resets when the oldest of requests of different ages leaves the window, not the newest", async () => {
     // 45 s, 30 s and 10 s old: the oldest frees a slot in 15 s (the newest would say 50 s).
     const ip = uniqueIp();
-    await backdateAges("public", `ip:${addressForBudget(ip)}`, [...Array(4).fill(45_000), ...Array(3).fill(30_000), ...Array(3).fill(10_000)]);
+    await backdateAges("public", `ip:${addressForBudget(ip)}`, [
+      ...Array(4).fill(45_000),
+      ...Array(3).fill(30_000),
+      ...Array(3).fill(10_000),
+    ]);
     const limited = await defaults("/api/info", { ip });
     expect(limited.status).toBe(429);
     expect(limited.headers.get("Retry-After")).toBe("15");
@@ -138,7 +142,12 @@ describe("rate limiting", () => {
     const first = await three("/api/info", { ip });
     expect(first.headers.get("RateLimit-Policy")).toBe('"public";q=3;w=3600');
 
-    for (const bad of ["{not json", JSON.stringify({ publik: "3/minute" }), JSON.stringify({ public: "often" }), JSON.stringify({ public: "0/minute" })]) {
+    for (const bad of [
+      "{not json",
+      JSON.stringify({ publik: "3/minute" }),
+      JSON.stringify({ public: "often" }),
+      JSON.stringify({ public: "0/minute" }),
+    ]) {
       const res = await withEnv({ RATE_LIMITS: bad })("/api/info");
       expect(res.status, bad).toBe(503);
       expect(await res.json(), bad).toMatchObject(errorShape(503, "configuration_error"));

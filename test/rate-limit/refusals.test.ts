@@ -103,7 +103,10 @@ describe("refusals answered by the isolate", () => {
     const ip = uniqueIp();
     expect((await send("/api/info", { ip })).status).toBe(200);
     expect((await send("/api/info", { ip })).status).toBe(429);
-    const cleared = await send(`/api/admin/rate-limits/public/${encodeURIComponent(`ip:${addressForBudget(ip)}`)}`, { method: "DELETE", headers: { "X-API-Key": API_KEY } });
+    const cleared = await send(`/api/admin/rate-limits/public/${encodeURIComponent(`ip:${addressForBudget(ip)}`)}`, {
+      method: "DELETE",
+      headers: { "X-API-Key": API_KEY },
+    });
     expect(cleared.status).toBe(200);
     const before = calls.length;
     expect((await send("/api/info", { ip })).status).toBe(200);

@@ -29,8 +29,14 @@ async function post(path: string, json: (i: number) => unknown): Promise<Answer[
 function expectOneWinner(answers: Answer[]) {
   const statuses = answers.map((a) => a.status);
   const summary = JSON.stringify(Object.fromEntries([...new Set(statuses)].map((s) => [s, answers.find((a) => a.status === s)!.body])));
-  expect(statuses.filter((s) => s === 201), summary).toHaveLength(1);
-  expect(statuses.filter((s) => s === 409), summary).toHaveLength(PARALLEL - 1);
+  expect(
+    statuses.filter((s) => s === 201),
+    summary,
+  ).toHaveLength(1);
+  expect(
+    statuses.filter((s) => s === 409),
+    summary,
+  ).toHaveLength(PARALLEL - 1);
   for (const a of answers.filter((a) => a.status === 409)) {
     assertErrorBody(a.body, 409);
     expect(a.body.error).toBe("duplicate_resource");
@@ -38,7 +44,9 @@ function expectOneWinner(answers: Answer[]) {
 }
 
 async function countRows(sql: string, ...binds: unknown[]): Promise<number> {
-  return (await env.DB.prepare(sql).bind(...binds).first<{ n: number }>())!.n;
+  return (await env.DB.prepare(sql)
+    .bind(...binds)
+    .first<{ n: number }>())!.n;
 }
 
 // 50 parallel requests can take over vitest's default 5 s on a loaded 2-core machine (seen in a
@@ -67,15 +75,27 @@ describe(`${PARALLEL} parallel creates of one unique key`, { timeout: 30_000 }, 
   it("admin users: one username, one user (and one audit row)", { timeout: 30_000 }, async () => {
     const username = unique("racer").replace(/-/g, "_");
     expectOneWinner(
-      await post("/api/admin/users", (i) => ({ username, email: `${username}.${i}@example.test`, password: "a-long-password-123", role: "viewer" })),
+      await post("/api/admin/users", (i) => ({
+        username,
+        email: `${username}.${i}@example.test`,
+        password: "a-long-password-123",
+        role: "viewer",
+      })),
     );
     expect(await countRows("SELECT count(*) AS n FROM users WHERE username = ?", username)).toBe(1);
-    expect(await countRows("SELECT count(*) AS n FROM audit_logs WHERE action = 'create' AND resource = 'user' AND details ->> 'username' = ?", username)).toBe(1);
+    expect(
+      await countRows(
+        "SELECT count(*) AS n FROM audit_logs WHERE action = 'create' AND resource = 'user' AND details ->> 'username' = ?",
+        username,
+      ),
+    ).toBe(1);
   });
 
   it("admin users: one email, one user", { timeout: 30_000 }, async () => {
     const email = `${unique("racer")}@example.test`;
-    expectOneWinner(await post("/api/admin/users", (i) => ({ username: unique(`racer${i}`).replace(/-/g, "_"), email, password: "a-long-password-123" })));
+    expectOneWinner(
+      await post("/api/admin/users", (i) => ({ username: unique(`racer${i}`).replace(/-/g, "_"), email, password: "a-long-password-123" })),
+    );
     expect(await countRows("SELECT count(*) AS n FROM users WHERE email = ?", email)).toBe(1);
   });
 
@@ -124,7 +144,11 @@ describe("parallel updates of one row", { timeout: 30_000 }, () => {
   it("books: parallel metadata-source updates of different fields all stick", async () => {
     const { book_id } = await createBook({ title: unique("Racer") });
     const fields = ["title", "author", "series", "isbn", "asin", "publisher", "description"];
-    const answers = await Promise.all(fields.map((field_name) => api(`/api/books/${book_id}/metadata-source`, { method: "PUT", json: { field_name, source: `src-${field_name}` } })));
+    const answers = await Promise.all(
+      fields.map((field_name) =>
+        api(`/api/books/${book_id}/metadata-source`, { method: "PUT", json: { field_name, source: `src-${field_name}` } }),
+      ),
+    );
     expect(answers.map((a) => a.status)).toEqual(fields.map(() => 200));
     const { body } = await api(`/api/books/${book_id}`);
     expect(body.data.metadata_source).toEqual(Object.fromEntries(fields.map((f) => [f, `src-${f}`])));
@@ -132,7 +156,8 @@ describe("parallel updates of one row", { timeout: 30_000 }, () => {
 
   it("admin users: demoting, disabling and deleting every admin at once leaves exactly one active admin", { timeout: 30_000 }, async () => {
     await Promise.all(Array.from({ length: 9 }, () => createUser("admin")));
-    const active = async () => (await env.DB.prepare("SELECT id FROM users WHERE role = 'admin' AND is_active").all<{ id: number }>()).results.map((r) => r.id);
+    const active = async () =>
+      (await env.DB.prepare("SELECT id FROM users WHERE role = 'admin' AND is_active").all<{ id: number }>()).results.map((r) => r.id);
     // Every active admin (any another test left too), each removed in one of three ways, all at once.
     const ids = await active();
     const removals = [
@@ -154,8 +179,12 @@ describe("parallel updates of one row", { timeout: 30_000 }, () => {
       json: { title: unique("dl"), source: "MAM", magnet_link: `magnet:?xt=urn:btih:${crypto.randomUUID().replaceAll("-", "")}` },
     });
     const id = created.body.data.download_id as number;
-    await env.DB.prepare("UPDATE downloads SET max_retries = ? WHERE id = ?").bind(PARALLEL + 1, id).run();
-    const answers = await Promise.all(Array.from({ length: PARALLEL }, () => api(`/api/downloads/${id}/mark-failed`, { method: "PUT", json: { error_msg: "no seeders" } })));
+    await env.DB.prepare("UPDATE downloads SET max_retries = ? WHERE id = ?")
+      .bind(PARALLEL + 1, id)
+      .run();
+    const answers = await Promise.all(
+      Array.from({ length: PARALLEL }, () => api(`/api/downloads/${id}/mark-failed`, { method: "PUT", json: { error_msg: "no seeders" } })),
+    );
     expect(answers.map((a) => a.status)).toEqual(Array(PARALLEL).fill(200));
     expect((await api(`/api/downloads/${id}`)).body.data).toMatchObject({ retry_count: PARALLEL, status: "failed" });
   });

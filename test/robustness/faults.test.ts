@@ -1,10 +1,10 @@
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { D1_TIMEOUT_MS } from "../../src/db/client";
-import { ROUTE_POLICIES } from "../../src/route-policy";
 import { TIERS, type Tier } from "../../src/rate-limit/tiers";
+import { ROUTE_POLICIES } from "../../src/route-policy";
 import { unique } from "../fixtures";
-import { type CallOptions, call, withEnv } from "../helpers";
+import { type CallOptions, withEnv } from "../helpers";
 import { assertErrorBody } from "./support";
 
 // The service when what it stands on fails: the database (erroring, or never answering), the
@@ -133,12 +133,14 @@ describe("when D1 never answers", () => {
     // Fake timers move every deadline, the rate limiter's too: an answering limiter keeps this test about D1.
     const admitAll = {
       idFromName: (name: string) => env.RATE_LIMITER.idFromName(name),
-      get: () => ({ check: async (limit: number, windowMs: number) => ({ allowed: true, limit, remaining: limit - 1, resetMs: windowMs }) }),
+      get: () => ({
+        check: async (limit: number, windowMs: number) => ({ allowed: true, limit, remaining: limit - 1, resetMs: windowMs }),
+      }),
     };
     const hanging = withEnv({ ...PROD, DB: hangingD1, RATE_LIMITER: admitAll });
     let settled = 0;
-    const requests = [...DATA_ROUTES, ["/api/admin/login", json("POST", { username: "ada", password: "x" })] as Probe].map(([path, options]) =>
-      hanging(path, { ...options, headers: path === "/api/admin/login" ? {} : prodKey }).finally(() => settled++),
+    const requests = [...DATA_ROUTES, ["/api/admin/login", json("POST", { username: "ada", password: "x" })] as Probe].map(
+      ([path, options]) => hanging(path, { ...options, headers: path === "/api/admin/login" ? {} : prodKey }).finally(() => settled++),
     );
     const ready = hanging("/health/ready").finally(() => settled++);
     // Each request reaches D1 after real I/O (the rate limiter), so time moves on in steps until all have answered.
@@ -248,12 +250,21 @@ describe("no secret leaves the service", () => {
   it("in no response body or header, and in no log line, across every route and error path", { timeout: 120_000 }, async () => {
     const lines: string[] = [];
     for (const level of ["log", "info", "warn", "error", "debug"] as const) {
-      vi.spyOn(console, level).mockImplementation((...args: unknown[]) => void lines.push(args.map((a) => (a instanceof Error ? `${a.message}\n${a.stack}` : typeof a === "string" ? a : JSON.stringify(a))).join(" ")));
+      vi.spyOn(console, level).mockImplementation(
+        (...args: unknown[]) =>
+          void lines.push(
+            args.map((a) => (a instanceof Error ? `${a.message}\n${a.stack}` : typeof a === "string" ? a : JSON.stringify(a))).join(" "),
+          ),
+      );
     }
     const devSecrets = { API_KEY: env.API_KEY, JWT_SECRET: env.JWT_SECRET, PASSWORD_SALT: env.PASSWORD_SALT };
     const brokenLimiter = {
       idFromName: (name: string) => env.RATE_LIMITER.idFromName(name),
-      get: () => ({ check: () => Promise.reject(new Error("down")), peek: () => Promise.reject(new Error("down")), clear: () => Promise.reject(new Error("down")) }),
+      get: () => ({
+        check: () => Promise.reject(new Error("down")),
+        peek: () => Promise.reject(new Error("down")),
+        clear: () => Promise.reject(new Error("down")),
+      }),
     };
     const settings: { name: string; send: ReturnType<typeof withEnv>; secrets: typeof devSecrets }[] = [
       { name: "development", send: withEnv({}), secrets: devSecrets },
@@ -262,7 +273,11 @@ describe("no secret leaves the service", () => {
       { name: "production, D1 failing", send: withEnv({ ...PROD, DB: failingD1 }), secrets: PROD },
       { name: "production, limiter failing", send: withEnv({ ...PROD, RATE_LIMITER: brokenLimiter }), secrets: PROD },
       // A production configuration error: one secret too short, the others must not leak either.
-      { name: "production, JWT_SECRET too short", send: withEnv({ ...PROD, JWT_SECRET: "short" }), secrets: { ...PROD, JWT_SECRET: PROD.API_KEY } },
+      {
+        name: "production, JWT_SECRET too short",
+        send: withEnv({ ...PROD, JWT_SECRET: "short" }),
+        secrets: { ...PROD, JWT_SECRET: PROD.API_KEY },
+      },
     ];
     let sent = 0;
     const statuses = new Map<number, number>();
@@ -300,6 +315,7 @@ describe("no secret leaves the service", () => {
     expect(statuses.has(429)).toBe(false);
     const all = lines.join("\n");
     expect(lines.length).toBeGreaterThan(0);
-    for (const value of [...secretsOf(devSecrets), ...secretsOf(PROD)]) expect(all.includes(value), "a log line carries a secret").toBe(false);
+    for (const value of [...secretsOf(devSecrets), ...secretsOf(PROD)])
+      expect(all.includes(value), "a log line carries a secret").toBe(false);
   });
 });

@@ -2,10 +2,19 @@ import { env } from "cloudflare:workers";
 import fc from "fast-check";
 import { sign } from "hono/jwt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ABS_IMPORT_STATUSES, API_KEY_ROLES, BOOK_STATUSES, COMPLETION_STATUSES, DOWNLOAD_STATUSES, GAP_DOWNLOAD_STATUSES, GAP_REASONS, USER_ROLES } from "../../src/db/schema";
+import {
+  ABS_IMPORT_STATUSES,
+  API_KEY_ROLES,
+  BOOK_STATUSES,
+  COMPLETION_STATUSES,
+  DOWNLOAD_STATUSES,
+  GAP_DOWNLOAD_STATUSES,
+  GAP_REASONS,
+  USER_ROLES,
+} from "../../src/db/schema";
 import { MAX_BODY_BYTES } from "../../src/middleware/body";
-import { ROUTE_POLICIES, type RoutePolicy } from "../../src/route-policy";
 import { TIERS } from "../../src/rate-limit/tiers";
+import { ROUTE_POLICIES, type RoutePolicy } from "../../src/route-policy";
 import { TASK_NAMES } from "../../src/scheduler/tasks";
 import { METADATA_FIELDS } from "../../src/services/books";
 import { CORRECTION_SOURCES } from "../../src/services/metadata";
@@ -91,15 +100,92 @@ function toJsonText(value: unknown): string {
 }
 
 const NASTY_STRINGS = [
-  "", " ", "\t", "null", "undefined", "NaN", "Infinity", "-Infinity", "1e309", "0", "-1", "-0", "true", "[]", "{}",
-  "' OR '1'='1", "'; DROP TABLE books; --", '" OR ""="', "1) OR (1=1", "1; SELECT * FROM users", "%", "_", "%_%", "\\", "*", '"', '"""',
-  "NEAR(a b)", "title:x", "AND OR NOT", "(", ")", "^a", "a*", "{title author}: x", // FTS5 query syntax
-  "<script>alert(1)</script>", "<img src=x onerror=alert(1)>", "&lt;&amp;", "javascript:alert(1)", "{{7*7}}", "${7*7}",
-  "../../../etc/passwd", "..\\..\\windows", "%2e%2e%2f", "\u0000", "a\u0000b", "\r\n", "\u001b[31mred", "\u007f", "\b\f\v",
-  "😀", "👨‍👩‍👧‍👦", "\u202etxt.exe", "ñ", "Z̤͔ͧ̑̓ä͖̭̈̇lͮ̒ͫǧ̗͚̚o̙̔ͮ̇͐̇", "\uFEFF", "\uFFFF", "\uFFFD", "\uD800", "\uDFFF", "a\uD83Db", "𝔘𝔫𝔦𝔠𝔬𝔡𝔢", "日本語", "עברית", "ﷺ",
-  "__proto__", "constructor", "prototype", "toString", "hasOwnProperty",
-  "magnet:?", "magnet:?xt=urn:btih:", "MAGNET:?xt", "http://", "https://", "file:///etc/passwd", "http://[::1", "http://x/" + "a".repeat(3000),
-  "2026-13-45T99:99:99Z", "SERIES", "series", "admin", "operator", "viewer", "active", "all",
+  "",
+  " ",
+  "\t",
+  "null",
+  "undefined",
+  "NaN",
+  "Infinity",
+  "-Infinity",
+  "1e309",
+  "0",
+  "-1",
+  "-0",
+  "true",
+  "[]",
+  "{}",
+  "' OR '1'='1",
+  "'; DROP TABLE books; --",
+  '" OR ""="',
+  "1) OR (1=1",
+  "1; SELECT * FROM users",
+  "%",
+  "_",
+  "%_%",
+  "\\",
+  "*",
+  '"',
+  '"""',
+  "NEAR(a b)",
+  "title:x",
+  "AND OR NOT",
+  "(",
+  ")",
+  "^a",
+  "a*",
+  "{title author}: x", // FTS5 query syntax
+  "<script>alert(1)</script>",
+  "<img src=x onerror=alert(1)>",
+  "&lt;&amp;",
+  "javascript:alert(1)",
+  "{{7*7}}",
+  "${7*7}",
+  "../../../etc/passwd",
+  "..\\..\\windows",
+  "%2e%2e%2f",
+  "\u0000",
+  "a\u0000b",
+  "\r\n",
+  "\u001b[31mred",
+  "\u007f",
+  "\b\f\v",
+  "😀",
+  "👨‍👩‍👧‍👦",
+  "\u202etxt.exe",
+  "ñ",
+  "Z̤͔ͧ̑̓ä͖̭̈̇lͮ̒ͫǧ̗͚̚o̙̔ͮ̇͐̇",
+  "\uFEFF",
+  "\uFFFF",
+  "\uFFFD",
+  "\uD800",
+  "\uDFFF",
+  "a\uD83Db",
+  "𝔘𝔫𝔦𝔠𝔬𝔡𝔢",
+  "日本語",
+  "עברית",
+  "ﷺ",
+  "__proto__",
+  "constructor",
+  "prototype",
+  "toString",
+  "hasOwnProperty",
+  "magnet:?",
+  "magnet:?xt=urn:btih:",
+  "MAGNET:?xt",
+  "http://",
+  "https://",
+  "file:///etc/passwd",
+  "http://[::1",
+  `http://x/${"a".repeat(3000)}`,
+  "2026-13-45T99:99:99Z",
+  "SERIES",
+  "series",
+  "admin",
+  "operator",
+  "viewer",
+  "active",
+  "all",
 ];
 const CONTROL = Array.from({ length: 32 }, (_, i) => String.fromCharCode(i)).concat(["\u007f", "\u0085", "\u2028", "\u2029"]);
 
@@ -118,24 +204,103 @@ const evilString: fc.Arbitrary<string | Long> = fc.oneof(
 const evilNumber: fc.Arbitrary<number | Raw> = fc.oneof(
   fc.integer(),
   fc.double(), // NaN and ±Infinity become null in JSON
-  fc.constantFrom(0, -1, 1, 0.5, -0.5, 2 ** 31, 2 ** 32, 2 ** 53, 2 ** 53 + 2, -(2 ** 63), 2 ** 64, 1e308, -1e308, 5e-324, 3000, 3001, 100_001),
-  fc.constantFrom("1e309", "-1e309", "1E400", "123456789012345678901234567890", "-0", "0.000000000000000000000001", "1.0", "1e2").map((t) => new Raw(t)),
+  fc.constantFrom(
+    0,
+    -1,
+    1,
+    0.5,
+    -0.5,
+    2 ** 31,
+    2 ** 32,
+    2 ** 53,
+    2 ** 53 + 2,
+    -(2 ** 63),
+    2 ** 64,
+    1e308,
+    -1e308,
+    5e-324,
+    3000,
+    3001,
+    100_001,
+  ),
+  fc
+    .constantFrom("1e309", "-1e309", "1E400", "123456789012345678901234567890", "-0", "0.000000000000000000000001", "1.0", "1e2")
+    .map((t) => new Raw(t)),
 );
 
 const scalar = fc.oneof(evilString, evilNumber, fc.boolean(), fc.constant(null));
 
 /** Field names of the service's bodies and queries, so generated objects hit real fields. */
 const BODY_FIELDS = [
-  "title", "author", "series", "series_number", "isbn", "asin", "publisher", "published_year", "duration_minutes", "description",
-  "narrator", "abs_id", "import_source", "metadata_source", "status", "correction_source", "correction_reason", "field_name", "source",
-  "name", "goodreads_id", "hardcover_id", "google_books_id", "mam_author_id", "total_books", "total_books_in_series",
-  "total_audiobooks_external", "total_books_authored", "book_id", "missing_book_id", "magnet_link", "torrent_url", "qb_hash",
-  "qb_status", "abs_import_status", "error_msg", "retry_attempt", "days_until_retry", "username", "password", "email", "role",
-  "is_active", "current_password", "new_password",
+  "title",
+  "author",
+  "series",
+  "series_number",
+  "isbn",
+  "asin",
+  "publisher",
+  "published_year",
+  "duration_minutes",
+  "description",
+  "narrator",
+  "abs_id",
+  "import_source",
+  "metadata_source",
+  "status",
+  "correction_source",
+  "correction_reason",
+  "field_name",
+  "source",
+  "name",
+  "goodreads_id",
+  "hardcover_id",
+  "google_books_id",
+  "mam_author_id",
+  "total_books",
+  "total_books_in_series",
+  "total_audiobooks_external",
+  "total_books_authored",
+  "book_id",
+  "missing_book_id",
+  "magnet_link",
+  "torrent_url",
+  "qb_hash",
+  "qb_status",
+  "abs_import_status",
+  "error_msg",
+  "retry_attempt",
+  "days_until_retry",
+  "username",
+  "password",
+  "email",
+  "role",
+  "is_active",
+  "current_password",
+  "new_password",
 ];
 const QUERY_PARAMS = [
-  "limit", "offset", "status", "search", "query", "threshold", "completion_status", "min_books", "min_completion", "max_completion",
-  "days", "hours", "series_id", "series", "author_id", "author", "reason", "resolved", "status_filter", "user_id", "action", "resource",
+  "limit",
+  "offset",
+  "status",
+  "search",
+  "query",
+  "threshold",
+  "completion_status",
+  "min_books",
+  "min_completion",
+  "max_completion",
+  "days",
+  "hours",
+  "series_id",
+  "series",
+  "author_id",
+  "author",
+  "reason",
+  "resolved",
+  "status_filter",
+  "user_id",
+  "action",
+  "resource",
 ];
 
 const fieldName = fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...BODY_FIELDS) }, { weight: 1, arbitrary: evilString.map(String) });
@@ -178,9 +343,35 @@ interface Generated {
 }
 
 const WEIRD_IDS = [
-  "NaN", "Infinity", "-Infinity", "1e309", "1e3", "-1", "0", "-0", "00001", "1.5", "1.0", " 1", "1 ", "0x10", "0b1", "1_000",
-  "9007199254740993", "99999999999999999999999", "2147483648", "18446744073709551616", "-9223372036854775808", "1e-7", "", "abc", "1abc",
-  "true", "null", "[1]", "１２",
+  "NaN",
+  "Infinity",
+  "-Infinity",
+  "1e309",
+  "1e3",
+  "-1",
+  "0",
+  "-0",
+  "00001",
+  "1.5",
+  "1.0",
+  " 1",
+  "1 ",
+  "0x10",
+  "0b1",
+  "1_000",
+  "9007199254740993",
+  "99999999999999999999999",
+  "2147483648",
+  "18446744073709551616",
+  "-9223372036854775808",
+  "1e-7",
+  "",
+  "abc",
+  "1abc",
+  "true",
+  "null",
+  "[1]",
+  "１２",
 ];
 const RAW_SEGMENTS = ["..", "../", "../..", "%2e%2e", ".%2e/x", "%2F", "%", "%zz", "%E0%A4%A", "%00", "%C0%AE", "a%2Fb", ";", "//", "./"];
 
@@ -232,12 +423,26 @@ function paramArbitrary(pattern: string, param: string): fc.Arbitrary<Segment> {
 
 const queryValue: fc.Arbitrary<string> = fc.oneof(
   fc.constantFrom(...WEIRD_IDS, "1", "10", "100", "500", "501", "1000000001"),
-  fc.constantFrom(...BOOK_STATUSES, ...DOWNLOAD_STATUSES, ...COMPLETION_STATUSES, ...GAP_REASONS, ...GAP_DOWNLOAD_STATUSES, "all", "true", "false", "TRUE"),
+  fc.constantFrom(
+    ...BOOK_STATUSES,
+    ...DOWNLOAD_STATUSES,
+    ...COMPLETION_STATUSES,
+    ...GAP_REASONS,
+    ...GAP_DOWNLOAD_STATUSES,
+    "all",
+    "true",
+    "false",
+    "TRUE",
+  ),
   evilString.map((s) => String(s instanceof Long ? s.toJSON() : s).slice(0, 5000)),
   fc.integer().map(String),
 );
 const queryPair: fc.Arbitrary<[string, string]> = fc.tuple(
-  fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...QUERY_PARAMS) }, { weight: 1, arbitrary: fc.constantFrom("limit[]", "__proto__", "x", "", "a b", "utm_source") }, { weight: 1, arbitrary: fc.string({ maxLength: 8 }) }),
+  fc.oneof(
+    { weight: 4, arbitrary: fc.constantFrom(...QUERY_PARAMS) },
+    { weight: 1, arbitrary: fc.constantFrom("limit[]", "__proto__", "x", "", "a b", "utm_source") },
+    { weight: 1, arbitrary: fc.string({ maxLength: 8 }) },
+  ),
   queryValue,
 );
 
@@ -246,21 +451,53 @@ const headerText = (maxLength: number) =>
   fc.string({
     // Printable ASCII and tab. (Latin-1 bytes are legal too, but workerd warns about each one; the
     // fixed values below send a few.)
-    unit: fc.oneof({ weight: 20, arbitrary: fc.integer({ min: 0x20, max: 0x7e }) }, { weight: 1, arbitrary: fc.constant(9) }).map((c) => String.fromCharCode(c)),
+    unit: fc
+      .oneof({ weight: 20, arbitrary: fc.integer({ min: 0x20, max: 0x7e }) }, { weight: 1, arbitrary: fc.constant(9) })
+      .map((c) => String.fromCharCode(c)),
     maxLength,
   });
 
 const CONTENT_TYPES = [
-  "application/json; charset=utf-8", "application/vnd.api+json", "APPLICATION/JSON", "application/json;charset=latin1", "application/json;;;",
-  "application/json, text/plain", "application/jsonp", "application/x-json", "text/json", "json", "text/plain", "text/html",
-  "application/x-www-form-urlencoded", "multipart/form-data; boundary=----x", "application/octet-stream", "", "*/*",
+  "application/json; charset=utf-8",
+  "application/vnd.api+json",
+  "APPLICATION/JSON",
+  "application/json;charset=latin1",
+  "application/json;;;",
+  "application/json, text/plain",
+  "application/jsonp",
+  "application/x-json",
+  "text/json",
+  "json",
+  "text/plain",
+  "text/html",
+  "application/x-www-form-urlencoded",
+  "multipart/form-data; boundary=----x",
+  "application/octet-stream",
+  "",
+  "*/*",
 ];
 
 /** Tokens the app must refuse: bad signature, no algorithm, expired, missing claims, no such user. Made in beforeAll. */
 const tokens: string[] = [];
 
 const authorization = fc.oneof(
-  fc.constantFrom("Bearer", "Bearer ", "Bearer x", "Bearer a.b.c", "Bearer ....", "Basic", "Basic !!!", "Basic =", `Basic ${btoa("admin:wrong")}`, `Basic ${btoa("root:x")}`, `Basic ${btoa(":")}`, "Digest username=x", "bearer", "Token abc", "ApiKey abc"),
+  fc.constantFrom(
+    "Bearer",
+    "Bearer ",
+    "Bearer x",
+    "Bearer a.b.c",
+    "Bearer ....",
+    "Basic",
+    "Basic !!!",
+    "Basic =",
+    `Basic ${btoa("admin:wrong")}`,
+    `Basic ${btoa("root:x")}`,
+    `Basic ${btoa(":")}`,
+    "Digest username=x",
+    "bearer",
+    "Token abc",
+    "ApiKey abc",
+  ),
   fc.constant(null).chain(() => fc.constantFrom(...tokens).map((t) => `Bearer ${t}`)),
   headerText(60).map((s) => `Bearer ${s}`),
   headerText(60).map((s) => `Basic ${s}`),
@@ -268,7 +505,17 @@ const authorization = fc.oneof(
   fc.constant(`Bearer ${"a".repeat(8000)}`),
 );
 const apiKeyHeader = fc.oneof(
-  fc.constantFrom("", " ", "mam_", "mam_" + "A".repeat(43), "null", "undefined", API_KEY.slice(0, -1), `${API_KEY}x`, API_KEY.toUpperCase()),
+  fc.constantFrom(
+    "",
+    " ",
+    "mam_",
+    `mam_${"A".repeat(43)}`,
+    "null",
+    "undefined",
+    API_KEY.slice(0, -1),
+    `${API_KEY}x`,
+    API_KEY.toUpperCase(),
+  ),
   headerText(60),
   headerText(10).map((s) => `mam_${s}`),
   fc.constant("k".repeat(10_000)),
@@ -284,8 +531,16 @@ function headersArbitrary(withBody: boolean, authenticated: boolean): fc.Arbitra
     .record(
       {
         contentType: withBody
-          ? fc.oneof({ weight: 12, arbitrary: fc.constant("application/json") }, { weight: 3, arbitrary: fc.constantFrom(...CONTENT_TYPES) }, { weight: 1, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: headerText(40) })
-          : fc.oneof({ weight: 5, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: fc.constantFrom("application/json", ...CONTENT_TYPES) }),
+          ? fc.oneof(
+              { weight: 12, arbitrary: fc.constant("application/json") },
+              { weight: 3, arbitrary: fc.constantFrom(...CONTENT_TYPES) },
+              { weight: 1, arbitrary: fc.constant(null) },
+              { weight: 1, arbitrary: headerText(40) },
+            )
+          : fc.oneof(
+              { weight: 5, arbitrary: fc.constant(null) },
+              { weight: 1, arbitrary: fc.constantFrom("application/json", ...CONTENT_TYPES) },
+            ),
         requestId: fc.option(requestIdHeader, { freq: 2 }),
         authorization: fc.option(authorization, { freq: authenticated ? 4 : 1 }),
         apiKey: authenticated ? fc.constant(null) : fc.option(apiKeyHeader, { freq: 2 }),
@@ -307,10 +562,19 @@ function headersArbitrary(withBody: boolean, authenticated: boolean): fc.Arbitra
 // --- Bodies that pass validation (sometimes), per route ----------------------------------------
 
 const NAMES = ["Dune", "dune", " DUNE ", "Foundation", "The Expanse", "Mistborn", "Discworld", "Wheel of Time"];
-const text = (max = 60) => fc.oneof({ weight: 3, arbitrary: fc.constantFrom(...NAMES) }, { weight: 2, arbitrary: fc.string({ unit: "grapheme", minLength: 1, maxLength: max }) }, { weight: 1, arbitrary: fc.constantFrom(...NASTY_STRINGS.filter((s) => s.trim() !== "")) });
+const text = (max = 60) =>
+  fc.oneof(
+    { weight: 3, arbitrary: fc.constantFrom(...NAMES) },
+    { weight: 2, arbitrary: fc.string({ unit: "grapheme", minLength: 1, maxLength: max }) },
+    { weight: 1, arbitrary: fc.constantFrom(...NASTY_STRINGS.filter((s) => s.trim() !== "")) },
+  );
 const optional = <T>(arb: fc.Arbitrary<T>) => fc.option(arb, { nil: undefined, freq: 2 });
 const magnets = Array.from({ length: 4 }, (_, i) => `magnet:?xt=urn:btih:${String(i).repeat(40)}`);
-const positiveId = () => fc.oneof(fc.constant(null).chain(() => fc.constantFrom(...pools.books)), fc.integer({ min: 1, max: 100 }));
+const positiveId = () =>
+  fc.oneof(
+    fc.constant(null).chain(() => fc.constantFrom(...pools.books)),
+    fc.integer({ min: 1, max: 100 }),
+  );
 
 function compact(record: Record<string, unknown>) {
   return Object.fromEntries(Object.entries(record).filter(([, v]) => v !== undefined));
@@ -328,17 +592,42 @@ const bookFields = {
   description: optional(text(200)),
   narrator: optional(text()),
 };
-const bookCreate = fc.record({ title: text(), ...bookFields, abs_id: optional(fc.constantFrom("abs-1", "abs-2", "abs-3", "ABS-1")) }).map(compact);
+const bookCreate = fc
+  .record({ title: text(), ...bookFields, abs_id: optional(fc.constantFrom("abs-1", "abs-2", "abs-3", "ABS-1")) })
+  .map(compact);
 
 const VALID_BODIES: Record<string, fc.Arbitrary<unknown>> = {
   "POST /api/books": bookCreate,
-  "POST /api/books/import": fc.uniqueArray(fc.record({ title: text(), ...bookFields, abs_id: fc.constantFrom("imp-1", "imp-2", "imp-3", "imp-4", "abs-1") }).map(compact), { minLength: 1, maxLength: 4, selector: (r) => r.abs_id }),
-  "PUT /api/books/:id": fc.record({ title: optional(text()), ...bookFields, status: optional(fc.constantFrom(...BOOK_STATUSES)), correction_source: optional(fc.constantFrom(...CORRECTION_SOURCES)), correction_reason: optional(text()) }).map(compact),
+  "POST /api/books/import": fc.uniqueArray(
+    fc.record({ title: text(), ...bookFields, abs_id: fc.constantFrom("imp-1", "imp-2", "imp-3", "imp-4", "abs-1") }).map(compact),
+    { minLength: 1, maxLength: 4, selector: (r) => r.abs_id },
+  ),
+  "PUT /api/books/:id": fc
+    .record({
+      title: optional(text()),
+      ...bookFields,
+      status: optional(fc.constantFrom(...BOOK_STATUSES)),
+      correction_source: optional(fc.constantFrom(...CORRECTION_SOURCES)),
+      correction_reason: optional(text()),
+    })
+    .map(compact),
   "PUT /api/books/:id/metadata-source": fc.record({ field_name: fc.constantFrom(...METADATA_FIELDS), source: text() }),
-  "POST /api/series": fc.record({ name: text(), author: optional(text()), total_books: optional(fc.integer({ min: 1, max: 12 })) }).map(compact),
-  "PUT /api/series/:id": fc.record({ name: optional(text()), author: optional(text()), total_books_in_series: optional(fc.oneof(fc.integer({ min: 1, max: 12 }), fc.constant(null))) }).map(compact),
-  "POST /api/authors": fc.record({ name: text(), total_books: optional(fc.integer({ min: 1, max: 50 })), goodreads_id: optional(text()) }).map(compact),
-  "PUT /api/authors/:id": fc.record({ name: optional(text()), total_audiobooks_external: optional(fc.integer({ min: 1, max: 50 })) }).map(compact),
+  "POST /api/series": fc
+    .record({ name: text(), author: optional(text()), total_books: optional(fc.integer({ min: 1, max: 12 })) })
+    .map(compact),
+  "PUT /api/series/:id": fc
+    .record({
+      name: optional(text()),
+      author: optional(text()),
+      total_books_in_series: optional(fc.oneof(fc.integer({ min: 1, max: 12 }), fc.constant(null))),
+    })
+    .map(compact),
+  "POST /api/authors": fc
+    .record({ name: text(), total_books: optional(fc.integer({ min: 1, max: 50 })), goodreads_id: optional(text()) })
+    .map(compact),
+  "PUT /api/authors/:id": fc
+    .record({ name: optional(text()), total_audiobooks_external: optional(fc.integer({ min: 1, max: 50 })) })
+    .map(compact),
   "POST /api/downloads": fc
     .record({
       title: text(),
@@ -348,24 +637,54 @@ const VALID_BODIES: Record<string, fc.Arbitrary<unknown>> = {
       book_id: optional(positiveId()),
     })
     .map(compact),
-  "PUT /api/downloads/:id/status": fc.record({ status: fc.constantFrom(...DOWNLOAD_STATUSES), qb_hash: optional(fc.constantFrom("abc", "def")) }).map(compact),
+  "PUT /api/downloads/:id/status": fc
+    .record({ status: fc.constantFrom(...DOWNLOAD_STATUSES), qb_hash: optional(fc.constantFrom("abc", "def")) })
+    .map(compact),
   "PUT /api/downloads/:id/mark-complete": fc.record({ abs_import_status: optional(fc.constantFrom(...ABS_IMPORT_STATUSES)) }).map(compact),
-  "PUT /api/downloads/:id/mark-failed": fc.record({ error_msg: text(), retry_attempt: optional(fc.integer({ min: 1, max: 5 })) }).map(compact),
+  "PUT /api/downloads/:id/mark-failed": fc
+    .record({ error_msg: text(), retry_attempt: optional(fc.integer({ min: 1, max: 5 })) })
+    .map(compact),
   "PUT /api/downloads/:id/retry": fc.record({ days_until_retry: optional(fc.integer({ min: 1, max: 30 })) }).map(compact),
-  "POST /api/admin/login": fc.record({ username: fc.constant(null).chain(() => fc.constantFrom(...pools.usernames, "nobody")), password: fc.constantFrom("wrong-password", "x") }),
+  "POST /api/admin/login": fc.record({
+    username: fc.constant(null).chain(() => fc.constantFrom(...pools.usernames, "nobody")),
+    password: fc.constantFrom("wrong-password", "x"),
+  }),
   "POST /api/admin/users": fc
-    .record({ username: fc.constantFrom("fuzz_a", "fuzz_b", "fuzz.c"), password: fc.constantFrom("password-123456"), role: fc.constantFrom(...USER_ROLES) })
+    .record({
+      username: fc.constantFrom("fuzz_a", "fuzz_b", "fuzz.c"),
+      password: fc.constantFrom("password-123456"),
+      role: fc.constantFrom(...USER_ROLES),
+    })
     .map((u) => ({ ...u, email: `${u.username}@example.test` })),
-  "PUT /api/admin/users/:id": fc.record({ email: optional(fc.constantFrom("a@example.test", "b@example.test")), role: optional(fc.constantFrom(...USER_ROLES)), is_active: optional(fc.boolean()) }).map(compact),
+  "PUT /api/admin/users/:id": fc
+    .record({
+      email: optional(fc.constantFrom("a@example.test", "b@example.test")),
+      role: optional(fc.constantFrom(...USER_ROLES)),
+      is_active: optional(fc.boolean()),
+    })
+    .map(compact),
   "POST /api/admin/users/:id/password": fc.record({ new_password: fc.constantFrom("new-password-1", "short") }),
   "POST /api/admin/api-keys": fc.record({ name: fc.constantFrom("fuzz-key-1", "fuzz-key-2"), role: fc.constantFrom(...API_KEY_ROLES) }),
 };
 
 /** Queries that pass validation, for the routes that need one (random pairs are added to them). */
 const VALID_QUERIES: Record<string, fc.Arbitrary<[string, string][]>> = {
-  "GET /api/books/search": fc.tuple(fc.oneof(text(), fc.constantFrom("du", "a", "Dune Saga", "frank")), fc.integer({ min: 1, max: 100 })).map(([query, limit]) => [["query", String(query)], ["limit", String(limit)]]),
-  "GET /api/books": fc.tuple(fc.oneof(text(), fc.constantFrom("du", "Dune")), fc.constantFrom(...BOOK_STATUSES, "all")).map(([search, status]) => [["search", String(search)], ["status", status]]),
-  "GET /api/gaps/missing": fc.constant(null).chain(() => fc.constantFrom(...pools.seriesNames)).map((series) => [["series", series]]),
+  "GET /api/books/search": fc
+    .tuple(fc.oneof(text(), fc.constantFrom("du", "a", "Dune Saga", "frank")), fc.integer({ min: 1, max: 100 }))
+    .map(([query, limit]) => [
+      ["query", String(query)],
+      ["limit", String(limit)],
+    ]),
+  "GET /api/books": fc
+    .tuple(fc.oneof(text(), fc.constantFrom("du", "Dune")), fc.constantFrom(...BOOK_STATUSES, "all"))
+    .map(([search, status]) => [
+      ["search", String(search)],
+      ["status", status],
+    ]),
+  "GET /api/gaps/missing": fc
+    .constant(null)
+    .chain(() => fc.constantFrom(...pools.seriesNames))
+    .map((series) => [["series", series]]),
 };
 
 /** A valid body with one thing wrong: a field dropped, a field's value replaced, an unknown field added. */
@@ -375,7 +694,9 @@ function mutated(valid: fc.Arbitrary<unknown>): fc.Arbitrary<unknown> {
     if (target === null || typeof target !== "object") return fc.constant(value);
     const keys = Object.keys(target as object);
     const mutate = fc.oneof(
-      keys.length > 0 ? fc.constantFrom(...keys).map((k) => ({ op: "drop" as const, k, v: undefined as unknown })) : fc.constant({ op: "add" as const, k: "extra", v: 1 as unknown }),
+      keys.length > 0
+        ? fc.constantFrom(...keys).map((k) => ({ op: "drop" as const, k, v: undefined as unknown }))
+        : fc.constant({ op: "add" as const, k: "extra", v: 1 as unknown }),
       fc.tuple(keys.length > 0 ? fc.constantFrom(...keys) : fieldName, jsonValue).map(([k, v]) => ({ op: "set" as const, k, v })),
       fc.tuple(fieldName, jsonValue).map(([k, v]) => ({ op: "add" as const, k, v })),
     );
@@ -389,10 +710,44 @@ function mutated(valid: fc.Arbitrary<unknown>): fc.Arbitrary<unknown> {
 }
 
 const INVALID_JSON = [
-  "", " ", "{", "}", "[", '{"title":', '{"title":"x"', "{'title':'x'}", '{"title":"x",}', "[1,2,]", "{title:1}", "NaN", "Infinity", "undefined",
-  '{"a":NaN}', '{"a":Infinity}', '{"a":01}', '{"a":1e}', '{"a":.5}', '{"a":+1}', '{"a":"\\x41"}', '{"a":"\\ud800"}', '{"a":"line\nbreak"}',
-  "\uFEFF{}", "// c\n{}", "/* c */{}", "{}{}", "[]]", '"just a string"', "1", "true", "null", '{"__proto__":{"polluted":1},"title":"x"}',
-  '{"title":"x","title":"y"}', '{"constructor":{"prototype":{"x":1}}}', "\u0000", "<xml/>", "title=x&author=y",
+  "",
+  " ",
+  "{",
+  "}",
+  "[",
+  '{"title":',
+  '{"title":"x"',
+  "{'title':'x'}",
+  '{"title":"x",}',
+  "[1,2,]",
+  "{title:1}",
+  "NaN",
+  "Infinity",
+  "undefined",
+  '{"a":NaN}',
+  '{"a":Infinity}',
+  '{"a":01}',
+  '{"a":1e}',
+  '{"a":.5}',
+  '{"a":+1}',
+  '{"a":"\\x41"}',
+  '{"a":"\\ud800"}',
+  '{"a":"line\nbreak"}',
+  "\uFEFF{}",
+  "// c\n{}",
+  "/* c */{}",
+  "{}{}",
+  "[]]",
+  '"just a string"',
+  "1",
+  "true",
+  "null",
+  '{"__proto__":{"polluted":1},"title":"x"}',
+  '{"title":"x","title":"y"}',
+  '{"constructor":{"prototype":{"x":1}}}',
+  "\u0000",
+  "<xml/>",
+  "title=x&author=y",
 ];
 
 function bodyArbitrary(route: Route): fc.Arbitrary<Body> {
@@ -401,11 +756,39 @@ function bodyArbitrary(route: Route): fc.Arbitrary<Body> {
     { weight: 2, arbitrary: fc.constant({ kind: "none" }) },
     { weight: 3, arbitrary: jsonValue.map((value) => ({ kind: "json", value })) },
     { weight: 2, arbitrary: fc.dictionary(fieldName, scalar, { maxKeys: 8 }).map((value) => ({ kind: "json", value })) },
-    { weight: 2, arbitrary: fc.oneof(fc.constantFrom(...INVALID_JSON), fc.string({ maxLength: 30 })).map((text) => ({ kind: "text", text })) },
-    { weight: 1, arbitrary: fc.array(fc.integer({ min: 0, max: 255 }), { minLength: 1, maxLength: 20 }).map((bytes) => ({ kind: "bytes", bytes: [0x7b, 0x22, 0x61, 0x22, 0x3a, 0x22, ...bytes, 0x22, 0x7d] })) },
-    { weight: 1, arbitrary: fc.record({ depth: fc.constantFrom(100, 1_000, 10_000, 50_000), shape: fc.constantFrom("array" as const, "object" as const), field: fc.option(fc.constantFrom("title", "metadata_source", "name", "status", "book_id")) }).map((b) => ({ kind: "deep", ...b })) },
-    { weight: 1, arbitrary: fc.record({ count: fc.constantFrom(1_001, 10_000, 60_000), shape: fc.constantFrom("array" as const, "object" as const, "rows" as const) }).map((b) => ({ kind: "wide", ...b })) },
-    { weight: 1, arbitrary: fc.record({ over: fc.constantFrom(1, 4096, 1024 * 1024), stream: fc.boolean() }).map((b) => ({ kind: "oversize", ...b })) },
+    {
+      weight: 2,
+      arbitrary: fc.oneof(fc.constantFrom(...INVALID_JSON), fc.string({ maxLength: 30 })).map((text) => ({ kind: "text", text })),
+    },
+    {
+      weight: 1,
+      arbitrary: fc
+        .array(fc.integer({ min: 0, max: 255 }), { minLength: 1, maxLength: 20 })
+        .map((bytes) => ({ kind: "bytes", bytes: [0x7b, 0x22, 0x61, 0x22, 0x3a, 0x22, ...bytes, 0x22, 0x7d] })),
+    },
+    {
+      weight: 1,
+      arbitrary: fc
+        .record({
+          depth: fc.constantFrom(100, 1_000, 10_000, 50_000),
+          shape: fc.constantFrom("array" as const, "object" as const),
+          field: fc.option(fc.constantFrom("title", "metadata_source", "name", "status", "book_id")),
+        })
+        .map((b) => ({ kind: "deep", ...b })),
+    },
+    {
+      weight: 1,
+      arbitrary: fc
+        .record({
+          count: fc.constantFrom(1_001, 10_000, 60_000),
+          shape: fc.constantFrom("array" as const, "object" as const, "rows" as const),
+        })
+        .map((b) => ({ kind: "wide", ...b })),
+    },
+    {
+      weight: 1,
+      arbitrary: fc.record({ over: fc.constantFrom(1, 4096, 1024 * 1024), stream: fc.boolean() }).map((b) => ({ kind: "oversize", ...b })),
+    },
   ];
   if (valid) {
     options.push({ weight: 10, arbitrary: valid.map((value) => ({ kind: "json", value })) });
@@ -429,7 +812,10 @@ function requestArbitrary(route: Route, authenticated: boolean): fc.Arbitrary<Ge
       params: fc.record(Object.fromEntries(params.map((p) => [p, paramArbitrary(route.pattern, p)]))),
       trailingSlash: fc.boolean(),
       query: VALID_QUERIES[route.key]
-        ? fc.oneof(fc.array(queryPair, { maxLength: 5 }), fc.tuple(VALID_QUERIES[route.key]!, fc.array(queryPair, { maxLength: 2 })).map(([valid, extra]) => [...valid, ...extra]))
+        ? fc.oneof(
+            fc.array(queryPair, { maxLength: 5 }),
+            fc.tuple(VALID_QUERIES[route.key]!, fc.array(queryPair, { maxLength: 2 })).map(([valid, extra]) => [...valid, ...extra]),
+          )
         : fc.array(queryPair, { maxLength: 5 }),
       headers: headersArbitrary(takesBody(m), authenticated),
       body: takesBody(m) ? bodyArbitrary(route) : fc.constant<Body>({ kind: "none" }),
@@ -453,11 +839,13 @@ function pathOf(route: Route, g: Generated): string {
 const encoder = new TextEncoder();
 
 function deepText(depth: number, shape: "array" | "object"): string {
-  return shape === "array" ? "[".repeat(depth) + "]".repeat(depth) : '{"a":'.repeat(depth) + "1" + "}".repeat(depth);
+  return shape === "array" ? "[".repeat(depth) + "]".repeat(depth) : `${'{"a":'.repeat(depth)}1${"}".repeat(depth)}`;
 }
 
 function wideText(count: number, shape: "array" | "object" | "rows"): string {
-  const items = Array.from({ length: count }, (_, i) => (shape === "object" ? `"k${i}":${i}` : shape === "rows" ? `{"abs_id":"w${i}","title":"T${i}"}` : String(i)));
+  const items = Array.from({ length: count }, (_, i) =>
+    shape === "object" ? `"k${i}":${i}` : shape === "rows" ? `{"abs_id":"w${i}","title":"T${i}"}` : String(i),
+  );
   return shape === "object" ? `{${items.join(",")}}` : `[${items.join(",")}]`;
 }
 
@@ -504,7 +892,9 @@ function bodyBytes(route: Route, body: Body): Uint8Array | ReadableStream | unde
 function examplesFor(route: Route): [Generated][] {
   if (!takesBody(route.method)) return [];
   const base = { method: route.method, trailingSlash: false, query: [], headers: { "Content-Type": "application/json" } };
-  const params = Object.fromEntries([...route.pattern.matchAll(/:(\w+)/g)].map((m) => [m[1]!, { text: m[1] === "name" ? "SERIES" : m[1] === "tier" ? "public" : "1" }]));
+  const params = Object.fromEntries(
+    [...route.pattern.matchAll(/:(\w+)/g)].map((m) => [m[1]!, { text: m[1] === "name" ? "SERIES" : m[1] === "tier" ? "public" : "1" }]),
+  );
   return [
     [{ ...base, params, body: { kind: "oversize", over: 1, stream: false } }],
     [{ ...base, params, body: { kind: "deep", depth: 10_000, shape: "object", field: null } }],
@@ -556,7 +946,8 @@ async function send(route: Route, g: Generated, authenticated: boolean): Promise
 
   // 1. Never a 5xx: with a healthy database no 503 is deliberate either, but for the 503
   // service_unavailable of a route whose outside service the tests leave unconfigured.
-  if (status === 503 && NEEDS_SERVICE.has(route.key)) expect((JSON.parse(raw) as { error: string }).error, what).toBe("service_unavailable");
+  if (status === 503 && NEEDS_SERVICE.has(route.key))
+    expect((JSON.parse(raw) as { error: string }).error, what).toBe("service_unavailable");
   else expect(status, `${what}\n→ ${raw.slice(0, 1000)}`).toBeLessThan(500);
 
   // 2. X-Request-ID on every answer: the caller's when it is safe to echo, else a new one.
@@ -640,7 +1031,10 @@ beforeAll(async () => {
 afterAll(() => {
   if (SCALE >= 10) expect(stats.sent, "npm run fuzz sends at least 10,000 requests").toBeGreaterThanOrEqual(10_000);
   const seconds = ((performance.now() - stats.started) / 1000).toFixed(1);
-  const statuses = [...stats.statuses].sort(([a], [b]) => a - b).map(([s, n]) => `${s}:${n}`).join(" ");
+  const statuses = [...stats.statuses]
+    .sort(([a], [b]) => a - b)
+    .map(([s, n]) => `${s}:${n}`)
+    .join(" ");
   console.info(
     `[property] ${stats.sent} generated requests (${stats.authenticated} with the operator key, ${stats.unauthenticated} without) over ${ROUTES.length} routes in ${seconds} s; statuses ${statuses}`,
   );

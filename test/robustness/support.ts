@@ -16,9 +16,11 @@ export function errorBodySchema(status: number, { production = false } = {}) {
   return errorSchema
     .extend({ status_code: z.literal(status), ...(production ? { context: z.never().optional() } : {}) })
     .superRefine((body, ctx) => {
-      if (body.code !== body.error.toUpperCase()) ctx.addIssue({ code: "custom", path: ["code"], message: `code ${body.code} is not ${body.error} upper-cased` });
+      if (body.code !== body.error.toUpperCase())
+        ctx.addIssue({ code: "custom", path: ["code"], message: `code ${body.code} is not ${body.error} upper-cased` });
       const known = ERROR_STATUS[body.error as ErrorCode];
-      if (known !== status) ctx.addIssue({ code: "custom", path: ["error"], message: `${body.error} belongs to ${known}, answered with ${status}` });
+      if (known !== status)
+        ctx.addIssue({ code: "custom", path: ["error"], message: `${body.error} belongs to ${known}, answered with ${status}` });
       const isValidation = status === 422 && body.error === "validation_error";
       if (isValidation !== (body.errors !== undefined)) {
         ctx.addIssue({ code: "custom", path: ["errors"], message: "errors[] belongs to (and only to) a 422 validation_error" });
@@ -42,7 +44,10 @@ const SNAP = "zz_snap_";
 
 /** The application's tables: not SQLite's, D1's, virtual tables (FTS) and their shadow tables, or our snapshots. */
 async function appTables(): Promise<string[]> {
-  const { results } = await env.DB.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'table'").all<{ name: string; sql: string | null }>();
+  const { results } = await env.DB.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'table'").all<{
+    name: string;
+    sql: string | null;
+  }>();
   const virtual = results.filter((t) => /^CREATE VIRTUAL TABLE/i.test(t.sql ?? "")).map((t) => t.name);
   return results
     .map((t) => t.name)
@@ -70,7 +75,10 @@ export class DatabaseSnapshot {
   /** Copies the current contents (after a write that was allowed to change them). */
   async refresh(): Promise<void> {
     await env.DB.batch(
-      this.tables.flatMap((t) => [env.DB.prepare(`DROP TABLE IF EXISTS ${q(SNAP + t)}`), env.DB.prepare(`CREATE TABLE ${q(SNAP + t)} AS SELECT * FROM ${q(t)}`)]),
+      this.tables.flatMap((t) => [
+        env.DB.prepare(`DROP TABLE IF EXISTS ${q(SNAP + t)}`),
+        env.DB.prepare(`CREATE TABLE ${q(SNAP + t)} AS SELECT * FROM ${q(t)}`),
+      ]),
     );
   }
 

@@ -5,8 +5,8 @@ import { primaryDatabase } from "../../src/db/client";
 import { books, downloads, missingBooks, series } from "../../src/db/schema";
 import { unique } from "../fixtures";
 import { errorShape, withEnv } from "../helpers";
-import { fakeUpstream, json } from "../integrations/fake-upstream";
 import { PROWLARR, prowlarrRelease } from "../integrations/fake-prowlarr";
+import { fakeUpstream, json } from "../integrations/fake-upstream";
 
 const db = primaryDatabase(env);
 const withProwlarr = withEnv(PROWLARR);
@@ -29,7 +29,9 @@ async function seriesWithGap() {
 
 /** Prowlarr answering each search by the series named in the query. */
 function prowlarrWith(releasesFor: (query: string) => unknown[]) {
-  return fakeUpstream((_, url) => (url.pathname === "/api/v1/search" ? json(releasesFor(url.searchParams.get("query") ?? "")) : new Response("Not Found", { status: 404 })));
+  return fakeUpstream((_, url) =>
+    url.pathname === "/api/v1/search" ? json(releasesFor(url.searchParams.get("query") ?? "")) : new Response("Not Found", { status: 404 }),
+  );
 }
 
 beforeEach(async () => {
@@ -60,7 +62,12 @@ describe("POST /api/gaps/acquire", () => {
     expect(fake.calls[0]!.url.searchParams.get("query")).toBe(`${name} Corey`);
     expect(result).toMatchObject({ dry_run: true, searched: 1, skipped: [] });
     expect(result.queued).toEqual([
-      { missing_book_id: expect.any(Number), wanted: `${name} #2`, download_id: null, release: expect.objectContaining({ title: `${name}, Book 2 by James S. A. Corey [ENG / MP3]`, freeleech: true }) },
+      {
+        missing_book_id: expect.any(Number),
+        wanted: `${name} #2`,
+        download_id: null,
+        release: expect.objectContaining({ title: `${name}, Book 2 by James S. A. Corey [ENG / MP3]`, freeleech: true }),
+      },
     ]);
     expect(result.decisions[0].releases.map((d: { reason: string; rank: number | null }) => [d.reason, d.rank])).toEqual([
       ["series_position", 1],
@@ -77,10 +84,20 @@ describe("POST /api/gaps/acquire", () => {
     const best = prowlarrRelease(`${name} #02 by James S. A. Corey [ENG / M4B]`, { seeders: 30, infoHash: "AB".repeat(20) });
     const fake = prowlarrWith(() => [best, prowlarrRelease(`${name} #2 by James S. A. Corey`, { seeders: 2 })]);
     const first = (await post("/api/gaps/acquire", {})).body.data;
-    expect(first).toMatchObject({ dry_run: false, searched: 1, queued: [{ download_id: expect.any(Number), release: { guid: best.guid, match: "series_position" } }] });
+    expect(first).toMatchObject({
+      dry_run: false,
+      searched: 1,
+      queued: [{ download_id: expect.any(Number), release: { guid: best.guid, match: "series_position" } }],
+    });
     expect(first).not.toHaveProperty("decisions");
     const download = (await db.select().from(downloads).where(eq(downloads.id, first.queued[0].download_id)).get())!;
-    expect(download).toMatchObject({ status: "queued", torrentUrl: best.downloadUrl, magnetLink: null, source: "Prowlarr: MyAnonamouse", missingBookId: first.queued[0].missing_book_id });
+    expect(download).toMatchObject({
+      status: "queued",
+      torrentUrl: best.downloadUrl,
+      magnetLink: null,
+      source: "Prowlarr: MyAnonamouse",
+      missingBookId: first.queued[0].missing_book_id,
+    });
     expect(JSON.parse(download.metadataJson!)).toMatchObject({ guid: best.guid, info_hash: "ab".repeat(20) });
     const gap = await db.select().from(missingBooks).where(eq(missingBooks.id, first.queued[0].missing_book_id)).get();
     expect(gap).toMatchObject({ downloadStatus: "queued", downloadId: download.id });
@@ -96,7 +113,14 @@ describe("POST /api/gaps/acquire", () => {
     prowlarrWith(() => [prowlarrRelease(`${name}, Book 2 by John Scalzi`), prowlarrRelease("Old Man's War by John Scalzi")]);
     const result = (await post("/api/gaps/acquire", {})).body.data;
     expect(result.queued).toEqual([]);
-    expect(result.skipped).toEqual([{ missing_book_id: expect.any(Number), wanted: `${name} #2`, reason: "no_matching_release", detail: expect.stringContaining("2 author_mismatch") }]);
+    expect(result.skipped).toEqual([
+      {
+        missing_book_id: expect.any(Number),
+        wanted: `${name} #2`,
+        reason: "no_matching_release",
+        detail: expect.stringContaining("2 author_mismatch"),
+      },
+    ]);
   });
 
   it("skips a gap Prowlarr finds nothing for", async () => {

@@ -8,8 +8,8 @@ import { auditLogs, loginThrottle, users } from "../../src/db/schema";
 import { addressForBudget } from "../../src/lib/client";
 import { hashPassword } from "../../src/lib/password";
 import { accountKey } from "../../src/services/login-throttle";
-import { call, errorShape, uniqueIp, withEnv } from "../helpers";
 import { bearer, createUser, loginAs, unique } from "../fixtures";
+import { call, errorShape, uniqueIp, withEnv } from "../helpers";
 
 const db = primaryDatabase(env);
 const json = (body: unknown) => ({ method: "POST", json: body });
@@ -28,11 +28,17 @@ async function auditRows(filter: { action?: string; resource?: string; user_id?:
 describe("the first admin (npm run admin:create)", () => {
   it("creates an admin that can log in, with its audit row", async () => {
     const username = unique("root").replace(/-/g, "_");
-    const sql = firstAdminSql({ username, email: `${username}@Example.test`, passwordHash: await hashPassword("first-admin-pw", env.PASSWORD_SALT) });
+    const sql = firstAdminSql({
+      username,
+      email: `${username}@Example.test`,
+      passwordHash: await hashPassword("first-admin-pw", env.PASSWORD_SALT),
+    });
     await env.DB.exec(sql.replaceAll("\n", " "));
     const token = await loginAs({ username, password: "first-admin-pw" });
     const me = await call("/api/admin/me", { headers: bearer(token) });
-    expect(await me.json()).toMatchObject({ data: { kind: "user", role: "admin", user: { username, email: `${username}@example.test`, role: "admin" } } });
+    expect(await me.json()).toMatchObject({
+      data: { kind: "user", role: "admin", user: { username, email: `${username}@example.test`, role: "admin" } },
+    });
     const [row] = await db.select().from(users).where(eq(users.username, username));
     expect(await auditRows({ action: "create", resource: "user", resource_id: String(row!.id) })).toHaveLength(1);
   });
@@ -49,10 +55,19 @@ describe("login", () => {
     const user = await createUser("viewer");
     const res = await call("/api/admin/login", json({ username: user.username, password: user.password }));
     expect(res.status).toBe(200);
-    const { data } = await res.json<{ data: { access_token: string; token_type: string; expires_in: number; user: Record<string, unknown> } }>();
-    expect(data).toMatchObject({ token_type: "bearer", expires_in: 1800, user: { id: user.id, username: user.username, role: "viewer", login_attempts: 0 } });
+    const { data } = await res.json<{
+      data: { access_token: string; token_type: string; expires_in: number; user: Record<string, unknown> };
+    }>();
+    expect(data).toMatchObject({
+      token_type: "bearer",
+      expires_in: 1800,
+      user: { id: user.id, username: user.username, role: "viewer", login_attempts: 0 },
+    });
     expect(data.user).not.toHaveProperty("password_hash");
-    const [header, payload] = data.access_token.split(".").slice(0, 2).map((part) => JSON.parse(atob(part.replace(/-/g, "+").replace(/_/g, "/"))));
+    const [header, payload] = data.access_token
+      .split(".")
+      .slice(0, 2)
+      .map((part) => JSON.parse(atob(part.replace(/-/g, "+").replace(/_/g, "/"))));
     expect(header).toMatchObject({ alg: "HS256" });
     expect(payload.exp - payload.iat).toBe(1800);
     const second = await loginAs(user);
@@ -87,7 +102,10 @@ describe("login", () => {
     expect(retryAfter).toBeGreaterThan(1790);
     expect(retryAfter).toBeLessThanOrEqual(1800);
     // The lock ends when its time is past; a success then starts the count over.
-    await db.update(loginThrottle).set({ lockedUntil: new Date(Date.now() - 1000).toISOString() }).where(eq(loginThrottle.account, await accountKey(user.username)));
+    await db
+      .update(loginThrottle)
+      .set({ lockedUntil: new Date(Date.now() - 1000).toISOString() })
+      .where(eq(loginThrottle.account, await accountKey(user.username)));
     expect((await call("/api/admin/login", from({ username: user.username, password: "bad-again" }))).status).toBe(401);
     expect((await call("/api/admin/login", from({ username: user.username, password: user.password }))).status).toBe(200);
     for (let i = 1; i <= 4; i++) {
@@ -128,7 +146,11 @@ describe("tokens", () => {
   it("answers token_expired for an expired token of a real user", async () => {
     const user = await createUser();
     const now = Math.floor(Date.now() / 1000);
-    const expired = await sign({ sub: String(user.id), username: user.username, role: "viewer", jti: "x", iat: now - 3600, exp: now - 1800 }, env.JWT_SECRET, "HS256");
+    const expired = await sign(
+      { sub: String(user.id), username: user.username, role: "viewer", jti: "x", iat: now - 3600, exp: now - 1800 },
+      env.JWT_SECRET,
+      "HS256",
+    );
     expect(await (await call("/api/admin/me", { headers: bearer(expired) })).json()).toMatchObject(errorShape(401, "token_expired"));
   });
 
@@ -179,7 +201,11 @@ describe("roles", () => {
 
   it("lets a moderator and an admin look a user up, not a viewer", async () => {
     const target = await createUser();
-    for (const [role, status] of [["viewer", 403], ["moderator", 200], ["admin", 200]] as const) {
+    for (const [role, status] of [
+      ["viewer", 403],
+      ["moderator", 200],
+      ["admin", 200],
+    ] as const) {
       const token = await loginAs(await createUser(role));
       expect((await call(`/api/admin/users/${target.id}`, { headers: bearer(token) })).status, role).toBe(status);
     }
@@ -195,16 +221,29 @@ describe("roles", () => {
 describe("users", () => {
   it("creates, reads, updates and deletes a user, with an audit row for each change", async () => {
     const username = unique("u").replace(/-/g, "_");
-    const created = await call("/api/admin/users", { auth: true, ...json({ username, email: `${username}@EXAMPLE.test`, password: "long-enough", role: "moderator" }) });
+    const created = await call("/api/admin/users", {
+      auth: true,
+      ...json({ username, email: `${username}@EXAMPLE.test`, password: "long-enough", role: "moderator" }),
+    });
     expect(created.status).toBe(201);
     const { user } = (await created.json<{ data: { user: Record<string, unknown> & { id: number } } }>()).data;
     expect(user).toEqual({
-      id: expect.any(Number), username, email: `${username}@example.test`, role: "moderator", is_active: true, last_login: null,
-      created_at: expect.any(String), updated_at: expect.any(String), login_attempts: 0, locked_until: null,
+      id: expect.any(Number),
+      username,
+      email: `${username}@example.test`,
+      role: "moderator",
+      is_active: true,
+      last_login: null,
+      created_at: expect.any(String),
+      updated_at: expect.any(String),
+      login_attempts: 0,
+      locked_until: null,
     });
     expect(await (await call(`/api/admin/users/${user.id}`, { auth: true })).json()).toMatchObject({ data: { user: { id: user.id } } });
     const updated = await call(`/api/admin/users/${user.id}`, { method: "PUT", auth: true, json: { role: "viewer", is_active: true } });
-    expect(await updated.json()).toMatchObject({ data: { user: { role: "viewer" }, changes_made: { role: { old: "moderator", new: "viewer" } } } });
+    expect(await updated.json()).toMatchObject({
+      data: { user: { role: "viewer" }, changes_made: { role: { old: "moderator", new: "viewer" } } },
+    });
     expect((await call(`/api/admin/users/${user.id}`, { method: "DELETE", auth: true })).status).toBe(200);
     expect(await (await call(`/api/admin/users/${user.id}`, { auth: true })).json()).toMatchObject(errorShape(404, "not_found"));
     for (const action of ["create", "update", "delete"]) {
@@ -223,7 +262,10 @@ describe("users", () => {
 
   it("refuses duplicates (409), bad input (422), unknown ids (404)", async () => {
     const user = await createUser();
-    const dup = await call("/api/admin/users", { auth: true, ...json({ username: user.username, email: "other@example.test", password: "long-enough" }) });
+    const dup = await call("/api/admin/users", {
+      auth: true,
+      ...json({ username: user.username, email: "other@example.test", password: "long-enough" }),
+    });
     expect(await dup.json()).toMatchObject(errorShape(409, "duplicate_resource"));
     for (const body of [
       { username: "ab", email: "a@b.cd", password: "long-enough" },
@@ -252,9 +294,17 @@ describe("password change", () => {
   it("lets a user change their own password with the current one, and audits it", async () => {
     const user = await createUser();
     const token = await loginAs(user);
-    const wrong = await call(`/api/admin/users/${user.id}/password`, { method: "POST", headers: bearer(token), json: { current_password: "nope", new_password: "brand-new-pw" } });
+    const wrong = await call(`/api/admin/users/${user.id}/password`, {
+      method: "POST",
+      headers: bearer(token),
+      json: { current_password: "nope", new_password: "brand-new-pw" },
+    });
     expect(await wrong.json()).toMatchObject(errorShape(401, "invalid_credentials"));
-    const right = await call(`/api/admin/users/${user.id}/password`, { method: "POST", headers: bearer(token), json: { current_password: user.password, new_password: "brand-new-pw" } });
+    const right = await call(`/api/admin/users/${user.id}/password`, {
+      method: "POST",
+      headers: bearer(token),
+      json: { current_password: user.password, new_password: "brand-new-pw" },
+    });
     expect(right.status).toBe(200);
     await loginAs({ username: user.username, password: "brand-new-pw" });
     expect(await auditRows({ action: "password_change", resource_id: String(user.id) })).toHaveLength(1);
@@ -262,9 +312,17 @@ describe("password change", () => {
 
   it("refuses another user's password to a non-admin, and lets an admin set it without the current one", async () => {
     const [user, other] = [await createUser(), await createUser()];
-    const res = await call(`/api/admin/users/${other.id}/password`, { method: "POST", headers: bearer(await loginAs(user)), json: { current_password: user.password, new_password: "hijacked-pw" } });
+    const res = await call(`/api/admin/users/${other.id}/password`, {
+      method: "POST",
+      headers: bearer(await loginAs(user)),
+      json: { current_password: user.password, new_password: "hijacked-pw" },
+    });
     expect(res.status).toBe(403);
-    const byAdmin = await call(`/api/admin/users/${other.id}/password`, { method: "POST", headers: bearer(await loginAs(await createUser("admin"))), json: { new_password: "set-by-admin" } });
+    const byAdmin = await call(`/api/admin/users/${other.id}/password`, {
+      method: "POST",
+      headers: bearer(await loginAs(await createUser("admin"))),
+      json: { new_password: "set-by-admin" },
+    });
     expect(byAdmin.status).toBe(200);
     await loginAs({ username: other.username, password: "set-by-admin" });
   });
@@ -295,7 +353,9 @@ describe("named API keys", () => {
     const write = await call("/api/books", { method: "POST", headers: { "X-API-Key": viewer.key }, json: { title: unique("book") } });
     expect(write.status).toBe(403);
     expect(await write.json()).toMatchObject(errorShape(403, "forbidden"));
-    expect((await call("/api/books", { method: "POST", headers: { "X-API-Key": operator.key }, json: { title: unique("book") } })).status).toBe(201);
+    expect(
+      (await call("/api/books", { method: "POST", headers: { "X-API-Key": operator.key }, json: { title: unique("book") } })).status,
+    ).toBe(201);
     expect((await call("/api/admin/users", { headers: { "X-API-Key": operator.key } })).status).toBe(403);
     expect(await (await call("/api/admin/me", { headers: { "X-API-Key": operator.key } })).json()).toMatchObject({
       data: { kind: "api_key", role: "operator", api_key: { id: operator.id } },
@@ -316,7 +376,11 @@ describe("named API keys", () => {
     const key = await createKey("viewer");
     await call("/api/system/health", { headers: { "X-API-Key": key.key } });
     await expect
-      .poll(async () => (await env.DB.prepare("SELECT last_used_at FROM api_keys WHERE id = ?").bind(key.id).first<{ last_used_at: string | null }>())?.last_used_at)
+      .poll(
+        async () =>
+          (await env.DB.prepare("SELECT last_used_at FROM api_keys WHERE id = ?").bind(key.id).first<{ last_used_at: string | null }>())
+            ?.last_used_at,
+      )
       .toMatch(/Z$/);
   });
 
@@ -336,11 +400,15 @@ describe("audit logs", () => {
     const token = await loginAs(user);
     await call("/api/admin/logout", { method: "POST", headers: bearer(token) });
     const res = await call(`/api/admin/audit-logs?user_id=${user.id}&resource=auth&limit=2`, { auth: true });
-    const { data } = await res.json<{ data: { logs: { action: string; user_id: number; timestamp: string }[]; total: number; page_info: unknown } }>();
+    const { data } = await res.json<{
+      data: { logs: { action: string; user_id: number; timestamp: string }[]; total: number; page_info: unknown };
+    }>();
     expect(data.total).toBe(3);
     expect(data.page_info).toEqual({ limit: 2, offset: 0, has_more: true });
     expect(data.logs.map((l) => l.action)).toEqual(["logout", "login"]);
-    const logins = await (await call(`/api/admin/audit-logs?user_id=${user.id}&action=login`, { auth: true })).json<{ data: { total: number } }>();
+    const logins = await (await call(`/api/admin/audit-logs?user_id=${user.id}&action=login`, { auth: true })).json<{
+      data: { total: number };
+    }>();
     expect(logins.data.total).toBe(2);
   });
 });

@@ -5,7 +5,7 @@ import { primaryDatabase } from "../../src/db/client";
 import { missingBooks } from "../../src/db/schema";
 import { bearer, createAuthor, createUser, loginAs, unique } from "../fixtures";
 import { call, errorShape } from "../helpers";
-import { ISO, api, insertBooks } from "../library";
+import { api, ISO, insertBooks } from "../library";
 
 /** The full answer for one author, as every route maps it. */
 function authorShape(fields: Record<string, unknown> = {}) {
@@ -52,7 +52,14 @@ describe("POST /api/authors", () => {
     await insertBooks(1, { author: name, status: "archived" });
     const { status, body } = await api("/api/authors", {
       method: "POST",
-      json: { name: ` ${name} `, goodreads_id: "gr", google_books_id: "gb", hardcover_id: "hc", mam_author_id: "mam", total_audiobooks_external: 4 },
+      json: {
+        name: ` ${name} `,
+        goodreads_id: "gr",
+        google_books_id: "gb",
+        hardcover_id: "hc",
+        mam_author_id: "mam",
+        total_audiobooks_external: 4,
+      },
     });
     expect(status).toBe(201);
     expect(body).toEqual({ success: true, data: expect.any(Object), error: null, timestamp: ISO });
@@ -155,7 +162,11 @@ describe("GET /api/authors", () => {
     await authorWithBooks(1, null);
     const { status, body } = await api("/api/authors?limit=500");
     expect(status).toBe(200);
-    expect(body.data).toEqual({ authors: expect.any(Array), total: body.data.authors.length, page_info: { limit: 500, offset: 0, has_more: false } });
+    expect(body.data).toEqual({
+      authors: expect.any(Array),
+      total: body.data.authors.length,
+      page_info: { limit: 500, offset: 0, has_more: false },
+    });
     expect(Object.keys(body.data.authors[0]).sort()).toEqual(Object.keys(authorShape()).sort());
     const order = body.data.authors.map((a: { audiobooks_owned: number; name: string }) => [a.audiobooks_owned, a.name]);
     const sorted = [...order].sort((a, b) => b[0] - a[0] || (a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0));
@@ -352,7 +363,13 @@ describe("PUT /api/authors/:id/recalculate-completion", () => {
     expect(body.data).toEqual({
       author_id: a.id,
       author_name: a.name,
-      stats: { audiobooks_owned: 4, audiobooks_missing: 0, total_audiobooks_external: 4, completion_percentage: 100, completion_status: "complete" },
+      stats: {
+        audiobooks_owned: 4,
+        audiobooks_missing: 0,
+        total_audiobooks_external: 4,
+        completion_percentage: 100,
+        completion_status: "complete",
+      },
       last_completion_check: ISO,
     });
   });

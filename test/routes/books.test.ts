@@ -63,7 +63,13 @@ describe("POST /api/books", () => {
   it("stores every field trimmed, blank optional fields as no value, and the timestamps", async () => {
     const absId = unique("abs");
     const series = unique("Stormlight");
-    const { body } = await send("POST", "/api/books", { ...FULL, abs_id: ` ${absId} `, title: `  ${FULL.title}  `, series, publisher: "   " });
+    const { body } = await send("POST", "/api/books", {
+      ...FULL,
+      abs_id: ` ${absId} `,
+      title: `  ${FULL.title}  `,
+      series,
+      publisher: "   ",
+    });
     expect(body.data.metadata_completeness_percent).toBe(90);
     const book = await get(`/api/books/${body.data.book_id}`);
     expect(book.status).toBe(200);
@@ -253,12 +259,23 @@ describe("PUT /api/books/:id", () => {
     });
     expect(body.data).toEqual({
       book_id: book.book_id,
-      changes_made: { published_year: { old: 1999, new: 2001 }, series: { old: "S", new: null }, status: { old: "active", new: "duplicate" } },
+      changes_made: {
+        published_year: { old: 1999, new: 2001 },
+        series: { old: "S", new: null },
+        status: { old: "active", new: "duplicate" },
+      },
       metadata_completeness_percent: 20,
     });
     expect(await corrections(book.book_id)).toEqual([
       { field_name: "series", old_value: "S", new_value: null, source: "GoogleBooks", reason: "ISBN lookup", corrected_by: "operator" },
-      { field_name: "published_year", old_value: "1999", new_value: "2001", source: "GoogleBooks", reason: "ISBN lookup", corrected_by: "operator" },
+      {
+        field_name: "published_year",
+        old_value: "1999",
+        new_value: "2001",
+        source: "GoogleBooks",
+        reason: "ISBN lookup",
+        corrected_by: "operator",
+      },
     ]);
   });
 
@@ -330,7 +347,10 @@ describe("GET /api/books/search", () => {
       const { body } = await get(`/api/books/search?query=${encodeURIComponent(query)}`);
       expect(body.data.query).toBe(query.trim());
       expect(body.data.total_results).toBe(3);
-      expect(body.data.books.map((b: Json) => b.id), query).toEqual([exact.book_id, prefix.book_id, substring.book_id]);
+      expect(
+        body.data.books.map((b: Json) => b.id),
+        query,
+      ).toEqual([exact.book_id, prefix.book_id, substring.book_id]);
     }
     const limited = await get(`/api/books/search?query=${tag}&limit=1`);
     expect(limited.body.data.books.map((b: Json) => b.id)).toEqual([exact.book_id]);
@@ -339,9 +359,7 @@ describe("GET /api/books/search", () => {
 
   it("finds books by author, series, narrator, ISBN and ASIN, and by any substring", async () => {
     const tag = unique("fld").replace("-", "");
-    const books = await Promise.all(
-      ["author", "series", "narrator", "isbn", "asin"].map((field) => createBook({ [field]: `x${tag}y` })),
-    );
+    const books = await Promise.all(["author", "series", "narrator", "isbn", "asin"].map((field) => createBook({ [field]: `x${tag}y` })));
     const { body } = await get(`/api/books/search?query=${tag.slice(2, 9)}&limit=100`);
     expect(body.data.books.map((b: Json) => b.id).sort()).toEqual(books.map((b) => b.book_id).sort());
   });
@@ -352,7 +370,10 @@ describe("GET /api/books/search", () => {
     for (const query of [`"${tag}"`, `said "${tag}`, `- NEAR* (x`]) {
       const { status, body } = await get(`/api/books/search?query=${encodeURIComponent(query)}&limit=100`);
       expect(status, query).toBe(200);
-      expect(body.data.books.map((b: Json) => b.id), query).toContain(book.book_id);
+      expect(
+        body.data.books.map((b: Json) => b.id),
+        query,
+      ).toContain(book.book_id);
     }
     for (const query of ['"', "*", "AND", "(", "a OR b", "NEAR(a b)"]) {
       expect((await get(`/api/books/search?query=${encodeURIComponent(query)}`)).status, query).toBe(200);
@@ -437,8 +458,26 @@ describe("GET /api/books/:id/metadata-history", () => {
       book_title: title,
       total_corrections: 2,
       corrections: [
-        { id: expect.any(Number), field_name: "author", old_value: "A2", new_value: "A3", source: "Goodreads", reason: "typo", correction_date: ISO, corrected_by: "operator" },
-        { id: expect.any(Number), field_name: "author", old_value: "A1", new_value: "A2", source: "Manual", reason: null, correction_date: ISO, corrected_by: "operator" },
+        {
+          id: expect.any(Number),
+          field_name: "author",
+          old_value: "A2",
+          new_value: "A3",
+          source: "Goodreads",
+          reason: "typo",
+          correction_date: ISO,
+          corrected_by: "operator",
+        },
+        {
+          id: expect.any(Number),
+          field_name: "author",
+          old_value: "A1",
+          new_value: "A2",
+          source: "Manual",
+          reason: null,
+          correction_date: ISO,
+          corrected_by: "operator",
+        },
       ],
     });
   });
@@ -453,10 +492,18 @@ describe("GET /api/books/:id/metadata-history", () => {
 describe("PUT /api/books/:id/metadata-source", () => {
   it("records the source of one field, keeping the others, in the metadata tier", async () => {
     const book = await createBook({ metadata_source: { title: "Manual" } });
-    const { status, headers, body } = await send("PUT", `/api/books/${book.book_id}/metadata-source`, { field_name: "isbn", source: "GoogleBooks" });
+    const { status, headers, body } = await send("PUT", `/api/books/${book.book_id}/metadata-source`, {
+      field_name: "isbn",
+      source: "GoogleBooks",
+    });
     expect(status).toBe(200);
     expect(headers.get("RateLimit-Policy")).toMatch(/^"metadata"/);
-    expect(body.data).toEqual({ book_id: book.book_id, field_name: "isbn", source: "GoogleBooks", metadata_source: { title: "Manual", isbn: "GoogleBooks" } });
+    expect(body.data).toEqual({
+      book_id: book.book_id,
+      field_name: "isbn",
+      source: "GoogleBooks",
+      metadata_source: { title: "Manual", isbn: "GoogleBooks" },
+    });
     expect((await get(`/api/books/${book.book_id}`)).body.data.metadata_source).toEqual({ title: "Manual", isbn: "GoogleBooks" });
     expect(await corrections(book.book_id)).toEqual([]);
   });
@@ -508,8 +555,22 @@ describe("POST /api/books/import", () => {
       metadata_completeness_percent: 40,
     });
     expect(await corrections(book.id)).toEqual([
-      { field_name: "title", old_value: `${prefix} book 1`, new_value: `${prefix} renamed`, source: "Auto-corrected", reason: "bulk import", corrected_by: "operator" },
-      { field_name: "publisher", old_value: null, new_value: "Tor", source: "Auto-corrected", reason: "bulk import", corrected_by: "operator" },
+      {
+        field_name: "title",
+        old_value: `${prefix} book 1`,
+        new_value: `${prefix} renamed`,
+        source: "Auto-corrected",
+        reason: "bulk import",
+        corrected_by: "operator",
+      },
+      {
+        field_name: "publisher",
+        old_value: null,
+        new_value: "Tor",
+        source: "Auto-corrected",
+        reason: "bulk import",
+        corrected_by: "operator",
+      },
     ]);
     // The renamed book is found by its new title.
     const found = await get(`/api/books/search?query=${encodeURIComponent(`${prefix} renamed`)}`);
@@ -542,12 +603,16 @@ describe("POST /api/books/import", () => {
     const saga = await createSeries({ total_books_in_series: 40 });
     const first = await send("POST", "/api/books/import", [{ abs_id: `${prefix}-kept`, title: `${prefix} kept`, series: saga.name }]);
     expect(first.body.data).toEqual({ created: 1, updated: 0, unchanged: 0, total: 1 });
-    const kept = (await env.DB.prepare("SELECT id, title FROM books WHERE abs_id = ?").bind(`${prefix}-kept`).first<{ id: number; title: string }>())!;
+    const kept = (await env.DB.prepare("SELECT id, title FROM books WHERE abs_id = ?")
+      .bind(`${prefix}-kept`)
+      .first<{ id: number; title: string }>())!;
 
     // A real D1 failure on the last row, after the earlier rows' statements have run in the same batch.
     const poison = `${prefix} poison`;
     const trigger = `test_fail_${prefix.replace(/\W/g, "_")}`;
-    await env.DB.prepare(`CREATE TRIGGER ${trigger} BEFORE INSERT ON books WHEN NEW.title = '${poison}' BEGIN SELECT RAISE(ABORT, 'poisoned row'); END`).run();
+    await env.DB.prepare(
+      `CREATE TRIGGER ${trigger} BEFORE INSERT ON books WHEN NEW.title = '${poison}' BEGIN SELECT RAISE(ABORT, 'poisoned row'); END`,
+    ).run();
     const logged = vi.spyOn(console, "error").mockImplementation(() => {});
     try {
       const rows = [
@@ -571,7 +636,17 @@ describe("POST /api/books/import", () => {
 
   it("refuses an abs_id twice in one call, a row without abs_id, unknown fields, and arrays out of bounds", async () => {
     const prefix = unique("dup");
-    await expect422("POST", "/api/books/import", [{ abs_id: `${prefix}-a`, title: "A" }, { abs_id: `${prefix}-b`, title: "B" }, { abs_id: `${prefix}-a`, title: "C" }], "body.2.abs_id", "custom");
+    await expect422(
+      "POST",
+      "/api/books/import",
+      [
+        { abs_id: `${prefix}-a`, title: "A" },
+        { abs_id: `${prefix}-b`, title: "B" },
+        { abs_id: `${prefix}-a`, title: "C" },
+      ],
+      "body.2.abs_id",
+      "custom",
+    );
     await expect422("POST", "/api/books/import", [{ title: "No abs_id" }], "body.0.abs_id", "invalid_type");
     await expect422("POST", "/api/books/import", [{ abs_id: `${prefix}-c`, title: "C", status: "active" }], "body.0", "unrecognized_keys");
     await expect422("POST", "/api/books/import", [], "body", "too_small");
@@ -601,7 +676,9 @@ describe("POST /api/books/import", () => {
     const other = await createSeries();
     const moved = rows.slice(0, 10).map((row) => ({ ...row, series: other.name }));
     expect((await send("POST", "/api/books/import", moved)).body.data).toEqual({ created: 0, updated: 10, unchanged: 0, total: 10 });
-    expect(await env.DB.prepare("SELECT books_owned FROM series WHERE id = ?").bind(series.series_id).first()).toEqual({ books_owned: 990 });
+    expect(await env.DB.prepare("SELECT books_owned FROM series WHERE id = ?").bind(series.series_id).first()).toEqual({
+      books_owned: 990,
+    });
     expect(await env.DB.prepare("SELECT books_owned FROM series WHERE id = ?").bind(other.series_id).first()).toEqual({ books_owned: 10 });
   });
 });

@@ -2,11 +2,11 @@ import { env } from "cloudflare:workers";
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { primaryDatabase } from "../../src/db/client";
-import { DOWNLOAD_STATUSES, type NewDownload, books, downloads } from "../../src/db/schema";
+import { books, DOWNLOAD_STATUSES, downloads, type NewDownload } from "../../src/db/schema";
 import { allowedActions } from "../../src/services/download-states";
 import { bearer, createUser, loginAs, unique } from "../fixtures";
 import { errorShape, withEnv } from "../helpers";
-import { ISO, api } from "../library";
+import { api, ISO } from "../library";
 
 const db = primaryDatabase(env);
 type Status = (typeof DOWNLOAD_STATUSES)[number];
@@ -30,8 +30,25 @@ const put = (id: number, action: string, json: unknown = {}) => api(`/api/downlo
 
 /** The state machine as specified: from each status, the moves that are allowed. Everything else is 409. */
 const ALLOWED: Record<Status, string[]> = {
-  queued: ["status queued", "status downloading", "status completed", "status failed", "status abandoned", "mark-complete", "mark-failed", "retry"],
-  downloading: ["status queued", "status downloading", "status completed", "status failed", "status abandoned", "mark-complete", "mark-failed"],
+  queued: [
+    "status queued",
+    "status downloading",
+    "status completed",
+    "status failed",
+    "status abandoned",
+    "mark-complete",
+    "mark-failed",
+    "retry",
+  ],
+  downloading: [
+    "status queued",
+    "status downloading",
+    "status completed",
+    "status failed",
+    "status abandoned",
+    "mark-complete",
+    "mark-failed",
+  ],
   failed: ["status queued", "status failed", "status abandoned", "mark-failed", "retry"],
   completed: ["status completed", "mark-complete", "retry"],
   abandoned: ["status abandoned", "retry"],
@@ -84,7 +101,10 @@ describe("POST /api/downloads", () => {
   it("queues a download (201) with every field answered", async () => {
     const link = magnet();
     const title = unique("Dune");
-    const { status, body } = await api("/api/downloads", { method: "POST", json: { title, author: " Frank Herbert ", source: "MAM", magnet_link: link } });
+    const { status, body } = await api("/api/downloads", {
+      method: "POST",
+      json: { title, author: " Frank Herbert ", source: "MAM", magnet_link: link },
+    });
     expect(status, JSON.stringify(body)).toBe(201);
     expect(body.data).toEqual({
       download_id: body.data.id,
@@ -130,12 +150,17 @@ describe("POST /api/downloads", () => {
       expect(body).toMatchObject(errorShape(422, "validation_error"));
     }
     const missing = await api("/api/downloads", { method: "POST", json: { title: "x", source: "MAM" } });
-    expect(missing.body.errors).toContainEqual(expect.objectContaining({ path: "body.magnet_link", message: "Either magnet_link or torrent_url is required" }));
+    expect(missing.body.errors).toContainEqual(
+      expect.objectContaining({ path: "body.magnet_link", message: "Either magnet_link or torrent_url is required" }),
+    );
   });
 
   it("accepts a torrent URL alone", async () => {
     const url = `https://tracker.example.test/${unique("t")}.torrent`;
-    const { status, body } = await api("/api/downloads", { method: "POST", json: { title: unique("t"), source: "Manual", torrent_url: url } });
+    const { status, body } = await api("/api/downloads", {
+      method: "POST",
+      json: { title: unique("t"), source: "Manual", torrent_url: url },
+    });
     expect(status).toBe(201);
     expect(body.data).toMatchObject({ torrent_url: url, magnet_link: null, status: "queued" });
   });
@@ -143,7 +168,10 @@ describe("POST /api/downloads", () => {
   it("answers 409 duplicate_resource with the existing id while the same magnet or URL is active", async () => {
     const link = magnet();
     const url = `https://tracker.example.test/${unique("t")}.torrent`;
-    const first = await api("/api/downloads", { method: "POST", json: { title: unique("a"), source: "MAM", magnet_link: link, torrent_url: url } });
+    const first = await api("/api/downloads", {
+      method: "POST",
+      json: { title: unique("a"), source: "MAM", magnet_link: link, torrent_url: url },
+    });
     expect(first.status).toBe(201);
     const id = first.body.data.id;
 
@@ -173,15 +201,24 @@ describe("POST /api/downloads", () => {
 
   it("refuses an unknown book_id or missing_book_id with 422, naming the field", async () => {
     for (const field of ["book_id", "missing_book_id"]) {
-      const { status, body } = await api("/api/downloads", { method: "POST", json: { title: "x", source: "MAM", magnet_link: magnet(), [field]: 99_999_999 } });
+      const { status, body } = await api("/api/downloads", {
+        method: "POST",
+        json: { title: "x", source: "MAM", magnet_link: magnet(), [field]: 99_999_999 },
+      });
       expect(status).toBe(422);
       expect(body.errors).toEqual([expect.objectContaining({ path: `body.${field}` })]);
     }
   });
 
   it("links an existing book", async () => {
-    const [book] = await db.insert(books).values({ title: unique("book") }).returning({ id: books.id });
-    const { status, body } = await api("/api/downloads", { method: "POST", json: { title: "x", source: "MAM", magnet_link: magnet(), book_id: book!.id } });
+    const [book] = await db
+      .insert(books)
+      .values({ title: unique("book") })
+      .returning({ id: books.id });
+    const { status, body } = await api("/api/downloads", {
+      method: "POST",
+      json: { title: "x", source: "MAM", magnet_link: magnet(), book_id: book!.id },
+    });
     expect(status).toBe(201);
     expect(body.data.book_id).toBe(book!.id);
   });
@@ -193,7 +230,11 @@ describe("the download queue, read", () => {
     const b = await insertDownload({ status: "downloading", dateQueued: "2031-01-01T00:00:02.000Z" });
     const { status, body } = await api("/api/downloads?status=downloading&limit=500");
     expect(status).toBe(200);
-    expect(body.data).toEqual({ downloads: expect.any(Array), total: expect.any(Number), page_info: { limit: 500, offset: 0, has_more: false } });
+    expect(body.data).toEqual({
+      downloads: expect.any(Array),
+      total: expect.any(Number),
+      page_info: { limit: 500, offset: 0, has_more: false },
+    });
     expect(body.data.downloads.every((d: { status: string }) => d.status === "downloading")).toBe(true);
     const ids = body.data.downloads.map((d: { id: number }) => d.id);
     expect(ids.indexOf(b.id)).toBeLessThan(ids.indexOf(a.id));
@@ -253,11 +294,23 @@ describe("mark-failed, retry, mark-complete, status", () => {
     const row = await insertDownload();
     const first = await put(row.id, "mark-failed", { error_msg: "no seeders", retry_attempt: 7 });
     expect(first.status).toBe(200);
-    expect(first.body.data).toMatchObject({ status: "failed", retry_count: 1, max_retries: 3, error: "no seeders", abs_import_error: "no seeders", last_attempt: ISO });
+    expect(first.body.data).toMatchObject({
+      status: "failed",
+      retry_count: 1,
+      max_retries: 3,
+      error: "no seeders",
+      abs_import_error: "no seeders",
+      last_attempt: ISO,
+    });
     const second = await put(row.id, "mark-failed", { error_msg: "no seeders" });
     expect(second.body.data).toMatchObject({ status: "failed", retry_count: 2 });
     const third = await put(row.id, "mark-failed", { error_msg: "still none" });
-    expect(third.body.data).toMatchObject({ previous_status: "failed", status: "abandoned", retry_count: 3, error: "Max retries exceeded: still none" });
+    expect(third.body.data).toMatchObject({
+      previous_status: "failed",
+      status: "abandoned",
+      retry_count: 3,
+      error: "Max retries exceeded: still none",
+    });
     // Abandoned: failing it again is refused.
     expect((await put(row.id, "mark-failed", { error_msg: "x" })).status).toBe(409);
     expect((await put(row.id, "mark-failed", {})).status).toBe(422);
@@ -296,25 +349,41 @@ describe("mark-failed, retry, mark-complete, status", () => {
     const again = await put(completed.id, "retry");
     expect(again.body.data).toMatchObject({ status: "queued", date_completed: null, abs_import_status: null });
 
-    for (const days of [0, 31, 1.5, "2"]) expect((await put(failed.id, "retry", { days_until_retry: days })).status, String(days)).toBe(422);
+    for (const days of [0, 31, 1.5, "2"])
+      expect((await put(failed.id, "retry", { days_until_retry: days })).status, String(days)).toBe(422);
   });
 
   it("marks complete with the import status, and again to record the import", async () => {
     const row = await insertDownload({ status: "downloading" });
     const done = await put(row.id, "mark-complete");
-    expect(done.body.data).toMatchObject({ status: "completed", abs_import_status: "pending", qbittorrent_status: "completed", date_completed: ISO });
+    expect(done.body.data).toMatchObject({
+      status: "completed",
+      abs_import_status: "pending",
+      qbittorrent_status: "completed",
+      date_completed: ISO,
+    });
     const imported = await put(row.id, "mark-complete", { abs_import_status: "imported" });
-    expect(imported.body.data).toMatchObject({ status: "completed", abs_import_status: "imported", date_completed: done.body.data.date_completed });
+    expect(imported.body.data).toMatchObject({
+      status: "completed",
+      abs_import_status: "imported",
+      date_completed: done.body.data.date_completed,
+    });
     expect((await put(row.id, "mark-complete", { abs_import_status: "done" })).status).toBe(422);
   });
 
   it("sets a status with the qBittorrent fields", async () => {
     const row = await insertDownload();
     const res = await put(row.id, "status", { status: "downloading", qb_hash: "abc123", qb_status: "stalledDL" });
-    expect(res.body.data).toMatchObject({ status: "downloading", qbittorrent_hash: "abc123", qbittorrent_status: "stalledDL", last_attempt: ISO });
+    expect(res.body.data).toMatchObject({
+      status: "downloading",
+      qbittorrent_hash: "abc123",
+      qbittorrent_status: "stalledDL",
+      last_attempt: ISO,
+    });
     const done = await put(row.id, "status", { status: "completed" });
     expect(done.body.data).toMatchObject({ status: "completed", date_completed: ISO, qbittorrent_hash: "abc123" });
-    for (const json of [{}, { status: "paused" }, { status: "queued", extra: 1 }]) expect((await put(row.id, "status", json)).status).toBe(422);
+    for (const json of [{}, { status: "paused" }, { status: "queued", extra: 1 }])
+      expect((await put(row.id, "status", json)).status).toBe(422);
   });
 });
 

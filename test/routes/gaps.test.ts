@@ -5,7 +5,7 @@ import { primaryDatabase } from "../../src/db/client";
 import { authors, missingBooks } from "../../src/db/schema";
 import { bearer, createBook, createSeries, createUser, loginAs, unique } from "../fixtures";
 import { errorShape } from "../helpers";
-import { ISO, api, insertBooks } from "../library";
+import { api, ISO, insertBooks } from "../library";
 
 const db = primaryDatabase(env);
 const magnet = () => `magnet:?xt=urn:btih:${crypto.randomUUID().replaceAll("-", "")}`;
@@ -40,8 +40,19 @@ describe("gap analysis", () => {
     const saga = await seriesWith(5, ["1", "2", "4"], { author: "Ann Author" });
 
     const run = await analyze();
-    expect(run).toMatchObject({ run_id: run.id, status: "completed", started_at: ISO, finished_at: ISO, error_message: null, message: expect.any(String) });
-    expect(run.stats).toMatchObject({ series_analyzed: expect.any(Number), gaps_found: expect.any(Number), open_series_gaps: expect.any(Number) });
+    expect(run).toMatchObject({
+      run_id: run.id,
+      status: "completed",
+      started_at: ISO,
+      finished_at: ISO,
+      error_message: null,
+      message: expect.any(String),
+    });
+    expect(run.stats).toMatchObject({
+      series_analyzed: expect.any(Number),
+      gaps_found: expect.any(Number),
+      open_series_gaps: expect.any(Number),
+    });
     const gaps = await gapsOf(saga.id);
     expect(positions(gaps)).toEqual(["3", "5"]);
     expect(gaps[0]).toEqual({
@@ -87,7 +98,15 @@ describe("gap analysis", () => {
     const saga = await seriesWith(2, ["1", "2"]);
     await analyze();
     expect(await gapsOf(saga.id)).toEqual([]);
-    await db.insert(missingBooks).values({ seriesId: saga.id, seriesName: saga.name, seriesNumber: "2", title: "x", reasonMissing: "series_gap", bookId: saga.bookIds["2"], downloadStatus: "completed" });
+    await db.insert(missingBooks).values({
+      seriesId: saga.id,
+      seriesName: saga.name,
+      seriesNumber: "2",
+      title: "x",
+      reasonMissing: "series_gap",
+      bookId: saga.bookIds["2"],
+      downloadStatus: "completed",
+    });
     expect((await api(`/api/books/${saga.bookIds["2"]}`, { method: "DELETE" })).status).toBe(200);
     await analyze();
     const [gap] = await gapsOf(saga.id);
@@ -110,7 +129,10 @@ describe("gap analysis", () => {
     expect(positions(await gapsOf(lowered.id))).toEqual(["2", "3", "4"]);
 
     const gap3 = (await gapsOf(lowered.id))[1];
-    const queued = await api("/api/downloads", { method: "POST", json: { title: "x", source: "MAM", magnet_link: magnet(), missing_book_id: gap3.id } });
+    const queued = await api("/api/downloads", {
+      method: "POST",
+      json: { title: "x", source: "MAM", magnet_link: magnet(), missing_book_id: gap3.id },
+    });
     expect(queued.status).toBe(201);
     expect((await api(`/api/series/${lowered.id}`, { method: "PUT", json: { total_books_in_series: 2 } })).status).toBe(200);
     const run = await analyze();
@@ -154,7 +176,10 @@ describe("gap priority", () => {
     for (const [i, [total, expected]] of cases.entries()) {
       const gaps = await gapsOf(sagas[i]!.id);
       expect(positions(gaps), `total ${total}`).toEqual(expected.map((_, n) => String(n + 1)));
-      expect(gaps.map((g) => g.priority), `total ${total}`).toEqual(expected);
+      expect(
+        gaps.map((g) => g.priority),
+        `total ${total}`,
+      ).toEqual(expected);
     }
   });
 });
@@ -204,7 +229,11 @@ describe("report, history and reset-state", () => {
     const none = await api("/api/gaps/report");
     expect(none.status).toBe(404);
     expect(none.body).toMatchObject(errorShape(404, "not_found"));
-    expect((await api("/api/gaps/history")).body.data).toEqual({ runs: [], total: 0, page_info: { limit: 100, offset: 0, has_more: false } });
+    expect((await api("/api/gaps/history")).body.data).toEqual({
+      runs: [],
+      total: 0,
+      page_info: { limit: 100, offset: 0, has_more: false },
+    });
 
     const first = await analyze();
     const second = await analyze();
@@ -226,7 +255,10 @@ describe("a gap and its downloads", () => {
     const saga = await seriesWith(1, []);
     await analyze();
     const [gap] = await gapsOf(saga.id);
-    const created = await api("/api/downloads", { method: "POST", json: { title: gap.title, source: "MAM", magnet_link: magnet(), missing_book_id: gap.id } });
+    const created = await api("/api/downloads", {
+      method: "POST",
+      json: { title: gap.title, source: "MAM", magnet_link: magnet(), missing_book_id: gap.id },
+    });
     expect(created.status).toBe(201);
     const id = created.body.data.id;
     expect(created.body.data.missing_book_id).toBe(gap.id);
@@ -255,14 +287,20 @@ describe("a gap and its downloads", () => {
     const saga = await seriesWith(2, ["1"]);
     await analyze();
     const [gap] = await gapsOf(saga.id);
-    const created = await api("/api/downloads", { method: "POST", json: { title: "x", source: "MAM", magnet_link: magnet(), missing_book_id: gap.id } });
+    const created = await api("/api/downloads", {
+      method: "POST",
+      json: { title: "x", source: "MAM", magnet_link: magnet(), missing_book_id: gap.id },
+    });
     expect((await gapsOf(saga.id))[0].download_status).toBe("queued");
     await api(`/api/downloads/${created.body.data.id}`, { method: "DELETE" });
     expect((await gapsOf(saga.id))[0]).toMatchObject({ download_status: "identified", download_id: null });
 
     await createBook({ series: saga.name, series_number: "2" });
     await analyze();
-    const refused = await api("/api/downloads", { method: "POST", json: { title: "x", source: "MAM", magnet_link: magnet(), missing_book_id: gap.id } });
+    const refused = await api("/api/downloads", {
+      method: "POST",
+      json: { title: "x", source: "MAM", magnet_link: magnet(), missing_book_id: gap.id },
+    });
     expect(refused.status).toBe(409);
     expect(refused.body).toMatchObject(errorShape(409, "conflict"));
   });
@@ -271,7 +309,8 @@ describe("a gap and its downloads", () => {
 describe("access", () => {
   it("lets viewers read gaps and keeps the analysis and the reset for operators", async () => {
     const headers = bearer(await loginAs(await createUser("viewer")));
-    for (const path of ["/api/gaps/missing", "/api/gaps/history"]) expect((await api(path, { auth: false, headers })).status, path).toBe(200);
+    for (const path of ["/api/gaps/missing", "/api/gaps/history"])
+      expect((await api(path, { auth: false, headers })).status, path).toBe(200);
     expect((await api("/api/gaps/analyze", { method: "POST", auth: false, headers })).status).toBe(403);
     expect((await api("/api/gaps/reset-state", { method: "DELETE", auth: false, headers })).status).toBe(403);
     expect((await api("/api/gaps/analyze", { method: "GET" })).status).toBe(405);

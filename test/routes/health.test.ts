@@ -73,7 +73,10 @@ describe("GET /health/ready", () => {
   it("is not ready when the database fails", async () => {
     const res = await withEnv({ DB: unreachableDb })("/health/ready");
     expect(res.status).toBe(503);
-    expect(await res.json()).toMatchObject({ status: "not_ready", checks: { database: { status: "error" }, migrations: { status: "error" } } });
+    expect(await res.json()).toMatchObject({
+      status: "not_ready",
+      checks: { database: { status: "error" }, migrations: { status: "error" } },
+    });
   });
 
   it("is not ready when the database hangs (the check times out)", async () => {

@@ -16,22 +16,30 @@ function homeServer(overrides: { abs?: () => Response } = {}) {
   return fakeUpstream((request, url) => {
     if (url.origin === ABS_URL) {
       if (overrides.abs) return overrides.abs();
-      return request.headers.get("Authorization") === `Bearer ${ABS_TOKEN}` ? json({ libraries: [{ id: "l1", name: "Books", mediaType: "book" }] }) : new Response("Unauthorized", { status: 401 });
+      return request.headers.get("Authorization") === `Bearer ${ABS_TOKEN}`
+        ? json({ libraries: [{ id: "l1", name: "Books", mediaType: "book" }] })
+        : new Response("Unauthorized", { status: 401 });
     }
     if (url.origin === QB_URL) {
       if (url.pathname === "/api/v2/auth/login") {
-        return request.text().then((body) =>
-          body === `username=admin&password=${QB_PASSWORD}`
-            ? new Response("Ok.", { headers: { "Set-Cookie": "SID=s3ss10n; HttpOnly; SameSite=Strict; path=/" } })
-            : new Response("Fails."),
-        );
+        return request
+          .text()
+          .then((body) =>
+            body === `username=admin&password=${QB_PASSWORD}`
+              ? new Response("Ok.", { headers: { "Set-Cookie": "SID=s3ss10n; HttpOnly; SameSite=Strict; path=/" } })
+              : new Response("Fails."),
+          );
       }
       if (url.pathname === "/api/v2/app/version") {
-        return request.headers.get("Cookie") === "SID=s3ss10n" || request.headers.get("Authorization") === "Bearer qbt_k3y" ? new Response("v4.6.7") : new Response("Forbidden", { status: 403 });
+        return request.headers.get("Cookie") === "SID=s3ss10n" || request.headers.get("Authorization") === "Bearer qbt_k3y"
+          ? new Response("v4.6.7")
+          : new Response("Forbidden", { status: 403 });
       }
     }
     if (url.origin === PROWLARR_URL && url.pathname === "/api/v1/system/status") {
-      return request.headers.get("X-Api-Key") === PROWLARR_API_KEY ? json({ appName: "Prowlarr", version: "1.24.3.4754", isDebug: false }) : new Response("", { status: 401 });
+      return request.headers.get("X-Api-Key") === PROWLARR_API_KEY
+        ? json({ appName: "Prowlarr", version: "1.24.3.4754", isDebug: false })
+        : new Response("", { status: 401 });
     }
     return new Response("not here", { status: 404 });
   });
@@ -51,7 +59,13 @@ describe("GET /api/integrations", () => {
     const data = await statuses(withEnv({}));
     expect(data.integrations).toEqual([
       { name: "audiobookshelf", configured: false, status: "not_configured", latency_ms: null, detail: "Set ABS_URL and ABS_TOKEN" },
-      { name: "qbittorrent", configured: false, status: "not_configured", latency_ms: null, detail: "Set QB_URL and QB_API_KEY (or QB_USERNAME and QB_PASSWORD)" },
+      {
+        name: "qbittorrent",
+        configured: false,
+        status: "not_configured",
+        latency_ms: null,
+        detail: "Set QB_URL and QB_API_KEY (or QB_USERNAME and QB_PASSWORD)",
+      },
       { name: "prowlarr", configured: false, status: "not_configured", latency_ms: null, detail: "Set PROWLARR_URL and PROWLARR_API_KEY" },
       { name: "google_books", configured: false, status: "not_configured", latency_ms: null, detail: "Set GOOGLE_BOOKS_API_KEY" },
     ]);
@@ -86,7 +100,10 @@ describe("GET /api/integrations", () => {
     homeServer({ abs: () => new Response("<html>Bad gateway</html>", { status: 502 }) });
     const data = await statuses(withEnv({ ...everything, QB_PASSWORD: "wrong" }));
     expect(data.integrations[0]).toMatchObject({ status: "error", detail: "Audiobookshelf answered 502 to GET /api/libraries" });
-    expect(data.integrations[1]).toMatchObject({ status: "error", detail: "qBittorrent refused the login: check QB_USERNAME and QB_PASSWORD" });
+    expect(data.integrations[1]).toMatchObject({
+      status: "error",
+      detail: "qBittorrent refused the login: check QB_USERNAME and QB_PASSWORD",
+    });
     expect(data.integrations[2]).toMatchObject({ status: "ok" });
   });
 
@@ -104,7 +121,8 @@ describe("GET /api/integrations", () => {
     homeServer();
     const res = await withEnv(everything)("/api/integrations", { auth: true });
     const text = await res.text();
-    for (const value of [ABS_TOKEN, QB_PASSWORD, PROWLARR_API_KEY, GOOGLE_BOOKS_API_KEY, "s3ss10n", "home.test"]) expect(text).not.toContain(value);
+    for (const value of [ABS_TOKEN, QB_PASSWORD, PROWLARR_API_KEY, GOOGLE_BOOKS_API_KEY, "s3ss10n", "home.test"])
+      expect(text).not.toContain(value);
   });
 
   it("needs credentials", async () => {

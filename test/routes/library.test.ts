@@ -3,8 +3,8 @@ import { eq, sql } from "drizzle-orm";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { parseConfig } from "../../src/config";
 import { primaryDatabase } from "../../src/db/client";
-import { librarySyncTask } from "../../src/services/library-sync";
 import { books, metadataCorrections } from "../../src/db/schema";
+import { librarySyncTask } from "../../src/services/library-sync";
 import { errorShape, withEnv } from "../helpers";
 import { ABS_TOKEN, ABS_URL, absItem, fakeAbs } from "../integrations/fake-abs";
 import { captureLogs, json } from "../integrations/fake-upstream";
@@ -48,7 +48,9 @@ describe("POST /api/library/sync", () => {
     expect(status).toBe(200);
     expect(body.data).toMatchObject({ created: 1_204, updated: 0, unchanged: 0, archived: 0, total: 1_204, libraries: 2, pages: 4 });
     expect(body.data.duration_ms).toEqual(expect.any(Number));
-    const pages = fake.calls.filter((call) => call.url.pathname === "/api/libraries/lib_books/items").map((call) => call.url.searchParams.get("page"));
+    const pages = fake.calls
+      .filter((call) => call.url.pathname === "/api/libraries/lib_books/items")
+      .map((call) => call.url.searchParams.get("page"));
     expect(pages).toEqual(["0", "1", "2"]);
     expect(fake.calls.some((call) => call.url.pathname.includes("lib_pod"))).toBe(false);
     const active = await db.select({ n: sql<number>`count(*)` }).from(books).where(eq(books.status, "active")).get();
@@ -120,7 +122,9 @@ describe("POST /api/library/sync", () => {
     expect((await sync()).body.data).toMatchObject({ created: 0, updated: 1, unchanged: 1 });
     expect(await byAbsId("li_b")).toMatchObject({ publisher: "Orbit" });
     const rows = await db.select().from(metadataCorrections).where(eq(metadataCorrections.bookId, before!.id));
-    expect(rows).toEqual([expect.objectContaining({ fieldName: "publisher", oldValue: "Tor", newValue: "Orbit", reason: "Audiobookshelf sync" })]);
+    expect(rows).toEqual([
+      expect.objectContaining({ fieldName: "publisher", oldValue: "Tor", newValue: "Orbit", reason: "Audiobookshelf sync" }),
+    ]);
   });
 
   it("keeps a field filled elsewhere when ABS has no value for it", async () => {
@@ -134,7 +138,10 @@ describe("POST /api/library/sync", () => {
   it("archives a book removed upstream and recomputes its series completion", async () => {
     const series = await abs("/api/series", { method: "POST", auth: true, json: { name: "The Saga", total_books_in_series: 2 } });
     const seriesId = (await series.json<any>()).data.series_id;
-    const items = [absItem("li_1", { series: [{ id: "s", name: "The Saga", sequence: "1" }] }), absItem("li_2", { series: [{ id: "s", name: "The Saga", sequence: "2" }] })];
+    const items = [
+      absItem("li_1", { series: [{ id: "s", name: "The Saga", sequence: "1" }] }),
+      absItem("li_2", { series: [{ id: "s", name: "The Saga", sequence: "2" }] }),
+    ];
     fakeAbs([{ id: "lib_books", items }]);
     await sync();
     const completion = async () => (await (await abs(`/api/series/${seriesId}/completion`, { auth: true })).json<any>()).data;
@@ -157,7 +164,9 @@ describe("POST /api/library/sync", () => {
     expect((await byAbsId("li_x"))!.status).toBe("active");
   });
 
-  it("keeps the catalogue consistent when ABS fails mid-sync: the pages written stay, nothing is archived", { timeout: 60_000 }, async () => {
+  it("keeps the catalogue consistent when ABS fails mid-sync: the pages written stay, nothing is archived", {
+    timeout: 60_000,
+  }, async () => {
     const items = Array.from({ length: 700 }, (_, i) => absItem(`li_mid_${i}`));
     fakeAbs([{ id: "lib_books", items: items.slice(0, 10) }]);
     await sync();
@@ -180,7 +189,9 @@ describe("POST /api/library/sync", () => {
   });
 
   it("answers 502 for HTML or a wrong shape, writing nothing", async () => {
-    fakeAbs([{ id: "lib_books", items: [] }], { page: () => new Response("<!doctype html><title>Login</title>", { headers: { "Content-Type": "text/html" } }) });
+    fakeAbs([{ id: "lib_books", items: [] }], {
+      page: () => new Response("<!doctype html><title>Login</title>", { headers: { "Content-Type": "text/html" } }),
+    });
     const html = await sync();
     expect(html.status).toBe(502);
     expect(html.body.detail).toBe("Audiobookshelf answered GET /api/libraries/lib_books/items with something that is not JSON");

@@ -23,7 +23,15 @@ afterEach(() => vi.restoreAllMocks());
 
 /** A Google Books volume as the API answers it. */
 function volume(id: string, info: Record<string, unknown>) {
-  return { kind: "books#volume", id, etag: "x", selfLink: `${URL_}/volumes/${id}`, volumeInfo: { printType: "BOOK", language: "en", ...info }, saleInfo: {}, accessInfo: {} };
+  return {
+    kind: "books#volume",
+    id,
+    etag: "x",
+    selfLink: `${URL_}/volumes/${id}`,
+    volumeInfo: { printType: "BOOK", language: "en", ...info },
+    saleInfo: {},
+    accessInfo: {},
+  };
 }
 const hobbit = volume("vol_hobbit", {
   title: "The Hobbit",
@@ -87,7 +95,13 @@ describe("POST /api/metadata/correct-book", () => {
     expect(fake.calls[0]!.url.searchParams.get("q")).toBe("isbn:9780007487288");
     const book = await stored(book_id);
     // The filled publisher is kept: Google's "HarperCollins" never replaces it.
-    expect(book).toMatchObject({ author: "J. R. R. Tolkien", publisher: "Allen & Unwin", publishedYear: 2012, description: "Bilbo Baggins is a hobbit.", metadataCompletenessPercent: 60 });
+    expect(book).toMatchObject({
+      author: "J. R. R. Tolkien",
+      publisher: "Allen & Unwin",
+      publishedYear: 2012,
+      description: "Bilbo Baggins is a hobbit.",
+      metadataCompletenessPercent: 60,
+    });
     expect(book!.metadataSource).toMatchObject({ author: "GoogleBooks", published_year: "GoogleBooks", description: "GoogleBooks" });
     const rows = await corrections(book_id);
     expect(rows.map((r) => [r.fieldName, r.oldValue, r.newValue, r.source]).sort()).toEqual([
@@ -132,7 +146,9 @@ describe("POST /api/metadata/correct-book", () => {
   });
 
   it("retries a 500 and corrects the book, counting one call", async () => {
-    const fake = fakeGoogle({ "isbn:9780007487288": [hobbit] }, (_, n) => (n === 1 ? new Response("backend error", { status: 500 }) : undefined));
+    const fake = fakeGoogle({ "isbn:9780007487288": [hobbit] }, (_, n) =>
+      n === 1 ? new Response("backend error", { status: 500 }) : undefined,
+    );
     const { book_id } = await createBook({ title: "The Hobbit", isbn: "9780007487288" });
     const { status, body } = await post("/api/metadata/correct-book", { book_id });
     expect(status).toBe(200);
@@ -167,10 +183,28 @@ describe("POST /api/metadata/correct-all and correct-recent", () => {
     const fake = fakeGoogle({ "isbn:9780007487288": [hobbit] });
     const hit = await createBook({ title: "The Hobbit", isbn: "9780007487288" });
     const miss = await createBook({ title: "Nowhere Book" });
-    await createBook({ title: "Complete", author: "A", series: "S", series_number: "1", isbn: "1", asin: "B", publisher: "P", published_year: 2000, duration_minutes: 60, description: "D" });
+    await createBook({
+      title: "Complete",
+      author: "A",
+      series: "S",
+      series_number: "1",
+      isbn: "1",
+      asin: "B",
+      publisher: "P",
+      published_year: 2000,
+      duration_minutes: 60,
+      description: "D",
+    });
     const { status, body } = await post("/api/metadata/correct-all?completeness_threshold=80&limit=10");
     expect(status).toBe(200);
-    expect(body.data).toMatchObject({ books_selected: 2, books_processed: 2, books_corrected: 1, total_corrections: 4, google_books_calls: 2, stopped_reason: null });
+    expect(body.data).toMatchObject({
+      books_selected: 2,
+      books_processed: 2,
+      books_corrected: 1,
+      total_corrections: 4,
+      google_books_calls: 2,
+      stopped_reason: null,
+    });
     expect(body.data.average_completeness_after).toBeGreaterThan(body.data.average_completeness_before);
     expect((await stored(hit.book_id))!.publisher).toBe("HarperCollins");
     const calls = fake.calls.length;
@@ -188,12 +222,19 @@ describe("POST /api/metadata/correct-all and correct-recent", () => {
     for (const title of ["First", "Second", "Third"]) await createBook({ title });
     const { status, body } = await post("/api/metadata/correct-all?limit=10");
     expect(status).toBe(200);
-    expect(body.data).toMatchObject({ books_processed: 1, google_books_calls: 1, calls_left_today: 0, stopped_reason: expect.stringContaining(`budget of ${GOOGLE_BOOKS_DAILY_BUDGET}`) });
+    expect(body.data).toMatchObject({
+      books_processed: 1,
+      google_books_calls: 1,
+      calls_left_today: 0,
+      stopped_reason: expect.stringContaining(`budget of ${GOOGLE_BOOKS_DAILY_BUDGET}`),
+    });
     expect(fake.calls).toHaveLength(1);
   });
 
   it("stops cleanly when Google answers 429 mid-run", async () => {
-    fakeGoogle({ "isbn:9780007487288": [hobbit] }, (q) => (q.startsWith("intitle") ? new Response("quota", { status: 429, headers: { "Retry-After": "86400" } }) : undefined));
+    fakeGoogle({ "isbn:9780007487288": [hobbit] }, (q) =>
+      q.startsWith("intitle") ? new Response("quota", { status: 429, headers: { "Retry-After": "86400" } }) : undefined,
+    );
     await createBook({ title: "The Hobbit", isbn: "9780007487288" });
     // More complete, so it comes second (least complete first).
     await createBook({ title: "Zzz Second", author: "Someone", publisher: "Small Press" });
@@ -205,7 +246,10 @@ describe("POST /api/metadata/correct-all and correct-recent", () => {
     fakeGoogle({ "isbn:9780007487288": [hobbit] });
     const recent = await createBook({ title: "The Hobbit", isbn: "9780007487288" });
     const old = await createBook({ title: "Old Hobbit", isbn: "9780007487288" });
-    await db.update(books).set({ dateAdded: new Date(Date.now() - 10 * 86_400_000).toISOString() }).where(eq(books.id, old.book_id));
+    await db
+      .update(books)
+      .set({ dateAdded: new Date(Date.now() - 10 * 86_400_000).toISOString() })
+      .where(eq(books.id, old.book_id));
     const { body } = await post("/api/metadata/correct-recent?days=7");
     expect(body.data).toMatchObject({ books_selected: 1, books_corrected: 1 });
     expect((await stored(recent.book_id))!.publisher).toBe("HarperCollins");

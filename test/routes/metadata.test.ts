@@ -38,8 +38,26 @@ describe("GET /api/metadata/history/:book_id", () => {
       book_id: book.book_id,
       total_corrections: 2,
       corrections: [
-        { id: expect.any(Number), field_name: "isbn", old_value: "2", new_value: "3", source: "GoogleBooks", reason: null, correction_date: ISO, corrected_by: "operator" },
-        { id: expect.any(Number), field_name: "isbn", old_value: "1", new_value: "2", source: "Manual", reason: null, correction_date: ISO, corrected_by: "operator" },
+        {
+          id: expect.any(Number),
+          field_name: "isbn",
+          old_value: "2",
+          new_value: "3",
+          source: "GoogleBooks",
+          reason: null,
+          correction_date: ISO,
+          corrected_by: "operator",
+        },
+        {
+          id: expect.any(Number),
+          field_name: "isbn",
+          old_value: "1",
+          new_value: "2",
+          source: "Manual",
+          reason: null,
+          correction_date: ISO,
+          corrected_by: "operator",
+        },
       ],
     });
 
@@ -50,7 +68,9 @@ describe("GET /api/metadata/history/:book_id", () => {
 
   it("answers at most 50 corrections, and the total", async () => {
     const book = await createBook();
-    const stmt = env.DB.prepare("INSERT INTO metadata_corrections (book_id, field_name, new_value, source) VALUES (?, 'isbn', ?, 'Manual')");
+    const stmt = env.DB.prepare(
+      "INSERT INTO metadata_corrections (book_id, field_name, new_value, source) VALUES (?, 'isbn', ?, 'Manual')",
+    );
     await env.DB.batch(Array.from({ length: 55 }, (_, i) => stmt.bind(book.book_id, String(i))));
     const { body } = await get(`/api/metadata/history/${book.book_id}`);
     expect(body.data.corrections).toHaveLength(50);
@@ -113,7 +133,17 @@ describe("GET /api/metadata/incomplete", () => {
 
 describe("GET /api/metadata/status", () => {
   it("answers the quality breakdown of the active library and the corrections, in the metadata tier", async () => {
-    const { book_id } = await createBook({ author: "A", series: unique("s"), isbn: "1", asin: "2", publisher: "P", published_year: 2000, duration_minutes: 1, description: "D", series_number: "1" });
+    const { book_id } = await createBook({
+      author: "A",
+      series: unique("s"),
+      isbn: "1",
+      asin: "2",
+      publisher: "P",
+      published_year: 2000,
+      duration_minutes: 1,
+      description: "D",
+      series_number: "1",
+    });
     const source = unique("src");
     await insertCorrection(book_id, source, 1);
     await insertCorrection(book_id, source, 10);
@@ -123,7 +153,14 @@ describe("GET /api/metadata/status", () => {
     expect(headers.get("RateLimit-Policy")).toMatch(/^"metadata"/);
     const data = body.data;
     expect(Object.keys(data).sort()).toEqual(
-      ["average_completeness_percent", "completeness_breakdown", "recent_corrections_7_days", "sources_used", "total_books", "total_corrections"].sort(),
+      [
+        "average_completeness_percent",
+        "completeness_breakdown",
+        "recent_corrections_7_days",
+        "sources_used",
+        "total_books",
+        "total_corrections",
+      ].sort(),
     );
     const breakdown = data.completeness_breakdown;
     expect(Object.keys(breakdown)).toEqual(["complete_100", "high_quality_80_99", "medium_quality_50_79", "low_quality_0_49"]);
@@ -141,7 +178,9 @@ describe("GET /api/metadata/status", () => {
 
   it("agrees with the rows it summarises", async () => {
     const { body } = await get("/api/metadata/status");
-    const { results } = await env.DB.prepare("SELECT metadata_completeness_percent AS p FROM books WHERE status = 'active'").all<{ p: number }>();
+    const { results } = await env.DB.prepare("SELECT metadata_completeness_percent AS p FROM books WHERE status = 'active'").all<{
+      p: number;
+    }>();
     // Other test files may write while this runs: the counts can only have grown.
     expect(results.length).toBeGreaterThanOrEqual(body.data.total_books);
     const complete = results.filter((r) => r.p === 100).length;

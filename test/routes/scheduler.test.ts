@@ -6,7 +6,7 @@ import { failedAttempts, schedulerState } from "../../src/db/schema";
 import { TASK_NAMES } from "../../src/scheduler/tasks";
 import { bearer, createUser, loginAs } from "../fixtures";
 import { errorShape } from "../helpers";
-import { ISO, api } from "../library";
+import { api, ISO } from "../library";
 
 const db = primaryDatabase(env);
 
@@ -46,7 +46,13 @@ describe("POST /api/scheduler/trigger/:name", () => {
 
   it("records a task whose service is not configured as skipped, with the bindings to set, and tallies nothing", async () => {
     const tally = async () =>
-      (await db.select().from(failedAttempts).where(and(eq(failedAttempts.taskName, "AUTHOR_WATCH"), isNull(failedAttempts.itemId), isNull(failedAttempts.itemName))).get())?.attemptCount ?? 0;
+      (
+        await db
+          .select()
+          .from(failedAttempts)
+          .where(and(eq(failedAttempts.taskName, "AUTHOR_WATCH"), isNull(failedAttempts.itemId), isNull(failedAttempts.itemName)))
+          .get()
+      )?.attemptCount ?? 0;
     const before = await tally();
     const row = await trigger("author_watch");
     expect(row).toMatchObject({
@@ -60,7 +66,11 @@ describe("POST /api/scheduler/trigger/:name", () => {
 
   it("runs the gap analysis as GAPS", async () => {
     const row = await trigger("GAPS");
-    expect(row).toMatchObject({ task_name: "GAPS", status: "completed", task_metadata: expect.objectContaining({ gap_run_id: expect.any(Number) }) });
+    expect(row).toMatchObject({
+      task_name: "GAPS",
+      status: "completed",
+      task_metadata: expect.objectContaining({ gap_run_id: expect.any(Number) }),
+    });
     const report = await data("/api/gaps/report");
     expect(report.id).toBe(row.task_metadata.gap_run_id);
   });
@@ -79,7 +89,9 @@ describe("POST /api/scheduler/trigger-all", () => {
     try {
       const result = await data("/api/scheduler/trigger-all", { method: "POST" });
       expect(result.skipped_paused).toEqual(["METADATA_FULL"]);
-      expect(result.triggered_tasks.map((t: { task_name: string }) => t.task_name)).toEqual(TASK_NAMES.filter((n) => n !== "METADATA_FULL"));
+      expect(result.triggered_tasks.map((t: { task_name: string }) => t.task_name)).toEqual(
+        TASK_NAMES.filter((n) => n !== "METADATA_FULL"),
+      );
       for (const row of result.triggered_tasks) expect(["completed", "skipped"]).toContain(row.status);
     } finally {
       await data("/api/scheduler/task/METADATA_FULL/resume", { method: "PUT" });
@@ -91,13 +103,27 @@ describe("pause and resume", () => {
   it("persist in D1 and show in the task list, the status and the upcoming runs", async () => {
     const paused = await data("/api/scheduler/task/cleanup/pause", { method: "PUT" });
     try {
-      expect(paused).toEqual({ task_name: "CLEANUP", paused: true, paused_at: ISO, paused_by: "operator", next_run_time: null, message: expect.any(String) });
+      expect(paused).toEqual({
+        task_name: "CLEANUP",
+        paused: true,
+        paused_at: ISO,
+        paused_by: "operator",
+        next_run_time: null,
+        message: expect.any(String),
+      });
       // Pausing again keeps when and by whom.
       expect((await data("/api/scheduler/task/CLEANUP/pause", { method: "PUT" })).paused_at).toBe(paused.paused_at);
-      expect(await db.select().from(schedulerState).where(eq(schedulerState.taskName, "CLEANUP")).get()).toMatchObject({ paused: true, pausedBy: "operator" });
+      expect(await db.select().from(schedulerState).where(eq(schedulerState.taskName, "CLEANUP")).get()).toMatchObject({
+        paused: true,
+        pausedBy: "operator",
+      });
 
       const { tasks } = await data("/api/scheduler/tasks");
-      expect(tasks.find((t: { task_name: string }) => t.task_name === "CLEANUP")).toMatchObject({ paused: true, next_run_time: null, paused_at: paused.paused_at });
+      expect(tasks.find((t: { task_name: string }) => t.task_name === "CLEANUP")).toMatchObject({
+        paused: true,
+        next_run_time: null,
+        paused_at: paused.paused_at,
+      });
       expect((await data("/api/scheduler/status")).paused_tasks).toContain("CLEANUP");
       const upcoming = await data("/api/scheduler/upcoming-tasks?hours=48");
       expect(upcoming.upcoming_tasks.map((t: { task_name: string }) => t.task_name)).not.toContain("CLEANUP");
@@ -106,7 +132,10 @@ describe("pause and resume", () => {
       const resumed = await data("/api/scheduler/task/CLEANUP/resume", { method: "PUT" });
       expect(resumed).toEqual({ task_name: "CLEANUP", paused: false, next_run_time: ISO, message: expect.any(String) });
     }
-    expect(await db.select().from(schedulerState).where(eq(schedulerState.taskName, "CLEANUP")).get()).toMatchObject({ paused: false, pausedAt: null });
+    expect(await db.select().from(schedulerState).where(eq(schedulerState.taskName, "CLEANUP")).get()).toMatchObject({
+      paused: false,
+      pausedAt: null,
+    });
     expect((await data("/api/scheduler/status")).paused_tasks).not.toContain("CLEANUP");
   });
 
@@ -119,7 +148,14 @@ describe("pause and resume", () => {
 describe("the schedule routes", () => {
   it("status: the dispatcher's trigger and the next run of every task, soonest first", async () => {
     const status = await data("/api/scheduler/status");
-    expect(status).toMatchObject({ scheduler_enabled: expect.any(Boolean), running: expect.any(Boolean), trigger: expect.stringContaining("*/5 * * * *"), timezone: "UTC", total_tasks: 10, paused_tasks: [] });
+    expect(status).toMatchObject({
+      scheduler_enabled: expect.any(Boolean),
+      running: expect.any(Boolean),
+      trigger: expect.stringContaining("*/5 * * * *"),
+      timezone: "UTC",
+      total_tasks: 10,
+      paused_tasks: [],
+    });
     expect(status.next_tasks.map((t: { task_name: string }) => t.task_name).sort()).toEqual([...TASK_NAMES].sort());
     const times = status.next_tasks.map((t: { next_run_time: string }) => t.next_run_time);
     expect([...times].sort()).toEqual(times);
@@ -160,7 +196,12 @@ describe("the schedule routes", () => {
   it("task/:name: the schedule and the last ten runs, by any case of the name", async () => {
     for (let i = 0; i < 11; i++) await trigger("METADATA_NEW");
     const detail = await data("/api/scheduler/task/metadata_new");
-    expect(detail).toMatchObject({ task_name: "METADATA_NEW", schedule: { cron: "30 4 * * SUN", next_run_time: ISO, paused: false }, requires: [], available: true });
+    expect(detail).toMatchObject({
+      task_name: "METADATA_NEW",
+      schedule: { cron: "30 4 * * SUN", next_run_time: ISO, paused: false },
+      requires: [],
+      available: true,
+    });
     expect(new Date(detail.schedule.next_run_time).getUTCDay()).toBe(0);
     expect(detail.execution_history).toHaveLength(10);
     expect(detail.history_count).toBeGreaterThanOrEqual(11);
@@ -185,7 +226,12 @@ describe("the schedule routes", () => {
     expect(day).toMatchObject({ hours: 24, cutoff_time: ISO, total_upcoming: day.upcoming_tasks.length });
     expect(day.upcoming_tasks.filter((t: { task_name: string }) => t.task_name === "GAPS")).toHaveLength(1);
     for (const run of day.upcoming_tasks) {
-      expect(run).toEqual({ task_name: expect.any(String), cron: expect.any(String), next_run_time: ISO, hours_until_run: expect.any(Number) });
+      expect(run).toEqual({
+        task_name: expect.any(String),
+        cron: expect.any(String),
+        next_run_time: ISO,
+        hours_until_run: expect.any(Number),
+      });
       // QUEUE runs every 5 minutes: its next run can be seconds away, which rounds to 0.00 hours.
       expect(Date.parse(run.next_run_time)).toBeGreaterThan(asked);
       expect(run.hours_until_run).toBeGreaterThanOrEqual(0);
@@ -202,9 +248,26 @@ describe("the schedule routes", () => {
     expect(config).toMatchObject({
       timezone: "UTC",
       cron_triggers: ["*/5 * * * *"],
-      task_schedules: { LIBRARY_SYNC: "0 2 * * *", ACQUIRE: "30 1 * * *", AUTHOR_WATCH: "0 3 * * SUN", QUEUE: "*/5 * * * *", CLEANUP: "0 1 * * *" },
-      enabled_features: { gap_analysis: true, series_completion: true, author_completion: true, gap_acquisition: false, author_watch: false, download_queue: false, metadata_correction: false },
-      gap_analysis_config: { series_gaps: true, automatic_acquisition: { enabled: false, reason: expect.stringContaining("Prowlarr is not configured") } },
+      task_schedules: {
+        LIBRARY_SYNC: "0 2 * * *",
+        ACQUIRE: "30 1 * * *",
+        AUTHOR_WATCH: "0 3 * * SUN",
+        QUEUE: "*/5 * * * *",
+        CLEANUP: "0 1 * * *",
+      },
+      enabled_features: {
+        gap_analysis: true,
+        series_completion: true,
+        author_completion: true,
+        gap_acquisition: false,
+        author_watch: false,
+        download_queue: false,
+        metadata_correction: false,
+      },
+      gap_analysis_config: {
+        series_gaps: true,
+        automatic_acquisition: { enabled: false, reason: expect.stringContaining("Prowlarr is not configured") },
+      },
       retention: { history_retention_days: 30 },
     });
     expect(config).not.toHaveProperty("scheduler_enabled");

@@ -5,7 +5,7 @@ import { primaryDatabase } from "../../src/db/client";
 import { missingBooks } from "../../src/db/schema";
 import { bearer, createAuthor, createBook, createSeries, createUser, loginAs, unique } from "../fixtures";
 import { call, errorShape } from "../helpers";
-import { ISO, api, insertBooks, storedCounts } from "../library";
+import { api, ISO, insertBooks, storedCounts } from "../library";
 
 /** The full answer for one series, as every route maps it. */
 function seriesShape(fields: Record<string, unknown> = {}) {
@@ -122,23 +122,48 @@ describe("completion numbers (reference 6.2)", () => {
   }
 
   it("3 of 4 active books is 75, partial", async () => {
-    expect(await seriesWith(3, 4)).toMatchObject({ books_owned: 3, books_missing: 1, completion_percentage: 75, completion_status: "partial" });
+    expect(await seriesWith(3, 4)).toMatchObject({
+      books_owned: 3,
+      books_missing: 1,
+      completion_percentage: 75,
+      completion_status: "partial",
+    });
   });
 
   it("4 of 4 is 100, complete", async () => {
-    expect(await seriesWith(4, 4)).toMatchObject({ books_owned: 4, books_missing: 0, completion_percentage: 100, completion_status: "complete" });
+    expect(await seriesWith(4, 4)).toMatchObject({
+      books_owned: 4,
+      books_missing: 0,
+      completion_percentage: 100,
+      completion_status: "complete",
+    });
   });
 
   it("5 of 4 is 125 and stays partial, as in the original (only exactly 100 is complete)", async () => {
-    expect(await seriesWith(5, 4)).toMatchObject({ books_owned: 5, books_missing: 0, completion_percentage: 125, completion_status: "partial" });
+    expect(await seriesWith(5, 4)).toMatchObject({
+      books_owned: 5,
+      books_missing: 0,
+      completion_percentage: 125,
+      completion_status: "partial",
+    });
   });
 
   it("1 of 4 is 25, incomplete", async () => {
-    expect(await seriesWith(1, 4)).toMatchObject({ books_owned: 1, books_missing: 3, completion_percentage: 25, completion_status: "incomplete" });
+    expect(await seriesWith(1, 4)).toMatchObject({
+      books_owned: 1,
+      books_missing: 3,
+      completion_percentage: 25,
+      completion_status: "incomplete",
+    });
   });
 
   it("without a known total: 0 percent, nothing missing, incomplete", async () => {
-    expect(await seriesWith(3)).toMatchObject({ books_owned: 3, books_missing: 0, completion_percentage: 0, completion_status: "incomplete" });
+    expect(await seriesWith(3)).toMatchObject({
+      books_owned: 3,
+      books_missing: 0,
+      completion_percentage: 0,
+      completion_status: "incomplete",
+    });
   });
 
   it("floors the percentage: 2 of 3 is 66", async () => {
@@ -152,7 +177,11 @@ describe("GET /api/series", () => {
     await seriesWithBooks(1, 4);
     const { status, body } = await api("/api/series?limit=500");
     expect(status).toBe(200);
-    expect(body.data).toEqual({ series: expect.any(Array), total: expect.any(Number), page_info: { limit: 500, offset: 0, has_more: false } });
+    expect(body.data).toEqual({
+      series: expect.any(Array),
+      total: expect.any(Number),
+      page_info: { limit: 500, offset: 0, has_more: false },
+    });
     expect(Object.keys(body.data.series[0]).sort()).toEqual(Object.keys(seriesShape()).sort());
     const order = body.data.series.map((s: { completion_percentage: number; name: string }) => [s.completion_percentage, s.name]);
     const sorted = [...order].sort((a, b) => b[0] - a[0] || (a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0));
@@ -241,7 +270,16 @@ describe("PUT /api/series/:id", () => {
     expect(body.data).toEqual({
       series_id: s.id,
       changes_made: { author: { old: null, new: "Someone" }, total_books_in_series: { old: null, new: 4 } },
-      ...seriesShape({ id: s.id, name: s.name, author: "Someone", total_books_in_series: 4, books_owned: 3, books_missing: 1, completion_percentage: 75, completion_status: "partial" }),
+      ...seriesShape({
+        id: s.id,
+        name: s.name,
+        author: "Someone",
+        total_books_in_series: 4,
+        books_owned: 3,
+        books_missing: 1,
+        completion_percentage: 75,
+        completion_status: "partial",
+      }),
     });
   });
 
@@ -249,7 +287,12 @@ describe("PUT /api/series/:id", () => {
     const s = await seriesWithBooks(1, 2);
     const { body } = await api(`/api/series/${s.id}`, { method: "PUT", json: { total_books: null } });
     expect(body.data.changes_made).toEqual({ total_books_in_series: { old: 2, new: null } });
-    expect(body.data).toMatchObject({ total_books_in_series: null, completion_percentage: 0, books_missing: 0, completion_status: "incomplete" });
+    expect(body.data).toMatchObject({
+      total_books_in_series: null,
+      completion_percentage: 0,
+      books_missing: 0,
+      completion_status: "incomplete",
+    });
   });
 
   it("answers an empty changes_made when nothing differs, and writes nothing", async () => {
@@ -370,7 +413,15 @@ describe("GET /api/series/completion-summary", () => {
     const before = await api("/api/series/completion-summary");
     expect(before.status).toBe(200);
     expect(Object.keys(before.body.data).sort()).toEqual(
-      ["average_completion_percentage", "complete", "incomplete", "partial", "total_books_missing", "total_books_owned", "total_series"].sort(),
+      [
+        "average_completion_percentage",
+        "complete",
+        "incomplete",
+        "partial",
+        "total_books_missing",
+        "total_books_owned",
+        "total_series",
+      ].sort(),
     );
     await seriesWithBooks(2, 2); // complete, 2 owned
     await seriesWithBooks(3, 4); // partial, 3 owned, 1 missing
@@ -401,7 +452,12 @@ describe("GET /api/series/incomplete", () => {
     const done = await seriesWithBooks(2, 2); // 100
     const { status, body } = await api("/api/series/incomplete?limit=500");
     expect(status).toBe(200);
-    expect(body.data).toEqual({ min_completion: 0, max_completion: 99, series: expect.any(Array), total_incomplete: body.data.series.length });
+    expect(body.data).toEqual({
+      min_completion: 0,
+      max_completion: 99,
+      series: expect.any(Array),
+      total_incomplete: body.data.series.length,
+    });
     const ids = body.data.series.map((s: { id: number }) => s.id);
     expect(ids).toContain(low.id);
     expect(ids).toContain(high.id);
@@ -410,7 +466,9 @@ describe("GET /api/series/incomplete", () => {
     expect(Object.keys(body.data.series[0]).sort()).toEqual(Object.keys(seriesShape()).sort());
 
     const band = (await api("/api/series/incomplete?min_completion=50&max_completion=80&limit=500")).body.data;
-    expect(band.series.every((s: { completion_percentage: number }) => s.completion_percentage >= 50 && s.completion_percentage <= 80)).toBe(true);
+    expect(
+      band.series.every((s: { completion_percentage: number }) => s.completion_percentage >= 50 && s.completion_percentage <= 80),
+    ).toBe(true);
     expect(band.series.map((s: { id: number }) => s.id)).toContain(high.id);
     expect(band.series.map((s: { id: number }) => s.id)).not.toContain(low.id);
   });
@@ -424,7 +482,14 @@ describe("GET /api/series/incomplete", () => {
   });
 
   it("answers 422 for bounds out of range, min above max, or a bad limit", async () => {
-    for (const query of ["min_completion=-1", "max_completion=101", "min_completion=60&max_completion=50", "limit=0", "limit=501", "max_completion=x"]) {
+    for (const query of [
+      "min_completion=-1",
+      "max_completion=101",
+      "min_completion=60&max_completion=50",
+      "limit=0",
+      "limit=501",
+      "max_completion=x",
+    ]) {
       await expect422(`/api/series/incomplete?${query}`, {});
     }
   });
@@ -534,14 +599,23 @@ describe("completion is never stale", () => {
   it("a bulk import counts every imported book, and a re-import that moves one moves its count", async () => {
     const t = await tracked();
     const other = await tracked();
-    const batch = [1, 2, 3].map((n) => ({ abs_id: unique("abs"), title: unique("imported"), series: t.seriesName, series_number: String(n), author: t.authorName }));
+    const batch = [1, 2, 3].map((n) => ({
+      abs_id: unique("abs"),
+      title: unique("imported"),
+      series: t.seriesName,
+      series_number: String(n),
+      author: t.authorName,
+    }));
     const res = await api("/api/books/import", { method: "POST", json: batch });
     expect(res.status, JSON.stringify(res.body)).toBeLessThan(300);
     expect(await storedCounts(t.seriesId, t.authorId)).toEqual({
       series: { owned: 3, missing: 1, pct: 75, status: "partial" },
       author: { owned: 3, missing: 1, pct: 75, status: "partial" },
     });
-    const moved = await api("/api/books/import", { method: "POST", json: [{ ...batch[0], series: other.seriesName, author: other.authorName }] });
+    const moved = await api("/api/books/import", {
+      method: "POST",
+      json: [{ ...batch[0], series: other.seriesName, author: other.authorName }],
+    });
     expect(moved.status, JSON.stringify(moved.body)).toBeLessThan(300);
     expect((await storedCounts(t.seriesId, t.authorId)).series.owned).toBe(2);
     expect((await storedCounts(t.seriesId, t.authorId)).author.owned).toBe(2);

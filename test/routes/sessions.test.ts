@@ -34,7 +34,11 @@ describe("tokens issued before an account change", { timeout: 30_000 }, () => {
   it("die when an admin resets the password", async () => {
     const user = await createUser("viewer");
     const token = await loginAs(user);
-    const res = await call(`/api/admin/users/${user.id}/password`, { method: "POST", auth: true, json: { new_password: "reset-by-admin-1" } });
+    const res = await call(`/api/admin/users/${user.id}/password`, {
+      method: "POST",
+      auth: true,
+      json: { new_password: "reset-by-admin-1" },
+    });
     expect(res.status).toBe(200);
     await expectDead(token);
   });
@@ -61,7 +65,10 @@ describe("tokens issued before an account change", { timeout: 30_000 }, () => {
   it("survive a change that is not about access (an email)", async () => {
     const user = await createUser("viewer");
     const token = await loginAs(user);
-    expect((await call(`/api/admin/users/${user.id}`, { method: "PUT", auth: true, json: { email: `${user.username}@new.example.test` } })).status).toBe(200);
+    expect(
+      (await call(`/api/admin/users/${user.id}`, { method: "PUT", auth: true, json: { email: `${user.username}@new.example.test` } }))
+        .status,
+    ).toBe(200);
     expect((await me(token)).status).toBe(200);
   });
 });

@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { primaryDatabase } from "../../src/db/client";
-import { type NewDownload, downloads, failedAttempts } from "../../src/db/schema";
+import { downloads, failedAttempts, type NewDownload } from "../../src/db/schema";
 import { createAuthor, createSeries, unique } from "../fixtures";
 import { call, errorShape, withEnv } from "../helpers";
 import { api, insertBooks } from "../library";
@@ -17,7 +17,9 @@ async function data(path: string) {
 }
 
 async function insertDownloads(rows: Partial<NewDownload>[]) {
-  await db.insert(downloads).values(rows.map((row) => ({ title: unique("dl"), source: "test", magnetLink: "magnet:?xt=urn:btih:0", ...row })));
+  await db
+    .insert(downloads)
+    .values(rows.map((row) => ({ title: unique("dl"), source: "test", magnetLink: "magnet:?xt=urn:btih:0", ...row })));
 }
 
 const past = new Date(Date.now() - 3_600_000).toISOString();
@@ -27,10 +29,21 @@ describe("GET /api/system/stats", () => {
   it("answers catalogue, queue and failure counts that move by exactly what was added", async () => {
     const before = await data("/api/system/stats");
     expect(before).toEqual({
-      books: { total_active: expect.any(Number), archived: expect.any(Number), duplicates: expect.any(Number), grand_total: expect.any(Number) },
+      books: {
+        total_active: expect.any(Number),
+        archived: expect.any(Number),
+        duplicates: expect.any(Number),
+        grand_total: expect.any(Number),
+      },
       series: { total: expect.any(Number) },
       authors: { total: expect.any(Number) },
-      downloads: { total: expect.any(Number), queued: expect.any(Number), downloading: expect.any(Number), completed: expect.any(Number), failed: expect.any(Number) },
+      downloads: {
+        total: expect.any(Number),
+        queued: expect.any(Number),
+        downloading: expect.any(Number),
+        completed: expect.any(Number),
+        failed: expect.any(Number),
+      },
       failed_attempts: { total: expect.any(Number) },
     });
     await insertBooks(3);
@@ -39,7 +52,14 @@ describe("GET /api/system/stats", () => {
     await createSeries();
     await createAuthor();
     await createAuthor();
-    await insertDownloads([{ status: "queued" }, { status: "downloading" }, { status: "completed" }, { status: "failed" }, { status: "abandoned" }, { status: "queued" }]);
+    await insertDownloads([
+      { status: "queued" },
+      { status: "downloading" },
+      { status: "completed" },
+      { status: "failed" },
+      { status: "abandoned" },
+      { status: "queued" },
+    ]);
     await db.insert(failedAttempts).values({ taskName: "SERIES", reason: "test", lastAttempt: new Date().toISOString() });
 
     const after = await data("/api/system/stats/");
@@ -128,7 +148,19 @@ describe("GET /api/system/storage", () => {
       database_size_bytes: expect.any(Number),
       database_size_mb: expect.any(Number),
     });
-    for (const table of ["books", "series", "authors", "downloads", "missing_books", "metadata_corrections", "tasks", "failed_attempts", "users", "audit_logs", "api_keys"]) {
+    for (const table of [
+      "books",
+      "series",
+      "authors",
+      "downloads",
+      "missing_books",
+      "metadata_corrections",
+      "tasks",
+      "failed_attempts",
+      "users",
+      "audit_logs",
+      "api_keys",
+    ]) {
       expect(before.tables[table], table).toEqual(expect.any(Number));
     }
     expect(before.total_rows).toBe(Object.values(before.tables as Record<string, number>).reduce((a, b) => a + b, 0));
@@ -155,14 +187,25 @@ describe("GET /api/system/configuration", () => {
     authentication: { operator_key: { configured: true }, admin_login: { configured: true } },
     integrations:
       environment === "production"
-        ? { audiobookshelf: { configured: false }, qbittorrent: { configured: false }, prowlarr: { configured: false }, google_books: { configured: false } }
+        ? {
+            audiobookshelf: { configured: false },
+            qbittorrent: { configured: false },
+            prowlarr: { configured: false },
+            google_books: { configured: false },
+          }
         : {
             audiobookshelf: { configured: false, missing: ["ABS_URL", "ABS_TOKEN"] },
             qbittorrent: { configured: false, missing: ["QB_URL", "QB_API_KEY (or QB_USERNAME and QB_PASSWORD)"] },
             prowlarr: { configured: false, missing: ["PROWLARR_URL", "PROWLARR_API_KEY"] },
             google_books: { configured: false, missing: ["GOOGLE_BOOKS_API_KEY"] },
           },
-    upstream: { timeout_ms: 10000, access_service_token: { configured: false }, qb_max_active: 3, qb_stall_minutes: 120, acquire_max_per_run: 5 },
+    upstream: {
+      timeout_ms: 10000,
+      access_service_token: { configured: false },
+      qb_max_active: 3,
+      qb_stall_minutes: 120,
+      acquire_max_per_run: 5,
+    },
     rate_limits,
     body_limits: { default_bytes: 1_048_576, upload_bytes: 5_242_880 },
     cors: { allowed_origins: [] },
@@ -184,22 +227,43 @@ describe("GET /api/system/configuration", () => {
     expect(defaults.status).toBe(200);
     expect((await defaults.json<{ data: unknown }>()).data).toEqual(shape("development", DEFAULTS));
 
-    const overridden = await withEnv({ RATE_LIMITS: JSON.stringify({ search: "40/minute", download: "5/hour" }) })("/api/system/configuration", { auth: true });
-    expect((await overridden.json<{ data: { rate_limits: unknown } }>()).data.rate_limits).toEqual({ ...DEFAULTS, search: "40/minute", download: "5/hour" });
+    const overridden = await withEnv({ RATE_LIMITS: JSON.stringify({ search: "40/minute", download: "5/hour" }) })(
+      "/api/system/configuration",
+      { auth: true },
+    );
+    expect((await overridden.json<{ data: { rate_limits: unknown } }>()).data.rate_limits).toEqual({
+      ...DEFAULTS,
+      search: "40/minute",
+      download: "5/hour",
+    });
   });
 
   it("reports the outside services as configured from their bindings, in /configuration and in /health external_apis", async () => {
-    const abs = { ABS_URL: "http://abs.home.test", ABS_TOKEN: "abs-token-value-1", GOOGLE_BOOKS_API_KEY: "gb-key-value-1", UPSTREAM_TIMEOUT_MS: "4000" };
+    const abs = {
+      ABS_URL: "http://abs.home.test",
+      ABS_TOKEN: "abs-token-value-1",
+      GOOGLE_BOOKS_API_KEY: "gb-key-value-1",
+      UPSTREAM_TIMEOUT_MS: "4000",
+    };
     const api = withEnv({ ...abs, RATE_LIMITS: "" });
     const res = await api("/api/system/configuration", { auth: true });
     const text = await res.text();
     const data = JSON.parse(text).data;
-    expect(data.integrations).toMatchObject({ audiobookshelf: { configured: true }, google_books: { configured: true }, prowlarr: { configured: false } });
+    expect(data.integrations).toMatchObject({
+      audiobookshelf: { configured: true },
+      google_books: { configured: true },
+      prowlarr: { configured: false },
+    });
     expect(data.upstream.timeout_ms).toBe(4000);
     for (const value of [abs.ABS_TOKEN, abs.GOOGLE_BOOKS_API_KEY, abs.ABS_URL]) expect(text).not.toContain(value);
 
     const health = await (await api("/api/system/health", { auth: true })).json<{ data: { external_apis: unknown } }>();
-    expect(health.data.external_apis).toEqual({ audiobookshelf: "configured", qbittorrent: "not_configured", prowlarr: "not_configured", google_books: "configured" });
+    expect(health.data.external_apis).toEqual({
+      audiobookshelf: "configured",
+      qbittorrent: "not_configured",
+      prowlarr: "not_configured",
+      google_books: "configured",
+    });
   });
 
   it("says whether admin login is configured without naming or showing a secret", async () => {

@@ -72,7 +72,11 @@ describe("the task table", () => {
     const before = await tally();
     const at = await run("ACQUIRE");
     const row = (await rowsAt(at)).ACQUIRE!;
-    expect(row).toMatchObject({ status: "skipped", errorMessage: expect.stringContaining("Prowlarr is not configured (set PROWLARR_URL"), itemsProcessed: 0 });
+    expect(row).toMatchObject({
+      status: "skipped",
+      errorMessage: expect.stringContaining("Prowlarr is not configured (set PROWLARR_URL"),
+      itemsProcessed: 0,
+    });
     expect(await tally()).toBe(before);
   });
 });
@@ -84,7 +88,12 @@ describe("the database tasks", () => {
     const [a] = await db.insert(authors).values({ name, totalAudiobooksExternal: 4 }).returning();
     await db.insert(books).values({ title: unique("b"), series: name, author: name });
     await run("SERIES");
-    expect(await db.select().from(series).where(eq(series.id, s!.id)).get()).toMatchObject({ booksOwned: 1, booksMissing: 1, completionPercentage: 50, completionStatus: "partial" });
+    expect(await db.select().from(series).where(eq(series.id, s!.id)).get()).toMatchObject({
+      booksOwned: 1,
+      booksMissing: 1,
+      completionPercentage: 50,
+      completionStatus: "partial",
+    });
     expect((await db.select().from(authors).where(eq(authors.id, a!.id)).get())?.audiobooksOwned).toBe(0);
     await run("AUTHOR");
     expect(await db.select().from(authors).where(eq(authors.id, a!.id)).get()).toMatchObject({ audiobooksOwned: 1, audiobooksMissing: 3 });
@@ -93,13 +102,22 @@ describe("the database tasks", () => {
   it("METADATA_NEW recomputes the completeness of books added in the last 7 days, leaving date_updated", async () => {
     const stamp = "2030-01-01T00:00:00.000Z";
     const eightDaysAgo = new Date(Date.now() - 8 * 86_400_000).toISOString();
-    const [recent] = await db.insert(books).values({ title: unique("b"), author: "A", series: "S", metadataCompletenessPercent: 0, dateUpdated: stamp }).returning();
-    const [old] = await db.insert(books).values({ title: unique("b"), author: "A", metadataCompletenessPercent: 0, dateAdded: eightDaysAgo }).returning();
+    const [recent] = await db
+      .insert(books)
+      .values({ title: unique("b"), author: "A", series: "S", metadataCompletenessPercent: 0, dateUpdated: stamp })
+      .returning();
+    const [old] = await db
+      .insert(books)
+      .values({ title: unique("b"), author: "A", metadataCompletenessPercent: 0, dateAdded: eightDaysAgo })
+      .returning();
     const at = await run("METADATA_NEW");
     const row = (await rowsAt(at)).METADATA_NEW!;
     expect(row.taskMetadata).toMatchObject({ window_days: 7, books_updated: expect.any(Number) });
     expect((row.taskMetadata as { books_updated: number }).books_updated).toBeGreaterThanOrEqual(1);
-    expect(await db.select().from(books).where(eq(books.id, recent!.id)).get()).toMatchObject({ metadataCompletenessPercent: 30, dateUpdated: stamp });
+    expect(await db.select().from(books).where(eq(books.id, recent!.id)).get()).toMatchObject({
+      metadataCompletenessPercent: 30,
+      dateUpdated: stamp,
+    });
     expect((await db.select().from(books).where(eq(books.id, old!.id)).get())?.metadataCompletenessPercent).toBe(0);
   });
 
@@ -113,7 +131,10 @@ describe("the database tasks", () => {
         { taskName: "SERIES", status: "completed", dateCreated: recent },
       ])
       .returning();
-    const [book] = await db.insert(books).values({ title: unique("b") }).returning();
+    const [book] = await db
+      .insert(books)
+      .values({ title: unique("b") })
+      .returning();
     const [oldFix, recentFix] = await db
       .insert(metadataCorrections)
       .values([
@@ -125,8 +146,13 @@ describe("the database tasks", () => {
     const row = (await rowsAt(at)).CLEANUP!;
     expect(row.status).toBe("completed");
     expect(row.itemsProcessed).toBeGreaterThanOrEqual(2);
-    expect(row.taskMetadata).toMatchObject({ retention_days: 30, tasks_deleted: expect.any(Number), corrections_deleted: expect.any(Number) });
-    const exists = async (table: typeof tasks | typeof metadataCorrections, id: number) => (await db.select().from(table).where(eq(table.id, id))).length === 1;
+    expect(row.taskMetadata).toMatchObject({
+      retention_days: 30,
+      tasks_deleted: expect.any(Number),
+      corrections_deleted: expect.any(Number),
+    });
+    const exists = async (table: typeof tasks | typeof metadataCorrections, id: number) =>
+      (await db.select().from(table).where(eq(table.id, id))).length === 1;
     expect(await exists(tasks, oldTask!.id)).toBe(false);
     expect(await exists(tasks, recentTask!.id)).toBe(true);
     expect(await exists(metadataCorrections, oldFix!.id)).toBe(false);

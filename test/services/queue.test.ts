@@ -2,15 +2,14 @@ import { env } from "cloudflare:workers";
 import { eq, inArray } from "drizzle-orm";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { primaryDatabase } from "../../src/db/client";
-import { type NewDownload, downloads, missingBooks, tasks } from "../../src/db/schema";
-import { forgetSessions } from "../../src/integrations/qbittorrent";
+import { downloads, missingBooks, type NewDownload, tasks } from "../../src/db/schema";
+import { forgetSessions, qbittorrent } from "../../src/integrations/qbittorrent";
 import { TASKS } from "../../src/scheduler/tasks";
-import { poll, runQueue, send } from "../../src/services/queue";
 import { QB_STATES } from "../../src/services/qbittorrent-states";
+import { poll, runQueue, send } from "../../src/services/queue";
 import { runTask } from "../../src/services/scheduler";
-import { qbittorrent } from "../../src/integrations/qbittorrent";
-import { ISO } from "../library";
 import { configWith, fakeQbittorrent, hashOfUrl, qbKey, qbLogin } from "../integrations/fake-qbittorrent";
+import { ISO } from "../library";
 
 const db = primaryDatabase(env);
 const MINUTE = 60_000;
@@ -33,7 +32,10 @@ const reload = async (id: number) => (await db.select().from(downloads).where(eq
 // The queue is global: every test starts with no download in flight.
 beforeEach(async () => {
   forgetSessions();
-  await db.update(downloads).set({ status: "abandoned" }).where(inArray(downloads.status, ["queued", "downloading"]));
+  await db
+    .update(downloads)
+    .set({ status: "abandoned" })
+    .where(inArray(downloads.status, ["queued", "downloading"]));
 });
 afterEach(() => vi.restoreAllMocks());
 
@@ -72,8 +74,20 @@ describe("QUEUE: polling", () => {
     const fake = fakeQbittorrent({ style: "5.2" });
     const config = configWith(qbKey);
     const h = hash();
-    const row = await insertDownload({ status: "downloading", qbittorrentHash: h, qbittorrentStatus: "downloading", lastAttempt: new Date().toISOString() });
-    fake.torrents.set(h, { hash: h, name: "Book", state, progress: verdict === "completed" ? 1 : 0.4, tags: "mamcrawler", category: "audiobooks" });
+    const row = await insertDownload({
+      status: "downloading",
+      qbittorrentHash: h,
+      qbittorrentStatus: "downloading",
+      lastAttempt: new Date().toISOString(),
+    });
+    fake.torrents.set(h, {
+      hash: h,
+      name: "Book",
+      state,
+      progress: verdict === "completed" ? 1 : 0.4,
+      tags: "mamcrawler",
+      category: "audiobooks",
+    });
     const report = await poll(db, qbittorrent(config), config, new Date());
     const after = await reload(row.id);
     expect(after.qbittorrentStatus).toBe(state);
@@ -94,7 +108,12 @@ describe("QUEUE: polling", () => {
     const fake = fakeQbittorrent({ style: "5.2" });
     const config = configWith(qbKey);
     const h = hash();
-    const row = await insertDownload({ status: "downloading", qbittorrentHash: h, qbittorrentStatus: "downloading", lastAttempt: new Date().toISOString() });
+    const row = await insertDownload({
+      status: "downloading",
+      qbittorrentHash: h,
+      qbittorrentStatus: "downloading",
+      lastAttempt: new Date().toISOString(),
+    });
     fake.torrents.set(h, { hash: h, name: "Book", state: "seedingRemotely", progress: 0.4, tags: "mamcrawler", category: "audiobooks" });
     await poll(db, qbittorrent(config), config, new Date());
     expect(await reload(row.id)).toMatchObject({ status: "downloading", retryCount: 0, qbittorrentStatus: "seedingRemotely" });
@@ -105,22 +124,47 @@ describe("QUEUE: polling", () => {
     const config = configWith({ ...qbKey, QB_STALL_MINUTES: "30" });
     const [long, short] = [hash(), hash()];
     const since = (minutes: number) => new Date(Date.now() - minutes * MINUTE).toISOString();
-    const stalledLong = await insertDownload({ status: "downloading", qbittorrentHash: long, qbittorrentStatus: "stalledDL", qbittorrentStatusSince: since(31) });
-    const stalledShort = await insertDownload({ status: "downloading", qbittorrentHash: short, qbittorrentStatus: "stalledDL", qbittorrentStatusSince: since(29) });
+    const stalledLong = await insertDownload({
+      status: "downloading",
+      qbittorrentHash: long,
+      qbittorrentStatus: "stalledDL",
+      qbittorrentStatusSince: since(31),
+    });
+    const stalledShort = await insertDownload({
+      status: "downloading",
+      qbittorrentHash: short,
+      qbittorrentStatus: "stalledDL",
+      qbittorrentStatusSince: since(29),
+    });
     for (const h of [long, short]) fake.torrents.set(h, { hash: h, name: "x", state: "stalledDL", progress: 0.1, tags: "", category: "" });
     await poll(db, qbittorrent(config), config, new Date());
-    expect(await reload(stalledLong.id)).toMatchObject({ status: "queued", retryCount: 1, absImportError: "stalled for more than 30 minutes" });
-    expect(await reload(stalledShort.id)).toMatchObject({ status: "downloading", qbittorrentStatusSince: stalledShort.qbittorrentStatusSince });
+    expect(await reload(stalledLong.id)).toMatchObject({
+      status: "queued",
+      retryCount: 1,
+      absImportError: "stalled for more than 30 minutes",
+    });
+    expect(await reload(stalledShort.id)).toMatchObject({
+      status: "downloading",
+      qbittorrentStatusSince: stalledShort.qbittorrentStatusSince,
+    });
   });
 
   it("fails a download whose hash qBittorrent no longer knows, and abandons it at max_retries", async () => {
     fakeQbittorrent({ style: "4.x" });
     const config = configWith(qbLogin);
     const gone = await insertDownload({ status: "downloading", qbittorrentHash: hash(), retryCount: 2 });
-    const [gap] = await db.insert(missingBooks).values({ title: "Gap", reasonMissing: "series_gap", downloadId: gone.id, downloadStatus: "downloading" }).returning();
+    const [gap] = await db
+      .insert(missingBooks)
+      .values({ title: "Gap", reasonMissing: "series_gap", downloadId: gone.id, downloadStatus: "downloading" })
+      .returning();
     await db.update(downloads).set({ missingBookId: gap!.id }).where(eq(downloads.id, gone.id));
     await poll(db, qbittorrent(config), config, new Date());
-    expect(await reload(gone.id)).toMatchObject({ status: "abandoned", retryCount: 3, nextRetry: null, absImportError: "Max retries exceeded: qBittorrent no longer knows this torrent" });
+    expect(await reload(gone.id)).toMatchObject({
+      status: "abandoned",
+      retryCount: 3,
+      nextRetry: null,
+      absImportError: "Max retries exceeded: qBittorrent no longer knows this torrent",
+    });
     expect((await db.select().from(missingBooks).where(eq(missingBooks.id, gap!.id)).get())?.downloadStatus).toBe("failed");
   });
 });
@@ -141,7 +185,12 @@ describe("QUEUE: sending", () => {
     expect(report.sent.map((s) => s.download_id)).toEqual([oldest.id, older.id]);
     for (const id of [oldest.id, older.id]) {
       const row = await reload(id);
-      expect(row).toMatchObject({ status: "downloading", qbittorrentHash: expect.stringMatching(/^[0-9a-f]{40}$/), qbittorrentStatus: "sent", progress: 0 });
+      expect(row).toMatchObject({
+        status: "downloading",
+        qbittorrentHash: expect.stringMatching(/^[0-9a-f]{40}$/),
+        qbittorrentStatus: "sent",
+        progress: 0,
+      });
       expect(fake.torrents.get(row.qbittorrentHash!)).toMatchObject({ category: "audiobooks", tags: `mamcrawler,mamcrawler-${id}` });
     }
     expect(await reload(notDue.id)).toMatchObject({ status: "queued", qbittorrentStatus: null });
@@ -201,16 +250,30 @@ describe("QUEUE: sending", () => {
   it("fails a URL download qBittorrent never showed after the grace period", async () => {
     fakeQbittorrent({ style: "4.x" });
     const config = configWith(qbLogin);
-    const row = await insertDownload({ status: "downloading", magnetLink: null, torrentUrl: "http://x.test/a.torrent", lastAttempt: new Date(Date.now() - 31 * MINUTE).toISOString() });
+    const row = await insertDownload({
+      status: "downloading",
+      magnetLink: null,
+      torrentUrl: "http://x.test/a.torrent",
+      lastAttempt: new Date(Date.now() - 31 * MINUTE).toISOString(),
+    });
     await poll(db, qbittorrent(config), config, new Date());
-    expect(await reload(row.id)).toMatchObject({ status: "queued", retryCount: 1, absImportError: "qBittorrent never added the torrent from its URL" });
+    expect(await reload(row.id)).toMatchObject({
+      status: "queued",
+      retryCount: 1,
+      absImportError: "qBittorrent never added the torrent from its URL",
+    });
   });
 
   it("records a torrent added by a run that stopped before recording it, instead of adding it again", async () => {
     const fake = fakeQbittorrent({ style: "4.x" });
     const config = configWith(qbLogin);
     const url = "http://prowlarr.lan:9696/2/download?link=stopped";
-    const row = await insertDownload({ magnetLink: null, torrentUrl: url, qbittorrentStatus: "sending", lastAttempt: new Date(Date.now() - 11 * MINUTE).toISOString() });
+    const row = await insertDownload({
+      magnetLink: null,
+      torrentUrl: url,
+      qbittorrentStatus: "sending",
+      lastAttempt: new Date(Date.now() - 11 * MINUTE).toISOString(),
+    });
     // The stopped run's add reached qBittorrent.
     await qbittorrent(config).add({ url, category: "audiobooks", tags: ["mamcrawler", `mamcrawler-${row.id}`] });
     const adds = fake.counts().adds;
@@ -239,7 +302,15 @@ describe("QUEUE: the task", () => {
     const adds = fake.calls.filter((c) => c.url.pathname === "/api/v2/torrents/add").map((c) => /urls"\r\n\r\n([^\r]+)/.exec(c.body)?.[1]);
     expect(new Set(adds).size).toBe(adds.length);
     expect(adds.length).toBe(4);
-    const after = await db.select().from(downloads).where(inArray(downloads.id, rows.map((r) => r.id)));
+    const after = await db
+      .select()
+      .from(downloads)
+      .where(
+        inArray(
+          downloads.id,
+          rows.map((r) => r.id),
+        ),
+      );
     expect(after.filter((r) => r.status === "downloading")).toHaveLength(4);
     expect(after.filter((r) => r.status === "queued")).toHaveLength(2);
   });
@@ -283,9 +354,27 @@ describe("QUEUE: the task", () => {
     fake.torrents.set(h, { hash: h, name: "x", state: "stalledUP", progress: 1, tags: "", category: "" });
     const next = await insertDownload();
     const scans: unknown[] = [];
-    const outcome = await runQueue({ db, env, config: { ...config, integrations: { ...config.integrations, audiobookshelf: { configured: true, settings: { url: "http://abs.test", token: "t", libraryId: undefined } } } } }, async (c) => scans.push(c));
+    const outcome = await runQueue(
+      {
+        db,
+        env,
+        config: {
+          ...config,
+          integrations: {
+            ...config.integrations,
+            audiobookshelf: { configured: true, settings: { url: "http://abs.test", token: "t", libraryId: undefined } },
+          },
+        },
+      },
+      async (c) => scans.push(c),
+    );
     expect(scans).toHaveLength(1);
-    expect(outcome.metadata).toMatchObject({ state_counts: { stalledUP: 1 }, completed: [done.id], library_scan: "requested", sent: [{ download_id: next.id, outcome: "added" }] });
+    expect(outcome.metadata).toMatchObject({
+      state_counts: { stalledUP: 1 },
+      completed: [done.id],
+      library_scan: "requested",
+      sent: [{ download_id: next.id, outcome: "added" }],
+    });
     expect((await reload(done.id)).absImportStatus).toBe("pending");
     await db.insert(tasks).values({ taskName: "QUEUE", status: "completed", taskMetadata: outcome.metadata ?? {} });
     const { monitorStatus } = await import("../../src/services/queue");

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { type Release, type WantedBook, rankReleases, words } from "../../src/services/releases";
+import { type Release, rankReleases, type WantedBook, words } from "../../src/services/releases";
 
 const MB = 1024 * 1024;
 const GB = 1024 * MB;
@@ -20,7 +20,12 @@ function release(title: string, extra: Partial<Release> = {}): Release {
   };
 }
 
-const wellOfAscension: WantedBook = { title: "The Well of Ascension", author: "Brandon Sanderson", seriesName: "Mistborn", seriesNumber: "2" };
+const wellOfAscension: WantedBook = {
+  title: "The Well of Ascension",
+  author: "Brandon Sanderson",
+  seriesName: "Mistborn",
+  seriesNumber: "2",
+};
 // A gap from series analysis: its title is only the series and the position.
 const expanseGap: WantedBook = { title: "The Expanse #3", author: "James S. A. Corey", seriesName: "The Expanse", seriesNumber: "3" };
 const projectHailMary: WantedBook = { title: "Project Hail Mary", author: "Andy Weir", seriesName: null, seriesNumber: null };

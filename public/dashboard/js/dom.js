@@ -58,10 +58,23 @@ export function bytes(n) {
 }
 
 const TONE = {
-  complete: ["s-ok", "✓"], completed: ["s-ok", "✓"], ok: ["s-ok", "✓"], active: ["s-ok", "✓"],
-  partial: ["s-warn", "◐"], downloading: ["s-warn", "↓"], queued: ["s-idle", "…"], running: ["s-warn", "↻"], scheduled: ["s-idle", "…"],
-  incomplete: ["s-bad", "○"], failed: ["s-bad", "✗"], error: ["s-bad", "✗"], abandoned: ["s-bad", "⊘"],
-  skipped: ["s-idle", "–"], not_configured: ["s-idle", "–"], paused: ["s-idle", "‖"], never: ["s-idle", "–"],
+  complete: ["s-ok", "✓"],
+  completed: ["s-ok", "✓"],
+  ok: ["s-ok", "✓"],
+  active: ["s-ok", "✓"],
+  partial: ["s-warn", "◐"],
+  downloading: ["s-warn", "↓"],
+  queued: ["s-idle", "…"],
+  running: ["s-warn", "↻"],
+  scheduled: ["s-idle", "…"],
+  incomplete: ["s-bad", "○"],
+  failed: ["s-bad", "✗"],
+  error: ["s-bad", "✗"],
+  abandoned: ["s-bad", "⊘"],
+  skipped: ["s-idle", "–"],
+  not_configured: ["s-idle", "–"],
+  paused: ["s-idle", "‖"],
+  never: ["s-idle", "–"],
 };
 
 /** A status word with a symbol: readable without colour, colour only repeats it. */
@@ -73,7 +86,12 @@ export function badge(status, label = String(status ?? "unknown").replace(/_/g, 
 /** A bar with its number in words beside it (the bar alone is never the only carrier). */
 export function percentBar(percent, words) {
   const value = Math.max(0, Math.min(100, Number(percent) || 0));
-  return h("span", { class: "bar-line" }, h("meter", { min: 0, max: 100, low: 50, high: 99, optimum: 100, value, "aria-label": words }), h("span", {}, words));
+  return h(
+    "span",
+    { class: "bar-line" },
+    h("meter", { min: 0, max: 100, low: 50, high: 99, optimum: 100, value, "aria-label": words }),
+    h("span", {}, words),
+  );
 }
 
 /** How far a download has come: a <progress>, with the percent in words beside it. */
@@ -92,7 +110,8 @@ export function errorNotice(error, what = "That did not work") {
     return notice("info", h("p", {}, h("strong", {}, `${what}: `), "this is not available on this server yet."));
   }
   const parts = [h("p", {}, h("strong", {}, `${what}: `), plainWords(error))];
-  if (error instanceof ApiError && error.requestId) parts.push(h("p", { class: "muted" }, "Request id (quote it when asking for help): ", h("code", {}, error.requestId)));
+  if (error instanceof ApiError && error.requestId)
+    parts.push(h("p", { class: "muted" }, "Request id (quote it when asking for help): ", h("code", {}, error.requestId)));
   return notice("error", ...parts);
 }
 
@@ -135,7 +154,15 @@ export function table(caption, headers, rows) {
       "table",
       {},
       caption ? h("caption", { class: "muted" }, caption) : null,
-      h("thead", {}, h("tr", {}, headers.map((name) => h("th", { scope: "col", class: headerClass(name) }, name.replace(/^[#~]/, ""))))),
+      h(
+        "thead",
+        {},
+        h(
+          "tr",
+          {},
+          headers.map((name) => h("th", { scope: "col", class: headerClass(name) }, name.replace(/^[#~]/, ""))),
+        ),
+      ),
       h("tbody", {}, rows),
     ),
   );

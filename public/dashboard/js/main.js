@@ -1,7 +1,7 @@
 // The dashboard's entry: sign-in, sign-out, and a hash router over the views. Each view is a
 // function (main element, route parameters) → optional cleanup, called when the view is left.
 
-import { session, signIn, signOut, whenSignedOut, plainWords } from "./api.js";
+import { plainWords, session, signIn, signOut, whenSignedOut } from "./api.js";
 import { errorNotice, fill, h, notice } from "./dom.js";
 import { bookView } from "./views/book.js";
 import { downloadsView } from "./views/downloads.js";
@@ -37,29 +37,61 @@ function showSignIn(message) {
       mode === "user"
         ? [
             h("label", {}, h("span", {}, "User name"), h("input", { name: "username", autocomplete: "username", required: true })),
-            h("label", {}, h("span", {}, "Password"), h("input", { name: "password", type: "password", autocomplete: "current-password", required: true })),
+            h(
+              "label",
+              {},
+              h("span", {}, "Password"),
+              h("input", { name: "password", type: "password", autocomplete: "current-password", required: true }),
+            ),
           ]
-        : h("label", {}, h("span", {}, "API key"), h("input", { name: "key", type: "password", autocomplete: "off", required: true, spellcheck: "false" })),
+        : h(
+            "label",
+            {},
+            h("span", {}, "API key"),
+            h("input", { name: "key", type: "password", autocomplete: "off", required: true, spellcheck: "false" }),
+          ),
     );
   const choice = (value, label) =>
-    h("label", { class: "row" }, h("input", { type: "radio", name: "mode", value, checked: mode === value, onchange: () => { mode = value; drawFields(); } }), label);
+    h(
+      "label",
+      { class: "row" },
+      h("input", {
+        type: "radio",
+        name: "mode",
+        value,
+        checked: mode === value,
+        onchange: () => {
+          mode = value;
+          drawFields();
+        },
+      }),
+      label,
+    );
   const form = h(
     "form",
-    { class: "card signin", "aria-labelledby": "signin-title", onsubmit: async (event) => {
-      event.preventDefault();
-      const data = new FormData(form);
-      submit.disabled = true;
-      fill(output, notice("info", h("p", {}, "Signing in…")));
-      try {
-        const saved = await signIn(mode === "user" ? { username: String(data.get("username")), password: String(data.get("password")) } : { key: String(data.get("key")) });
-        signedOutReason = null;
-        startSession(saved);
-      } catch (error) {
-        fill(output, errorNotice(error, "Sign-in failed"));
-      } finally {
-        submit.disabled = false;
-      }
-    } },
+    {
+      class: "card signin",
+      "aria-labelledby": "signin-title",
+      onsubmit: async (event) => {
+        event.preventDefault();
+        const data = new FormData(form);
+        submit.disabled = true;
+        fill(output, notice("info", h("p", {}, "Signing in…")));
+        try {
+          const saved = await signIn(
+            mode === "user"
+              ? { username: String(data.get("username")), password: String(data.get("password")) }
+              : { key: String(data.get("key")) },
+          );
+          signedOutReason = null;
+          startSession(saved);
+        } catch (error) {
+          fill(output, errorNotice(error, "Sign-in failed"));
+        } finally {
+          submit.disabled = false;
+        }
+      },
+    },
     h("h1", { id: "signin-title" }, "Sign in"),
     message ? notice("info", h("p", {}, message)) : null,
     h("fieldset", {}, h("legend", {}, "Sign in with"), choice("user", "a user name and password"), choice("key", "an API key")),

@@ -18,10 +18,7 @@ function lint(...files: string[]) {
 
 function workflow(name: string, steps: string, runsOn = "ubuntu-24.04") {
   const file = path.join(dir, name);
-  writeFileSync(
-    file,
-    `name: t\non: push\npermissions:\n  contents: read\njobs:\n  a:\n    runs-on: ${runsOn}\n    steps:\n${steps}`,
-  );
+  writeFileSync(file, `name: t\non: push\npermissions:\n  contents: read\njobs:\n  a:\n    runs-on: ${runsOn}\n    steps:\n${steps}`);
   return file;
 }
 
@@ -40,7 +37,7 @@ const broken = {
 };
 let all: { status: number | null; out: string };
 /** The lines the linter printed about one file. */
-const about = (file: string) => all.out.split("\n").filter((line) => line.includes(path.basename(file) + ":"));
+const about = (file: string) => all.out.split("\n").filter((line) => line.includes(`${path.basename(file)}:`));
 
 describe("npm run lint:workflows", { timeout: 60_000 }, () => {
   beforeAll(() => {

@@ -19,7 +19,17 @@ function dryRun(...extra: string[]) {
   const outputFile = path.join(dir, "output.txt");
   const result = spawnSync(
     process.execPath,
-    ["scripts/release.js", "--dry-run", "--tag", "abc123def456", "--message", "Add series sorting", "--url", "https://api.example.com", ...extra],
+    [
+      "scripts/release.js",
+      "--dry-run",
+      "--tag",
+      "abc123def456",
+      "--message",
+      "Add series sorting",
+      "--url",
+      "https://api.example.com",
+      ...extra,
+    ],
     {
       cwd: root,
       encoding: "utf8",
@@ -38,7 +48,14 @@ function dryRun(...extra: string[]) {
       return "";
     }
   };
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr, commands, summary: read(summaryFile), outputs: read(outputFile) };
+  return {
+    status: result.status,
+    stdout: result.stdout,
+    stderr: result.stderr,
+    commands,
+    summary: read(summaryFile),
+    outputs: read(outputFile),
+  };
 }
 
 /** The index of the one command that starts with `prefix`; fails when there is not exactly one. */

@@ -6,8 +6,16 @@ import { fill, h, notice, percentBar, runAction, table, time } from "../dom.js";
 
 /** The ten metadata fields that completeness counts (src/services/books.ts), then the narrator. */
 const FIELDS = [
-  ["title", "Title"], ["author", "Author"], ["series", "Series"], ["series_number", "Position"], ["isbn", "ISBN"], ["asin", "ASIN"],
-  ["publisher", "Publisher"], ["published_year", "Year"], ["duration_minutes", "Duration (minutes)"], ["description", "Description"],
+  ["title", "Title"],
+  ["author", "Author"],
+  ["series", "Series"],
+  ["series_number", "Position"],
+  ["isbn", "ISBN"],
+  ["asin", "ASIN"],
+  ["publisher", "Publisher"],
+  ["published_year", "Year"],
+  ["duration_minutes", "Duration (minutes)"],
+  ["description", "Description"],
   ["narrator", "Narrator"],
 ];
 const NUMBERS = new Set(["published_year", "duration_minutes"]);
@@ -29,7 +37,10 @@ export async function bookView(main, [id], done = null) {
       h(
         "dl",
         { class: "facts" },
-        FIELDS.map(([key, label]) => [h("dt", {}, label), h("dd", {}, book[key] === null || book[key] === "" ? h("span", { class: "muted" }, "missing") : String(book[key]))]),
+        FIELDS.map(([key, label]) => [
+          h("dt", {}, label),
+          h("dd", {}, book[key] === null || book[key] === "" ? h("span", { class: "muted" }, "missing") : String(book[key])),
+        ]),
         h("dt", {}, "Status"),
         h("dd", {}, book.status),
         h("dt", {}, "Updated"),
@@ -46,7 +57,16 @@ export async function bookView(main, [id], done = null) {
             null,
             ["When", "Field", "Old", "New", "Source", "By"],
             history.corrections.map((c) =>
-              h("tr", {}, h("td", {}, time(c.correction_date)), h("td", {}, c.field_name), h("td", {}, c.old_value ?? "—"), h("td", {}, c.new_value ?? "—"), h("td", {}, c.source, c.reason ? h("div", { class: "muted" }, c.reason) : null), h("td", {}, c.corrected_by ?? "—")),
+              h(
+                "tr",
+                {},
+                h("td", {}, time(c.correction_date)),
+                h("td", {}, c.field_name),
+                h("td", {}, c.old_value ?? "—"),
+                h("td", {}, c.new_value ?? "—"),
+                h("td", {}, c.source, c.reason ? h("div", { class: "muted" }, c.reason) : null),
+                h("td", {}, c.corrected_by ?? "—"),
+              ),
             ),
           )
         : h("p", { class: "muted" }, "No corrections yet."),
@@ -60,42 +80,55 @@ function corrections(book, reload) {
   const google = h("button", { type: "button" }, "Fill empty fields from Google Books");
   const correct = async (force) => {
     let conflict = false;
-    const work = () => api("POST", "/api/metadata/correct-book", { book_id: book.id, force }).catch((error) => {
-      conflict = error.code === "conflict";
-      throw error;
-    });
-    const words = (r) => `Google Books: ${r.corrections_made} field${r.corrections_made === 1 ? "" : "s"} filled; completeness now ${r.new_completeness} %.`;
+    const work = () =>
+      api("POST", "/api/metadata/correct-book", { book_id: book.id, force }).catch((error) => {
+        conflict = error.code === "conflict";
+        throw error;
+      });
+    const words = (r) =>
+      `Google Books: ${r.corrections_made} field${r.corrections_made === 1 ? "" : "s"} filled; completeness now ${r.new_completeness} %.`;
     const r = await runAction(google, output, "Correction from Google Books", work, words);
     if (r) await reload(words(r));
     // Changed in the last 24 hours: the operator may decide to correct it anyway.
-    else if (conflict && !force) output.append(h("button", { type: "button", class: "secondary", onclick: () => correct(true) }, "Correct anyway (force)"));
+    else if (conflict && !force)
+      output.append(h("button", { type: "button", class: "secondary", onclick: () => correct(true) }, "Correct anyway (force)"));
   };
   google.addEventListener("click", () => correct(false));
 
   const inputs = FIELDS.map(([key, label]) =>
-    h("label", {}, h("span", {}, label), key === "description" ? h("textarea", { name: key, rows: 3 }, book[key] ?? "") : h("input", { name: key, value: book[key] ?? "", inputmode: NUMBERS.has(key) ? "numeric" : null })),
+    h(
+      "label",
+      {},
+      h("span", {}, label),
+      key === "description"
+        ? h("textarea", { name: key, rows: 3 }, book[key] ?? "")
+        : h("input", { name: key, value: book[key] ?? "", inputmode: NUMBERS.has(key) ? "numeric" : null }),
+    ),
   );
   const reason = h("input", { name: "correction_reason", maxlength: 255, placeholder: "e.g. from the cover" });
   const save = h("button", { type: "submit" }, "Save changes");
   const form = h(
     "form",
-    { onsubmit: async (event) => {
-      event.preventDefault();
-      const changes = {};
-      for (const [key] of FIELDS) {
-        const raw = String(new FormData(form).get(key) ?? "").trim();
-        const value = raw === "" ? null : NUMBERS.has(key) ? Number(raw) : raw;
-        if (value !== (book[key] ?? null)) changes[key] = value;
-      }
-      if (Object.keys(changes).length === 0) {
-        fill(output, notice("info", h("p", {}, "Nothing changed.")));
-        return;
-      }
-      const body = { ...changes, correction_source: "Manual", correction_reason: reason.value.trim() || null };
-      const words = (r) => `${Object.keys(r.changes_made ?? changes).length} field(s) changed; completeness ${r.metadata_completeness_percent} %.`;
-      const r = await runAction(save, output, "Metadata change", () => api("PUT", `/api/books/${book.id}`, body), words);
-      if (r) await reload(`Saved: ${words(r)}`);
-    } },
+    {
+      onsubmit: async (event) => {
+        event.preventDefault();
+        const changes = {};
+        for (const [key] of FIELDS) {
+          const raw = String(new FormData(form).get(key) ?? "").trim();
+          const value = raw === "" ? null : NUMBERS.has(key) ? Number(raw) : raw;
+          if (value !== (book[key] ?? null)) changes[key] = value;
+        }
+        if (Object.keys(changes).length === 0) {
+          fill(output, notice("info", h("p", {}, "Nothing changed.")));
+          return;
+        }
+        const body = { ...changes, correction_source: "Manual", correction_reason: reason.value.trim() || null };
+        const words = (r) =>
+          `${Object.keys(r.changes_made ?? changes).length} field(s) changed; completeness ${r.metadata_completeness_percent} %.`;
+        const r = await runAction(save, output, "Metadata change", () => api("PUT", `/api/books/${book.id}`, body), words);
+        if (r) await reload(`Saved: ${words(r)}`);
+      },
+    },
     h("div", { class: "form-grid" }, inputs),
     h("label", {}, h("span", {}, "Reason (kept in the history)"), reason),
     h("div", { class: "actions" }, save),
@@ -109,4 +142,3 @@ function corrections(book, reload) {
     h("details", {}, h("summary", {}, "Edit by hand"), form),
   );
 }
-

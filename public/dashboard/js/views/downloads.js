@@ -8,7 +8,12 @@ export const POLL_MS = 5000;
 const STATUSES = ["queued", "downloading", "completed", "failed", "abandoned"];
 
 export async function downloadsView(main) {
-  const filter = h("select", { id: "downloads-filter" }, h("option", { value: "" }, "all"), STATUSES.map((s) => h("option", { value: s }, s)));
+  const filter = h(
+    "select",
+    { id: "downloads-filter" },
+    h("option", { value: "" }, "all"),
+    STATUSES.map((s) => h("option", { value: s }, s)),
+  );
   const list = h("div", {});
   const updated = h("p", { class: "muted", "aria-live": "off" });
   const actionOutput = h("div", { "aria-live": "polite" });
@@ -33,16 +38,24 @@ export async function downloadsView(main) {
     }
     const progress = progressByDownload(monitor.status === "fulfilled" ? monitor.value : null);
     fill(list, queueTable(downloads.value, progress, actionOutput, load));
-    fill(updated, `Updated ${new Date().toLocaleTimeString()}`, monitorWords(monitor), ` · refreshes every ${POLL_MS / 1000} s while this tab is visible`);
+    fill(
+      updated,
+      `Updated ${new Date().toLocaleTimeString()}`,
+      monitorWords(monitor),
+      ` · refreshes every ${POLL_MS / 1000} s while this tab is visible`,
+    );
     main.dataset.ready = "downloads";
   };
   const schedule = () => {
     clearTimeout(timer);
     if (stopped || document.hidden) return;
-    timer = setTimeout(async () => {
-      await load().catch(() => {});
-      schedule();
-    }, Math.max(POLL_MS, backoffMs));
+    timer = setTimeout(
+      async () => {
+        await load().catch(() => {});
+        schedule();
+      },
+      Math.max(POLL_MS, backoffMs),
+    );
   };
   // Hidden tab: stop polling; visible again: refresh at once, then poll.
   const onVisibility = () => {
@@ -55,7 +68,15 @@ export async function downloadsView(main) {
   fill(
     main,
     h("h1", {}, "Downloads"),
-    h("section", { class: "card", "aria-labelledby": "dl-queue" }, h("h2", { id: "dl-queue" }, "Queue"), h("label", { class: "row" }, "Show", filter), updated, actionOutput, list),
+    h(
+      "section",
+      { class: "card", "aria-labelledby": "dl-queue" },
+      h("h2", { id: "dl-queue" }, "Queue"),
+      h("label", { class: "row" }, "Show", filter),
+      updated,
+      actionOutput,
+      list,
+    ),
   );
   await load();
   schedule();
@@ -96,18 +117,36 @@ function queueTable(data, progress, output, reload) {
       h("th", { scope: "row" }, d.title, d.author ? h("div", { class: "muted" }, d.author) : null),
       h("td", {}, badge(d.status), state ? h("div", { class: "muted" }, state) : null),
       h("td", {}, percent === null ? "—" : progressBar(percent, `${percent} %`)),
-      h("td", { class: "hide-narrow" }, `${d.retry_count} of ${d.max_retries}`, d.next_retry ? h("div", { class: "muted" }, "next ", time(d.next_retry)) : null),
-      h("td", {}, d.abs_import_error ? h("span", {}, d.abs_import_error) : time(d.date_queued), canOperate() && ["failed", "abandoned"].includes(d.status) ? retryButton(d, output, reload) : null),
+      h(
+        "td",
+        { class: "hide-narrow" },
+        `${d.retry_count} of ${d.max_retries}`,
+        d.next_retry ? h("div", { class: "muted" }, "next ", time(d.next_retry)) : null,
+      ),
+      h(
+        "td",
+        {},
+        d.abs_import_error ? h("span", {}, d.abs_import_error) : time(d.date_queued),
+        canOperate() && ["failed", "abandoned"].includes(d.status) ? retryButton(d, output, reload) : null,
+      ),
     );
   });
-  return table(`${data.total} download${data.total === 1 ? "" : "s"}`, ["Title", "Status", "Progress", "~Retries", "Queued / last error"], rows);
+  return table(
+    `${data.total} download${data.total === 1 ? "" : "s"}`,
+    ["Title", "Status", "Progress", "~Retries", "Queued / last error"],
+    rows,
+  );
 }
 
 function retryButton(download, output, reload) {
   const button = h("button", { type: "button", class: "secondary", "aria-label": `Retry ${download.title}` }, "Retry");
   button.addEventListener("click", async () => {
-    const done = await runAction(button, output, `Retry of “${download.title}”`, () => api("PUT", `/api/downloads/${download.id}/retry`, {}), (r) =>
-      `queued again; next attempt ${r.next_retry ? new Date(r.next_retry).toLocaleString() : "as soon as possible"}.`,
+    const done = await runAction(
+      button,
+      output,
+      `Retry of “${download.title}”`,
+      () => api("PUT", `/api/downloads/${download.id}/retry`, {}),
+      (r) => `queued again; next attempt ${r.next_retry ? new Date(r.next_retry).toLocaleString() : "as soon as possible"}.`,
     );
     if (done) await reload();
   });

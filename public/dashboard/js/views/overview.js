@@ -43,7 +43,11 @@ function section(card, id, title, result, render, what = title) {
 function libraryCard(stats) {
   return [
     h("p", { class: "big" }, String(stats.books.total_active)),
-    h("p", { class: "muted" }, `active books · ${stats.books.archived} archived · ${stats.series.total} series · ${stats.authors.total} authors`),
+    h(
+      "p",
+      { class: "muted" },
+      `active books · ${stats.books.archived} archived · ${stats.series.total} series · ${stats.authors.total} authors`,
+    ),
   ];
 }
 
@@ -76,9 +80,15 @@ export function seriesChart(summary) {
     h(
       "ul",
       { class: "legend" },
-      PARTS.map(([key, label]) => h("li", {}, swatch(key), `${label}: `, h("strong", {}, String(summary[key])), ` (${Math.round((summary[key] / total) * 100)} %)`)),
+      PARTS.map(([key, label]) =>
+        h("li", {}, swatch(key), `${label}: `, h("strong", {}, String(summary[key])), ` (${Math.round((summary[key] / total) * 100)} %)`),
+      ),
     ),
-    h("p", { class: "muted" }, `Average completion ${summary.average_completion_percentage} % · ${summary.total_books_owned} books owned · ${summary.total_books_missing} missing`),
+    h(
+      "p",
+      { class: "muted" },
+      `Average completion ${summary.average_completion_percentage} % · ${summary.total_books_owned} books owned · ${summary.total_books_missing} missing`,
+    ),
   ];
 }
 
@@ -86,19 +96,35 @@ function patterns() {
   return h(
     "svg:defs",
     {},
-    h("svg:pattern", { id: "hatch", width: 2, height: 2, patternUnits: "userSpaceOnUse", patternTransform: "rotate(45)" }, h("svg:line", { class: "hatch-line", x1: 0, y1: 0, x2: 0, y2: 2 })),
-    h("svg:pattern", { id: "dots", width: 2, height: 2, patternUnits: "userSpaceOnUse" }, h("svg:circle", { class: "dot", cx: 1, cy: 1, r: 0.5 })),
+    h(
+      "svg:pattern",
+      { id: "hatch", width: 2, height: 2, patternUnits: "userSpaceOnUse", patternTransform: "rotate(45)" },
+      h("svg:line", { class: "hatch-line", x1: 0, y1: 0, x2: 0, y2: 2 }),
+    ),
+    h(
+      "svg:pattern",
+      { id: "dots", width: 2, height: 2, patternUnits: "userSpaceOnUse" },
+      h("svg:circle", { class: "dot", cx: 1, cy: 1, r: 0.5 }),
+    ),
   );
 }
 
 function swatch(key) {
-  return h("span", { class: "swatch", "aria-hidden": "true" }, h("svg:svg", { class: "chart", viewBox: "0 0 10 10" }, patterns(), h("svg:rect", { class: key, x: 0, y: 0, width: 10, height: 10 })));
+  return h(
+    "span",
+    { class: "swatch", "aria-hidden": "true" },
+    h("svg:svg", { class: "chart", viewBox: "0 0 10 10" }, patterns(), h("svg:rect", { class: key, x: 0, y: 0, width: 10, height: 10 })),
+  );
 }
 
 function metadataCard(quality) {
   return [
     percentBar(quality.average_completeness_percent, `${quality.average_completeness_percent} % average`),
-    h("p", { class: "muted" }, `${quality.books_100_percent} of ${quality.active_books} books complete · ${quality.books_below_80_percent} below 80 %`),
+    h(
+      "p",
+      { class: "muted" },
+      `${quality.books_100_percent} of ${quality.active_books} books complete · ${quality.books_below_80_percent} below 80 %`,
+    ),
     h("p", {}, h("a", { href: "#/series" }, "Series and their books →")),
   ];
 }
@@ -109,7 +135,12 @@ function downloadsCard(stats) {
   );
   return [
     table(null, ["Status", "#Downloads"], rows),
-    h("p", { class: "muted" }, `${stats.total_downloads} in total · ${stats.retry_due_count} due for retry · `, h("a", { href: "#/downloads" }, "queue →")),
+    h(
+      "p",
+      { class: "muted" },
+      `${stats.total_downloads} in total · ${stats.retry_due_count} due for retry · `,
+      h("a", { href: "#/downloads" }, "queue →"),
+    ),
   ];
 }
 
@@ -141,7 +172,9 @@ function integrationsCard(data) {
       h("td", { class: "hide-narrow" }, service.version ?? service.detail ?? ""),
     ),
   );
-  const checked = data.checked_at ? h("p", { class: "muted" }, "Checked ", time(data.checked_at), data.cached ? " (cached up to a minute)" : "") : null;
+  const checked = data.checked_at
+    ? h("p", { class: "muted" }, "Checked ", time(data.checked_at), data.cached ? " (cached up to a minute)" : "")
+    : null;
   return [table(null, ["Service", "Status", "#Latency", "~Version or detail"], rows), checked];
 }
 
@@ -150,11 +183,24 @@ function libraryActions() {
   const sync = h("button", { type: "button" }, "Sync library from Audiobookshelf");
   const analyse = h("button", { type: "button", class: "secondary" }, "Analyse gaps");
   sync.addEventListener("click", () =>
-    runAction(sync, output, "Library sync", () => api("POST", "/api/library/sync", {}), (r) =>
-      `${r.total} items: ${r.created} new, ${r.updated} updated, ${r.unchanged} unchanged, ${r.archived} archived (${r.duration_ms} ms).`,
+    runAction(
+      sync,
+      output,
+      "Library sync",
+      () => api("POST", "/api/library/sync", {}),
+      (r) =>
+        `${r.total} items: ${r.created} new, ${r.updated} updated, ${r.unchanged} unchanged, ${r.archived} archived (${r.duration_ms} ms).`,
     ),
   );
-  analyse.addEventListener("click", () => runAction(analyse, output, "Gap analysis", () => api("POST", "/api/gaps/analyze", {}), (r) => r.message ?? `${r.gaps_found} gaps found.`));
+  analyse.addEventListener("click", () =>
+    runAction(
+      analyse,
+      output,
+      "Gap analysis",
+      () => api("POST", "/api/gaps/analyze", {}),
+      (r) => r.message ?? `${r.gaps_found} gaps found.`,
+    ),
+  );
   return h(
     "section",
     { class: "card", "aria-labelledby": "ov-actions" },

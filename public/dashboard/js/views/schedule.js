@@ -21,7 +21,9 @@ export async function scheduleView(main) {
       "section",
       { class: "card", "aria-labelledby": "sch-tasks" },
       h("h2", { id: "sch-tasks" }, "Tasks"),
-      canAdmin() ? null : notice("info", h("p", {}, "Pausing, resuming and running tasks needs the admin role; you can see everything here.")),
+      canAdmin()
+        ? null
+        : notice("info", h("p", {}, "Pausing, resuming and running tasks needs the admin role; you can see everything here.")),
       output,
       list,
     ),
@@ -37,13 +39,20 @@ function tasksTable(data, output, reload) {
       "tr",
       { "data-task": task.task_name },
       h("th", { scope: "row" }, task.task_name, h("div", { class: "muted" }, task.description ?? "")),
-      h("td", {}, h("code", {}, task.cron), task.available === false ? h("div", { class: "muted" }, task.unavailable_reason ?? "needs an outside service") : null),
+      h(
+        "td",
+        {},
+        h("code", {}, task.cron),
+        task.available === false ? h("div", { class: "muted" }, task.unavailable_reason ?? "needs an outside service") : null,
+      ),
       h("td", {}, task.paused ? badge("paused") : time(task.next_run_time)),
       h(
         "td",
         {},
         last ? badge(last.status) : badge("never", "never run"),
-        last ? h("div", { class: "muted" }, time(last.actual_end ?? last.actual_start), last.error_message ? ` · ${last.error_message}` : "") : null,
+        last
+          ? h("div", { class: "muted" }, time(last.actual_end ?? last.actual_start), last.error_message ? ` · ${last.error_message}` : "")
+          : null,
       ),
       canAdmin() ? h("td", {}, taskActions(task, output, reload)) : null,
     );
@@ -55,15 +64,30 @@ function taskActions(task, output, reload) {
   const name = task.task_name;
   const run = h("button", { type: "button", "aria-label": `Run ${name} now` }, "Run now");
   run.addEventListener("click", async () => {
-    const r = await runAction(run, output, `${name} run`, () => api("POST", `/api/scheduler/trigger/${name}`, {}), (r) =>
-      `${r.status}; ${r.items_processed ?? 0} processed, ${r.items_failed ?? 0} failed${r.error_message ? ` · ${r.error_message}` : ""}.`,
+    const r = await runAction(
+      run,
+      output,
+      `${name} run`,
+      () => api("POST", `/api/scheduler/trigger/${name}`, {}),
+      (r) =>
+        `${r.status}; ${r.items_processed ?? 0} processed, ${r.items_failed ?? 0} failed${r.error_message ? ` · ${r.error_message}` : ""}.`,
     );
     if (r) await reload();
   });
-  const toggle = h("button", { type: "button", class: "secondary", "aria-label": `${task.paused ? "Resume" : "Pause"} ${name}` }, task.paused ? "Resume" : "Pause");
+  const toggle = h(
+    "button",
+    { type: "button", class: "secondary", "aria-label": `${task.paused ? "Resume" : "Pause"} ${name}` },
+    task.paused ? "Resume" : "Pause",
+  );
   toggle.addEventListener("click", async () => {
     const verb = task.paused ? "resume" : "pause";
-    const r = await runAction(toggle, output, `${name} ${verb}`, () => api("PUT", `/api/scheduler/task/${name}/${verb}`, {}), (r) => r.message ?? `${verb}d.`);
+    const r = await runAction(
+      toggle,
+      output,
+      `${name} ${verb}`,
+      () => api("PUT", `/api/scheduler/task/${name}/${verb}`, {}),
+      (r) => r.message ?? `${verb}d.`,
+    );
     if (r) await reload();
   });
   const edit = h("button", { type: "button", class: "secondary", "aria-label": `Change the cron of ${name}` }, "Change cron");
@@ -71,7 +95,13 @@ function taskActions(task, output, reload) {
     const input = h("input", { value: task.cron, "aria-label": `New cron for ${name}`, size: 14 });
     const save = h("button", { type: "button" }, "Save");
     save.addEventListener("click", async () => {
-      const r = await runAction(save, output, `${name} schedule`, () => api("PUT", `/api/scheduler/task/${name}/schedule`, { cron: input.value.trim() }), () => `now runs at ${input.value.trim()} (UTC).`);
+      const r = await runAction(
+        save,
+        output,
+        `${name} schedule`,
+        () => api("PUT", `/api/scheduler/task/${name}/schedule`, { cron: input.value.trim() }),
+        () => `now runs at ${input.value.trim()} (UTC).`,
+      );
       if (r) await reload();
     });
     edit.replaceWith(h("span", { class: "row" }, input, save));

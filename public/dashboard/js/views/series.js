@@ -45,7 +45,13 @@ export async function seriesView(main) {
   fill(
     main,
     h("h1", {}, "Series"),
-    h("section", { class: "card", "aria-labelledby": "series-list" }, h("h2", { id: "series-list" }, "Completion"), h("label", { class: "row" }, "Show", filter), list),
+    h(
+      "section",
+      { class: "card", "aria-labelledby": "series-list" },
+      h("h2", { id: "series-list" }, "Completion"),
+      h("label", { class: "row" }, "Show", filter),
+      list,
+    ),
     canOperate() ? acquirePanel() : null,
   );
   await load();
@@ -86,8 +92,18 @@ export async function seriesDetailView(main, [id]) {
       h("p", { class: "muted" }, series.author ? `by ${series.author} · ` : "", "checked ", time(series.last_completion_check)),
       h("h3", {}, "Missing positions"),
       gaps.length
-        ? h("ul", {}, gaps.map((g) => h("li", {}, `#${g.series_number} `, h("span", { class: "muted" }, `${g.title} · ${g.download_status}`))))
-        : h("p", {}, series.total_books_in_series ? "None: every position is in the library." : "The series' total is unknown, so gaps cannot be computed."),
+        ? h(
+            "ul",
+            {},
+            gaps.map((g) => h("li", {}, `#${g.series_number} `, h("span", { class: "muted" }, `${g.title} · ${g.download_status}`))),
+          )
+        : h(
+            "p",
+            {},
+            series.total_books_in_series
+              ? "None: every position is in the library."
+              : "The series' total is unknown, so gaps cannot be computed.",
+          ),
     ),
     h(
       "section",
@@ -97,7 +113,13 @@ export async function seriesDetailView(main, [id]) {
         null,
         ["#", "Title", "Metadata"],
         books.books.map((b) =>
-          h("tr", {}, h("td", {}, b.series_number ?? "—"), h("td", {}, h("a", { href: `#/books/${b.id}` }, b.title)), h("td", {}, percentBar(b.metadata_completeness_percent, `${b.metadata_completeness_percent} %`))),
+          h(
+            "tr",
+            {},
+            h("td", {}, b.series_number ?? "—"),
+            h("td", {}, h("a", { href: `#/books/${b.id}` }, b.title)),
+            h("td", {}, percentBar(b.metadata_completeness_percent, `${b.metadata_completeness_percent} %`)),
+          ),
         ),
       ),
     ),
