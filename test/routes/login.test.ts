@@ -1,5 +1,6 @@
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { throttleKeys } from "../../src/services/login-throttle";
 import { createUser, unique } from "../fixtures";
 import { call, uniqueIp, withEnv } from "../helpers";
 
@@ -8,7 +9,8 @@ import { call, uniqueIp, withEnv } from "../helpers";
 // alike; one client locks an account only for itself.
 
 const app = withEnv({});
-const login = (username: string, password: string, ip: string) => app("/api/admin/login", { method: "POST", ip, json: { username, password } });
+const login = (username: string, password: string, ip: string) =>
+  app("/api/admin/login", { method: "POST", ip, json: { username, password } });
 
 /** Counts the PBKDF2 derivations (password checks, real or dummy) while `run` runs. */
 async function passwordChecks(run: () => Promise<unknown>): Promise<number> {
@@ -117,11 +119,29 @@ describe("locking out", () => {
     expect(Number(res.headers.get("Retry-After"))).toBeGreaterThan(1700);
   });
 
+  it("ends thirty minutes after the fifth failure", { timeout: 60_000 }, async () => {
+    const user = await createUser();
+    const ip = uniqueIp();
+    for (let i = 0; i < 5; i++) await login(user.username, `wrong-${i}`, ip);
+    expect((await login(user.username, user.password, ip)).status).toBe(423);
+    // The lock the fifth failure set, moved to have ended a minute ago (the clock cannot be moved).
+    const { account } = await throttleKeys(user.username, ip);
+    const ended = new Date(Date.now() - 60_000).toISOString();
+    const moved = await env.DB.prepare("UPDATE login_throttle SET locked_until = ? WHERE account = ? AND locked_until IS NOT NULL")
+      .bind(ended, account)
+      .run();
+    expect(moved.meta.changes).toBe(1);
+    expect((await login(user.username, user.password, ip)).status).toBe(200);
+  });
+
   it("ends when an admin sets a new password", { timeout: 60_000 }, async () => {
     const user = await createUser();
     const ip = uniqueIp();
     for (let i = 0; i < 5; i++) await login(user.username, `wrong-${i}`, ip);
-    expect((await call(`/api/admin/users/${user.id}/password`, { method: "POST", auth: true, json: { new_password: "a-fresh-password" } })).status).toBe(200);
+    expect(
+      (await call(`/api/admin/users/${user.id}/password`, { method: "POST", auth: true, json: { new_password: "a-fresh-password" } }))
+        .status,
+    ).toBe(200);
     expect((await login(user.username, "a-fresh-password", ip)).status).toBe(200);
   });
 });
@@ -129,9 +149,15 @@ describe("locking out", () => {
 /** The test database, counting every statement sent (alone or in a batch). */
 function countingD1(count: () => void) {
   const wrapSession = (session: D1DatabaseSession) => ({
-    prepare: (query: string) => (count(), session.prepare(query)),
+    prepare: (query: string) => {
+      count();
+      return session.prepare(query);
+    },
     batch: (statements: D1PreparedStatement[]) => session.batch(statements),
     getBookmark: () => session.getBookmark(),
   });
-  return { withSession: (constraint?: string) => wrapSession(env.DB.withSession(constraint as D1SessionConstraint)), prepare: env.DB.prepare.bind(env.DB) };
+  return {
+    withSession: (constraint?: string) => wrapSession(env.DB.withSession(constraint as D1SessionConstraint)),
+    prepare: env.DB.prepare.bind(env.DB),
+  };
 }
