@@ -164,7 +164,7 @@ export default [
     file: "src/middleware/auth.ts",
     bug: "logged-in users are limited by their address, so users behind one address share a budget",
     from: "client: `user:${userId}`,",
-    to: "client: `ip:${clientIp(c)}`,",
+    to: "client: `ip:${clientAddress(c)}`,",
     tests: [RATE],
   },
   {
@@ -172,7 +172,7 @@ export default [
     file: "src/middleware/auth.ts",
     bug: "API keys are limited by their address",
     from: "client: keyClient(keyHash),",
-    to: "client: `ip:${clientIp(c)}`,",
+    to: "client: `ip:${clientAddress(c)}`,",
     tests: [RATE, ADMIN],
   },
 
