@@ -2,19 +2,43 @@ import { Hono } from "hono";
 import type { AppEnv } from "../context";
 import { openApiDocument } from "../openapi/document";
 
-/** The interactive reference: Scalar's viewer, loaded by the browser, reading /openapi.json. */
+/**
+ * The interactive reference: Swagger UI, served by this Worker as static assets (public/docs/;
+ * scripts/docs-viewer.js puts the pinned package's bundle in public/docs/vendor/), reading
+ * /openapi.json. Nothing is loaded from another origin.
+ */
 const REFERENCE_PAGE = `<!doctype html>
 <html lang="en">
   <head>
     <meta charset="utf-8" />
     <meta name="viewport" content="width=device-width, initial-scale=1" />
     <title>MAMcrawler API reference</title>
+    <link rel="icon" href="data:," />
+    <link rel="stylesheet" href="/docs/vendor/swagger-ui.css" />
   </head>
   <body>
-    <script id="api-reference" data-url="/openapi.json"></script>
-    <script src="https://cdn.jsdelivr.net/npm/@scalar/api-reference"></script>
+    <div id="swagger-ui" data-url="/openapi.json"></div>
+    <script src="/docs/vendor/swagger-ui-bundle.js"></script>
+    <script src="/docs/init.js"></script>
   </body>
 </html>`;
+
+/**
+ * The page may run only this Worker's scripts and call only this Worker (the document, and the
+ * operations a reader tries out): no inline script or style, no eval, images only from here or
+ * the stylesheet's data: icons. The viewer runs under it as is (its React `style` props are set
+ * through the DOM, which a CSP allows). Keep in step with public/_headers (/docs/*).
+ */
+export const DOCS_CSP = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
+].join("; ");
 
 /**
  * `GET /openapi.json` and `GET /docs` for an app. The document is built on first use, from the
@@ -24,6 +48,9 @@ export function docs(app: Hono<AppEnv>) {
   let document: ReturnType<typeof openApiDocument> | undefined;
   const routes = new Hono<AppEnv>();
   routes.get("/openapi.json", (c) => c.json((document ??= openApiDocument(app))));
-  routes.get("/docs", (c) => c.html(REFERENCE_PAGE));
+  routes.get("/docs", (c) => {
+    c.header("Content-Security-Policy", DOCS_CSP);
+    return c.html(REFERENCE_PAGE);
+  });
   return routes;
 }
