@@ -1,4 +1,4 @@
-// Fails (exit 1) when src/db/schema.ts and the migrations in drizzle/ disagree, when a migration
+// Fails (exit 1) when src/db/schema/ and the migrations in drizzle/ disagree, when a migration
 // and its reverse in drizzle/rollback/ are not paired, or when a migration makes a contract change
 // (drops or renames a table or column, adds NOT NULL without a default) without a `-- contract:`
 // line saying why (scripts/lib/migration-rules.js). Runs before `npm test` and in CI, so a schema
@@ -87,14 +87,14 @@ try {
     problems.push(`drizzle-kit check rejects drizzle/:\n${check.output}`);
   }
 
-  const gen = drizzleKit(["generate", "--dialect", "sqlite", "--schema", "./src/db/schema.ts", "--out", out]);
+  const gen = drizzleKit(["generate", "--dialect", "sqlite", "--schema", "./src/db/schema/index.ts", "--out", out]);
   const after = existsSync(copy) ? snapshotDir(copy) : new Map();
   const changed = [...after.keys()].filter((f) => before.get(f) !== after.get(f));
   if (changed.length > 0) {
-    problems.push(`src/db/schema.ts has changes that no migration in drizzle/ holds (drizzle-kit would write ${changed.join(", ")}).`);
+    problems.push(`src/db/schema/ has changes that no migration in drizzle/ holds (drizzle-kit would write ${changed.join(", ")}).`);
   } else if (gen.output.includes("Interactive prompts require a TTY")) {
     problems.push(
-      "src/db/schema.ts has changes that no migration in drizzle/ holds (drizzle-kit needs to ask whether something was renamed).",
+      "src/db/schema/ has changes that no migration in drizzle/ holds (drizzle-kit needs to ask whether something was renamed).",
     );
   } else if (gen.status !== 0 || !gen.output.includes("No schema changes")) {
     // drizzle-kit can print an error and still exit 0, so only its own "no changes" line counts.
@@ -111,5 +111,5 @@ if (problems.length > 0) {
   process.exit(1);
 }
 console.log(
-  `check-migrations: schema.ts and drizzle/ agree (${migrations.length} migration${migrations.length === 1 ? "" : "s"}, each with a rollback, none contracting unannounced)`,
+  `check-migrations: src/db/schema/ and drizzle/ agree (${migrations.length} migration${migrations.length === 1 ? "" : "s"}, each with a rollback, none contracting unannounced)`,
 );

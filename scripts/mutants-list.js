@@ -441,7 +441,7 @@ export default [
   },
   {
     id: "import-sources-only-change-lost",
-    file: "src/services/books.ts",
+    file: "src/services/books/import.ts",
     bug: "an import that only changes metadata_source is counted unchanged and not written",
     from: "if (Object.keys(changes).length === 0 && !sourcesChanged) continue;",
     to: "if (Object.keys(changes).length === 0) continue;",

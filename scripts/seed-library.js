@@ -123,7 +123,7 @@ function generateBook(i, random) {
     description: maybe(0.6, () => `${title} by ${author}: a story of ${pick(NOUNS).toLowerCase()}s and ${pick(NOUNS).toLowerCase()}s.`),
     status: random() < 0.95 ? "active" : random() < 0.6 ? "archived" : "duplicate",
   };
-  // Completeness as src/services/books.ts computes it: filled of the 10 metadata fields.
+  // Completeness as src/services/books/fields.ts computes it: filled of the 10 metadata fields.
   const fields = [
     "title",
     "author",

@@ -11,7 +11,7 @@ import { recomputeAuthors, recomputeSeries } from "./completion";
 /**
  * The catalogue from Audiobookshelf (INTEGRATIONS.md section 3, POST /api/library/sync): every
  * item of the book libraries, page by page, upserted by abs_id with the import's own rules
- * (src/services/books.ts `importBooks`: unchanged rows are not written, changed fields get a
+ * (src/services/books/import.ts `importBooks`: unchanged rows are not written, changed fields get a
  * correction row, completion is recomputed in the same batch). Each page is one D1 batch, all or
  * nothing, so a sync that fails half way leaves the catalogue as its last complete page left it.
  * Only a listing that completed archives the books ABS no longer has.

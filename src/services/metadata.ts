@@ -5,7 +5,7 @@ import { books, type MetadataCorrection, metadataCorrections, type NewMetadataCo
 
 /**
  * Metadata correction history and quality statistics (reference 6.6). Corrections are written by
- * the book writes themselves (src/services/books.ts), in the same batch as the change they record.
+ * the book writes themselves (src/services/books/writes.ts, import.ts), in the same batch as the change they record.
  */
 
 export const CORRECTION_SOURCES = ["GoogleBooks", "Goodreads", "Manual", "Auto-corrected"] as const;

@@ -112,7 +112,7 @@ describe("npm run db:check (scripts/check-migrations.js)", () => {
     dirs.push(copy);
     for (const item of ["scripts", "drizzle", "package.json"]) cpSync(path.join(root, item), path.join(copy, item), { recursive: true });
     mkdirSync(path.join(copy, "src/db"), { recursive: true });
-    cpSync(path.join(root, "src/db/schema.ts"), path.join(copy, "src/db/schema.ts"));
+    cpSync(path.join(root, "src/db/schema"), path.join(copy, "src/db/schema"), { recursive: true });
     symlinkSync(path.join(root, "node_modules"), path.join(copy, "node_modules"));
     writeFileSync(path.join(copy, "drizzle/0099_change.sql"), sql);
     writeFileSync(path.join(copy, "drizzle/rollback/0099_change.sql"), "SELECT 1;");

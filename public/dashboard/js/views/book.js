@@ -4,7 +4,7 @@
 import { api, canOperate } from "../api.js";
 import { fill, h, notice, percentBar, runAction, table, time } from "../dom.js";
 
-/** The ten metadata fields that completeness counts (src/services/books.ts), then the narrator. */
+/** The ten metadata fields that completeness counts (src/services/books/fields.ts), then the narrator. */
 const FIELDS = [
   ["title", "Title"],
   ["author", "Author"],

@@ -1,0 +1,107 @@
+import { sql } from "drizzle-orm";
+import { chunk, rowsPerInsert, runBatch } from "../../db/batch";
+import type { Database } from "../../db/client";
+import { books, type NewBook, type NewMetadataCorrection } from "../../db/schema";
+import { changesOf } from "../../lib/changes";
+import { insertCorrections } from "../metadata";
+import { type BookImportRow, columnsOf, completenessOf } from "./fields";
+import { bookJson } from "./json";
+import { completionStatements, correctionRows, touchesCompletion } from "./writes";
+
+// Bulk import: books upserted by abs_id.
+
+/** Columns an import refreshes on a book that exists (never its id, date_added or status). */
+const IMPORT_UPDATE_SET = Object.fromEntries(
+  (
+    [
+      "title",
+      "author",
+      "series",
+      "seriesNumber",
+      "isbn",
+      "asin",
+      "publisher",
+      "publishedYear",
+      "durationMinutes",
+      "description",
+      "narrator",
+      "importSource",
+      "metadataSource",
+      "metadataCompletenessPercent",
+      "lastMetadataUpdate",
+      "dateUpdated",
+    ] as const
+  ).map((key) => [key, sql.raw(`excluded.${books[key].name}`)]),
+);
+
+/**
+ * Upserts books by `abs_id`, all or nothing. New abs_ids are created; on a known one the fields
+ * sent replace the stored ones (absent fields are kept, metadata_source is merged), and a row
+ * that changes nothing is counted `unchanged` and not written. One D1 batch (one transaction)
+ * holds the upserts, a correction row per changed described field ("Auto-corrected", with
+ * `reason`, "bulk import" by default), and the completion recomputes of every series and author
+ * touched. When every row is unchanged, nothing is sent.
+ */
+export async function importBooks(db: Database, rows: readonly BookImportRow[], actor: string, { reason = "bulk import" } = {}) {
+  const now = new Date().toISOString();
+  // One bound parameter for every abs_id (D1 allows 100 per statement): a JSON array.
+  const existing = await db
+    .select()
+    .from(books)
+    .where(sql`${books.absId} IN (SELECT value FROM json_each(${JSON.stringify(rows.map((r) => r.abs_id))}))`);
+  const byAbsId = new Map(existing.map((book) => [book.absId, book]));
+
+  const writes: NewBook[] = [];
+  const corrections: NewMetadataCorrection[] = [];
+  const seriesNames: (string | null | undefined)[] = [];
+  const authorNames: (string | null | undefined)[] = [];
+  let created = 0;
+  let updated = 0;
+
+  for (const row of rows) {
+    const current = byAbsId.get(row.abs_id);
+    const { metadata_source: sources, ...fields } = row;
+    if (!current) {
+      const values: NewBook = {
+        ...columnsOf(fields),
+        title: row.title,
+        metadataSource: sources ?? {},
+        dateAdded: now,
+        dateUpdated: now,
+        lastMetadataUpdate: now,
+      };
+      values.metadataCompletenessPercent = completenessOf(values);
+      writes.push(values);
+      seriesNames.push(values.series);
+      authorNames.push(values.author);
+      created++;
+      continue;
+    }
+
+    const changes = changesOf(bookJson(current), fields as Record<string, unknown>);
+    const mergedSources = { ...current.metadataSource, ...sources };
+    const sourcesChanged = JSON.stringify(mergedSources) !== JSON.stringify(current.metadataSource);
+    if (Object.keys(changes).length === 0 && !sourcesChanged) continue;
+
+    // Without the id: the upsert finds the row by abs_id.
+    const { id: _id, ...kept } = current;
+    const merged = { ...kept, ...columnsOf(fields), metadataSource: mergedSources };
+    writes.push({ ...merged, metadataCompletenessPercent: completenessOf(merged), lastMetadataUpdate: now, dateUpdated: now });
+    corrections.push(...correctionRows(current.id, changes, { source: "Auto-corrected", reason, correctedBy: actor, correctionDate: now }));
+    if (touchesCompletion(changes)) {
+      seriesNames.push(current.series, merged.series);
+      authorNames.push(current.author, merged.author);
+    }
+    updated++;
+  }
+
+  if (writes.length === 0) return { created, updated, unchanged: rows.length, total: rows.length };
+  await runBatch(db, [
+    ...chunk(writes, rowsPerInsert(books)).map((slice) =>
+      db.insert(books).values(slice).onConflictDoUpdate({ target: books.absId, set: IMPORT_UPDATE_SET }),
+    ),
+    ...insertCorrections(db, corrections),
+    ...completionStatements(db, seriesNames, authorNames),
+  ]);
+  return { created, updated, unchanged: rows.length - created - updated, total: rows.length };
+}
