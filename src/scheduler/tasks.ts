@@ -1,14 +1,11 @@
-import { and, asc, gt, gte, inArray, lt, sql } from "drizzle-orm";
+import { lt } from "drizzle-orm";
 import { type Config, requireService, SERVICE_LABELS, type ServiceName } from "../config";
-import { chunk } from "../db/batch";
 import type { Database } from "../db/client";
-import { books, tasks } from "../db/schema";
+import { tasks } from "../db/schema";
 import { Audiobookshelf } from "../integrations/audiobookshelf";
 import { prowlarr } from "../integrations/prowlarr";
-import { failureReason } from "../lib/failure";
 import { acquire } from "../services/acquire";
 import { watchAuthors } from "../services/author-watch";
-import { completenessOf } from "../services/books";
 import { recomputeAuthors, recomputeSeries } from "../services/completion";
 import type { FailedItem } from "../services/failed-attempts";
 import { analyzeGaps } from "../services/gaps";
@@ -91,9 +88,6 @@ export function unavailableReason(task: TaskDefinition, config: Config): string 
 
 /** Books added within this many days are "new" for METADATA_NEW (the original's window). */
 export const NEW_BOOK_DAYS = 7;
-const BOOKS_PER_READ = 500;
-/** Books per UPDATE: three bound parameters each, within D1's 100. */
-const BOOKS_PER_UPDATE = 30;
 
 async function recalculateSeries({ db }: TaskContext): Promise<TaskOutcome> {
   const result = await recomputeSeries(db).run();
@@ -120,68 +114,6 @@ async function analyze({ db }: TaskContext): Promise<TaskOutcome> {
       gaps_resolved: run.gaps_resolved,
       open_series_gaps: run.stats.open_series_gaps,
     },
-  };
-}
-
-/**
- * Recomputes metadata completeness (the books service's own formula) of the books added in the
- * last NEW_BOOK_DAYS days, writing only the values that differ; date_updated is left as it was,
- * since the book itself did not change. A slice that fails to write is tallied book by book.
- */
-async function refreshNewBooks({ db }: TaskContext): Promise<TaskOutcome> {
-  const since = cutoffOf(NEW_BOOK_DAYS);
-  const failures: FailedItem[] = [];
-  let processed = 0;
-  let updated = 0;
-  for (let afterId = 0; ; ) {
-    const rows = await db
-      .select()
-      .from(books)
-      .where(and(gte(books.dateAdded, since), gt(books.id, afterId)))
-      .orderBy(asc(books.id))
-      .limit(BOOKS_PER_READ);
-    processed += rows.length;
-    const stale = rows.map((row) => ({ row, pct: completenessOf(row) })).filter(({ row, pct }) => pct !== row.metadataCompletenessPercent);
-    for (const slice of chunk(stale, BOOKS_PER_UPDATE)) {
-      try {
-        await db
-          .update(books)
-          .set({
-            metadataCompletenessPercent: sql`CASE ${books.id} ${sql.join(
-              slice.map(({ row, pct }) => sql`WHEN ${row.id} THEN ${pct}`),
-              sql` `,
-            )} END`,
-            dateUpdated: sql`${books.dateUpdated}`,
-          })
-          .where(
-            inArray(
-              books.id,
-              slice.map(({ row }) => row.id),
-            ),
-          );
-        updated += slice.length;
-      } catch (error) {
-        const reason = failureReason(error, "task_item_failed", { task: "METADATA_NEW" });
-        failures.push(
-          ...slice.map(({ row }) => ({
-            taskName: "METADATA_NEW",
-            itemId: row.id,
-            itemName: row.title,
-            reason,
-            errorCode: "database_error",
-          })),
-        );
-      }
-    }
-    if (rows.length < BOOKS_PER_READ) break;
-    afterId = rows.at(-1)!.id;
-  }
-  return {
-    processed,
-    succeeded: processed - failures.length,
-    failed: failures.length,
-    failures,
-    metadata: { window_days: NEW_BOOK_DAYS, added_since: since, books_updated: updated },
   };
 }
 
@@ -231,6 +163,9 @@ function watchFavouriteAuthors({ db, config }: TaskContext): Promise<TaskOutcome
 const syncLibrary = ({ db, config }: TaskContext): Promise<TaskOutcome> => librarySyncTask(db, config);
 /** METADATA_FULL: correct-all's work, books under 80 %, at most 100 a run (src/services/metadata-correction.ts). */
 const correctAll = ({ db, config }: TaskContext): Promise<TaskOutcome> => metadataCorrectionTask(db, config, { threshold: 80, limit: 100 });
+/** METADATA_NEW: correct-recent's work, books added in the last NEW_BOOK_DAYS days, at most 100 a run. */
+const correctNew = ({ db, config }: TaskContext): Promise<TaskOutcome> =>
+  metadataCorrectionTask(db, config, { addedWithinDays: NEW_BOOK_DAYS, limit: 100 });
 
 function queue(ctx: TaskContext): Promise<TaskOutcome> {
   return runQueue(ctx, scanBookLibraries);
@@ -289,11 +224,11 @@ export const TASKS: Record<TaskName, TaskDefinition> = {
   },
   METADATA_NEW: {
     name: "METADATA_NEW",
-    description: `Recompute metadata completeness of the books added in the last ${NEW_BOOK_DAYS} days`,
+    description: `Correct the metadata of the books added in the last ${NEW_BOOK_DAYS} days from Google Books`,
     cron: "30 4 * * SUN",
-    feature: "metadata_completeness",
-    requires: [],
-    run: refreshNewBooks,
+    feature: "metadata_correction",
+    requires: ["google_books"],
+    run: correctNew,
   },
   METADATA_FULL: {
     name: "METADATA_FULL",

@@ -6,11 +6,11 @@ import { books, googleBooksLookups, metadataCorrections, upstreamQuota } from ".
 import { GOOGLE_BOOKS_DAILY_BUDGET, quotaDay } from "../../src/services/google-books-cache";
 import { createBook } from "../fixtures";
 import { errorShape, withEnv } from "../helpers";
+import { fakeGoogle, GOOGLE_KEY, GOOGLE_URL, hobbit, volume } from "../integrations/fake-google-books";
 import { captureLogs, fakeUpstream, json } from "../integrations/fake-upstream";
 
-const KEY = "AIzaSy-google-key-3f9c";
-const URL_ = "https://books.fake.test/books/v1";
-const google = withEnv({ GOOGLE_BOOKS_API_KEY: KEY, GOOGLE_BOOKS_URL: URL_ });
+const KEY = GOOGLE_KEY;
+const google = withEnv({ GOOGLE_BOOKS_API_KEY: GOOGLE_KEY, GOOGLE_BOOKS_URL: GOOGLE_URL });
 const db = primaryDatabase(env);
 
 beforeEach(async () => {
@@ -20,45 +20,6 @@ beforeEach(async () => {
   await db.delete(upstreamQuota);
 });
 afterEach(() => vi.restoreAllMocks());
-
-/** A Google Books volume as the API answers it. */
-function volume(id: string, info: Record<string, unknown>) {
-  return {
-    kind: "books#volume",
-    id,
-    etag: "x",
-    selfLink: `${URL_}/volumes/${id}`,
-    volumeInfo: { printType: "BOOK", language: "en", ...info },
-    saleInfo: {},
-    accessInfo: {},
-  };
-}
-const hobbit = volume("vol_hobbit", {
-  title: "The Hobbit",
-  subtitle: "Or There and Back Again",
-  authors: ["J. R. R. Tolkien"],
-  publisher: "HarperCollins",
-  publishedDate: "2012-09-18",
-  description: "Bilbo Baggins is a hobbit.",
-  industryIdentifiers: [
-    { type: "ISBN_10", identifier: "0007487282" },
-    { type: "ISBN_13", identifier: "9780007487288" },
-  ],
-  pageCount: 320,
-});
-
-/** A fake Google Books: `answers` by the exact `q`; anything else has no hit. Checks the key. */
-function fakeGoogle(answers: Record<string, unknown[]>, override?: (q: string, n: number) => Response | undefined) {
-  let n = 0;
-  return fakeUpstream((_, url) => {
-    if (url.searchParams.get("key") !== KEY) return json({ error: { code: 400, message: "API key not valid." } }, { status: 400 });
-    const q = url.searchParams.get("q") ?? "";
-    const special = override?.(q, ++n);
-    if (special) return special;
-    const items = answers[q];
-    return json(items?.length ? { kind: "books#volumes", totalItems: items.length, items } : { kind: "books#volumes", totalItems: 0 });
-  });
-}
 
 async function post(path: string, body?: unknown, api = google) {
   const res = await api(path, { method: "POST", auth: true, ...(body === undefined ? {} : { json: body }) });

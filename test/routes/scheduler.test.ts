@@ -199,8 +199,8 @@ describe("the schedule routes", () => {
     expect(detail).toMatchObject({
       task_name: "METADATA_NEW",
       schedule: { cron: "30 4 * * SUN", next_run_time: ISO, paused: false },
-      requires: [],
-      available: true,
+      requires: ["google_books"],
+      available: false,
     });
     expect(new Date(detail.schedule.next_run_time).getUTCDay()).toBe(0);
     expect(detail.execution_history).toHaveLength(10);

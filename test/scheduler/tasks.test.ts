@@ -99,28 +99,6 @@ describe("the database tasks", () => {
     expect(await db.select().from(authors).where(eq(authors.id, a!.id)).get()).toMatchObject({ audiobooksOwned: 1, audiobooksMissing: 3 });
   });
 
-  it("METADATA_NEW recomputes the completeness of books added in the last 7 days, leaving date_updated", async () => {
-    const stamp = "2030-01-01T00:00:00.000Z";
-    const eightDaysAgo = new Date(Date.now() - 8 * 86_400_000).toISOString();
-    const [recent] = await db
-      .insert(books)
-      .values({ title: unique("b"), author: "A", series: "S", metadataCompletenessPercent: 0, dateUpdated: stamp })
-      .returning();
-    const [old] = await db
-      .insert(books)
-      .values({ title: unique("b"), author: "A", metadataCompletenessPercent: 0, dateAdded: eightDaysAgo })
-      .returning();
-    const at = await run("METADATA_NEW");
-    const row = (await rowsAt(at)).METADATA_NEW!;
-    expect(row.taskMetadata).toMatchObject({ window_days: 7, books_updated: expect.any(Number) });
-    expect((row.taskMetadata as { books_updated: number }).books_updated).toBeGreaterThanOrEqual(1);
-    expect(await db.select().from(books).where(eq(books.id, recent!.id)).get()).toMatchObject({
-      metadataCompletenessPercent: 30,
-      dateUpdated: stamp,
-    });
-    expect((await db.select().from(books).where(eq(books.id, old!.id)).get())?.metadataCompletenessPercent).toBe(0);
-  });
-
   it("CLEANUP deletes task and correction history older than 30 days", async () => {
     const old = new Date(Date.now() - 31 * 86_400_000).toISOString();
     const recent = new Date(Date.now() - 29 * 86_400_000).toISOString();
