@@ -69,12 +69,13 @@ export interface SearchResult {
 export class ProwlarrClient {
   private readonly http: ServiceClient;
 
-  constructor(settings: ProwlarrSettings, upstream: Config["upstream"], fetcher?: { fetch: typeof fetch }) {
+  constructor(settings: ProwlarrSettings, upstream: Config["upstream"]) {
     this.http = new ServiceClient({
       service: "prowlarr",
       baseUrl: settings.url,
       upstream,
-      fetcher,
+      // Through the Workers VPC binding when one is bound (PROWLARR_VPC), else the internet.
+      fetcher: settings.fetcher,
       authHeaders: { "X-Api-Key": settings.apiKey },
     });
   }
@@ -105,6 +106,6 @@ export class ProwlarrClient {
 }
 
 /** The client for this configuration, or a 503 naming the bindings to set. */
-export function prowlarr(config: Config, fetcher?: { fetch: typeof fetch }): ProwlarrClient {
-  return new ProwlarrClient(requireService(config, "prowlarr"), config.upstream, fetcher);
+export function prowlarr(config: Config): ProwlarrClient {
+  return new ProwlarrClient(requireService(config, "prowlarr"), config.upstream);
 }

@@ -62,14 +62,15 @@ export class QbittorrentClient {
   private readonly settings: QbittorrentSettings;
   private readonly sessionKey: string;
 
-  constructor(settings: QbittorrentSettings, upstream: Config["upstream"], fetcher?: { fetch: typeof fetch }) {
+  constructor(settings: QbittorrentSettings, upstream: Config["upstream"]) {
     this.settings = settings;
     this.sessionKey = `${settings.url}\n${settings.login?.username ?? ""}`;
     this.http = new ServiceClient({
       service: "qbittorrent",
       baseUrl: settings.url,
       upstream,
-      fetcher,
+      // Through the Workers VPC binding when one is bound (QB_VPC), else the internet.
+      fetcher: settings.fetcher,
       authHeaders: settings.apiKey ? { Authorization: `Bearer ${settings.apiKey}` } : undefined,
     });
   }
@@ -157,8 +158,8 @@ export function sessionCookie(headers: Headers): string | undefined {
 }
 
 /** The client for this configuration, or a 503 naming the bindings to set. */
-export function qbittorrent(config: Config, fetcher?: { fetch: typeof fetch }): QbittorrentClient {
-  return new QbittorrentClient(requireService(config, "qbittorrent"), config.upstream, fetcher);
+export function qbittorrent(config: Config): QbittorrentClient {
+  return new QbittorrentClient(requireService(config, "qbittorrent"), config.upstream);
 }
 
 /** Forget cached sessions (tests start each case logged out). */

@@ -55,3 +55,20 @@ export function captureLogs(): string[] {
   }
   return lines;
 }
+
+/**
+ * A Workers VPC service binding (`ABS_VPC`, `QB_VPC`, `PROWLARR_VPC`): its `fetch` takes the
+ * request the Worker addresses to the home service's own URL and delivers it there (here: to the
+ * fake upstream the test set up). `seen` records each request that went through it.
+ */
+export function fakeVpcBinding() {
+  const seen: { method: string; url: URL }[] = [];
+  const binding = {
+    fetch: (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
+      const request = new Request(input, init);
+      seen.push({ method: request.method, url: new URL(request.url) });
+      return globalThis.fetch(request);
+    },
+  };
+  return { binding, seen };
+}

@@ -3,7 +3,7 @@ import { UpstreamError } from "../../src/integrations/http";
 import { prowlarr } from "../../src/integrations/prowlarr";
 import { PROWLARR, prowlarrRelease } from "./fake-prowlarr";
 import { configWith } from "./fake-qbittorrent";
-import { fakeUpstream, json } from "./fake-upstream";
+import { fakeUpstream, fakeVpcBinding, json } from "./fake-upstream";
 
 afterEach(() => vi.restoreAllMocks());
 
@@ -75,5 +75,17 @@ describe("Prowlarr search", () => {
     expect(error).toMatchObject({ code: "external_api_error", upstreamStatus: 500 });
     expect(error.detail).toContain("500");
     expect(JSON.stringify({ ...error, detail: error.detail })).not.toContain(PROWLARR.PROWLARR_API_KEY);
+  });
+});
+
+describe("Prowlarr behind a Workers VPC binding (PROWLARR_VPC)", () => {
+  it("searches through the binding, with the key, and nothing goes to the internet directly", async () => {
+    const fake = fakeUpstream(() => json([prowlarrRelease("Dune by Frank Herbert [ENG / M4B]")]));
+    const vpc = fakeVpcBinding();
+    const result = await prowlarr(configWith({ ...PROWLARR, ...({ PROWLARR_VPC: vpc.binding } as object) })).search("Dune");
+    expect(result.releases).toHaveLength(1);
+    expect(vpc.seen.map((r) => `${r.method} ${r.url.origin}${r.url.pathname}`)).toEqual([`GET ${PROWLARR.PROWLARR_URL}/api/v1/search`]);
+    expect(fake.calls).toHaveLength(1);
+    expect(fake.calls[0]!.headers.get("X-Api-Key")).toBe(PROWLARR.PROWLARR_API_KEY);
   });
 });

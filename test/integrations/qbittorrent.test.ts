@@ -1,7 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { UpstreamError } from "../../src/integrations/http";
 import { forgetSessions, magnetHash, qbittorrent, sessionCookie } from "../../src/integrations/qbittorrent";
-import { configWith, fakeQbittorrent, QB_KEY, QB_PASS, qbKey, qbLogin } from "./fake-qbittorrent";
+import { configWith, fakeQbittorrent, QB_KEY, QB_PASS, QB_URL, qbKey, qbLogin } from "./fake-qbittorrent";
+import { fakeVpcBinding } from "./fake-upstream";
 
 beforeEach(() => forgetSessions());
 afterEach(() => vi.restoreAllMocks());
@@ -115,6 +116,26 @@ describe("qBittorrent 5.2 with an API key", () => {
     const error = await failure(qbittorrent(configWith(qbKey)).torrents({ hashes: [HASH] }));
     expect(error.failure).toBe("shape");
     expect(error.detail).not.toContain("proxy error");
+  });
+});
+
+describe("qBittorrent behind a Workers VPC binding (QB_VPC)", () => {
+  it("sends every call through the binding, the login's session cookie included", async () => {
+    const fake = fakeQbittorrent({ style: "4.x" });
+    const vpc = fakeVpcBinding();
+    const qb = qbittorrent(configWith({ ...qbLogin, ...({ QB_VPC: vpc.binding } as object) }));
+    expect(await qb.version()).toBe("v4.6.7");
+    expect(await qb.add(add(magnet()))).toEqual({ result: "added" });
+    expect(await qb.torrents({ hashes: [HASH] })).toEqual([expect.objectContaining({ hash: HASH, category: "audiobooks" })]);
+    expect(vpc.seen.map((r) => `${r.method} ${r.url.pathname}`)).toEqual([
+      "POST /api/v2/auth/login",
+      "GET /api/v2/app/version",
+      "POST /api/v2/torrents/add",
+      "GET /api/v2/torrents/info",
+    ]);
+    // Addressed to the home server's own URL, and nothing went to the internet directly.
+    expect(vpc.seen.every((r) => r.url.origin === new URL(QB_URL).origin)).toBe(true);
+    expect(fake.calls).toHaveLength(vpc.seen.length);
   });
 });
 
