@@ -14,6 +14,7 @@ import { LOAD, measure } from "./lib/load.js";
 import { latencyModel, modelTable, throughputTable } from "./lib/model.js";
 import { exactnessTable, goals, goalsTable, plansText, table } from "./lib/report.js";
 import { startWorker, stopAll, stopWorker } from "./lib/server.js";
+import { bundleSize, gitCommit, STARTUP_TARGETS, startupTable, startupTime } from "./lib/startup.js";
 
 const LIBRARY_SIZES = [1_000, 100_000];
 // Each target is measured this many times, the rounds apart, and its best run is reported: other
@@ -22,6 +23,11 @@ const ROUNDS = 2;
 const RESULTS = path.join(root, "bench", "results", "latest.json");
 const MODEL_RESULTS = path.join(root, "bench", "results", "model.json");
 const ONLY_MODEL = process.argv.slice(2).includes("model");
+const STARTUP_RESULTS = path.join(root, "bench", "results", "startup.json");
+const ONLY_STARTUP = process.argv.slice(2).includes("startup");
+// Startup profiles per Worker: the machine's other work only adds to a run, so the best is the
+// figure to compare and the median says how noisy the runs were.
+const STARTUP_RUNS = 5;
 // A caller looking for one author: about 1 in 550 books match. The broad term matches 1 in 16,
 // and a search ranks and counts every match, so its cost grows with the library.
 const SEARCH_TERM = "Keiko Tanaka";
@@ -160,8 +166,30 @@ async function runModel() {
   console.log(`\n${path.relative(process.cwd(), MODEL_RESULTS)}`);
 }
 
+/** Bundle size and cold start of the API and of the floor (bench/lib/startup.js); its own results file. */
+async function runStartup() {
+  const rows = [];
+  for (const target of STARTUP_TARGETS) {
+    const outdir = path.join(work, `startup-${target.id}`);
+    say(`${target.label}: wrangler deploy --dry-run`);
+    const { bundle, size } = bundleSize(target, outdir);
+    say(`${target.label}: ${size.upload_kib} KiB / gzip ${size.upload_gzip_kib} KiB; ${STARTUP_RUNS} startup profiles`);
+    const startup = startupTime(target, bundle, outdir, STARTUP_RUNS);
+    rows.push({ id: target.id, label: target.label, ...size, ...startup });
+  }
+  const report = { date: new Date().toISOString(), machine: machine(), commit: gitCommit(), rows };
+  mkdirSync(path.dirname(STARTUP_RESULTS), { recursive: true });
+  writeFileSync(STARTUP_RESULTS, `${JSON.stringify(report, null, 2)}\n`);
+  console.log(
+    `\nBundle size (wrangler deploy --dry-run) and startup (wrangler check startup: busy CPU ms of the startup phase in local workerd), at ${report.commit}:\n`,
+  );
+  console.log(startupTable(rows));
+  console.log(`\n${path.relative(process.cwd(), STARTUP_RESULTS)}`);
+}
+
 async function main() {
   if (ONLY_MODEL) return runModel();
+  if (ONLY_STARTUP) return runStartup();
   // The floor is measured first and last (its server idles in between): its best run is the one
   // every ratio divides by.
   const floor = await startWorker({
