@@ -2,7 +2,8 @@
 // Durable Object rate limiter. Every Worker is served by `wrangler dev` (local workerd) on a port and
 // state directory of its own, load comes from this process with autocannon, and the answer is a
 // table on stdout and bench/results/latest.json. Takes about 10 minutes on 2 cores; the last part is
-// the latency model of a far caller (bench/lib/model.js), which `npm run bench -- model` runs alone.
+// the latency model of a far caller (bench/lib/model.js), which `npm run bench -- model` runs alone,
+// then the 10,000-item Audiobookshelf sync (bench/lib/sync.js), which `npm run bench -- sync` runs alone.
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -15,6 +16,7 @@ import { latencyModel, modelTable, throughputTable } from "./lib/model.js";
 import { exactnessTable, goals, goalsTable, plansText, table } from "./lib/report.js";
 import { startWorker, stopAll, stopWorker } from "./lib/server.js";
 import { bundleSize, gitCommit, STARTUP_TARGETS, startupTable, startupTime } from "./lib/startup.js";
+import { SYNC_ITEMS, syncBench, syncTable } from "./lib/sync.js";
 
 const LIBRARY_SIZES = [1_000, 100_000];
 // Each target is measured this many times, the rounds apart, and its best run is reported: other
@@ -22,12 +24,14 @@ const LIBRARY_SIZES = [1_000, 100_000];
 const ROUNDS = 2;
 const RESULTS = path.join(root, "bench", "results", "latest.json");
 const MODEL_RESULTS = path.join(root, "bench", "results", "model.json");
+const SYNC_RESULTS = path.join(root, "bench", "results", "sync.json");
 const ONLY_MODEL = process.argv.slice(2).includes("model");
 const STARTUP_RESULTS = path.join(root, "bench", "results", "startup.json");
 const ONLY_STARTUP = process.argv.slice(2).includes("startup");
 // Startup profiles per Worker: the machine's other work only adds to a run, so the best is the
 // figure to compare and the median says how noisy the runs were.
 const STARTUP_RUNS = 5;
+const ONLY_SYNC = process.argv.slice(2).includes("sync");
 // A caller looking for one author: about 1 in 550 books match. The broad term matches 1 in 16,
 // and a search ranks and counts every match, so its cost grows with the library.
 const SEARCH_TERM = "Keiko Tanaka";
@@ -187,9 +191,21 @@ async function runStartup() {
   console.log(`\n${path.relative(process.cwd(), STARTUP_RESULTS)}`);
 }
 
+/** The Audiobookshelf sync: D1 statements, round trips and time of a first, an unchanged and a one-change sync; its own results file. */
+async function runSync() {
+  const runs = await syncBench({ work, logDir, devVars, say });
+  const result = { date: new Date().toISOString(), machine: machine(), items: SYNC_ITEMS, runs };
+  mkdirSync(path.dirname(SYNC_RESULTS), { recursive: true });
+  writeFileSync(SYNC_RESULTS, `${JSON.stringify(result, null, 2)}\n`);
+  console.log(`\nAudiobookshelf sync of ${SYNC_ITEMS.toLocaleString("en-US")} items (fake ABS on loopback, local D1, wrangler dev):\n`);
+  console.log(syncTable(runs));
+  console.log(`\n${path.relative(process.cwd(), SYNC_RESULTS)}`);
+}
+
 async function main() {
   if (ONLY_MODEL) return runModel();
   if (ONLY_STARTUP) return runStartup();
+  if (ONLY_SYNC) return runSync();
   // The floor is measured first and last (its server idles in between): its best run is the one
   // every ratio divides by.
   const floor = await startWorker({
@@ -263,6 +279,7 @@ async function main() {
   console.log(`Query plans at ${LIBRARY_SIZES.at(-1).toLocaleString("en-US")} books:\n${plansText(results.plans)}\n`);
   console.log(`total ${results.total_seconds} s; ${path.relative(process.cwd(), RESULTS)}`);
   await runModel();
+  await runSync();
 }
 
 // Ctrl-C or a failure mid-run still stops every server; the state directories go, except the

@@ -64,3 +64,19 @@ export function errorShape(status: number, error: string) {
     request_id: expect.any(String),
   };
 }
+
+/** The test database, counting every statement sent (alone or in a batch): `withEnv({ DB: countingD1(...) })`. */
+export function countingD1(count: () => void) {
+  const wrapSession = (session: D1DatabaseSession) => ({
+    prepare: (query: string) => {
+      count();
+      return session.prepare(query);
+    },
+    batch: (statements: D1PreparedStatement[]) => session.batch(statements),
+    getBookmark: () => session.getBookmark(),
+  });
+  return {
+    withSession: (constraint?: string) => wrapSession(env.DB.withSession(constraint as D1SessionConstraint)),
+    prepare: env.DB.prepare.bind(env.DB),
+  };
+}

@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { throttleKeys } from "../../src/services/login-throttle";
 import { createUser, unique } from "../fixtures";
-import { call, uniqueIp, withEnv } from "../helpers";
+import { call, countingD1, uniqueIp, withEnv } from "../helpers";
 
 // The login lockout as an attacker meets it (issue 10): the attempt is taken before the password
 // is checked, so no burst gets more than five checks; unknown and known usernames are answered
@@ -147,19 +147,3 @@ describe("locking out", () => {
     expect((await login(user.username, "a-fresh-password", ip)).status).toBe(200);
   });
 });
-
-/** The test database, counting every statement sent (alone or in a batch). */
-function countingD1(count: () => void) {
-  const wrapSession = (session: D1DatabaseSession) => ({
-    prepare: (query: string) => {
-      count();
-      return session.prepare(query);
-    },
-    batch: (statements: D1PreparedStatement[]) => session.batch(statements),
-    getBookmark: () => session.getBookmark(),
-  });
-  return {
-    withSession: (constraint?: string) => wrapSession(env.DB.withSession(constraint as D1SessionConstraint)),
-    prepare: env.DB.prepare.bind(env.DB),
-  };
-}

@@ -1,9 +1,9 @@
 import { sql } from "drizzle-orm";
-import { chunk, rowsPerInsert, runBatch } from "../../db/batch";
+import { runBatch } from "../../db/batch";
 import type { Database } from "../../db/client";
-import { books, type NewBook, type NewMetadataCorrection } from "../../db/schema";
+import { selectJsonRows } from "../../db/json-rows";
+import { books, metadataCorrections, type NewBook, type NewMetadataCorrection } from "../../db/schema";
 import { changesOf } from "../../lib/changes";
-import { insertCorrections } from "../metadata";
 import { type BookImportRow, columnsOf, completenessOf } from "./fields";
 import { bookJson } from "./json";
 import { completionStatements, correctionRows, touchesCompletion } from "./writes";
@@ -11,28 +11,38 @@ import { completionStatements, correctionRows, touchesCompletion } from "./write
 // Bulk import: books upserted by abs_id.
 
 /** Columns an import refreshes on a book that exists (never its id, date_added or status). */
-const IMPORT_UPDATE_SET = Object.fromEntries(
-  (
-    [
-      "title",
-      "author",
-      "series",
-      "seriesNumber",
-      "isbn",
-      "asin",
-      "publisher",
-      "publishedYear",
-      "durationMinutes",
-      "description",
-      "narrator",
-      "importSource",
-      "metadataSource",
-      "metadataCompletenessPercent",
-      "lastMetadataUpdate",
-      "dateUpdated",
-    ] as const
-  ).map((key) => [key, sql.raw(`excluded.${books[key].name}`)]),
-);
+const IMPORT_UPDATED = [
+  "title",
+  "author",
+  "series",
+  "seriesNumber",
+  "isbn",
+  "asin",
+  "publisher",
+  "publishedYear",
+  "durationMinutes",
+  "description",
+  "narrator",
+  "importSource",
+  "metadataSource",
+  "metadataCompletenessPercent",
+  "lastMetadataUpdate",
+  "dateUpdated",
+] as const satisfies readonly (keyof NewBook)[];
+const IMPORT_UPDATE_SET = Object.fromEntries(IMPORT_UPDATED.map((key) => [key, sql.raw(`excluded.${books[key].name}`)]));
+/** Columns an import writes; the others (status, ...) take their defaults on a new book. */
+const IMPORT_COLUMNS = ["absId", "dateAdded", ...IMPORT_UPDATED] as const;
+/** Every column of a correction row, as correctionRows fills them. */
+const CORRECTION_COLUMNS = [
+  "bookId",
+  "fieldName",
+  "oldValue",
+  "newValue",
+  "source",
+  "reason",
+  "correctedBy",
+  "correctionDate",
+] as const satisfies readonly (keyof NewMetadataCorrection)[];
 
 /**
  * Upserts books by `abs_id`, all or nothing. New abs_ids are created; on a known one the fields
@@ -40,7 +50,8 @@ const IMPORT_UPDATE_SET = Object.fromEntries(
  * that changes nothing is counted `unchanged` and not written. One D1 batch (one transaction)
  * holds the upserts, a correction row per changed described field ("Auto-corrected", with
  * `reason`, "bulk import" by default), and the completion recomputes of every series and author
- * touched. When every row is unchanged, nothing is sent.
+ * touched. When every row is unchanged, nothing is sent. The rows travel as JSON (src/db/json-rows.ts):
+ * a page of 500 books is one INSERT, not 125 of four rows (D1's 100 bound parameters).
  */
 export async function importBooks(db: Database, rows: readonly BookImportRow[], actor: string, { reason = "bulk import" } = {}) {
   const now = new Date().toISOString();
@@ -97,10 +108,10 @@ export async function importBooks(db: Database, rows: readonly BookImportRow[], 
 
   if (writes.length === 0) return { created, updated, unchanged: rows.length, total: rows.length };
   await runBatch(db, [
-    ...chunk(writes, rowsPerInsert(books)).map((slice) =>
-      db.insert(books).values(slice).onConflictDoUpdate({ target: books.absId, set: IMPORT_UPDATE_SET }),
+    ...selectJsonRows(books, IMPORT_COLUMNS, writes).map((rows) =>
+      db.insert(books).select(rows).onConflictDoUpdate({ target: books.absId, set: IMPORT_UPDATE_SET }),
     ),
-    ...insertCorrections(db, corrections),
+    ...selectJsonRows(metadataCorrections, CORRECTION_COLUMNS, corrections).map((rows) => db.insert(metadataCorrections).select(rows)),
     ...completionStatements(db, seriesNames, authorNames),
   ]);
   return { created, updated, unchanged: rows.length - created - updated, total: rows.length };
