@@ -293,7 +293,7 @@ export default [
   // --- configuration, errors, request ids, CORS ------------------------------------------------
   {
     id: "config-marker-case",
-    file: "src/config.ts",
+    file: "src/config/env.ts",
     bug: "example markers are matched in lower case only (CHANGEME passes)",
     from: "EXAMPLE_MARKERS.some((marker) => lower.includes(marker))",
     to: "EXAMPLE_MARKERS.some((marker) => value.includes(marker))",
@@ -301,7 +301,7 @@ export default [
   },
   {
     id: "config-min-length",
-    file: "src/config.ts",
+    file: "src/config/env.ts",
     bug: "a 31-character secret is accepted in production",
     from: "const MIN_SECRET_LENGTH = 32;",
     to: "const MIN_SECRET_LENGTH = 31;",
@@ -309,7 +309,7 @@ export default [
   },
   {
     id: "config-staging-strict",
-    file: "src/config.ts",
+    file: "src/config/env.ts",
     bug: "staging refuses empty secrets as production does",
     from: `if (env.ENVIRONMENT !== "production") return;`,
     to: `if (env.ENVIRONMENT === "development") return;`,
@@ -317,7 +317,7 @@ export default [
   },
   {
     id: "config-unknown-env-shows-internals",
-    file: "src/config.ts",
+    file: "src/config/index.ts",
     bug: "an unknown ENVIRONMENT is treated as development (internals shown)",
     from: `safeParse(env.ENVIRONMENT).data ?? "production"`,
     to: `safeParse(env.ENVIRONMENT).data ?? "development"`,
@@ -333,7 +333,7 @@ export default [
   },
   {
     id: "errors-context-in-production",
-    file: "src/errors.ts",
+    file: "src/errors/render.ts",
     bug: "debug context leaves production",
     from: "...(!isProduction && error.context ? { context: error.context } : {}),",
     to: "...(error.context ? { context: error.context } : {}),",
@@ -341,7 +341,7 @@ export default [
   },
   {
     id: "errors-production-default",
-    file: "src/errors.ts",
+    file: "src/errors/render.ts",
     bug: "without a parsed configuration, errors show internals",
     from: "const isProduction = config?.isProduction ?? true;",
     to: "const isProduction = config?.isProduction ?? false;",
@@ -409,7 +409,7 @@ export default [
   },
   {
     id: "gaps-priority-off-by-one",
-    file: "src/services/gaps.ts",
+    file: "src/services/gap-analysis.ts",
     bug: "gap priority counts positions from 1, so the first positions get 2",
     from: "min(3, 1 + (p.n - 1) * 3 / p.total)",
     to: "min(3, 1 + p.n * 3 / p.total)",
@@ -491,7 +491,7 @@ export default [
   },
   {
     id: "dl-abandon-late",
-    file: "src/services/downloads.ts",
+    file: "src/services/downloads/writes.ts",
     bug: "a download is abandoned one failure after max_retries",
     from: "const exhausted = sql`${attempts} >= ${downloads.maxRetries}`;",
     to: "const exhausted = sql`${attempts} > ${downloads.maxRetries}`;",
@@ -499,7 +499,7 @@ export default [
   },
   {
     id: "dl-retry-days",
-    file: "src/services/downloads.ts",
+    file: "src/services/downloads/writes.ts",
     bug: "the retry is due in hours, not days",
     from: "const DAY_MS = 86_400_000;",
     to: "const DAY_MS = 3_600_000;",
@@ -582,7 +582,7 @@ export default [
   },
   {
     id: "config-url-credentials",
-    file: "src/config.ts",
+    file: "src/config/env.ts",
     bug: "a service URL with credentials in it is accepted",
     from: "url.search || url.hash || url.username || url.password",
     to: "url.search || url.hash",
@@ -590,7 +590,7 @@ export default [
   },
   {
     id: "config-access-half",
-    file: "src/config.ts",
+    file: "src/config/env.ts",
     bug: "an Access client id without its secret is accepted",
     from: "if (access === 1)",
     to: "if (access === 3)",
@@ -598,7 +598,7 @@ export default [
   },
   {
     id: "config-upstream-example-key",
-    file: "src/config.ts",
+    file: "src/config/env.ts",
     bug: "an example value in an upstream key is accepted",
     from: "if (value && isExampleValue(value)) ctx.addIssue(",
     to: "if (value && !value) ctx.addIssue(",

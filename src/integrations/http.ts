@@ -1,10 +1,10 @@
 import type { z } from "zod";
 import { SERVICE_LABELS, type ServiceName, type UpstreamSettings } from "../config";
-import { AppError, type ErrorCode } from "../errors";
 import { VERSION } from "../version";
+import { UpstreamError } from "./upstream-error";
 
 /**
- * The one way this Worker calls an outside service (INTEGRATIONS.md section 2): a deadline per
+ * The one way this Worker calls an outside service (README, "Connecting your services"): a deadline per
  * call, retries with jittered backoff for idempotent reads only, `Retry-After` honoured, answers
  * parsed with zod, the Cloudflare Access service token for self-hosted services, and failures as
  * 502/503 in the standard error shape. Errors and log lines name the service, the method, the
@@ -12,52 +12,13 @@ import { VERSION } from "../version";
  * credential or anything the upstream sent back.
  */
 
-/** The error code of each service's failures (502). */
-const ERROR_CODES: Record<ServiceName, ErrorCode> = {
-  audiobookshelf: "audiobookshelf_error",
-  qbittorrent: "qbittorrent_error",
-  prowlarr: "external_api_error",
-  google_books: "external_api_error",
-};
+export { UpstreamError, type UpstreamFailure } from "./upstream-error";
 
 /** Services reached through a Cloudflare Tunnel, which get the Access service-token headers. */
 const SELF_HOSTED: ReadonlySet<ServiceName> = new Set(["audiobookshelf", "qbittorrent", "prowlarr"]);
 
 const DEFAULT_RETRIES = 2;
 const DEFAULT_BACKOFF_MS = 250;
-
-export type UpstreamFailure =
-  /** The service answered a status the caller did not expect. */
-  | "status"
-  /** No answer: DNS, connection refused, reset. */
-  | "unreachable"
-  /** No complete answer within the deadline. */
-  | "timeout"
-  /** An answer that is not what the service documents (HTML, not JSON, a wrong shape). */
-  | "shape";
-
-/** A failed upstream call: 502 with the service's code. Carries nothing the upstream sent. */
-export class UpstreamError extends AppError {
-  readonly service: ServiceName;
-  readonly failure: UpstreamFailure;
-  /** The upstream's HTTP status, for `status` failures. */
-  readonly upstreamStatus: number | undefined;
-  /** A 429/503's `Retry-After` that was longer than the call's deadline allowed waiting for. */
-  readonly retryAfterMs: number | undefined;
-
-  constructor(
-    service: ServiceName,
-    failure: UpstreamFailure,
-    detail: string,
-    extra: { upstreamStatus?: number; retryAfterMs?: number } = {},
-  ) {
-    super(ERROR_CODES[service], `${SERVICE_LABELS[service]} request failed`, { detail });
-    this.service = service;
-    this.failure = failure;
-    this.upstreamStatus = extra.upstreamStatus;
-    this.retryAfterMs = extra.retryAfterMs;
-  }
-}
 
 export type HttpMethod = "GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE";
 

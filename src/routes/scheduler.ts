@@ -6,8 +6,8 @@ import { actorOf } from "../lib/actor";
 import { pageQuery } from "../lib/pagination";
 import { ok } from "../lib/response";
 import { decimalInt, validate } from "../lib/validate";
+import * as service from "../scheduler";
 import type { TaskContext } from "../scheduler/tasks";
-import * as service from "../services/scheduler";
 
 /** A task name as sent (matched case-insensitively; an unknown one is a 404). */
 const nameParam = z.object({ name: z.string().trim().min(1).max(64) });

@@ -2,8 +2,9 @@ import { eq, isNull } from "drizzle-orm";
 import type { Database } from "../db/client";
 import { type SchedulerState, schedulerState } from "../db/schema";
 import { failureReason } from "../lib/failure";
-import { cronOf, runTask, schedulerStates, type taskJson } from "../services/scheduler";
+import { runTask, type taskJson } from "./runs";
 import { nextRun, TICK_MS } from "./schedule";
+import { cronOf, schedulerStates } from "./state";
 import { TASK_LIST, type TaskContext, type TaskName } from "./tasks";
 
 /**

@@ -4,9 +4,9 @@ import { describe, expect, it } from "vitest";
 import { getConfig } from "../../src/config";
 import { primaryDatabase } from "../../src/db/client";
 import { authors, books, failedAttempts, metadataCorrections, series, tasks } from "../../src/db/schema";
+import { runTask } from "../../src/scheduler/runs";
 import { assertValidCron, cronProblem, nextRun } from "../../src/scheduler/schedule";
 import { TASK_LIST, TASKS, type TaskContext, type TaskName } from "../../src/scheduler/tasks";
-import { runTask } from "../../src/services/scheduler";
 import { unique } from "../fixtures";
 
 const db = primaryDatabase(env);

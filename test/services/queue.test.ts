@@ -4,10 +4,10 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { primaryDatabase } from "../../src/db/client";
 import { downloads, missingBooks, type NewDownload, tasks } from "../../src/db/schema";
 import { forgetSessions, qbittorrent } from "../../src/integrations/qbittorrent";
+import { runTask } from "../../src/scheduler/runs";
 import { TASKS } from "../../src/scheduler/tasks";
 import { QB_STATES } from "../../src/services/qbittorrent-states";
 import { poll, runQueue, send } from "../../src/services/queue";
-import { runTask } from "../../src/services/scheduler";
 import { configWith, fakeQbittorrent, hashOfUrl, qbKey, qbLogin } from "../integrations/fake-qbittorrent";
 import { ISO } from "../library";
 

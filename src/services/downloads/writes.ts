@@ -1,144 +1,20 @@
-import { and, asc, count, desc, eq, inArray, isNotNull, isNull, lte, or, type SQL, sql } from "drizzle-orm";
+import { and, desc, eq, inArray, or, sql } from "drizzle-orm";
 import type { SQLiteUpdateSetSource } from "drizzle-orm/sqlite-core";
-import type { Database } from "../db/client";
-import { type ABS_IMPORT_STATUSES, books, type Download, downloads, missingBooks } from "../db/schema";
-import { ConflictError, type FieldError, NotFoundError, ValidationError } from "../errors";
-import { type PageQuery, page } from "../lib/pagination";
+import type { Database } from "../../db/client";
+import { books, type Download, downloads, missingBooks } from "../../db/schema";
+import { ConflictError, type FieldError, NotFoundError, ValidationError } from "../../errors";
 import {
   ACTIVE_STATUSES,
   assertTransition,
   type DownloadAction,
   type DownloadStatus,
   FRESH_ROUND_FROM,
-  GAP_STATUS_OF,
   sourcesOf,
-} from "./download-states";
-
-/**
- * The download queue (reference 2.6, 6.5). Every change goes through the state machine in
- * ./download-states.ts, and is written in one batch with the gap (missing_books row) it serves,
- * so a gap always shows the state of its latest download.
- */
-
-export type AbsImportStatus = (typeof ABS_IMPORT_STATUSES)[number];
-
-export interface DownloadCreateInput {
-  title: string;
-  source: string;
-  author?: string | null;
-  book_id?: number | null;
-  missing_book_id?: number | null;
-  magnet_link?: string | null;
-  torrent_url?: string | null;
-  /** What acquire knew of the release (info hash, indexer, ...), as JSON; not settable through the API. */
-  metadata_json?: string | null;
-}
+} from "../download-states";
+import { type AbsImportStatus, type DownloadCreateInput, downloadJson, syncGap } from "./json";
+import { findDownload } from "./reads";
 
 const DAY_MS = 86_400_000;
-
-/** A download as answered, by every route. */
-export function downloadJson(row: Download) {
-  return {
-    id: row.id,
-    book_id: row.bookId,
-    missing_book_id: row.missingBookId,
-    title: row.title,
-    author: row.author,
-    source: row.source,
-    magnet_link: row.magnetLink,
-    torrent_url: row.torrentUrl,
-    status: row.status,
-    qbittorrent_hash: row.qbittorrentHash,
-    qbittorrent_status: row.qbittorrentStatus,
-    retry_count: row.retryCount,
-    max_retries: row.maxRetries,
-    last_attempt: row.lastAttempt,
-    next_retry: row.nextRetry,
-    abs_import_status: row.absImportStatus,
-    abs_import_error: row.absImportError,
-    date_queued: row.dateQueued,
-    date_completed: row.dateCompleted,
-  };
-}
-
-// ---------------------------------------------------------------------------------------------
-// The gap a download serves
-// ---------------------------------------------------------------------------------------------
-
-const gapStatusOfDownload = sql.join(
-  [sql`CASE ${downloads.status}`, ...Object.entries(GAP_STATUS_OF).map(([download, gap]) => sql`WHEN ${download} THEN ${gap}`), sql`END`],
-  sql` `,
-);
-
-/**
- * Puts a gap in the state of its latest download; with none left, back to `identified` (a gap
- * whose download completed stays completed). A gap that a library book fills (book_id set, by
- * gap analysis) is resolved and no longer follows its downloads.
- */
-export function syncGap(db: Database, missingBookId: number) {
-  const latest = sql`FROM ${downloads} WHERE ${downloads.missingBookId} = ${missingBookId} ORDER BY ${downloads.id} DESC LIMIT 1`;
-  return db
-    .update(missingBooks)
-    .set({
-      downloadId: sql`(SELECT ${downloads.id} ${latest})`,
-      downloadStatus: sql`coalesce((SELECT ${gapStatusOfDownload} ${latest}), CASE WHEN ${missingBooks.downloadStatus} = 'completed' THEN 'completed' ELSE 'identified' END)`,
-    })
-    .where(and(eq(missingBooks.id, missingBookId), isNull(missingBooks.bookId)));
-}
-
-// ---------------------------------------------------------------------------------------------
-// Reads
-// ---------------------------------------------------------------------------------------------
-
-async function findDownload(db: Database, id: number): Promise<Download> {
-  const row = await db.select().from(downloads).where(eq(downloads.id, id)).get();
-  if (!row) throw new NotFoundError("Download", id);
-  return row;
-}
-
-async function listWhere(db: Database, where: SQL | undefined, order: SQL[], query: PageQuery) {
-  const [rows, [counted]] = await db.batch([
-    db
-      .select()
-      .from(downloads)
-      .where(where)
-      .orderBy(...order)
-      .limit(query.limit)
-      .offset(query.offset),
-    db.select({ total: count() }).from(downloads).where(where),
-  ]);
-  return page("downloads", rows.map(downloadJson), counted?.total ?? 0, query);
-}
-
-/** The queue, newest first, optionally of one status. */
-export function listDownloads(db: Database, query: PageQuery & { status?: DownloadStatus }) {
-  const where = query.status ? eq(downloads.status, query.status) : undefined;
-  return listWhere(db, where, [desc(downloads.dateQueued), desc(downloads.id)], query);
-}
-
-/** Waiting to start, oldest first. */
-export function pendingDownloads(db: Database, query: PageQuery) {
-  return listWhere(db, eq(downloads.status, "queued"), [asc(downloads.dateQueued), asc(downloads.id)], query);
-}
-
-/** Failed and abandoned, most recent attempt first. */
-export function failedDownloads(db: Database, query: PageQuery) {
-  return listWhere(db, inArray(downloads.status, ["failed", "abandoned"]), [desc(downloads.lastAttempt), desc(downloads.id)], query);
-}
-
-/** Re-queued downloads whose retry time has come, the longest due first. */
-export function retryDueDownloads(db: Database, query: PageQuery, now = new Date()) {
-  const where = and(eq(downloads.status, "queued"), isNotNull(downloads.nextRetry), lte(downloads.nextRetry, now.toISOString()));
-  return listWhere(db, where, [asc(downloads.nextRetry), asc(downloads.id)], query);
-}
-
-export async function getDownload(db: Database, id: number) {
-  return downloadJson(await findDownload(db, id));
-}
-
-// ---------------------------------------------------------------------------------------------
-// Writes
-// ---------------------------------------------------------------------------------------------
 
 /** The book and gap a new download names must exist (422), and the gap must still be open (409). */
 async function assertReferences(db: Database, input: DownloadCreateInput): Promise<void> {
@@ -212,10 +88,6 @@ export async function createDownload(db: Database, input: DownloadCreateInput) {
   return { download_id: row.id, ...downloadJson(row) };
 }
 
-/**
- * Writes a move the state machine allowed, guarded by the status it was allowed from: if another
- * request moved the download in between, nothing is written and the caller gets a 409.
- */
 /**
  * Writes a move unless the download's status changed meanwhile. `from` is the statuses the write
  * may apply to: by default the one it was read in (the new values were computed from it); a move

@@ -1,0 +1,130 @@
+import { z } from "zod";
+import { rateLimitsOverride } from "../rate-limit/tiers";
+
+// The bindings as read: the schema that parses `env`, and what production refuses.
+
+export const SECRET_NAMES = ["API_KEY", "JWT_SECRET", "PASSWORD_SALT"] as const;
+export type SecretName = (typeof SECRET_NAMES)[number];
+
+/** Keys of the outside services (README, "Connecting your services"); each is optional. */
+export const UPSTREAM_SECRET_NAMES = [
+  "ABS_TOKEN",
+  "QB_API_KEY",
+  "QB_PASSWORD",
+  "PROWLARR_API_KEY",
+  "GOOGLE_BOOKS_API_KEY",
+  "UPSTREAM_ACCESS_CLIENT_ID",
+  "UPSTREAM_ACCESS_CLIENT_SECRET",
+] as const;
+
+const MIN_SECRET_LENGTH = 32;
+/** Markers of a value copied from an example file (ours say "dev-only"); never a real secret. */
+const EXAMPLE_MARKERS = ["dev-only", "change-me", "changeme", "change-in-production", "example", "your-secret", "placeholder"];
+
+/** Whether a value was copied from an example file rather than really set. */
+export function isExampleValue(value: string): boolean {
+  const lower = value.toLowerCase();
+  return EXAMPLE_MARKERS.some((marker) => lower.includes(marker));
+}
+
+const secret = z
+  .string()
+  .optional()
+  .transform((value) => value?.trim() || undefined);
+
+/** An optional plain value (a var): blank is unset. */
+const optionalVar = secret;
+
+/** An optional http(s) base URL, without its trailing slash; the message names the binding, never the value. */
+const baseUrl = (name: string) =>
+  optionalVar.transform((value, ctx) => {
+    if (value === undefined) return undefined;
+    let url: URL | undefined;
+    try {
+      url = new URL(value);
+    } catch {
+      url = undefined;
+    }
+    if (!url || (url.protocol !== "http:" && url.protocol !== "https:") || url.search || url.hash || url.username || url.password) {
+      ctx.addIssue({ code: "custom", message: `${name} is not an http(s) base URL (no query, fragment or credentials)` });
+      return z.NEVER;
+    }
+    return url.href.replace(/\/+$/, "");
+  });
+
+/** A positive whole number given as a string var; blank takes the default. */
+const positiveInt = (name: string, fallback: number) =>
+  optionalVar.transform((value, ctx) => {
+    if (value === undefined) return fallback;
+    if (!/^\d{1,9}$/.test(value) || Number(value) < 1) {
+      ctx.addIssue({ code: "custom", message: `${name} must be a positive whole number` });
+      return z.NEVER;
+    }
+    return Number(value);
+  });
+
+export const envSchema = z
+  .object({
+    ENVIRONMENT: z.enum(["development", "staging", "production"]),
+    API_KEY: secret,
+    JWT_SECRET: secret,
+    PASSWORD_SALT: secret,
+    RATE_LIMITS: z.string().optional().default("").pipe(rateLimitsOverride),
+    ALLOWED_ORIGINS: z
+      .string()
+      .optional()
+      .default("")
+      .transform((list) =>
+        list
+          .split(",")
+          .map((origin) => origin.trim())
+          .filter(Boolean),
+      ),
+    ABS_URL: baseUrl("ABS_URL"),
+    ABS_TOKEN: secret,
+    ABS_LIBRARY_ID: optionalVar,
+    QB_URL: baseUrl("QB_URL"),
+    QB_API_KEY: secret,
+    QB_USERNAME: optionalVar,
+    QB_PASSWORD: secret,
+    QB_CATEGORY: optionalVar.transform((value) => value ?? "audiobooks"),
+    QB_SAVE_PATH: optionalVar,
+    PROWLARR_URL: baseUrl("PROWLARR_URL"),
+    PROWLARR_API_KEY: secret,
+    GOOGLE_BOOKS_API_KEY: secret,
+    GOOGLE_BOOKS_URL: baseUrl("GOOGLE_BOOKS_URL").transform((value) => value ?? "https://www.googleapis.com/books/v1"),
+    UPSTREAM_ACCESS_CLIENT_ID: secret,
+    UPSTREAM_ACCESS_CLIENT_SECRET: secret,
+    UPSTREAM_TIMEOUT_MS: positiveInt("UPSTREAM_TIMEOUT_MS", 10_000),
+    QB_MAX_ACTIVE: positiveInt("QB_MAX_ACTIVE", 3),
+    QB_STALL_MINUTES: positiveInt("QB_STALL_MINUTES", 120),
+    ACQUIRE_MAX_PER_RUN: positiveInt("ACQUIRE_MAX_PER_RUN", 5),
+  })
+  .superRefine((env, ctx) => {
+    if (env.ENVIRONMENT !== "production") return;
+    for (const name of SECRET_NAMES) {
+      const problem = weakness(env[name]);
+      if (problem) ctx.addIssue({ code: "custom", path: [name], message: problem });
+    }
+    // Upstream keys have their own formats (no length rule), but an example value is never real.
+    for (const name of UPSTREAM_SECRET_NAMES) {
+      const value = env[name];
+      if (value && isExampleValue(value)) ctx.addIssue({ code: "custom", path: [name], message: "is an example value" });
+    }
+    const access = [env.UPSTREAM_ACCESS_CLIENT_ID, env.UPSTREAM_ACCESS_CLIENT_SECRET].filter(Boolean).length;
+    if (access === 1)
+      ctx.addIssue({
+        code: "custom",
+        path: ["UPSTREAM_ACCESS_CLIENT_ID"],
+        message: "and UPSTREAM_ACCESS_CLIENT_SECRET must be set together",
+      });
+  });
+
+export type ParsedEnv = z.output<typeof envSchema>;
+
+function weakness(value: string | undefined): string | undefined {
+  if (!value) return "is missing or empty";
+  if (value.length < MIN_SECRET_LENGTH) return `is shorter than ${MIN_SECRET_LENGTH} characters`;
+  if (isExampleValue(value)) return "is an example value";
+  return undefined;
+}

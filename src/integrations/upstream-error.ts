@@ -1,0 +1,45 @@
+import { SERVICE_LABELS, type ServiceName } from "../config";
+import { AppError, type ErrorCode } from "../errors";
+
+// How a call to an outside service fails (./http.ts throws it; the service clients and the tasks read it).
+
+/** The error code of each service's failures (502). */
+const ERROR_CODES: Record<ServiceName, ErrorCode> = {
+  audiobookshelf: "audiobookshelf_error",
+  qbittorrent: "qbittorrent_error",
+  prowlarr: "external_api_error",
+  google_books: "external_api_error",
+};
+
+export type UpstreamFailure =
+  /** The service answered a status the caller did not expect. */
+  | "status"
+  /** No answer: DNS, connection refused, reset. */
+  | "unreachable"
+  /** No complete answer within the deadline. */
+  | "timeout"
+  /** An answer that is not what the service documents (HTML, not JSON, a wrong shape). */
+  | "shape";
+
+/** A failed upstream call: 502 with the service's code. Carries nothing the upstream sent. */
+export class UpstreamError extends AppError {
+  readonly service: ServiceName;
+  readonly failure: UpstreamFailure;
+  /** The upstream's HTTP status, for `status` failures. */
+  readonly upstreamStatus: number | undefined;
+  /** A 429/503's `Retry-After` that was longer than the call's deadline allowed waiting for. */
+  readonly retryAfterMs: number | undefined;
+
+  constructor(
+    service: ServiceName,
+    failure: UpstreamFailure,
+    detail: string,
+    extra: { upstreamStatus?: number; retryAfterMs?: number } = {},
+  ) {
+    super(ERROR_CODES[service], `${SERVICE_LABELS[service]} request failed`, { detail });
+    this.service = service;
+    this.failure = failure;
+    this.upstreamStatus = extra.upstreamStatus;
+    this.retryAfterMs = extra.retryAfterMs;
+  }
+}

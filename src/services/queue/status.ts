@@ -1,0 +1,35 @@
+import { and, eq, type SQL, sql } from "drizzle-orm";
+import type { Database } from "../../db/client";
+import { type Download, downloads } from "../../db/schema";
+
+// Where a download stands in the queue, and a failed attempt counted (by the poll and the send).
+
+/** First automatic retry after this long, doubling with each failed attempt. */
+export const RETRY_BASE_MS = 60 * 60_000;
+export const SENDING = "sending";
+
+/**
+ * The mark-failed path (contract section 6), automated: one more attempt counted, abandoned at
+ * max_retries, otherwise back to the queue, due again after a delay that doubles with each
+ * attempt. Written only while the download is still where the decision was made (`where`).
+ */
+export function countFailure(db: Database, row: Download, reason: string, state: string | null, now: Date, where: SQL) {
+  const attempts = sql`${downloads.retryCount} + 1`;
+  const exhausted = sql`${attempts} >= ${downloads.maxRetries}`;
+  const retryAt = new Date(now.getTime() + RETRY_BASE_MS * 2 ** row.retryCount).toISOString();
+  return db
+    .update(downloads)
+    .set({
+      retryCount: attempts,
+      lastAttempt: now.toISOString(),
+      status: sql`CASE WHEN ${exhausted} THEN 'abandoned' ELSE 'queued' END`,
+      nextRetry: sql`CASE WHEN ${exhausted} THEN NULL ELSE ${retryAt} END`,
+      absImportError: sql`CASE WHEN ${exhausted} THEN ${`Max retries exceeded: ${reason}`} ELSE ${reason} END`,
+      qbittorrentStatus: state,
+      qbittorrentStatusSince: now.toISOString(),
+    })
+    .where(and(eq(downloads.id, row.id), where));
+}
+
+export const isDownloading = eq(downloads.status, "downloading");
+export const isClaimed = and(eq(downloads.status, "queued"), sql`${downloads.qbittorrentStatus} = 'sending'`);
