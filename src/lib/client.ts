@@ -1,9 +1,15 @@
 import type { Context } from "hono";
 import type { AppEnv, Identity } from "../context";
+import type { Actor } from "./actor";
 
 /** The caller's address as Cloudflare's edge reports it (set by the edge, not by the caller). */
 export function clientIp(c: Context<AppEnv>): string {
   return c.req.header("CF-Connecting-IP") ?? "unknown";
+}
+
+/** The request's caller as the services take it: identity, address and user agent. */
+export function actorFrom(c: Context<AppEnv>): Actor {
+  return { identity: c.var.identity, ip: clientIp(c), userAgent: c.req.header("User-Agent") ?? null };
 }
 
 /**
@@ -33,7 +39,7 @@ export function addressForBudget(ip: string): string {
     .join(":")}::/64`;
 }
 
-/** The rate-limit client: the authenticated identity, else the client address (contract, section 4). */
+/** The rate-limit client: the authenticated identity, else the client address (RATE_LIMITING.md, "Clients"). */
 export function clientKey(c: Context<AppEnv>, identity: Identity | undefined = c.get("identity")): string {
   switch (identity?.kind) {
     case "operator":

@@ -1,4 +1,4 @@
-import { verify } from "hono/jwt";
+import { sign, verify } from "hono/jwt";
 import { UnauthorizedError } from "../errors";
 
 /** The claims of a session token this service issued (services/auth.ts, `login`). */
@@ -10,6 +10,14 @@ export interface SessionClaims {
   exp: number;
   /** The user's token generation when issued (tokens from before the claim existed: 0). */
   gen: number;
+}
+
+/** Signs a session token (HS256) with the claims of a login: what `verifySessionToken` reads back. */
+export function signSessionToken(
+  claims: { sub: string; username: string; role: string; jti: string; iat: number; exp: number; gen: number },
+  secret: string,
+): Promise<string> {
+  return sign(claims, secret, "HS256");
 }
 
 /**

@@ -41,7 +41,7 @@ interface Credential {
 /**
  * Establishes who is calling (X-API-Key, Basic `admin:<key>`, or Bearer JWT) on every route that
  * is not public, refuses callers below the route's role, and counts the request against the
- * route's tier (contract, section 8): the limiter check and the identity lookup run concurrently,
+ * route's tier (RATE_LIMITING.md, "How it works"): the limiter check and the identity lookup run concurrently,
  * and the request goes on only once both have answered. A refusal the isolate already knows of is
  * answered before any lookup. A failed attempt is counted against the caller's IP in the `public`
  * tier, so keys cannot be guessed at full speed. Public routes are limited by `rateLimit()`.
@@ -107,7 +107,10 @@ async function keyCredential(c: Context<AppEnv>, key: string): Promise<Credentia
         if (!found) throw new UnauthorizedError("invalid_credentials", "The API key is not valid");
         return { kind: "api_key", keyId: found.id, name: found.name, role: found.role };
       },
-      admitted: () => found && touchApiKey(c, database(c), found),
+      admitted: () => {
+        const touch = found && touchApiKey(database(c), found);
+        if (touch) c.executionCtx.waitUntil(touch);
+      },
     };
   }
   if (!operatorKey) requireSecret(c.var.config, "API_KEY"); // outside production: says what to set

@@ -5,6 +5,7 @@ import type { AppEnv } from "../context";
 import { database } from "../db/client";
 import { API_KEY_ROLES, USER_ROLES, users as usersTable } from "../db/schema";
 import { ForbiddenError } from "../errors";
+import { actorFrom } from "../lib/client";
 import { page, pageQuery } from "../lib/pagination";
 import { created, ok } from "../lib/response";
 import { decimalInt, idParam, validate } from "../lib/validate";
@@ -37,11 +38,11 @@ admin.post(
   validate("json", z.strictObject({ username: z.string().trim().min(1).max(50), password: z.string().min(1).max(256) })),
   async (c) => {
     const { username: name, password: secret } = c.req.valid("json");
-    return ok(c, await login(c, database(c), c.var.config, name, secret));
+    return ok(c, await login(database(c), c.var.config, actorFrom(c), name, secret));
   },
 );
 
-admin.post("/logout", async (c) => ok(c, await logout(c, database(c), c.var.identity!)));
+admin.post("/logout", async (c) => ok(c, await logout(database(c), actorFrom(c))));
 
 /** Who the caller is: a user (with its row), a named key, or the operator key. */
 admin.get("/me", async (c) => {
@@ -74,7 +75,7 @@ admin.get("/users", validate("query", pageQuery), async (c) => {
 admin.post(
   "/users",
   validate("json", z.strictObject({ username, email, password, role: z.enum(USER_ROLES).default("viewer") })),
-  async (c) => created(c, { user: await createUser(c, database(c), c.var.config, c.req.valid("json")) }),
+  async (c) => created(c, { user: await createUser(database(c), c.var.config, actorFrom(c), c.req.valid("json")) }),
 );
 
 /** Admins and moderators may look a user up (reference 6.10). */
@@ -95,16 +96,18 @@ admin.put(
       .strictObject({ email: email.optional(), role: z.enum(USER_ROLES).optional(), is_active: z.boolean().optional() })
       .refine((body) => Object.values(body).some((v) => v !== undefined), "send at least one of email, role, is_active"),
   ),
-  async (c) => ok(c, await updateUser(c, database(c), c.req.valid("param").id, c.req.valid("json"))),
+  async (c) => ok(c, await updateUser(database(c), actorFrom(c), c.req.valid("param").id, c.req.valid("json"))),
 );
 
-admin.delete("/users/:id", validate("param", idParam), async (c) => ok(c, await deleteUser(c, database(c), c.req.valid("param").id)));
+admin.delete("/users/:id", validate("param", idParam), async (c) =>
+  ok(c, await deleteUser(database(c), actorFrom(c), c.req.valid("param").id)),
+);
 
 admin.post(
   "/users/:id/password",
   validate("param", idParam),
   validate("json", z.strictObject({ current_password: z.string().max(256).optional(), new_password: password })),
-  async (c) => ok(c, await changePassword(c, database(c), c.var.config, c.req.valid("param").id, c.req.valid("json"))),
+  async (c) => ok(c, await changePassword(database(c), c.var.config, actorFrom(c), c.req.valid("param").id, c.req.valid("json"))),
 );
 
 // --- Audit trail ---------------------------------------------------------------------------
@@ -137,11 +140,11 @@ admin.get("/api-keys", validate("query", pageQuery), async (c) => {
 admin.post(
   "/api-keys",
   validate("json", z.strictObject({ name: z.string().trim().min(1).max(100), role: z.enum(API_KEY_ROLES) })),
-  async (c) => created(c, { api_key: await createApiKey(c, database(c), c.req.valid("json")) }),
+  async (c) => created(c, { api_key: await createApiKey(database(c), actorFrom(c), c.req.valid("json")) }),
 );
 
 admin.delete("/api-keys/:id", validate("param", idParam), async (c) =>
-  ok(c, { api_key: await revokeApiKey(c, database(c), c.req.valid("param").id) }),
+  ok(c, { api_key: await revokeApiKey(database(c), actorFrom(c), c.req.valid("param").id) }),
 );
 
 // --- Rate limits ---------------------------------------------------------------------------
@@ -169,6 +172,6 @@ admin.delete("/rate-limits/:tier/:client", validate("param", limitParam), async 
   const counted = await limiterClient(database(c), client);
   await limiterFor(c.env, tier, counted).clear();
   forgetRefusal(tier, counted);
-  await auditEntry(c, database(c), { action: "clear", resource: "rate_limit", resourceId: `${tier}:${client}` }).run();
+  await auditEntry(database(c), actorFrom(c), { action: "clear", resource: "rate_limit", resourceId: `${tier}:${client}` }).run();
   return ok(c, { tier, client, cleared: true });
 });

@@ -1,10 +1,8 @@
 import { and, count, desc, eq, isNull, sql } from "drizzle-orm";
-import type { Context } from "hono";
-import type { AppEnv } from "../context";
 import type { Database } from "../db/client";
 import { type API_KEY_ROLES, type ApiKey, apiKeys } from "../db/schema";
 import { ConflictError, isUniqueViolation, NotFoundError } from "../errors";
-import { actorOf } from "../lib/actor";
+import { type Actor, actorOf } from "../lib/actor";
 import { sha256Hex } from "../lib/crypto";
 import type { PageQuery } from "../lib/pagination";
 import { auditEntry } from "./audit";
@@ -36,7 +34,7 @@ function newKey(): string {
 }
 
 /** Creates a key; the answer is the only time the key itself is ever shown. */
-export async function createApiKey(c: Context<AppEnv>, db: Database, input: { name: string; role: ApiKeyRole }) {
+export async function createApiKey(db: Database, actor: Actor, input: { name: string; role: ApiKeyRole }) {
   const duplicate = () => new ConflictError(`An active key named '${input.name}' exists`, "duplicate_resource");
   const active = await db.query.apiKeys.findFirst({ where: and(eq(apiKeys.name, input.name), isNull(apiKeys.revokedAt)) });
   if (active) throw duplicate();
@@ -47,9 +45,9 @@ export async function createApiKey(c: Context<AppEnv>, db: Database, input: { na
     [[row]] = await db.batch([
       db
         .insert(apiKeys)
-        .values({ name: input.name, role: input.role, keyHash, keyPrefix: key.slice(0, 12), createdBy: actorOf(c.var.identity) })
+        .values({ name: input.name, role: input.role, keyHash, keyPrefix: key.slice(0, 12), createdBy: actorOf(actor.identity) })
         .returning(),
-      auditEntry(c, db, {
+      auditEntry(db, actor, {
         action: "create",
         resource: "api_key",
         resourceId: sql`SELECT ${apiKeys.id} FROM ${apiKeys} WHERE ${apiKeys.keyHash} = ${keyHash}`,
@@ -75,13 +73,13 @@ export async function listApiKeys(db: Database, paging: PageQuery) {
 }
 
 /** Revokes a key: refused from the next request on. Revoking twice is harmless. */
-export async function revokeApiKey(c: Context<AppEnv>, db: Database, id: number) {
+export async function revokeApiKey(db: Database, actor: Actor, id: number) {
   const row = await db.query.apiKeys.findFirst({ where: eq(apiKeys.id, id) });
   if (!row) throw new NotFoundError("API key", id);
   if (row.revokedAt) return apiKeyJson(row);
   const [[revoked]] = await db.batch([
     db.update(apiKeys).set({ revokedAt: new Date().toISOString() }).where(eq(apiKeys.id, id)).returning(),
-    auditEntry(c, db, { action: "revoke", resource: "api_key", resourceId: id, details: { name: row.name } }),
+    auditEntry(db, actor, { action: "revoke", resource: "api_key", resourceId: id, details: { name: row.name } }),
   ]);
   return apiKeyJson(revoked ?? row);
 }

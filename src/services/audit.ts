@@ -1,10 +1,8 @@
 import { and, count, desc, eq, is, SQL, sql } from "drizzle-orm";
-import type { Context } from "hono";
-import type { AppEnv, Identity } from "../context";
+import type { Identity } from "../context";
 import type { Database } from "../db/client";
 import { type AuditLog, auditLogs } from "../db/schema";
-import { actorOf } from "../lib/actor";
-import { clientIp } from "../lib/client";
+import { type Actor, actorOf } from "../lib/actor";
 import type { PageQuery } from "../lib/pagination";
 
 export interface AuditEvent {
@@ -21,8 +19,8 @@ export interface AuditEvent {
  * The audit row of one action, as a query to put in the same `db.batch` as the change itself,
  * so there is never a change without its row (or a row without its change).
  */
-export function auditEntry(c: Context<AppEnv>, db: Database, event: AuditEvent) {
-  const identity = event.identity ?? c.var.identity;
+export function auditEntry(db: Database, actor: Actor, event: AuditEvent) {
+  const identity = event.identity ?? actor.identity;
   return db.insert(auditLogs).values({
     userId: identity?.kind === "user" ? identity.userId : null,
     username: identity?.kind === "user" ? identity.username : null,
@@ -32,8 +30,8 @@ export function auditEntry(c: Context<AppEnv>, db: Database, event: AuditEvent) 
     resourceId:
       event.resourceId == null ? null : is(event.resourceId, SQL) ? sql`CAST((${event.resourceId}) AS TEXT)` : String(event.resourceId),
     details: event.details ?? {},
-    ipAddress: clientIp(c).slice(0, 45),
-    userAgent: c.req.header("User-Agent")?.slice(0, 500) ?? null,
+    ipAddress: actor.ip.slice(0, 45),
+    userAgent: actor.userAgent?.slice(0, 500) ?? null,
   });
 }
 

@@ -1,13 +1,13 @@
 import { and, eq, isNull, lt, sql } from "drizzle-orm";
-import type { Context } from "hono";
-import { sign } from "hono/jwt";
 import { type Config, requireSecret } from "../config";
-import type { AppEnv, Identity } from "../context";
+import type { Identity } from "../context";
 import type { Database } from "../db/client";
 import { apiKeys, revokedTokens, users } from "../db/schema";
 import { AccountLockedError, AppError, UnauthorizedError } from "../errors";
-import { clientAddress } from "../lib/client";
+import type { Actor } from "../lib/actor";
+import { addressForBudget } from "../lib/client";
 import { hashPassword, verifyNothing, verifyPassword } from "../lib/password";
+import { signSessionToken } from "../lib/session-token";
 import { auditEntry } from "./audit";
 import {
   forgetStale,
@@ -33,11 +33,11 @@ const INVALID_LOGIN = () => new UnauthorizedError("invalid_credentials", "Invali
  * usernames are counted, checked and answered alike: the same statements, one password
  * derivation, the same status, body and headers.
  */
-export async function login(c: Context<AppEnv>, db: Database, config: Config, username: string, password: string) {
+export async function login(db: Database, config: Config, actor: Actor, username: string, password: string) {
   const pepper = requireSecret(config, "PASSWORD_SALT");
   const secret = requireSecret(config, "JWT_SECRET");
   const now = Date.now();
-  const keys = await throttleKeys(username, clientAddress(c));
+  const keys = await throttleKeys(username, addressForBudget(actor.ip));
   const [pairRows, accountRows, found] = await db.batch([
     takeSlot(db, keys.pair, keys.account, MAX_ATTEMPTS_PER_ADDRESS, now),
     takeSlot(db, keys.account, keys.account, MAX_ATTEMPTS_PER_ACCOUNT, now),
@@ -62,7 +62,7 @@ export async function login(c: Context<AppEnv>, db: Database, config: Config, us
   const { valid, needsRehash } = verdict;
   if (!user || !valid) {
     await db.batch([
-      auditEntry(c, db, { action: "login_failed", resource: "auth", resourceId: user?.id ?? null, identity }),
+      auditEntry(db, actor, { action: "login_failed", resource: "auth", resourceId: user?.id ?? null, identity }),
       forgetStale(db, now),
     ]);
     if (slot.lastSlot) throw new AccountLockedError(slot.retryAfterSeconds);
@@ -75,7 +75,7 @@ export async function login(c: Context<AppEnv>, db: Database, config: Config, us
 
   const issuedAt = Math.floor(now / 1000);
   const jti = crypto.randomUUID();
-  const access_token = await sign(
+  const access_token = await signSessionToken(
     {
       sub: String(user.id),
       username: user.username,
@@ -86,7 +86,6 @@ export async function login(c: Context<AppEnv>, db: Database, config: Config, us
       gen: user.tokenGeneration,
     },
     secret,
-    "HS256",
   );
   const nowIso = new Date(now).toISOString();
   const [[updated]] = await db.batch([
@@ -100,14 +99,15 @@ export async function login(c: Context<AppEnv>, db: Database, config: Config, us
       })
       .where(eq(users.id, user.id))
       .returning(),
-    auditEntry(c, db, { action: "login", resource: "auth", resourceId: user.id, identity }),
+    auditEntry(db, actor, { action: "login", resource: "auth", resourceId: user.id, identity }),
   ]);
   return { access_token, token_type: "bearer", expires_in: TOKEN_TTL_SECONDS, user: userJson(updated ?? user) };
 }
 
 /** Revokes the caller's token until it would have expired; expired revocations are dropped. */
-export async function logout(c: Context<AppEnv>, db: Database, identity: Identity) {
-  if (identity.kind !== "user")
+export async function logout(db: Database, actor: Actor) {
+  const identity = actor.identity;
+  if (identity?.kind !== "user")
     throw new AppError("invalid_input", "Nothing to log out", { detail: "Only a Bearer token session can log out" });
   await db.batch([
     db
@@ -115,7 +115,7 @@ export async function logout(c: Context<AppEnv>, db: Database, identity: Identit
       .values({ jti: identity.tokenId, userId: identity.userId, expiresAt: new Date(identity.expiresAt * 1000).toISOString() })
       .onConflictDoNothing(),
     db.delete(revokedTokens).where(lt(revokedTokens.expiresAt, new Date().toISOString())),
-    auditEntry(c, db, { action: "logout", resource: "auth", resourceId: identity.userId }),
+    auditEntry(db, actor, { action: "logout", resource: "auth", resourceId: identity.userId }),
   ]);
   return { message: "Logged out successfully" };
 }
@@ -145,9 +145,12 @@ export async function activeApiKey(db: Database, keyHash: string) {
   return row;
 }
 
-/** Records a key's use, at most once a minute, after the response has gone. */
-export function touchApiKey(c: Context<AppEnv>, db: Database, key: { id: number; lastUsedAt: string | null }) {
+/**
+ * Records a key's use, at most once a minute: the write under way, for the caller to let finish
+ * after the response has gone (`waitUntil`), or undefined when none is due.
+ */
+export function touchApiKey(db: Database, key: { id: number; lastUsedAt: string | null }): Promise<unknown> | undefined {
   const now = new Date();
-  if (key.lastUsedAt && now.getTime() - Date.parse(key.lastUsedAt) < 60_000) return;
-  c.executionCtx.waitUntil(db.update(apiKeys).set({ lastUsedAt: now.toISOString() }).where(eq(apiKeys.id, key.id)).run());
+  if (key.lastUsedAt && now.getTime() - Date.parse(key.lastUsedAt) < 60_000) return undefined;
+  return db.update(apiKeys).set({ lastUsedAt: now.toISOString() }).where(eq(apiKeys.id, key.id)).run();
 }

@@ -1,11 +1,11 @@
 import { and, count, desc, eq, ne, or, sql } from "drizzle-orm";
-import type { Context } from "hono";
 import type { Config } from "../config";
 import { requireSecret } from "../config";
-import type { AppEnv, Identity } from "../context";
+import type { Identity } from "../context";
 import type { Database } from "../db/client";
 import { type USER_ROLES, type User, users } from "../db/schema";
 import { ConflictError, ForbiddenError, isUniqueViolation, NotFoundError, UnauthorizedError } from "../errors";
+import type { Actor } from "../lib/actor";
 import { changesOf } from "../lib/changes";
 import type { PageQuery } from "../lib/pagination";
 import { hashPassword, verifyPassword } from "../lib/password";
@@ -105,14 +105,14 @@ export interface NewUserInput {
   role: UserRole;
 }
 
-export async function createUser(c: Context<AppEnv>, db: Database, config: Config, input: NewUserInput) {
+export async function createUser(db: Database, config: Config, actor: Actor, input: NewUserInput) {
   const pepper = requireSecret(config, "PASSWORD_SALT");
   await assertUnique(db, input);
   const passwordHash = await hashPassword(input.password, pepper);
   const [[created]] = await guardWrite(() =>
     db.batch([
       db.insert(users).values({ username: input.username, email: input.email, passwordHash, role: input.role }).returning(),
-      auditEntry(c, db, {
+      auditEntry(db, actor, {
         action: "create",
         resource: "user",
         resourceId: sql`SELECT ${users.id} FROM ${users} WHERE ${users.username} = ${input.username}`,
@@ -130,7 +130,7 @@ export interface UserChanges {
   is_active?: boolean | undefined;
 }
 
-export async function updateUser(c: Context<AppEnv>, db: Database, id: number, input: UserChanges) {
+export async function updateUser(db: Database, actor: Actor, id: number, input: UserChanges) {
   const user = await findUser(db, id);
   const changes = changesOf(userJson(user), { ...input });
   if (Object.keys(changes).length === 0) return { user: userJson(user), changes_made: changes };
@@ -152,22 +152,22 @@ export async function updateUser(c: Context<AppEnv>, db: Database, id: number, i
         })
         .where(eq(users.id, id))
         .returning(),
-      auditEntry(c, db, { action: "update", resource: "user", resourceId: id, details: { changes } }),
+      auditEntry(db, actor, { action: "update", resource: "user", resourceId: id, details: { changes } }),
     ]),
   );
   return { user: userJson(updated ?? user), changes_made: changes };
 }
 
-export async function deleteUser(c: Context<AppEnv>, db: Database, id: number) {
+export async function deleteUser(db: Database, actor: Actor, id: number) {
   const user = await findUser(db, id);
-  const identity = c.var.identity;
+  const identity = actor.identity;
   if (identity?.kind === "user" && identity.userId === id) throw new ConflictError("Cannot delete your own account");
   if (user.role === "admin" && user.isActive) await assertAnotherActiveAdmin(db, id);
   // Audit rows keep their history: their user_id becomes NULL, username and actor stay.
   await guardWrite(() =>
     db.batch([
       db.delete(users).where(eq(users.id, id)),
-      auditEntry(c, db, { action: "delete", resource: "user", resourceId: id, details: { username: user.username } }),
+      auditEntry(db, actor, { action: "delete", resource: "user", resourceId: id, details: { username: user.username } }),
     ]),
   );
   return { message: `User '${user.username}' deleted` };
@@ -178,14 +178,14 @@ export async function deleteUser(c: Context<AppEnv>, db: Database, id: number) {
  * A new password also clears a lockout.
  */
 export async function changePassword(
-  c: Context<AppEnv>,
   db: Database,
   config: Config,
+  actor: Actor,
   id: number,
   input: { current_password?: string | undefined; new_password: string },
 ) {
   const pepper = requireSecret(config, "PASSWORD_SALT");
-  const identity = c.var.identity;
+  const identity = actor.identity;
   const admin = isAdmin(identity);
   if (!admin && !(identity?.kind === "user" && identity.userId === id)) throw new ForbiddenError("You can only change your own password");
   const user = await findUser(db, id);
@@ -205,7 +205,7 @@ export async function changePassword(
       })
       .where(eq(users.id, id)),
     clearAccount(db, await accountKey(user.username)),
-    auditEntry(c, db, { action: "password_change", resource: "user", resourceId: id }),
+    auditEntry(db, actor, { action: "password_change", resource: "user", resourceId: id }),
   ]);
   return { message: "Password changed" };
 }
