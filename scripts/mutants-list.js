@@ -146,7 +146,7 @@ export default [
   {
     id: "tiers-public-default",
     file: "src/rate-limit/tiers.ts",
-    bug: "the public tier's default limit is not the contract's 10/minute",
+    bug: "the public tier's default limit is not the documented 10/minute (RATE_LIMITING.md)",
     from: `public: "10/minute",`,
     to: `public: "12/minute",`,
     tests: [RATE],

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { createBook, unique } from "./fixtures";
 import { call, errorShape, withEnv } from "./helpers";
 
-// One error of each kind, through real routes: the contract's shape (section 2) and X-Request-ID on all.
+// One error of each kind, through real routes: the standard error shape (src/errors/render.ts) and X-Request-ID on all.
 
 type Json = Record<string, any>;
 

@@ -38,7 +38,7 @@ export function call(path: string, options: CallOptions = {}): Promise<Response>
 }
 
 /**
- * The same app with some bindings replaced: the contract's default limits, a production
+ * The same app with some bindings replaced: the default limits (RATE_LIMITING.md), a production
  * environment, or a binding that fails. Keep the returned function to reuse one env object
  * (the configuration is parsed once per env object, as in production).
  */
@@ -52,7 +52,7 @@ export function withEnv(overrides: Partial<Record<keyof Env, unknown>>) {
   };
 }
 
-/** The contract's error body, for `toMatchObject`. */
+/** The standard error body (src/errors/render.ts), for `toMatchObject`. */
 export function errorShape(status: number, error: string) {
   return {
     success: false,

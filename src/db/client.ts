@@ -66,7 +66,7 @@ function timed(session: D1DatabaseSession): D1Database {
 }
 
 /**
- * The drizzle client over one D1 session (`env.DB.withSession(...)`, contract section 8): every
+ * The drizzle client over one D1 session (`env.DB.withSession(...)`; DEPLOYMENT.md, "Read replication"): every
  * query of a request or of a scheduled run goes through one session, so each reads at least as
  * fresh as the one before it, whichever replica answers.
  */

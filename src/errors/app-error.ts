@@ -1,7 +1,7 @@
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { ERROR_STATUS, type ErrorCode } from "./codes";
 
-/** One field-level problem of a failed validation, as in the contract's `errors[]`. */
+/** One field-level problem of a failed validation, as in the error body's `errors[]` (./render.ts). */
 export interface FieldError {
   path: string;
   message: string;
@@ -18,7 +18,7 @@ export interface AppErrorOptions {
 }
 
 /**
- * The one error type handlers throw. `app.onError` turns it into the contract's JSON; nothing
+ * The one error type handlers throw. `app.onError` turns it into the standard error body (./render.ts); nothing
  * else writes an error response.
  */
 export class AppError extends Error {

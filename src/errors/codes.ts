@@ -1,8 +1,8 @@
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 
 /**
- * Every error code the service can answer with, and its HTTP status. The list is the original's
- * `errors.py` ErrorCode enum (reference, section 4) plus the codes the contract adds
+ * Every error code the service can answer with, and its HTTP status. The list is the original Python
+ * backend's ErrorCode enum plus the codes this service adds
  * (method_not_allowed, payload_too_large, unsupported_media_type, account_locked,
  * configuration_error). Codes the original left without a fixed status get the one that fits.
  */

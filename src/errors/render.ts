@@ -38,7 +38,7 @@ const HTTP_EXCEPTION_CODES: Partial<Record<number, ErrorCode>> = {
   503: "service_unavailable",
 };
 
-/** The contract's error body (section 2). `context` is debug data and never leaves production. */
+/** The standard error body, as /openapi.json documents it. `context` is debug data and never leaves production. */
 export function errorBody(error: AppError, requestId: string, isProduction: boolean) {
   return {
     success: false as const,

@@ -2,7 +2,7 @@
 export type Changes = Record<string, { old: unknown; new: unknown }>;
 
 /**
- * The fields of `input` whose value differs from `current` (reference 6.1: only keys present in
+ * The fields of `input` whose value differs from `current` (only keys present in
  * the body count, and only when `old !== new`). Both sides use the answer's field names.
  */
 export function changesOf(current: Record<string, unknown>, input: Record<string, unknown>): Changes {

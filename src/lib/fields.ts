@@ -1,6 +1,6 @@
 import { z } from "zod";
 
-// Field shapes shared by the catalogue's request bodies (bounds: reference 2.4, 2.5).
+// Field shapes shared by the catalogue's request bodies.
 
 /** A required name: trimmed, 1..500 characters. */
 export const name = z.string().trim().min(1).max(500);

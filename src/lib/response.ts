@@ -1,7 +1,7 @@
 import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 
-/** The success envelope of the contract, section 1. */
+/** The success envelope every route answers in (README, "Walk-through with curl"). */
 export function ok<T>(c: Context, data: T, status: ContentfulStatusCode = 200) {
   return c.json({ success: true as const, data, error: null, timestamp: new Date().toISOString() }, status);
 }

@@ -55,7 +55,7 @@ function withoutControlCharacters<Schema extends z.ZodType>(target: keyof Valida
 }
 
 /**
- * `@hono/zod-validator` with the contract's failure: a 422 `validation_error` listing every
+ * `@hono/zod-validator` with the standard failure: a 422 `validation_error` listing every
  * problem, thrown so that `app.onError` renders it like every other error. Text holding control
  * characters is refused before the schema runs.
  */

@@ -14,7 +14,7 @@ export const BOOKMARK_HEADER = "X-D1-Bookmark";
 const BOOKMARK = /^[0-9a-f]{8}-[0-9a-f]{8}-[0-9a-f]{8}-[0-9a-f]{32}$/i;
 
 /**
- * Where the request's first query may go (contract, section 8): reads start at the nearest
+ * Where the request's first query may go (DEPLOYMENT.md, "Read replication"): reads start at the nearest
  * replica; writes, every admin route (login included) and anything without a route start at the
  * primary, so what an admin changes and reads back is never stale.
  */

@@ -2,7 +2,7 @@ import type { Tier } from "./tiers";
 
 /**
  * Refusals this isolate has been told of, answered here until they expire, without asking the
- * Durable Object (contract, section 8). Exact by construction: the object refused because its
+ * Durable Object (RATE_LIMITING.md, "How it works"). Exact by construction: the object refused because its
  * window held `limit` requests, and refused requests are not counted, so it refuses every request
  * until its oldest counted one leaves the window, `resetMs` after it decided. The expiry kept here
  * is measured from before the call was sent, so it never falls after the object's own: a request

@@ -1,6 +1,6 @@
 import { z } from "zod";
 
-/** The contract's tiers (section 4) with their default limits. */
+/** The tiers (RATE_LIMITING.md, "Tiers") with their default limits. */
 export const DEFAULT_LIMITS = {
   public: "10/minute",
   authenticated: "60/minute",

@@ -8,7 +8,7 @@ import { createDownload } from "./downloads";
 import { type Decision, type Release, rankReleases } from "./releases";
 
 /**
- * Acquisition (INTEGRATIONS.md section 3): for each open gap, series gaps first, search Prowlarr,
+ * Acquisition (README, "From a gap to a finished download"): for each open gap, series gaps first, search Prowlarr,
  * rank the releases (./releases.ts) and queue the best as a download linked to the gap. A gap
  * with a download in flight is skipped without a search, so running it again while the first
  * downloads are active queues nothing. `dry_run` searches and ranks the same, and writes nothing.

@@ -9,7 +9,7 @@ import { FAVORITE_MIN_BOOKS } from "./authors";
 import { releasedTitle, titleKey } from "./releases";
 
 /**
- * The AUTHOR_WATCH task (INTEGRATIONS.md section 5, in place of the original's TOP10 scrape): for
+ * The AUTHOR_WATCH task (in place of the original's TOP10 scrape; DEPLOYMENT.md, "Scheduled tasks"): for
  * the favourite authors (owning at least FAVORITE_MIN_BOOKS books), search Prowlarr by name; each
  * single-book release of the author whose title is neither in the catalogue nor already a gap
  * becomes a `missing_books` row (reason `new_release`), which ACQUIRE then fetches like any gap.

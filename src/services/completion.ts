@@ -3,7 +3,7 @@ import type { Database } from "../db/client";
 import { authors, books, series } from "../db/schema";
 
 /**
- * Series and author completion (reference 6.2, 6.3), as SQL that recomputes the stored counts
+ * Series and author completion, as SQL that recomputes the stored counts
  * from the books themselves. Every write that can change them (a book created, updated,
  * archived, imported; a series or author created or renamed) adds these statements to its own
  * `db.batch`, so completion is never stale. Recalculation routes and scheduled tasks run the
@@ -75,7 +75,7 @@ export function recomputeAuthors(db: Database, names?: readonly (string | null |
 /** The same percentage as SQL over the stored counts, for aggregates across authors. */
 export const authorStoredPercent: SQL<number> = percent(sql`${authors.audiobooksOwned}`, authorTotal);
 
-/** An author's percentage, which the schema does not store (reference 6.3). */
+/** An author's percentage, which the schema does not store. */
 export function authorCompletionPercent(owned: number, total: number | null): number {
   return total && total > 0 ? Math.floor((owned * 100) / total) : 0;
 }

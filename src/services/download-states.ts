@@ -2,7 +2,7 @@ import type { DOWNLOAD_STATUSES, GAP_DOWNLOAD_STATUSES } from "../db/schema";
 import { ConflictError } from "../errors";
 
 /**
- * The download queue's state machine (reference 6.5, contract 6): the one place that says which
+ * The download queue's state machine: the one place that says which
  * move is allowed from which status. The routes name the actions; the service applies their side
  * effects (timestamps, counters) only after `assertTransition` has said yes.
  *

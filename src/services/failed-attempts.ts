@@ -3,7 +3,7 @@ import type { Database } from "../db/client";
 import { failedAttempts } from "../db/schema";
 
 /**
- * The failed-attempt tally (reference 6.8): one row per (task_name, item_id, item_name), NULLs
+ * The failed-attempt tally: one row per (task_name, item_id, item_name), NULLs
  * matching NULLs. A new failure creates it with attempt_count 1; a repeated one counts up and
  * overwrites the reason. Rows are never deleted (retention "permanent").
  */

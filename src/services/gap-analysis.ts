@@ -5,7 +5,7 @@ import { failureReason } from "../lib/failure";
 import { recomputeAuthors, recomputeSeries } from "./completion";
 
 /**
- * Gap analysis (reference 2.11, 6.4), from the database alone. For every series with a known
+ * Gap analysis, from the database alone. For every series with a known
  * `total_books_in_series`, each whole-number position 1..total that no active book of the series
  * holds is a gap: one `missing_books` row (reason `series_gap`), kept across runs by the unique
  * index (series_id, series_number, reason_missing). A later run marks a gap resolved when a book

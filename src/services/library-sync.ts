@@ -9,7 +9,7 @@ import { type BookImportRow, importBooks } from "./books";
 import { recomputeAuthors, recomputeSeries } from "./completion";
 
 /**
- * The catalogue from Audiobookshelf (INTEGRATIONS.md section 3, POST /api/library/sync): every
+ * The catalogue from Audiobookshelf (POST /api/library/sync; README, "Connecting your services"): every
  * item of the book libraries, page by page, upserted by abs_id with the import's own rules
  * (src/services/books/import.ts `importBooks`: unchanged rows are not written, changed fields get a
  * correction row, completion is recomputed in the same batch). Each page is one D1 batch, all or

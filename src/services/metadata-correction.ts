@@ -10,7 +10,7 @@ import { cachedLookup, callsToday, GOOGLE_BOOKS_DAILY_BUDGET, type LookupResult,
 import { cutoffOf } from "./metadata";
 
 /**
- * Metadata correction from Google Books (INTEGRATIONS.md section 3): a book's empty fields are
+ * Metadata correction from Google Books (README, "Connecting your services"): a book's empty fields are
  * filled, never its filled ones, each with a correction row (source GoogleBooks) and its
  * metadata_source, through the books service's own update (same batch, completeness and
  * completion recomputed). Lookups go by ISBN first, else by title and author; every answer is

@@ -4,7 +4,7 @@ import type { Database } from "../db/client";
 import { books, type MetadataCorrection, metadataCorrections, type NewMetadataCorrection } from "../db/schema";
 
 /**
- * Metadata correction history and quality statistics (reference 6.6). Corrections are written by
+ * Metadata correction history and quality statistics. Corrections are written by
  * the book writes themselves (src/services/books/writes.ts, import.ts), in the same batch as the change they record.
  */
 
@@ -93,7 +93,7 @@ export async function correctionsBySource(db: Database, days: number) {
 }
 
 /**
- * Metadata quality of the active library and the corrections behind it (reference 6.6), from
+ * Metadata quality of the active library and the corrections behind it, from
  * two aggregate queries in one round trip: no rows are loaded.
  */
 export async function metadataStatus(db: Database) {

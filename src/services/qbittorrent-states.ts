@@ -1,6 +1,6 @@
 /**
- * What each qBittorrent torrent state means for a download in `downloading` (INTEGRATIONS.md
- * section 4), the one table the QUEUE task reads. States are qBittorrent Web API v2's, old names
+ * What each qBittorrent torrent state means for a download in `downloading`, the one
+ * table the QUEUE task reads. States are qBittorrent Web API v2's, old names
  * (pausedUP/pausedDL, before 5.0) and new (stoppedUP/stoppedDL) alike.
  */
 

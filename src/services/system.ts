@@ -11,11 +11,11 @@ import { authorCompletionSummary } from "./authors";
 import { seriesCompletionSummary } from "./series";
 
 /**
- * System figures (reference 2.9): every number is an aggregate computed by D1, never a row load
+ * System figures: every number is an aggregate computed by D1, never a row load
  * and never an estimate.
  */
 
-/** Retention of history rows by the CLEANUP task (contract 6); failed attempts are kept. */
+/** Retention of history rows by the CLEANUP task; failed attempts are kept. */
 export const HISTORY_RETENTION_DAYS = 30;
 
 type DownloadStatus = (typeof DOWNLOAD_STATUSES)[number];

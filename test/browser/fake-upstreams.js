@@ -1,5 +1,5 @@
 // Fake Audiobookshelf, Prowlarr, qBittorrent and Google Books for the browser test: one small HTTP server each on
-// 127.0.0.1, answering the documented shapes (INTEGRATIONS.md section 6 of the design notes, as
+// 127.0.0.1, answering the documented shapes (as
 // src/integrations/ expects them) and refusing calls without the right credential, as the real
 // services do. The Worker under `wrangler dev` reaches them over loopback.
 import { createServer } from "node:http";

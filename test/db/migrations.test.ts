@@ -157,7 +157,7 @@ describe("the main database (env.DB, migrated by test/setup.ts)", () => {
     expect(await appliedNames(env.DB)).toEqual(names);
   });
 
-  it("has every table the contract needs", async () => {
+  it("has every table the services use", async () => {
     const { results } = await env.DB.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all<{
       name: string;
     }>();

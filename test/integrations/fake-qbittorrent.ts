@@ -3,8 +3,8 @@ import { type Config, parseConfig } from "../../src/config";
 import { fakeUpstream, json } from "./fake-upstream";
 
 /**
- * A qBittorrent Web UI that answers as the real ones do (qBittorrent src/webui/api, INTEGRATIONS.md
- * section 6), in two styles: "4.x" (login 200 `Ok.` / `Fails.` with a `SID` cookie, torrents/add
+ * A qBittorrent Web UI that answers as the real ones do (qBittorrent's src/webui/api),
+ * in two styles: "4.x" (login 200 `Ok.` / `Fails.` with a `SID` cookie, torrents/add
  * answering `Ok.` / `Fails.`) and "5.2" (login 204 / 401 with `QBT_SID_8080`, an API key, and
  * torrents/add answering JSON, 202 while fetching and 409 for a duplicate).
  */

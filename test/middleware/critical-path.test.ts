@@ -7,7 +7,7 @@ import { bearer, createAuthor, createBook, createSeries, createUser, loginAs, un
 import { API_KEY, call, uniqueIp } from "../helpers";
 
 /**
- * Contract section 8: nothing that can run side by side runs in sequence. Every D1 call and every
+ * The critical path (README, "Performance"): nothing that can run side by side runs in sequence. Every D1 call and every
  * Durable Object call a request makes is noted on a timeline; a call depends on every call that had
  * finished before it started, so the longest chain is the number of round trips the caller waits
  * for one after another. Counted from the calls the code really makes through instrumented bindings,

@@ -76,7 +76,7 @@ describe("X-D1-Bookmark", () => {
   });
 });
 
-describe("one D1 session per request, started where the contract says", () => {
+describe("one D1 session per request, started where DEPLOYMENT.md (Read replication) says", () => {
   it.each([
     ["GET", "/api/books?limit=1", "first-unconstrained"],
     ["HEAD", "/api/books?limit=1", "first-unconstrained"],

@@ -6,7 +6,7 @@ import { limiterFor } from "../../src/rate-limit/middleware";
 import { bearer, createUser, loginAs } from "../fixtures";
 import { errorShape, uniqueIp, withEnv } from "../helpers";
 
-// The contract's default limits (RATE_LIMITS empty), through the real app and Durable Object.
+// The default limits (RATE_LIMITS empty; RATE_LIMITING.md, "Tiers"), through the real app and Durable Object.
 const defaults = withEnv({ RATE_LIMITS: "" });
 
 /** Writes `count` admitted requests `ageMs` in the past straight into a limiter's log. */

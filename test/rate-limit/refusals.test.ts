@@ -43,7 +43,7 @@ describe("refusals answered by the isolate", () => {
     expect(refused.status).toBe(429);
     expect(calls).toEqual(["check", "check", "check"]);
 
-    // The same refusal, from the isolate: the contract's 429, the headers, no call.
+    // The same refusal, from the isolate: the standard 429, the headers, no call.
     for (let i = 0; i < 5; i++) {
       const local = await send("/api/info", { ip });
       expect(local.status).toBe(429);

@@ -25,7 +25,7 @@ async function post(path: string, json: (i: number) => unknown): Promise<Answer[
   );
 }
 
-/** One 201, the rest 409 duplicate_resource in the contract's shape. */
+/** One 201, the rest 409 duplicate_resource in the standard error shape. */
 function expectOneWinner(answers: Answer[]) {
   const statuses = answers.map((a) => a.status);
   const summary = JSON.stringify(Object.fromEntries([...new Set(statuses)].map((s) => [s, answers.find((a) => a.status === s)!.body])));

@@ -25,7 +25,7 @@ import { assertErrorBody, DatabaseSnapshot } from "./support";
 
 /**
  * Property: whatever arrives at any route, the service answers without a 5xx, every failure is the
- * contract's error body with X-Request-ID, and a refused request (any 4xx) or a read changes nothing
+ * standard error body with X-Request-ID, and a refused request (any 4xx) or a read changes nothing
  * in the database.
  *
  * The routes come from ROUTE_POLICIES (every route of the app; test/route-policy.test.ts holds the two
@@ -907,8 +907,8 @@ function examplesFor(route: Route): [Generated][] {
 
 /**
  * Rejections that are meant to write: a failed login counts the attempt (login_throttle, for
- * known and unknown usernames alike) and is audited (contract, section 6: "every ... login is
- * written to audit_logs"). Everything else refused must leave the database as it was.
+ * known and unknown usernames alike) and is audited (every login, failed or not, is
+ * written to audit_logs). Everything else refused must leave the database as it was.
  */
 const WRITES_WHEN_REFUSED: Record<string, { statuses: number[]; tables: string[] }> = {
   "POST /api/admin/login": { statuses: [401, 423], tables: ["audit_logs", "login_throttle"] },

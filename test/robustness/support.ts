@@ -3,11 +3,11 @@ import { z } from "zod";
 import { ERROR_STATUS, type ErrorCode } from "../../src/errors";
 import { errorSchema } from "../../src/openapi/schemas";
 
-// Shared by the robustness tests: the contract's error body as a schema, and a snapshot of the
+// Shared by the robustness tests: the standard error body as a schema, and a snapshot of the
 // whole database that tells whether a request changed anything.
 
 /**
- * The error body of the contract, section 2, as documented in /openapi.json (`errorSchema`), plus
+ * The standard error body (src/errors/render.ts), as documented in /openapi.json (`errorSchema`), plus
  * what a single schema cannot say: `status_code` equals the HTTP status, `code` is `error`
  * upper-cased, the code belongs to that status, `errors` comes with (and only with) a 422
  * validation failure, and `context` never appears in production.
@@ -28,11 +28,11 @@ export function errorBodySchema(status: number, { production = false } = {}) {
     });
 }
 
-/** Throws a readable error unless `body` is the contract's error body for `status`. */
+/** Throws a readable error unless `body` is the standard error body for `status`. */
 export function assertErrorBody(body: unknown, status: number, options?: { production?: boolean }): void {
   const parsed = errorBodySchema(status, options).safeParse(body);
   if (!parsed.success) {
-    throw new Error(`Not the contract's error shape (${status}): ${z.prettifyError(parsed.error)}\n${JSON.stringify(body).slice(0, 2000)}`);
+    throw new Error(`Not the standard error shape (${status}): ${z.prettifyError(parsed.error)}\n${JSON.stringify(body).slice(0, 2000)}`);
   }
 }
 

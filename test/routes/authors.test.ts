@@ -122,7 +122,7 @@ describe("POST /api/authors", () => {
   });
 });
 
-describe("author completion numbers (reference 6.3)", () => {
+describe("author completion numbers", () => {
   it("follows the series rules: 75 partial, 100 complete, 125 partial, 25 incomplete, no total 0", async () => {
     const cases: [number, number | null, Record<string, unknown>][] = [
       [3, 4, { audiobooks_missing: 1, completion_percentage: 75, completion_status: "partial" }],

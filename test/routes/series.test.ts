@@ -114,7 +114,7 @@ describe("POST /api/series", () => {
   });
 });
 
-describe("completion numbers (reference 6.2)", () => {
+describe("completion numbers", () => {
   async function seriesWith(owned: number, total?: number) {
     const name = unique("numbers");
     await insertBooks(owned, { series: name });

@@ -222,7 +222,7 @@ describe("GET /api/system/configuration", () => {
     upload: "5/minute",
   };
 
-  it("answers the limits in force: the contract's defaults, or the RATE_LIMITS override", async () => {
+  it("answers the limits in force: the defaults, or the RATE_LIMITS override", async () => {
     const defaults = await withEnv({ RATE_LIMITS: "" })("/api/system/configuration", { auth: true });
     expect(defaults.status).toBe(200);
     expect((await defaults.json<{ data: unknown }>()).data).toEqual(shape("development", DEFAULTS));

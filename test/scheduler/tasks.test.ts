@@ -31,7 +31,7 @@ async function rowsAt(scheduledTime: string) {
 }
 
 describe("the task table", () => {
-  it("has the default crons of INTEGRATIONS.md section 5, ACQUIRE and AUTHOR_WATCH in place of MAM and TOP10", () => {
+  it("has the default crons of DEPLOYMENT.md (Scheduled tasks), ACQUIRE and AUTHOR_WATCH in place of MAM and TOP10", () => {
     expect(Object.fromEntries(TASK_LIST.map((t) => [t.name, t.cron]))).toEqual({
       LIBRARY_SYNC: "0 2 * * *",
       GAPS: "0 1 * * *",

@@ -39,7 +39,7 @@ beforeEach(async () => {
 });
 afterEach(() => vi.restoreAllMocks());
 
-/** What the QUEUE task must do with a download whose torrent is in each state (INTEGRATIONS.md 4). */
+/** What the QUEUE task must do with a download whose torrent is in each state (src/services/qbittorrent-states.ts). */
 const EXPECTED: Record<string, "completed" | "failed" | "stalled" | "active"> = {
   uploading: "completed",
   stalledUP: "completed",

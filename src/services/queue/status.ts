@@ -9,7 +9,7 @@ export const RETRY_BASE_MS = 60 * 60_000;
 export const SENDING = "sending";
 
 /**
- * The mark-failed path (contract section 6), automated: one more attempt counted, abandoned at
+ * The mark-failed path (../downloads/writes.ts `markFailed`), automated: one more attempt counted, abandoned at
  * max_retries, otherwise back to the queue, due again after a delay that doubles with each
  * attempt. Written only while the download is still where the decision was made (`where`).
  */
