@@ -1,4 +1,4 @@
-import { Hono } from "hono";
+import { OpenAPIHono } from "@hono/zod-openapi";
 import { methodNotAllowed } from "hono/method-not-allowed";
 import { secureHeaders } from "hono/secure-headers";
 import type { AppEnv } from "./context";
@@ -37,7 +37,7 @@ import { system } from "./routes/system";
  * → route (validate, call the service, answer in the envelope) | any throw → onError.
  * Routes answer with or without a trailing slash (`strict: false`).
  */
-export const app = new Hono<AppEnv>({ strict: false });
+export const app = new OpenAPIHono<AppEnv>({ strict: false });
 
 app.use(requestId());
 app.use(requestLog());

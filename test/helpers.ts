@@ -2,6 +2,7 @@ import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test"
 import { env, exports } from "cloudflare:workers";
 import { expect } from "vitest";
 import { app } from "../src/app";
+import { assertDocumented } from "./openapi/conformance";
 
 export const API_KEY = env.API_KEY;
 
@@ -32,9 +33,15 @@ function buildRequest(path: string, { auth = false, ip = uniqueIp(), json, heade
   return new Request(new URL(path, "http://api.test"), { ...init, headers: h });
 }
 
-/** A request to the Worker as deployed: its default export, with the test bindings. */
-export function call(path: string, options: CallOptions = {}): Promise<Response> {
-  return exports.default.fetch(buildRequest(path, options));
+/**
+ * A request to the Worker as deployed: its default export, with the test bindings. The answer is
+ * checked against /openapi.json (test/openapi/conformance.ts).
+ */
+export async function call(path: string, options: CallOptions = {}): Promise<Response> {
+  const request = buildRequest(path, options);
+  const response = await exports.default.fetch(request.clone());
+  await assertDocumented(request, response);
+  return response;
 }
 
 /**
@@ -46,8 +53,10 @@ export function withEnv(overrides: Partial<Record<keyof Env, unknown>>) {
   const patched = { ...env, ...overrides } as Env;
   return async (path: string, options: CallOptions = {}): Promise<Response> => {
     const ctx = createExecutionContext();
-    const res = await app.fetch(buildRequest(path, options), patched, ctx);
+    const request = buildRequest(path, options);
+    const res = await app.fetch(request.clone(), patched, ctx);
     await waitOnExecutionContext(ctx);
+    await assertDocumented(request, res);
     return res;
   };
 }

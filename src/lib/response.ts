@@ -1,11 +1,23 @@
 import type { Context } from "hono";
-import type { ContentfulStatusCode } from "hono/utils/http-status";
 
-/** The success envelope every route answers in (README, "Walk-through with curl"). */
-export function ok<T>(c: Context, data: T, status: ContentfulStatusCode = 200) {
-  return c.json({ success: true as const, data, error: null, timestamp: new Date().toISOString() }, status);
+/**
+ * The success envelope every route answers in (README, "Walk-through with curl"). The status is a
+ * literal in the answer's type, so that a declared route's handler is checked against the
+ * response schema of that status (src/openapi/declare.ts).
+ */
+export function ok<T>(c: Context, data: T) {
+  return c.json(envelope(data), 200);
 }
 
 export function created<T>(c: Context, data: T) {
-  return ok(c, data, 201);
+  return c.json(envelope(data), 201);
+}
+
+/** 202: the work was accepted and goes on after the answer. */
+export function accepted<T>(c: Context, data: T) {
+  return c.json(envelope(data), 202);
+}
+
+function envelope<T>(data: T) {
+  return { success: true as const, data, error: null, timestamp: new Date().toISOString() };
 }

@@ -44,14 +44,17 @@ function controlCharacterIssues(value: unknown, pattern: RegExp, path: PropertyK
   }
 }
 
-/** `schema`, after a check that the raw input holds no control characters (422 before any use). */
-function withoutControlCharacters<Schema extends z.ZodType>(target: keyof ValidationTargets, schema: Schema): Schema {
+/**
+ * `schema`, after a check that the raw input holds no control characters (422 before any use).
+ * A preprocess step that adds issues stops the pipe, so the check runs alone; the OpenAPI
+ * generator documents a preprocessed schema as the schema itself.
+ */
+export function withoutControlCharacters<Schema extends z.ZodType>(target: keyof ValidationTargets, schema: Schema): Schema {
   const pattern = target === "json" || target === "form" ? BODY_CONTROLS : LINE_CONTROLS;
-  // A pipe stops at the first schema's issues: the control-character check runs alone.
-  return z
-    .unknown()
-    .superRefine((value, ctx) => controlCharacterIssues(value, pattern, [], ctx))
-    .pipe(schema) as unknown as Schema;
+  return z.preprocess((value, ctx) => {
+    controlCharacterIssues(value, pattern, [], ctx);
+    return value;
+  }, schema) as unknown as Schema;
 }
 
 /**

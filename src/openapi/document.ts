@@ -1,4 +1,4 @@
-import type { Hono } from "hono";
+import type { OpenAPIHono } from "@hono/zod-openapi";
 import { z } from "zod";
 import type { AppEnv } from "../context";
 import { ERROR_STATUS } from "../errors";
@@ -48,9 +48,8 @@ const errorResponse = (description: string) => ({
   content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } },
 });
 
-function operation(method: string, path: string, policy: RoutePolicy, parts: ValidatedPart[]): Operation {
+function operation(method: string, path: string, parts: ValidatedPart[]): Operation {
   const body = parts.find((part) => part.target === "json");
-  const validated = parts.length > 0;
   const area = path.split("/")[path.startsWith("/api/") ? 2 : 1] || "service";
   const responses: Record<string, unknown> = {
     "2XX": {
@@ -59,52 +58,74 @@ function operation(method: string, path: string, policy: RoutePolicy, parts: Val
         "application/json": { schema: path.startsWith("/health") ? { type: "object" } : { $ref: "#/components/schemas/Success" } },
       },
     },
-    ...(policy.access === "public"
-      ? {}
-      : { "401": errorResponse("Missing or invalid credentials"), "403": errorResponse(policy.rule ?? `Needs the ${policy.access} role`) }),
     ...(path.includes(":") ? { "404": errorResponse("Not found") } : {}),
-    ...(body
-      ? {
-          "400": errorResponse("Malformed JSON"),
-          "413": errorResponse("Body too large"),
-          "415": errorResponse("Body is not application/json"),
-        }
-      : {}),
-    ...(validated ? { "422": errorResponse("Validation failed: see errors[]") } : {}),
     ...(method !== "get" ? { "409": errorResponse("Conflict or duplicate") } : {}),
-    "429": errorResponse(`Rate limit of the ${policy.tier} tier exceeded; see Retry-After`),
-    "500": errorResponse("Unexpected error"),
-    "503": errorResponse("Database, configuration or rate limiter unavailable"),
   };
   return {
-    operationId: `${method}${path.replace(/[^A-Za-z0-9]+(.)?/g, (_, ch: string | undefined) => (ch ?? "").toUpperCase())}`,
     tags: [area],
     summary: `${method.toUpperCase()} ${path}`,
     parameters: parameters(path, parts),
-    ...(body
+    ...(body ? { requestBody: { required: true, content: { "application/json": { schema: jsonSchema(body.schema) } } } } : {}),
+    responses,
+    "x-undeclared": true,
+  };
+}
+
+/** Errors every route shares, decided by its policy and its input (src/route-policy.ts, src/middleware/*). */
+function sharedErrors(op: Operation, policy: RoutePolicy): Record<string, unknown> {
+  const validates = (op.parameters as unknown[] | undefined)?.length || op.requestBody;
+  return {
+    ...(policy.access === "public" ? {} : { "401": errorResponse("Missing, unknown or expired credentials") }),
+    ...(policy.access === "public" || (policy.access === "viewer" && !policy.rule)
+      ? {}
+      : { "403": errorResponse(policy.rule ?? `The credential's role is below ${policy.access}`) }),
+    ...(op.requestBody
       ? {
-          requestBody: {
-            required: true,
-            content: { "application/json": { schema: jsonSchema(body.schema) } },
-            description: `At most ${(policy.tier === "upload" ? MAX_BODY_BYTES.upload : MAX_BODY_BYTES.default) / 1024 / 1024} MB`,
-          },
+          "400": errorResponse("The body is not valid JSON"),
+          "413": errorResponse(
+            `The body is larger than ${(policy.tier === "upload" ? MAX_BODY_BYTES.upload : MAX_BODY_BYTES.default) / 1024 / 1024} MB`,
+          ),
+          "415": errorResponse("The body is not application/json"),
         }
       : {}),
-    responses,
+    ...(validates ? { "422": errorResponse("Validation failed: `errors` lists every problem") } : {}),
+    "429": errorResponse(`Over the ${policy.tier} tier's limit for this client; see Retry-After`),
+    "500": errorResponse("An unexpected failure (details are logged, never answered in production)"),
+    "503": errorResponse("The database, the configuration or the rate limiter is unavailable"),
+  };
+}
+
+/** A route's tier, least role and security requirement, from the one policy table. */
+function withPolicy(op: Operation, method: string, path: string, policy: RoutePolicy): Operation {
+  const responses = { ...sharedErrors(op, policy), ...(op.responses as Record<string, unknown>) };
+  return {
+    operationId: `${method}${path.replace(/[^A-Za-z0-9]+(.)?/g, (_, ch: string | undefined) => (ch ?? "").toUpperCase())}`,
+    ...op,
+    responses: Object.fromEntries(Object.entries(responses).sort(([a], [b]) => a.localeCompare(b))),
     security: policy.access === "public" ? [] : [{ ApiKey: [] }, { Basic: [] }, { Bearer: [] }],
     "x-rate-limit-tier": policy.tier,
     "x-rate-limit": DEFAULT_LIMITS[policy.tier],
-    "x-min-role": policy.access,
+    "x-required-role": policy.access,
     ...(policy.rule ? { "x-access": policy.rule } : {}),
   };
 }
 
+const INFO = {
+  title: "MAMcrawler API",
+  version: VERSION,
+  description:
+    "Audiobook library automation. Every route has a rate-limit tier (x-rate-limit-tier; limits per client, " +
+    "changeable with RATE_LIMITS) and a least role (x-required-role). Errors share one shape (components.schemas.Error).",
+};
+
 /**
- * The OpenAPI 3.1 document of the app, built from what the app really runs: its registered routes,
- * the zod schemas their `validate` middleware checks, and the route policy table. Nothing about a
- * route is written twice.
+ * The OpenAPI 3.1 document of the app, generated from the routes' declarations (src/openapi/declare.ts)
+ * and the route policy table. Routes not yet declared that way are described from their
+ * `validate` middleware, with an untyped success (`x-undeclared`).
  */
-export function openApiDocument(app: Hono<AppEnv>) {
+export function openApiDocument(app: OpenAPIHono<AppEnv>) {
+  const generated = app.getOpenAPI31Document({ openapi: "3.1.0", info: INFO, servers: [{ url: "/" }] });
+  const declared = (generated.paths ?? {}) as Record<string, Record<string, Operation>>;
   const partsByRoute = new Map<string, ValidatedPart[]>();
   for (const route of app.routes) {
     if (route.method === "ALL") continue;
@@ -119,21 +140,16 @@ export function openApiDocument(app: Hono<AppEnv>) {
     const policy = ROUTE_POLICIES[key];
     if (!policy) continue; // the route-policy test fails first
     const [method, path] = key.split(" ") as [string, string];
-    (paths[openApiPath(path)] ??= {})[method.toLowerCase()] = operation(method.toLowerCase(), path, policy, parts);
+    const lower = method.toLowerCase();
+    const op = declared[openApiPath(path)]?.[lower] ?? operation(lower, path, parts);
+    (paths[openApiPath(path)] ??= {})[lower] = withPolicy(op, lower, path, policy);
   }
   return {
-    openapi: "3.1.0",
-    info: {
-      title: "MAMcrawler API",
-      version: VERSION,
-      description:
-        "Audiobook library automation. Every route has a rate-limit tier (x-rate-limit-tier; limits per client, " +
-        "changeable with RATE_LIMITS) and a least role (x-min-role). Errors share one shape (components.schemas.Error).",
-    },
-    servers: [{ url: "/" }],
+    ...generated,
     paths,
     components: {
-      schemas: { Error: jsonSchema(errorSchema), Success: jsonSchema(successSchema) },
+      ...generated.components,
+      schemas: { ...generated.components?.schemas, Error: jsonSchema(errorSchema), Success: jsonSchema(successSchema) },
       securitySchemes: {
         ApiKey: { type: "apiKey", in: "header", name: "X-API-Key", description: "The operator key (API_KEY) or a named key (mam_…)" },
         Basic: { type: "http", scheme: "basic", description: "User admin, password: an API key" },

@@ -1,5 +1,7 @@
-import { Hono } from "hono";
+import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
+import { z } from "zod";
 import type { AppEnv } from "../context";
+import { json, router } from "../openapi/declare";
 import { openApiDocument } from "../openapi/document";
 
 /**
@@ -44,13 +46,33 @@ export const DOCS_CSP = [
  * `GET /openapi.json` and `GET /docs` for an app. The document is built on first use, from the
  * app's routes as registered, then kept for the isolate's life.
  */
-export function docs(app: Hono<AppEnv>) {
+export function docs(app: OpenAPIHono<AppEnv>) {
   let document: ReturnType<typeof openApiDocument> | undefined;
-  const routes = new Hono<AppEnv>();
-  routes.get("/openapi.json", (c) => c.json((document ??= openApiDocument(app))));
-  routes.get("/docs", (c) => {
-    c.header("Content-Security-Policy", DOCS_CSP);
-    return c.html(REFERENCE_PAGE);
-  });
+  const routes = router();
+  routes.openapi(
+    createRoute({
+      method: "get",
+      path: "/openapi.json",
+      tags: ["service"],
+      summary: "This API's OpenAPI document",
+      description: "The OpenAPI 3.1 document of every route: parameters, bodies, answers and errors, each route's rate-limit tier and least role.",
+      responses: { 200: json(z.looseObject({ openapi: z.literal("3.1.0") }), "The OpenAPI 3.1 document") },
+    }),
+    (c) => c.json((document ??= openApiDocument(app)) as { openapi: "3.1.0" }, 200),
+  );
+  routes.openapi(
+    createRoute({
+      method: "get",
+      path: "/docs",
+      tags: ["service"],
+      summary: "API reference page",
+      description: "Swagger UI, served by this Worker, rendering /openapi.json for reading and trying the routes.",
+      responses: { 200: { description: "The reference page", content: { "text/html": { schema: z.string() } } } },
+    }),
+    (c) => {
+      c.header("Content-Security-Policy", DOCS_CSP);
+      return c.html(REFERENCE_PAGE, 200);
+    },
+  );
   return routes;
 }

@@ -60,7 +60,7 @@ describe("unmatched requests", () => {
 });
 
 describe("the OpenAPI document's roles", () => {
-  type Op = { "x-min-role": string; "x-access"?: string };
+  type Op = { "x-required-role": string; "x-access"?: string };
   async function op(path: string, method: string): Promise<Op> {
     const doc = await (await call("/openapi.json")).json<{ paths: Record<string, Record<string, Op>> }>();
     return doc.paths[path]![method]!;
@@ -68,7 +68,7 @@ describe("the OpenAPI document's roles", () => {
 
   it("states what the handlers enforce for a user look-up and a password change", async () => {
     const lookup = await op("/api/admin/users/{id}", "get");
-    expect(lookup["x-min-role"]).not.toBe("viewer");
+    expect(lookup["x-required-role"]).not.toBe("viewer");
     expect(lookup["x-access"]).toMatch(/moderator/);
     expect((await op("/api/admin/users/{id}/password", "post"))["x-access"]).toMatch(/self.*admin|admin.*self/i);
 

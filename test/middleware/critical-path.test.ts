@@ -5,6 +5,7 @@ import { app } from "../../src/app";
 import { ROUTE_POLICIES } from "../../src/route-policy";
 import { bearer, createAuthor, createBook, createSeries, createUser, loginAs, unique } from "../fixtures";
 import { API_KEY, call, uniqueIp } from "../helpers";
+import { assertDocumented } from "../openapi/conformance";
 
 /**
  * The critical path (README, "Performance"): nothing that can run side by side runs in sequence. Every D1 call and every
@@ -110,8 +111,9 @@ async function roundTrips(path: string, init: { method?: string; headers?: Recor
     body: init.json === undefined ? undefined : JSON.stringify(init.json),
   });
   const ctx = createExecutionContext();
-  const response = await app.fetch(request, { ...env, DB: countedD1(timeline), RATE_LIMITER: countedLimiter(timeline) }, ctx);
+  const response = await app.fetch(request.clone(), { ...env, DB: countedD1(timeline), RATE_LIMITER: countedLimiter(timeline) }, ctx);
   timeline.open = false;
+  await assertDocumented(request, response);
   const body = await response.text();
   await waitOnExecutionContext(ctx);
   return { status: response.status, body, sequential: timeline.sequential, calls: timeline.calls.length };

@@ -1,0 +1,86 @@
+import { z } from "zod";
+import { bookStatus, changes, completionStatus, message, timestamp } from "../openapi/common";
+import { pageOf } from "../openapi/declare";
+
+/** A series as answered (src/services/series.ts `seriesJson`). */
+export const seriesSchema = z
+  .strictObject({
+    id: z.number().int(),
+    name: z.string(),
+    author: z.string().nullable(),
+    goodreads_id: z.string().nullable(),
+    hardcover_id: z.string().nullable(),
+    total_books_in_series: z.number().int().nullable().meta({ description: "Books in the series, when known" }),
+    books_owned: z.number().int(),
+    books_missing: z.number().int(),
+    completion_percentage: z
+      .number()
+      .int()
+      .min(0)
+      .meta({ description: "Owned of the known total, floored; above 100 when more are owned than the total" }),
+    completion_status: completionStatus,
+    last_completion_check: timestamp.nullable(),
+    date_created: timestamp,
+    date_updated: timestamp,
+  })
+  .meta({ id: "Series" });
+
+export const seriesPage = pageOf("series", seriesSchema);
+
+export const seriesDetail = seriesSchema.extend({
+  books: z.array(
+    z.strictObject({
+      id: z.number().int(),
+      title: z.string(),
+      series_number: z.string().nullable(),
+      published_year: z.number().int().nullable(),
+      status: bookStatus,
+    }),
+  ),
+});
+
+export const seriesWritten = seriesSchema.extend({ series_id: z.number().int() });
+export const seriesUpdated = seriesWritten.extend({ changes_made: changes });
+
+export const seriesCompletionSchema = z.strictObject({
+  series_id: z.number().int(),
+  series_name: z.string(),
+  total_books_in_series: z.number().int().nullable(),
+  books_owned: z.number().int(),
+  books_missing: z.number().int(),
+  completion_percentage: z.number().int(),
+  completion_status: completionStatus,
+  last_completion_check: timestamp.nullable(),
+});
+
+export const seriesRecalculated = z.strictObject({
+  series_id: z.number().int(),
+  series_name: z.string(),
+  stats: z.strictObject({
+    books_owned: z.number().int(),
+    books_missing: z.number().int(),
+    total_books: z.number().int().nullable(),
+    completion_percentage: z.number().int(),
+    completion_status: completionStatus,
+  }),
+  last_completion_check: timestamp.nullable(),
+});
+
+export const seriesSummary = z.strictObject({
+  total_series: z.number().int(),
+  complete: z.number().int(),
+  partial: z.number().int(),
+  incomplete: z.number().int(),
+  average_completion_percentage: z.number(),
+  total_books_owned: z.number().int(),
+  total_books_missing: z.number().int(),
+});
+
+export const incompleteSeriesSchema = z.strictObject({
+  min_completion: z.number().int(),
+  max_completion: z.number().int(),
+  series: z.array(seriesSchema),
+  total_incomplete: z.number().int(),
+});
+
+export const seriesDeleted = message("series_id");
