@@ -25,6 +25,7 @@ import { integrations } from "./routes/integrations";
 import { library } from "./routes/library";
 import { meta } from "./routes/meta";
 import { metadata } from "./routes/metadata";
+import { rateLimits } from "./routes/rate-limits";
 import { scheduler } from "./routes/scheduler";
 import { series } from "./routes/series";
 import { system } from "./routes/system";
@@ -74,6 +75,7 @@ app.route("/api/gaps", gaps);
 app.route("/api/scheduler", scheduler);
 app.route("/api/system", system);
 app.route("/api/admin", admin);
+app.route("/api/admin/rate-limits", rateLimits);
 
 app.notFound((c) => renderError(c, new AppError("not_found", "Not found", { detail: `No route for ${c.req.method} ${c.req.path}` })));
 app.onError((error, c) => renderError(c, error));

@@ -1,7 +1,6 @@
-import { zValidator } from "@hono/zod-validator";
 import type { ValidationTargets } from "hono";
 import { z } from "zod";
-import { type FieldError, ValidationError } from "../errors";
+import type { FieldError } from "../errors";
 
 /** How each request part is named in `errors[].path`, e.g. "body.title", "query.limit". */
 const PREFIX: Record<keyof ValidationTargets, string> = {
@@ -44,6 +43,17 @@ function controlCharacterIssues(value: unknown, pattern: RegExp, path: PropertyK
   }
 }
 
+/** The control characters in a path's or query's raw values (and names), as field errors. */
+export function lineControlErrors(target: "param" | "query", value: Record<string, unknown>): FieldError[] {
+  const issues: z.core.$ZodIssue[] = [];
+  const ctx = {
+    addIssue: (issue: { path: PropertyKey[]; message: string }) =>
+      issues.push({ ...issue, code: "custom", input: undefined } as z.core.$ZodIssue),
+  };
+  controlCharacterIssues(value, LINE_CONTROLS, [], ctx as unknown as z.RefinementCtx);
+  return fieldErrors(target, issues);
+}
+
 /**
  * `schema`, after a check that the raw input holds no control characters (422 before any use).
  * A preprocess step that adds issues stops the pipe, so the check runs alone; the OpenAPI
@@ -55,26 +65,6 @@ export function withoutControlCharacters<Schema extends z.ZodType>(target: keyof
     controlCharacterIssues(value, pattern, [], ctx);
     return value;
   }, schema) as unknown as Schema;
-}
-
-/**
- * `@hono/zod-validator` with the standard failure: a 422 `validation_error` listing every
- * problem, thrown so that `app.onError` renders it like every other error. Text holding control
- * characters is refused before the schema runs.
- */
-export function validate<Target extends keyof ValidationTargets, Schema extends z.ZodType>(target: Target, schema: Schema) {
-  const middleware = zValidator(target, withoutControlCharacters(target, schema), (result) => {
-    if (!result.success) throw new ValidationError(fieldErrors(target, result.error.issues));
-  });
-  // The OpenAPI document reads the schema back from the route's handlers: one source for both.
-  return Object.assign(middleware, { [VALIDATES]: { target, schema } as ValidatedPart });
-}
-
-/** What a `validate` middleware checks, found on it under this key. */
-export const VALIDATES = Symbol("validates");
-export interface ValidatedPart {
-  target: keyof ValidationTargets;
-  schema: z.ZodType;
 }
 
 const DECIMAL = /^\d{1,15}$/;

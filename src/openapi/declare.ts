@@ -2,7 +2,7 @@ import { OpenAPIHono } from "@hono/zod-openapi";
 import { z } from "zod";
 import type { AppEnv } from "../context";
 import { ValidationError } from "../errors";
-import { fieldErrors, withoutControlCharacters } from "../lib/validate";
+import { fieldErrors, lineControlErrors, withoutControlCharacters } from "../lib/validate";
 import { errorSchema } from "./schemas";
 
 /**
@@ -16,19 +16,25 @@ export function router() {
   return new OpenAPIHono<AppEnv>({
     // A request that fails its schemas: the contract's 422, listing every problem, thrown so
     // that app.onError renders it like every other error.
-    defaultHook: (result) => {
+    // Control characters in a path or query are refused first, alone (a body's are refused by
+    // its schema: see jsonBody).
+    defaultHook: (result, c) => {
+      if (result.target === "param" || result.target === "query") {
+        const raw = result.target === "param" ? c.req.param() : single(c.req.queries());
+        const refused = lineControlErrors(result.target, raw);
+        if (refused.length > 0) throw new ValidationError(refused);
+      }
       if (!result.success) throw new ValidationError(fieldErrors(result.target, result.error.issues));
     },
   });
 }
 
-/** Path parameters, query and JSON body of a route: refused with a 422 when they hold control characters, before their schema runs. */
-export function inPath<Schema extends z.ZodType>(schema: Schema): Schema {
-  return withoutControlCharacters("param", schema);
+/** Query values as the validator reads them: one value as a string, repeated ones as a list. */
+function single(queries: Record<string, string[]>): Record<string, string | string[]> {
+  return Object.fromEntries(Object.entries(queries).map(([name, values]) => [name, values.length === 1 ? values[0]! : values]));
 }
-export function inQuery<Schema extends z.ZodType>(schema: Schema): Schema {
-  return withoutControlCharacters("query", schema);
-}
+
+/** A route's JSON body: refused with a 422 when its text holds control characters, before its schema runs. */
 export function jsonBody<Schema extends z.ZodType>(schema: Schema, description?: string) {
   return { required: true, description, content: { "application/json": { schema: withoutControlCharacters("json", schema) } } };
 }
@@ -54,6 +60,7 @@ export function success<Data extends z.ZodType>(data: Data, description: string)
  */
 const ROUTE_ERRORS = {
   400: "The request cannot be carried out as sent",
+  401: "The credentials sent are wrong",
   404: "No such resource",
   409: "Conflicts with the current state (duplicate or wrong state)",
   422: "Validation failed: `errors` lists every problem",

@@ -18,13 +18,3 @@ export const errorSchema = z
     context: z.record(z.string(), z.unknown()).optional(),
   })
   .meta({ description: "Every failure. `errors` on 422 only; `context` never in production." });
-
-/** The success envelope (contract, section 1). */
-export const successSchema = z
-  .strictObject({
-    success: z.literal(true),
-    data: z.unknown(),
-    error: z.null(),
-    timestamp: z.iso.datetime(),
-  })
-  .meta({ description: "Every success outside /health*." });

@@ -3,8 +3,11 @@ import { BOOK_STATUSES } from "../db/schema";
 import { optionalText } from "../lib/fields";
 import { pageQuery } from "../lib/pagination";
 import { decimalInt } from "../lib/validate";
+import { bookStatus, changes, timestamp } from "../openapi/common";
+import { pageOf } from "../openapi/declare";
 import { METADATA_FIELDS } from "../services/books";
 import { CORRECTION_SOURCES } from "../services/metadata";
+import { correctionHistory } from "./metadata.schemas";
 
 // The request shapes of /api/books (field bounds: reference 2.3). Strings are trimmed; an optional
 // text that is blank or null stores no value. Bodies are strict: a misspelt field is a 422, not
@@ -105,3 +108,93 @@ export const incompleteQuery = z.object({
 });
 
 export const seriesParam = z.object({ name: z.string().trim().min(1).max(500) });
+
+// The answers of /api/books (src/services/books.ts).
+
+const nullableText = z.string().nullable();
+const completeness = z.number().int().min(0).max(100).meta({ description: "Share of the described fields that are filled" });
+const sources = z.record(z.string(), z.string()).meta({ description: "Field name → the source that supplied it" });
+
+/** A book in a list (list, search, series). */
+export const bookSummary = z
+  .strictObject({
+    id: z.number().int(),
+    abs_id: nullableText,
+    title: z.string(),
+    author: nullableText,
+    series: nullableText,
+    series_number: nullableText,
+    narrator: nullableText,
+    published_year: z.number().int().nullable(),
+    metadata_completeness_percent: completeness,
+    last_metadata_update: timestamp.nullable(),
+    status: bookStatus,
+    date_added: timestamp,
+  })
+  .meta({ id: "BookSummary" });
+
+/** A book with every field. */
+export const bookSchema = z
+  .strictObject({
+    ...bookSummary.shape,
+    isbn: nullableText,
+    asin: nullableText,
+    publisher: nullableText,
+    duration_minutes: z.number().int().nullable(),
+    description: nullableText,
+    metadata_source: sources,
+    date_updated: timestamp,
+    import_source: nullableText,
+    quality_score: z.number().nullable(),
+    mam_rule_version: z.number().int().nullable(),
+    duplicate_status: z.string(),
+  })
+  .meta({ id: "Book" });
+
+export const bookPage = pageOf("books", bookSummary);
+
+export const searchResults = z.strictObject({ query: z.string(), books: z.array(bookSummary), total_results: z.number().int() });
+
+export const incompleteBooksSchema = z.strictObject({
+  threshold: z.number().int(),
+  books: z.array(
+    bookSummary.extend({
+      missing_fields: z.array(z.enum(METADATA_FIELDS)),
+      metadata_source: sources,
+    }),
+  ),
+  total_incomplete: z.number().int(),
+});
+
+export const seriesBooks = z.strictObject({ series_name: z.string(), books: z.array(bookSummary), total_books: z.number().int() });
+
+export const bookHistory = z.strictObject({ book_id: z.number().int(), book_title: z.string(), ...correctionHistory.shape });
+
+export const bookCreated = z.strictObject({
+  book_id: z.number().int(),
+  title: z.string(),
+  author: nullableText,
+  metadata_completeness_percent: completeness,
+});
+
+export const bookUpdated = z.strictObject({
+  book_id: z.number().int(),
+  changes_made: changes,
+  metadata_completeness_percent: completeness,
+});
+
+export const bookArchived = z.strictObject({ book_id: z.number().int(), status: z.literal("archived"), message: z.string() });
+
+export const sourceSet = z.strictObject({
+  book_id: z.number().int(),
+  field_name: z.enum(METADATA_FIELDS),
+  source: z.string(),
+  metadata_source: sources,
+});
+
+export const importResult = z.strictObject({
+  created: z.number().int(),
+  updated: z.number().int(),
+  unchanged: z.number().int(),
+  total: z.number().int(),
+});

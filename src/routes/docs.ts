@@ -55,7 +55,8 @@ export function docs(app: OpenAPIHono<AppEnv>) {
       path: "/openapi.json",
       tags: ["service"],
       summary: "This API's OpenAPI document",
-      description: "The OpenAPI 3.1 document of every route: parameters, bodies, answers and errors, each route's rate-limit tier and least role.",
+      description:
+        "The OpenAPI 3.1 document of every route: parameters, bodies, answers and errors, each route's rate-limit tier and least role.",
       responses: { 200: json(z.looseObject({ openapi: z.literal("3.1.0") }), "The OpenAPI 3.1 document") },
     }),
     (c) => c.json((document ??= openApiDocument(app)) as { openapi: "3.1.0" }, 200),

@@ -1,13 +1,14 @@
-import { Hono } from "hono";
+import { createRoute } from "@hono/zod-openapi";
 import { z } from "zod";
-import type { AppEnv } from "../context";
 import { database } from "../db/client";
 import { ABS_IMPORT_STATUSES, DOWNLOAD_STATUSES } from "../db/schema";
 import { atMostOneOf, foldAliases, optionalText } from "../lib/fields";
 import { pageQuery } from "../lib/pagination";
 import { created, ok } from "../lib/response";
-import { idParam, validate } from "../lib/validate";
+import { idParam } from "../lib/validate";
+import { errors, jsonBody, router, success } from "../openapi/declare";
 import * as service from "../services/downloads";
+import * as schemas from "./downloads.schemas";
 
 const id = z.number().int().positive();
 const magnetLink = z
@@ -58,43 +59,156 @@ const listQuery = pageQuery
   .superRefine(atMostOneOf(["status", "status_filter"]))
   .transform((query) => foldAliases(query, "status", ["status_filter"]));
 
-/** `/api/downloads` (reference 2.6). Static paths come before `/:id`. */
-export const downloads = new Hono<AppEnv>();
+/** `/api/downloads` (reference 2.6). Static paths come before `/{id}`. */
+export const downloads = router();
 
-downloads.get("/", validate("query", listQuery), async (c) => ok(c, await service.listDownloads(database(c), c.req.valid("query"))));
+const tags = ["downloads"];
+const notFound = errors({ 404: "No download has this id" });
+const moveRefused = errors({ 409: "The download's status does not allow this change, or it changed meanwhile" });
 
-downloads.get("/pending", validate("query", pageQuery), async (c) =>
-  ok(c, await service.pendingDownloads(database(c), c.req.valid("query"))),
+downloads.openapi(
+  createRoute({
+    method: "get",
+    path: "/",
+    tags,
+    summary: "List downloads",
+    description: "A page of the download queue, newest first, optionally only one status (`status`, or the original's `status_filter`).",
+    request: { query: listQuery },
+    responses: { 200: success(schemas.downloadPage, "A page of downloads") },
+  }),
+  async (c) => ok(c, await service.listDownloads(database(c), c.req.valid("query"))),
 );
 
-downloads.get("/failed", validate("query", pageQuery), async (c) =>
-  ok(c, await service.failedDownloads(database(c), c.req.valid("query"))),
+downloads.openapi(
+  createRoute({
+    method: "get",
+    path: "/pending",
+    tags,
+    summary: "Queued downloads",
+    description: "Downloads waiting in the queue, oldest first.",
+    request: { query: pageQuery },
+    responses: { 200: success(schemas.downloadPage, "A page of queued downloads") },
+  }),
+  async (c) => ok(c, await service.pendingDownloads(database(c), c.req.valid("query"))),
 );
 
-downloads.get("/retry-due", validate("query", pageQuery), async (c) =>
-  ok(c, await service.retryDueDownloads(database(c), c.req.valid("query"))),
+downloads.openapi(
+  createRoute({
+    method: "get",
+    path: "/failed",
+    tags,
+    summary: "Failed downloads",
+    description: "Failed and abandoned downloads, most recent attempt first.",
+    request: { query: pageQuery },
+    responses: { 200: success(schemas.downloadPage, "A page of failed downloads") },
+  }),
+  async (c) => ok(c, await service.failedDownloads(database(c), c.req.valid("query"))),
 );
 
-downloads.post("/", validate("json", createBody), async (c) => created(c, await service.createDownload(database(c), c.req.valid("json"))));
-
-downloads.get("/:id", validate("param", idParam), async (c) => ok(c, await service.getDownload(database(c), c.req.valid("param").id)));
-
-downloads.delete("/:id", validate("param", idParam), async (c) =>
-  ok(c, await service.deleteDownload(database(c), c.req.valid("param").id)),
+downloads.openapi(
+  createRoute({
+    method: "get",
+    path: "/retry-due",
+    tags,
+    summary: "Downloads due for a retry",
+    description: "Queued downloads whose retry time has come, soonest first.",
+    request: { query: pageQuery },
+    responses: { 200: success(schemas.downloadPage, "A page of downloads due") },
+  }),
+  async (c) => ok(c, await service.retryDueDownloads(database(c), c.req.valid("query"))),
 );
 
-downloads.put("/:id/status", validate("param", idParam), validate("json", statusBody), async (c) =>
-  ok(c, await service.setStatus(database(c), c.req.valid("param").id, c.req.valid("json"))),
+downloads.openapi(
+  createRoute({
+    method: "post",
+    path: "/",
+    tags,
+    summary: "Queue a download",
+    description:
+      "Queues a magnet link or torrent URL. The same link may not be queued twice while active; a named gap moves to queued with it.",
+    request: { body: jsonBody(createBody) },
+    responses: {
+      201: success(schemas.downloadQueued, "The queued download"),
+      ...errors({ 409: "This link is already queued, or the gap is already in the library" }),
+    },
+  }),
+  async (c) => created(c, await service.createDownload(database(c), c.req.valid("json"))),
 );
 
-downloads.put("/:id/mark-complete", validate("param", idParam), validate("json", markCompleteBody), async (c) =>
-  ok(c, await service.markComplete(database(c), c.req.valid("param").id, c.req.valid("json"))),
+downloads.openapi(
+  createRoute({
+    method: "get",
+    path: "/{id}",
+    tags,
+    summary: "Get a download",
+    description: "The download with its status, attempts and import state.",
+    request: { params: idParam },
+    responses: { 200: success(schemas.downloadSchema, "The download"), ...notFound },
+  }),
+  async (c) => ok(c, await service.getDownload(database(c), c.req.valid("param").id)),
 );
 
-downloads.put("/:id/mark-failed", validate("param", idParam), validate("json", markFailedBody), async (c) =>
-  ok(c, await service.markFailed(database(c), c.req.valid("param").id, c.req.valid("json"))),
+downloads.openapi(
+  createRoute({
+    method: "delete",
+    path: "/{id}",
+    tags,
+    summary: "Remove a download",
+    description: "Removes the download from the queue; its gap goes back to the state of its latest remaining download.",
+    request: { params: idParam },
+    responses: { 200: success(schemas.downloadDeleted, "Which download was removed"), ...notFound },
+  }),
+  async (c) => ok(c, await service.deleteDownload(database(c), c.req.valid("param").id)),
 );
 
-downloads.put("/:id/retry", validate("param", idParam), validate("json", retryBody), async (c) =>
-  ok(c, await service.retryDownload(database(c), c.req.valid("param").id, c.req.valid("json"))),
+downloads.openapi(
+  createRoute({
+    method: "put",
+    path: "/{id}/status",
+    tags,
+    summary: "Set a download's status",
+    description: "Moves the download to a status its state machine allows, with qBittorrent's hash and state when given.",
+    request: { params: idParam, body: jsonBody(statusBody) },
+    responses: { 200: success(schemas.downloadMoved, "The download, with its previous status"), ...notFound, ...moveRefused },
+  }),
+  async (c) => ok(c, await service.setStatus(database(c), c.req.valid("param").id, c.req.valid("json"))),
+);
+
+downloads.openapi(
+  createRoute({
+    method: "put",
+    path: "/{id}/mark-complete",
+    tags,
+    summary: "Mark a download complete",
+    description: "Completes the download with its Audiobookshelf import state; marking a completed download again updates only that.",
+    request: { params: idParam, body: jsonBody(markCompleteBody) },
+    responses: { 200: success(schemas.downloadMoved, "The completed download"), ...notFound, ...moveRefused },
+  }),
+  async (c) => ok(c, await service.markComplete(database(c), c.req.valid("param").id, c.req.valid("json"))),
+);
+
+downloads.openapi(
+  createRoute({
+    method: "put",
+    path: "/{id}/mark-failed",
+    tags,
+    summary: "Report a failed attempt",
+    description: "Counts one failed attempt; the download is abandoned when its attempts reach max_retries.",
+    request: { params: idParam, body: jsonBody(markFailedBody) },
+    responses: { 200: success(schemas.downloadFailed, "The download after the failure"), ...notFound, ...moveRefused },
+  }),
+  async (c) => ok(c, await service.markFailed(database(c), c.req.valid("param").id, c.req.valid("json"))),
+);
+
+downloads.openapi(
+  createRoute({
+    method: "put",
+    path: "/{id}/retry",
+    tags,
+    summary: "Retry a download",
+    description: "Back to the queue, due again in days_until_retry days; a completed or abandoned download starts a new round of attempts.",
+    request: { params: idParam, body: jsonBody(retryBody) },
+    responses: { 200: success(schemas.downloadRetried, "The queued download"), ...notFound, ...moveRefused },
+  }),
+  async (c) => ok(c, await service.retryDownload(database(c), c.req.valid("param").id, c.req.valid("json"))),
 );

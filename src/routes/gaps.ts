@@ -1,15 +1,16 @@
-import { Hono } from "hono";
+import { createRoute } from "@hono/zod-openapi";
 import { z } from "zod";
 import type { Config } from "../config";
-import type { AppEnv } from "../context";
 import { database } from "../db/client";
 import { GAP_DOWNLOAD_STATUSES, GAP_REASONS } from "../db/schema";
 import { prowlarr } from "../integrations/prowlarr";
 import { pageQuery } from "../lib/pagination";
 import { ok } from "../lib/response";
-import { decimalInt, validate } from "../lib/validate";
+import { decimalInt } from "../lib/validate";
+import { errors, jsonBody, router, success } from "../openapi/declare";
 import { acquire, type Search } from "../services/acquire";
 import * as service from "../services/gaps";
+import * as schemas from "./gaps.schemas";
 
 const id = decimalInt(z.number().positive());
 const name = z.string().trim().min(1).max(500);
@@ -28,17 +29,72 @@ const missingQuery = pageQuery.extend({
 });
 
 /** `/api/gaps` (reference 2.11): gap analysis from the database, acquisition through Prowlarr. */
-export const gaps = new Hono<AppEnv>();
+export const gaps = router();
 
-gaps.post("/analyze", async (c) => ok(c, await service.analyzeGaps(database(c))));
+const tags = ["gaps"];
 
-gaps.get("/missing", validate("query", missingQuery), async (c) => ok(c, await service.listGaps(database(c), c.req.valid("query"))));
+gaps.openapi(
+  createRoute({
+    method: "post",
+    path: "/analyze",
+    tags,
+    summary: "Find the gaps in the library",
+    description:
+      "Recounts every series and author, then records each missing position of every series with a known total as a gap; resolves gaps a book now fills and reopens those whose book is gone. Answers the run.",
+    responses: { 200: success(schemas.analysis, "The run and its figures") },
+  }),
+  async (c) => ok(c, await service.analyzeGaps(database(c))),
+);
 
-gaps.get("/report", async (c) => ok(c, await service.gapReport(database(c))));
+gaps.openapi(
+  createRoute({
+    method: "get",
+    path: "/missing",
+    tags,
+    summary: "List the gaps",
+    description: "A page of missing books, by priority, filtered by series, author, download status, reason or resolved.",
+    request: { query: missingQuery },
+    responses: { 200: success(schemas.gapPage, "A page of missing books") },
+  }),
+  async (c) => ok(c, await service.listGaps(database(c), c.req.valid("query"))),
+);
 
-gaps.get("/history", validate("query", pageQuery), async (c) => ok(c, await service.gapHistory(database(c), c.req.valid("query"))));
+gaps.openapi(
+  createRoute({
+    method: "get",
+    path: "/report",
+    tags,
+    summary: "Last gap analysis",
+    description: "The last run with its figures.",
+    responses: { 200: success(schemas.gapRun, "The last run"), ...errors({ 404: "No gap analysis has run yet" }) },
+  }),
+  async (c) => ok(c, await service.gapReport(database(c))),
+);
 
-gaps.delete("/reset-state", async (c) => ok(c, await service.resetGapState(database(c))));
+gaps.openapi(
+  createRoute({
+    method: "get",
+    path: "/history",
+    tags,
+    summary: "Gap analysis runs",
+    description: "A page of every recorded run, newest first.",
+    request: { query: pageQuery },
+    responses: { 200: success(schemas.runPage, "A page of runs") },
+  }),
+  async (c) => ok(c, await service.gapHistory(database(c), c.req.valid("query"))),
+);
+
+gaps.openapi(
+  createRoute({
+    method: "delete",
+    path: "/reset-state",
+    tags,
+    summary: "Forget past runs",
+    description: "Deletes the recorded analysis runs (the gaps stay).",
+    responses: { 200: success(schemas.resetResult, "How many runs were deleted") },
+  }),
+  async (c) => ok(c, await service.resetGapState(database(c))),
+);
 
 const booleanFlag = z.union([z.boolean(), z.enum(["true", "false"]).transform((value) => value === "true")]).default(false);
 const acquireBody = z.object({ max_downloads: z.number().int().min(1).max(50).default(10), dry_run: z.boolean().default(false) }).strict();
@@ -50,15 +106,44 @@ function searchOf(config: Config): Search {
   return (query) => client.search(query);
 }
 
-gaps.post("/acquire", validate("json", acquireBody), async (c) => {
-  const body = c.req.valid("json");
-  return ok(c, await acquire(database(c), searchOf(c.var.config), { maxDownloads: body.max_downloads, dryRun: body.dry_run }));
-});
+gaps.openapi(
+  createRoute({
+    method: "post",
+    path: "/acquire",
+    tags,
+    summary: "Queue downloads for the gaps",
+    description:
+      "Searches Prowlarr for open gaps, most important first, and queues the best matching release of each, up to max_downloads. With dry_run, answers what it would queue and every ranked release, queuing nothing.",
+    request: { body: jsonBody(acquireBody) },
+    responses: {
+      200: success(schemas.acquisition, "What was queued and skipped"),
+      ...errors({ 502: "Prowlarr failed before anything was queued", 503: "Prowlarr is not configured" }),
+    },
+  }),
+  async (c) => {
+    const body = c.req.valid("json");
+    return ok(c, await acquire(database(c), searchOf(c.var.config), { maxDownloads: body.max_downloads, dryRun: body.dry_run }));
+  },
+);
 
-gaps.post("/analyze-and-acquire", validate("query", acquireQuery), async (c) => {
-  const query = c.req.valid("query");
-  const search = searchOf(c.var.config);
-  const db = database(c);
-  const analysis = await service.analyzeGaps(db);
-  return ok(c, { analysis, acquisition: await acquire(db, search, { maxDownloads: query.max_downloads, dryRun: query.dry_run }) });
-});
+gaps.openapi(
+  createRoute({
+    method: "post",
+    path: "/analyze-and-acquire",
+    tags,
+    summary: "Find the gaps, then queue downloads",
+    description: "A gap analysis followed by an acquisition, as the scheduled task runs them.",
+    request: { query: acquireQuery },
+    responses: {
+      200: success(schemas.analyzeAndAcquire, "The analysis and the acquisition"),
+      ...errors({ 502: "Prowlarr failed before anything was queued", 503: "Prowlarr is not configured" }),
+    },
+  }),
+  async (c) => {
+    const query = c.req.valid("query");
+    const search = searchOf(c.var.config);
+    const db = database(c);
+    const analysis = await service.analyzeGaps(db);
+    return ok(c, { analysis, acquisition: await acquire(db, search, { maxDownloads: query.max_downloads, dryRun: query.dry_run }) });
+  },
+);

@@ -2,7 +2,7 @@ import { z } from "zod";
 import { timestamp } from "../openapi/common";
 
 /** One probe of src/services/health.ts; the fields beside `status` depend on the probe and its result. */
-const check = z.strictObject({
+export const check = z.strictObject({
   status: z.enum(["ok", "warning", "error"]),
   latency_ms: z.number().optional(),
   detail: z.string().optional(),

@@ -6,7 +6,7 @@ import { atMostOneOf, foldAliases, hasSomeField, knownTotal, name, optionalText 
 import { pageQuery } from "../lib/pagination";
 import { created, ok } from "../lib/response";
 import { decimalInt, idParam } from "../lib/validate";
-import { errors, inPath, inQuery, jsonBody, router, success } from "../openapi/declare";
+import { errors, jsonBody, router, success } from "../openapi/declare";
 import * as service from "../services/series";
 import * as schemas from "./series.schemas";
 
@@ -63,7 +63,7 @@ series.openapi(
     tags,
     summary: "List series",
     description: "A page of the tracked series, closest to complete first, optionally only those with one completion status.",
-    request: { query: inQuery(listQuery) },
+    request: { query: listQuery },
     responses: { 200: success(schemas.seriesPage, "A page of series") },
   }),
   async (c) => ok(c, await service.listSeries(database(c), c.req.valid("query"))),
@@ -89,7 +89,7 @@ series.openapi(
     summary: "Series within a completion range",
     description:
       "Series whose stored completion lies between min_completion and max_completion percent (default 0-99), closest to complete first.",
-    request: { query: inQuery(incompleteQuery) },
+    request: { query: incompleteQuery },
     responses: { 200: success(schemas.incompleteSeriesSchema, "The matching series and how many there are") },
   }),
   async (c) => ok(c, await service.incompleteSeries(database(c), c.req.valid("query"))),
@@ -115,7 +115,7 @@ series.openapi(
     tags,
     summary: "Get a series with its books",
     description: "The series and its active books, in series order.",
-    request: { params: inPath(idParam) },
+    request: { params: idParam },
     responses: { 200: success(schemas.seriesDetail, "The series and its books"), ...notFound },
   }),
   async (c) => ok(c, await service.getSeries(database(c), c.req.valid("param").id)),
@@ -128,7 +128,7 @@ series.openapi(
     tags,
     summary: "Change a series",
     description: "Writes the fields sent that differ from the stored ones and answers what changed; a change recomputes the completion.",
-    request: { params: inPath(idParam), body: jsonBody(updateBody) },
+    request: { params: idParam, body: jsonBody(updateBody) },
     responses: { 200: success(schemas.seriesUpdated, "The series as stored, with changes_made"), ...notFound, ...duplicate },
   }),
   async (c) => ok(c, await service.updateSeries(database(c), c.req.valid("param").id, c.req.valid("json"))),
@@ -141,7 +141,7 @@ series.openapi(
     tags,
     summary: "Stop tracking a series",
     description: "Deletes the series and its recorded gaps. Its books stay in the catalogue.",
-    request: { params: inPath(idParam) },
+    request: { params: idParam },
     responses: { 200: success(schemas.seriesDeleted, "Which series was deleted"), ...notFound },
   }),
   async (c) => ok(c, await service.deleteSeries(database(c), c.req.valid("param").id)),
@@ -154,7 +154,7 @@ series.openapi(
     tags,
     summary: "Stored completion of a series",
     description: "The completion as last computed, without recomputing it.",
-    request: { params: inPath(idParam) },
+    request: { params: idParam },
     responses: { 200: success(schemas.seriesCompletionSchema, "The series' completion"), ...notFound },
   }),
   async (c) => ok(c, await service.seriesCompletion(database(c), c.req.valid("param").id)),
@@ -167,7 +167,7 @@ series.openapi(
     tags,
     summary: "Recompute a series' completion",
     description: "Counts the owned books again and stores the completion; answers the new figures.",
-    request: { params: inPath(idParam) },
+    request: { params: idParam },
     responses: { 200: success(schemas.seriesRecalculated, "The recomputed completion"), ...notFound },
   }),
   async (c) => ok(c, await service.recalculateSeries(database(c), c.req.valid("param").id)),

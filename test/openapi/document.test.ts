@@ -85,3 +85,30 @@ describe("GET /docs", () => {
     expect(await res.text()).toContain('data-url="/openapi.json"');
   });
 });
+
+describe("each operation of /openapi.json", () => {
+  it("says what it does and documents the shape of its success", async () => {
+    const doc = (await (await call("/openapi.json")).json()) as {
+      paths: Record<
+        string,
+        Record<
+          string,
+          { summary: string; description: string; responses: Record<string, { content?: Record<string, { schema: unknown }> }> }
+        >
+      >;
+    };
+    let operations = 0;
+    for (const [path, methods] of Object.entries(doc.paths)) {
+      for (const [method, op] of Object.entries(methods)) {
+        operations++;
+        const route = `${method.toUpperCase()} ${path}`;
+        expect(op.summary, route).not.toMatch(/^(GET|POST|PUT|DELETE) \//);
+        expect(op.description.length, route).toBeGreaterThan(20);
+        const successes = Object.entries(op.responses).filter(([status]) => status.startsWith("2"));
+        expect(successes.length, route).toBeGreaterThan(0);
+        for (const [, response] of successes) expect(Object.values(response.content ?? {})[0]?.schema, route).toBeDefined();
+      }
+    }
+    expect(operations).toBe(new Set(app.routes.filter((r) => r.method !== "ALL").map((r) => `${r.method} ${r.path}`)).size);
+  });
+});
