@@ -9,7 +9,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** GET /health */
+        /**
+         * Service health
+         * @description Every dependency probed (database, migrations, configuration, rate limiter): healthy, degraded (the limiter is down) or unhealthy. Not in the envelope.
+         */
         get: operations["getHealth"];
         put?: never;
         post?: never;
@@ -26,7 +29,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** GET /health/live */
+        /**
+         * Liveness
+         * @description Answers as long as the Worker runs; touches no dependency, so a failing database never restarts it.
+         */
         get: operations["getHealthLive"];
         put?: never;
         post?: never;
@@ -43,7 +49,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** GET /health/ready */
+        /**
+         * Readiness
+         * @description Whether traffic may be sent: the database answers, every bundled migration is applied and the configuration is valid.
+         */
         get: operations["getHealthReady"];
         put?: never;
         post?: never;
@@ -60,7 +69,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** GET / */
+        /**
+         * What this service is
+         * @description Name, version and where the reference, dashboard and health are. A browser (Accept: text/html first) is redirected to the dashboard.
+         */
         get: operations["get"];
         put?: never;
         post?: never;
@@ -77,7 +89,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** GET /api/info */
+        /**
+         * Service information
+         * @description Name, version and links of the service, with the server's time.
+         */
         get: operations["getApiInfo"];
         put?: never;
         post?: never;
@@ -94,7 +109,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** GET /openapi.json */
+        /**
+         * This API's OpenAPI document
+         * @description The OpenAPI 3.1 document of every route: parameters, bodies, answers and errors, each route's rate-limit tier and least role.
+         */
         get: operations["getOpenapiJson"];
         put?: never;
         post?: never;
@@ -111,7 +129,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** GET /docs */
+        /**
+         * API reference page
+         * @description Swagger UI, served by this Worker, rendering /openapi.json for reading and trying the routes.
+         */
         get: operations["getDocs"];
         put?: never;
         post?: never;
@@ -128,10 +149,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** GET /api/books */
+        /**
+         * List books
+         * @description A page of the catalogue (active books by default, or another status, or all), newest first, optionally filtered by a text in title, author, series or narrator.
+         */
         get: operations["getApiBooks"];
         put?: never;
-        /** POST /api/books */
+        /**
+         * Add a book
+         * @description Adds a book to the catalogue; its completeness is computed, and its series and author are recounted.
+         */
         post: operations["postApiBooks"];
         delete?: never;
         options?: never;
@@ -146,7 +173,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** GET /api/books/search */
+        /**
+         * Search books
+         * @description Active books matching the text in title, author, series, narrator, ISBN or ASIN: exact matches first, then prefix matches, then the rest.
+         */
         get: operations["getApiBooksSearch"];
         put?: never;
         post?: never;
@@ -163,7 +193,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** GET /api/books/incomplete-metadata */
+        /**
+         * Books with incomplete metadata
+         * @description Active books below `threshold` percent complete (default 80), least complete first, with the fields they miss.
+         */
         get: operations["getApiBooksIncompleteMetadata"];
         put?: never;
         post?: never;
@@ -180,7 +213,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** GET /api/books/series/:name */
+        /**
+         * Books of a series by name
+         * @description Active books whose series is this name (trimmed, ignoring case), in series order; none when no book has it.
+         */
         get: operations["getApiBooksSeriesName"];
         put?: never;
         post?: never;
@@ -199,7 +235,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** POST /api/books/import */
+        /**
+         * Import books
+         * @description Creates or updates 1 to 1000 books by abs_id, all or nothing: fields sent replace stored ones, unchanged rows are not written, every change is recorded as a correction, and completion is recomputed for every series and author touched.
+         */
         post: operations["postApiBooksImport"];
         delete?: never;
         options?: never;
@@ -214,12 +253,21 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** GET /api/books/:id */
+        /**
+         * Get a book
+         * @description Every field of the book, its metadata sources included.
+         */
         get: operations["getApiBooksId"];
-        /** PUT /api/books/:id */
+        /**
+         * Change a book
+         * @description Writes the fields sent that differ from the stored ones, records each change as a correction (source and reason as sent), and answers what changed.
+         */
         put: operations["putApiBooksId"];
         post?: never;
-        /** DELETE /api/books/:id */
+        /**
+         * Archive a book
+         * @description Soft delete: the book stays with status archived and stops counting towards its series and author.
+         */
         delete: operations["deleteApiBooksId"];
         options?: never;
         head?: never;
@@ -233,7 +281,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** GET /api/books/:id/metadata-history */
+        /**
+         * Corrections of a book
+         * @description The book's recorded field changes, newest first (at most 50), and how many it has in all.
+         */
         get: operations["getApiBooksIdMetadataHistory"];
         put?: never;
         post?: never;
@@ -251,7 +302,10 @@ export interface paths {
             cookie?: never;
         };
         get?: never;
-        /** PUT /api/books/:id/metadata-source */
+        /**
+         * Record a field's source
+         * @description Records which source supplied one metadata field of the book.
+         */
         put: operations["putApiBooksIdMetadataSource"];
         post?: never;
         delete?: never;
@@ -267,10 +321,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** GET /api/series */
+        /**
+         * List series
+         * @description A page of the tracked series, closest to complete first, optionally only those with one completion status.
+         */
         get: operations["getApiSeries"];
         put?: never;
-        /** POST /api/series */
+        /**
+         * Track a series
+         * @description Adds a series. Its completion is computed at once from the owned books of the same name.
+         */
         post: operations["postApiSeries"];
         delete?: never;
         options?: never;
@@ -285,7 +345,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** GET /api/series/completion-summary */
+        /**
+         * Completion summary of all series
+         * @description How many series are complete, partial and incomplete, the average completion and the books owned and missing.
+         */
         get: operations["getApiSeriesCompletionSummary"];
         put?: never;
         post?: never;
@@ -302,7 +365,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** GET /api/series/incomplete */
+        /**
+         * Series within a completion range
+         * @description Series whose stored completion lies between min_completion and max_completion percent (default 0-99), closest to complete first.
+         */
         get: operations["getApiSeriesIncomplete"];
         put?: never;
         post?: never;
@@ -319,12 +385,21 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** GET /api/series/:id */
+        /**
+         * Get a series with its books
+         * @description The series and its active books, in series order.
+         */
         get: operations["getApiSeriesId"];
-        /** PUT /api/series/:id */
+        /**
+         * Change a series
+         * @description Writes the fields sent that differ from the stored ones and answers what changed; a change recomputes the completion.
+         */
         put: operations["putApiSeriesId"];
         post?: never;
-        /** DELETE /api/series/:id */
+        /**
+         * Stop tracking a series
+         * @description Deletes the series and its recorded gaps. Its books stay in the catalogue.
+         */
         delete: operations["deleteApiSeriesId"];
         options?: never;
         head?: never;
@@ -338,7 +413,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** GET /api/series/:id/completion */
+        /**
+         * Stored completion of a series
+         * @description The completion as last computed, without recomputing it.
+         */
         get: operations["getApiSeriesIdCompletion"];
         put?: never;
         post?: never;
@@ -356,7 +434,10 @@ export interface paths {
             cookie?: never;
         };
         get?: never;
-        /** PUT /api/series/:id/recalculate-completion */
+        /**
+         * Recompute a series' completion
+         * @description Counts the owned books again and stores the completion; answers the new figures.
+         */
         put: operations["putApiSeriesIdRecalculateCompletion"];
         post?: never;
         delete?: never;
@@ -372,10 +453,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** GET /api/authors */
+        /**
+         * List authors
+         * @description A page of the tracked authors, most audiobooks owned first, optionally only those with one completion status.
+         */
         get: operations["getApiAuthors"];
         put?: never;
-        /** POST /api/authors */
+        /**
+         * Track an author
+         * @description Adds an author. The completion is computed at once from the owned books by the same name.
+         */
         post: operations["postApiAuthors"];
         delete?: never;
         options?: never;
@@ -390,7 +477,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** GET /api/authors/favorites */
+        /**
+         * Favorite authors
+         * @description Authors with at least min_books owned audiobooks (default 2), most owned first.
+         */
         get: operations["getApiAuthorsFavorites"];
         put?: never;
         post?: never;
@@ -407,7 +497,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** GET /api/authors/completion-summary */
+        /**
+         * Completion summary of all authors
+         * @description How many authors are complete, partial and incomplete, how many are favorites, the average completion and the audiobooks owned and missing.
+         */
         get: operations["getApiAuthorsCompletionSummary"];
         put?: never;
         post?: never;
@@ -424,12 +517,21 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** GET /api/authors/:id */
+        /**
+         * Get an author with their books
+         * @description The author and their books, by series and number.
+         */
         get: operations["getApiAuthorsId"];
-        /** PUT /api/authors/:id */
+        /**
+         * Change an author
+         * @description Writes the fields sent that differ from the stored ones and answers what changed; a change recomputes the completion.
+         */
         put: operations["putApiAuthorsId"];
         post?: never;
-        /** DELETE /api/authors/:id */
+        /**
+         * Stop tracking an author
+         * @description Deletes the author. Their books stay in the catalogue.
+         */
         delete: operations["deleteApiAuthorsId"];
         options?: never;
         head?: never;
@@ -443,7 +545,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** GET /api/authors/:id/books */
+        /**
+         * Books of an author
+         * @description The author's books, optionally only those with one status, by series and number.
+         */
         get: operations["getApiAuthorsIdBooks"];
         put?: never;
         post?: never;
@@ -460,7 +565,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** GET /api/authors/:id/completion */
+        /**
+         * Stored completion of an author
+         * @description The completion as last computed, without recomputing it.
+         */
         get: operations["getApiAuthorsIdCompletion"];
         put?: never;
         post?: never;
@@ -478,7 +586,10 @@ export interface paths {
             cookie?: never;
         };
         get?: never;
-        /** PUT /api/authors/:id/recalculate-completion */
+        /**
+         * Recompute an author's completion
+         * @description Counts the owned books again and stores the completion; answers the new figures.
+         */
         put: operations["putApiAuthorsIdRecalculateCompletion"];
         post?: never;
         delete?: never;
@@ -494,7 +605,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** GET /api/metadata/history/:book_id */
+        /**
+         * Corrections of a book
+         * @description The book's recorded field changes, newest first (at most 50), and how many it has in all. An unknown book has none (no 404, as in the original).
+         */
         get: operations["getApiMetadataHistoryBookId"];
         put?: never;
         post?: never;
@@ -511,7 +625,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** GET /api/metadata/by-source */
+        /**
+         * Corrections per source
+         * @description How many corrections each source made in the last `days` days (default 30).
+         */
         get: operations["getApiMetadataBySource"];
         put?: never;
         post?: never;
@@ -528,7 +645,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** GET /api/metadata/incomplete */
+        /**
+         * Books with incomplete metadata
+         * @description Active books below `threshold` percent complete (default 80), least complete first, with the fields they miss.
+         */
         get: operations["getApiMetadataIncomplete"];
         put?: never;
         post?: never;
@@ -545,7 +665,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** GET /api/metadata/status */
+        /**
+         * Metadata quality
+         * @description Average completeness of the active library, books per quality band, and corrections per source (all time and the last 7 days).
+         */
         get: operations["getApiMetadataStatus"];
         put?: never;
         post?: never;
@@ -565,7 +688,10 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
-        /** DELETE /api/metadata/cleanup-old */
+        /**
+         * Delete old corrections
+         * @description Deletes correction records older than `days` days (default 30), as the retention task does.
+         */
         delete: operations["deleteApiMetadataCleanupOld"];
         options?: never;
         head?: never;
@@ -581,7 +707,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** POST /api/metadata/correct-book */
+        /**
+         * Fill a book's empty fields from Google Books
+         * @description Looks the book up on Google Books and fills its empty author, ISBN, publisher, year and description; each filled field is recorded as a correction. Refused (409) when the book changed in the last 24 hours, unless `force`.
+         */
         post: operations["postApiMetadataCorrectBook"];
         delete?: never;
         options?: never;
@@ -598,7 +727,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** POST /api/metadata/correct-all */
+        /**
+         * Fill empty fields of the least complete books
+         * @description Corrects up to `limit` active books below `completeness_threshold` percent, least complete first, skipping books changed in the last 24 hours. Stops cleanly when the daily budget is spent or Google Books fails (see stopped_reason).
+         */
         post: operations["postApiMetadataCorrectAll"];
         delete?: never;
         options?: never;
@@ -615,7 +747,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** POST /api/metadata/correct-recent */
+        /**
+         * Fill empty fields of recently added books
+         * @description Corrects up to `limit` active books added in the last `days` days, least complete first, as correct-all does.
+         */
         post: operations["postApiMetadataCorrectRecent"];
         delete?: never;
         options?: never;
@@ -632,7 +767,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** POST /api/library/sync */
+        /**
+         * Import the catalogue from Audiobookshelf
+         * @description Reads every book library of Audiobookshelf and imports its books by abs_id, as POST /api/books/import does; books it no longer lists are archived. All or nothing: a failing Audiobookshelf leaves the catalogue as it was.
+         */
         post: operations["postApiLibrarySync"];
         delete?: never;
         options?: never;
@@ -647,7 +785,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** GET /api/integrations */
+        /**
+         * Outside services' status
+         * @description Whether Audiobookshelf, qBittorrent, Prowlarr and Google Books are configured, and the first three answering a cheap probe now (cached up to 60 s). A failing service is a status, not an error.
+         */
         get: operations["getApiIntegrations"];
         put?: never;
         post?: never;
@@ -664,10 +805,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** GET /api/downloads */
+        /**
+         * List downloads
+         * @description A page of the download queue, newest first, optionally only one status (`status`, or the original's `status_filter`).
+         */
         get: operations["getApiDownloads"];
         put?: never;
-        /** POST /api/downloads */
+        /**
+         * Queue a download
+         * @description Queues a magnet link or torrent URL. The same link may not be queued twice while active; a named gap moves to queued with it.
+         */
         post: operations["postApiDownloads"];
         delete?: never;
         options?: never;
@@ -682,7 +829,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** GET /api/downloads/pending */
+        /**
+         * Queued downloads
+         * @description Downloads waiting in the queue, oldest first.
+         */
         get: operations["getApiDownloadsPending"];
         put?: never;
         post?: never;
@@ -699,7 +849,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** GET /api/downloads/failed */
+        /**
+         * Failed downloads
+         * @description Failed and abandoned downloads, most recent attempt first.
+         */
         get: operations["getApiDownloadsFailed"];
         put?: never;
         post?: never;
@@ -716,7 +869,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** GET /api/downloads/retry-due */
+        /**
+         * Downloads due for a retry
+         * @description Queued downloads whose retry time has come, soonest first.
+         */
         get: operations["getApiDownloadsRetryDue"];
         put?: never;
         post?: never;
@@ -733,11 +889,17 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** GET /api/downloads/:id */
+        /**
+         * Get a download
+         * @description The download with its status, attempts and import state.
+         */
         get: operations["getApiDownloadsId"];
         put?: never;
         post?: never;
-        /** DELETE /api/downloads/:id */
+        /**
+         * Remove a download
+         * @description Removes the download from the queue; its gap goes back to the state of its latest remaining download.
+         */
         delete: operations["deleteApiDownloadsId"];
         options?: never;
         head?: never;
@@ -752,7 +914,10 @@ export interface paths {
             cookie?: never;
         };
         get?: never;
-        /** PUT /api/downloads/:id/status */
+        /**
+         * Set a download's status
+         * @description Moves the download to a status its state machine allows, with qBittorrent's hash and state when given.
+         */
         put: operations["putApiDownloadsIdStatus"];
         post?: never;
         delete?: never;
@@ -769,7 +934,10 @@ export interface paths {
             cookie?: never;
         };
         get?: never;
-        /** PUT /api/downloads/:id/mark-complete */
+        /**
+         * Mark a download complete
+         * @description Completes the download with its Audiobookshelf import state; marking a completed download again updates only that.
+         */
         put: operations["putApiDownloadsIdMarkComplete"];
         post?: never;
         delete?: never;
@@ -786,7 +954,10 @@ export interface paths {
             cookie?: never;
         };
         get?: never;
-        /** PUT /api/downloads/:id/mark-failed */
+        /**
+         * Report a failed attempt
+         * @description Counts one failed attempt; the download is abandoned when its attempts reach max_retries.
+         */
         put: operations["putApiDownloadsIdMarkFailed"];
         post?: never;
         delete?: never;
@@ -803,7 +974,10 @@ export interface paths {
             cookie?: never;
         };
         get?: never;
-        /** PUT /api/downloads/:id/retry */
+        /**
+         * Retry a download
+         * @description Back to the queue, due again in days_until_retry days; a completed or abandoned download starts a new round of attempts.
+         */
         put: operations["putApiDownloadsIdRetry"];
         post?: never;
         delete?: never;
@@ -821,7 +995,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** POST /api/gaps/analyze */
+        /**
+         * Find the gaps in the library
+         * @description Recounts every series and author, then records each missing position of every series with a known total as a gap; resolves gaps a book now fills and reopens those whose book is gone. Answers the run.
+         */
         post: operations["postApiGapsAnalyze"];
         delete?: never;
         options?: never;
@@ -836,7 +1013,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** GET /api/gaps/missing */
+        /**
+         * List the gaps
+         * @description A page of missing books, by priority, filtered by series, author, download status, reason or resolved.
+         */
         get: operations["getApiGapsMissing"];
         put?: never;
         post?: never;
@@ -853,7 +1033,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** GET /api/gaps/report */
+        /**
+         * Last gap analysis
+         * @description The last run with its figures.
+         */
         get: operations["getApiGapsReport"];
         put?: never;
         post?: never;
@@ -870,7 +1053,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** GET /api/gaps/history */
+        /**
+         * Gap analysis runs
+         * @description A page of every recorded run, newest first.
+         */
         get: operations["getApiGapsHistory"];
         put?: never;
         post?: never;
@@ -890,7 +1076,10 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
-        /** DELETE /api/gaps/reset-state */
+        /**
+         * Forget past runs
+         * @description Deletes the recorded analysis runs (the gaps stay).
+         */
         delete: operations["deleteApiGapsResetState"];
         options?: never;
         head?: never;
@@ -906,7 +1095,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** POST /api/gaps/acquire */
+        /**
+         * Queue downloads for the gaps
+         * @description Searches Prowlarr for open gaps, most important first, and queues the best matching release of each, up to max_downloads. With dry_run, answers what it would queue and every ranked release, queuing nothing.
+         */
         post: operations["postApiGapsAcquire"];
         delete?: never;
         options?: never;
@@ -923,7 +1115,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** POST /api/gaps/analyze-and-acquire */
+        /**
+         * Find the gaps, then queue downloads
+         * @description A gap analysis followed by an acquisition, as the scheduled task runs them.
+         */
         post: operations["postApiGapsAnalyzeAndAcquire"];
         delete?: never;
         options?: never;
@@ -938,7 +1133,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** GET /api/scheduler/status */
+        /**
+         * Dispatcher status
+         * @description Whether the Cron Trigger is ticking, which tasks run now, which are paused or lack their outside service, and the next runs.
+         */
         get: operations["getApiSchedulerStatus"];
         put?: never;
         post?: never;
@@ -955,7 +1153,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** GET /api/scheduler/tasks */
+        /**
+         * List tasks
+         * @description Every task with its schedule, what it needs and its last run.
+         */
         get: operations["getApiSchedulerTasks"];
         put?: never;
         post?: never;
@@ -972,7 +1173,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** GET /api/scheduler/task/:name */
+        /**
+         * Get a task
+         * @description The task's schedule, what it needs, and its latest runs (name matched ignoring case).
+         */
         get: operations["getApiSchedulerTaskName"];
         put?: never;
         post?: never;
@@ -989,7 +1193,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** GET /api/scheduler/execution-history/:name */
+        /**
+         * A task's runs
+         * @description A page of the task's runs, newest first.
+         */
         get: operations["getApiSchedulerExecutionHistoryName"];
         put?: never;
         post?: never;
@@ -1006,7 +1213,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** GET /api/scheduler/upcoming-tasks */
+        /**
+         * Upcoming runs
+         * @description Every run due in the next `hours` hours (default 24), paused tasks left out, soonest first.
+         */
         get: operations["getApiSchedulerUpcomingTasks"];
         put?: never;
         post?: never;
@@ -1023,7 +1233,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** GET /api/scheduler/configuration */
+        /**
+         * Scheduler configuration
+         * @description The schedule as stored and by default, which features are available, the gap analysis settings and the retention.
+         */
         get: operations["getApiSchedulerConfiguration"];
         put?: never;
         post?: never;
@@ -1042,7 +1255,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** POST /api/scheduler/trigger-all */
+        /**
+         * Run every task now
+         * @description Runs every task that is not paused, one after the other, and answers each run. A task whose outside service is not configured is recorded as skipped.
+         */
         post: operations["postApiSchedulerTriggerAll"];
         delete?: never;
         options?: never;
@@ -1059,7 +1275,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** POST /api/scheduler/trigger/:name */
+        /**
+         * Run a task now
+         * @description Runs the task now, paused or not, and answers the recorded run (failed or skipped runs are answers too, not errors).
+         */
         post: operations["postApiSchedulerTriggerName"];
         delete?: never;
         options?: never;
@@ -1075,7 +1294,10 @@ export interface paths {
             cookie?: never;
         };
         get?: never;
-        /** PUT /api/scheduler/task/:name/pause */
+        /**
+         * Pause a task
+         * @description Stops the task's schedule until it is resumed (an explicit trigger still runs it).
+         */
         put: operations["putApiSchedulerTaskNamePause"];
         post?: never;
         delete?: never;
@@ -1092,7 +1314,10 @@ export interface paths {
             cookie?: never;
         };
         get?: never;
-        /** PUT /api/scheduler/task/:name/resume */
+        /**
+         * Resume a task
+         * @description Puts the task back on its schedule.
+         */
         put: operations["putApiSchedulerTaskNameResume"];
         post?: never;
         delete?: never;
@@ -1109,7 +1334,10 @@ export interface paths {
             cookie?: never;
         };
         get?: never;
-        /** PUT /api/scheduler/task/:name/schedule */
+        /**
+         * Change a task's cron
+         * @description Stores the task's cron (UTC); refused with 422 when Cloudflare would not run it. The task runs at the first dispatcher tick at or after each time.
+         */
         put: operations["putApiSchedulerTaskNameSchedule"];
         post?: never;
         delete?: never;
@@ -1125,7 +1353,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** GET /api/system/health */
+        /**
+         * Health for operators
+         * @description The health report with the environment and whether each outside service is configured (/api/integrations probes them live).
+         */
         get: operations["getApiSystemHealth"];
         put?: never;
         post?: never;
@@ -1142,7 +1373,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** GET /api/system/stats */
+        /**
+         * Catalogue and queue counts
+         * @description Books by status, series, authors, downloads by status and failed attempts.
+         */
         get: operations["getApiSystemStats"];
         put?: never;
         post?: never;
@@ -1159,7 +1393,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** GET /api/system/library-status */
+        /**
+         * Library quality
+         * @description Metadata quality of the active books, and the series and author completion summaries.
+         */
         get: operations["getApiSystemLibraryStatus"];
         put?: never;
         post?: never;
@@ -1176,7 +1413,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** GET /api/system/download-stats */
+        /**
+         * Download queue figures
+         * @description Downloads by status and by source, and how many queued ones are due for a retry.
+         */
         get: operations["getApiSystemDownloadStats"];
         put?: never;
         post?: never;
@@ -1193,7 +1433,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** GET /api/system/storage */
+        /**
+         * Database storage
+         * @description Rows per table and the database's size as D1 reports it (no audio is stored here).
+         */
         get: operations["getApiSystemStorage"];
         put?: never;
         post?: never;
@@ -1210,7 +1453,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** GET /api/system/qbittorrent/monitor-status */
+        /**
+         * qBittorrent monitor
+         * @description What the last queue poll saw in qBittorrent, the downloads in flight and the last queue run.
+         */
         get: operations["getApiSystemQbittorrentMonitorStatus"];
         put?: never;
         post?: never;
@@ -1227,7 +1473,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** GET /api/system/configuration */
+        /**
+         * Configuration in force
+         * @description Features, integrations, limits, CORS origins and retention in force; secrets appear only as configured or not.
+         */
         get: operations["getApiSystemConfiguration"];
         put?: never;
         post?: never;
@@ -1246,7 +1495,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** POST /api/admin/login */
+        /**
+         * Log in
+         * @description Exchanges a username and password for a 30-minute JWT. Five failures lock the account for thirty minutes (423).
+         */
         post: operations["postApiAdminLogin"];
         delete?: never;
         options?: never;
@@ -1263,7 +1515,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** POST /api/admin/logout */
+        /**
+         * Log out
+         * @description Ends the Bearer token's session (its token stops working at once).
+         */
         post: operations["postApiAdminLogout"];
         delete?: never;
         options?: never;
@@ -1278,7 +1533,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** GET /api/admin/me */
+        /**
+         * Who am I
+         * @description The caller: a user (with their account and token expiry), a named API key, or the operator key.
+         */
         get: operations["getApiAdminMe"];
         put?: never;
         post?: never;
@@ -1295,10 +1553,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** GET /api/admin/users */
+        /**
+         * List users
+         * @description A page of the user accounts.
+         */
         get: operations["getApiAdminUsers"];
         put?: never;
-        /** POST /api/admin/users */
+        /**
+         * Create a user
+         * @description Creates a user account (viewer unless a role is given).
+         */
         post: operations["postApiAdminUsers"];
         delete?: never;
         options?: never;
@@ -1313,12 +1577,21 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** GET /api/admin/users/:id */
+        /**
+         * Get a user
+         * @description One user account; for admins and moderator users.
+         */
         get: operations["getApiAdminUsersId"];
-        /** PUT /api/admin/users/:id */
+        /**
+         * Change a user
+         * @description Changes a user's email, role or active flag; a role change or deactivation ends their sessions. The last active admin cannot be demoted or deactivated (409).
+         */
         put: operations["putApiAdminUsersId"];
         post?: never;
-        /** DELETE /api/admin/users/:id */
+        /**
+         * Delete a user
+         * @description Deletes a user account; not your own, nor the last active admin.
+         */
         delete: operations["deleteApiAdminUsersId"];
         options?: never;
         head?: never;
@@ -1334,7 +1607,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** POST /api/admin/users/:id/password */
+        /**
+         * Change a password
+         * @description A user changes their own password (sending current_password), or an admin resets anyone's; every session of the user ends.
+         */
         post: operations["postApiAdminUsersIdPassword"];
         delete?: never;
         options?: never;
@@ -1349,7 +1625,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** GET /api/admin/audit-logs */
+        /**
+         * Audit trail
+         * @description A page of recorded administrative actions, newest first, filtered by user, action or resource.
+         */
         get: operations["getApiAdminAuditLogs"];
         put?: never;
         post?: never;
@@ -1366,10 +1645,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** GET /api/admin/api-keys */
+        /**
+         * List API keys
+         * @description A page of the named API keys (never the keys themselves).
+         */
         get: operations["getApiAdminApiKeys"];
         put?: never;
-        /** POST /api/admin/api-keys */
+        /**
+         * Create an API key
+         * @description Creates a named key with the viewer or operator role; the key is answered this once.
+         */
         post: operations["postApiAdminApiKeys"];
         delete?: never;
         options?: never;
@@ -1387,7 +1672,10 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
-        /** DELETE /api/admin/api-keys/:id */
+        /**
+         * Revoke an API key
+         * @description Revokes the key at once; revoking a revoked key changes nothing.
+         */
         delete: operations["deleteApiAdminApiKeysId"];
         options?: never;
         head?: never;
@@ -1401,11 +1689,17 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** GET /api/admin/rate-limits/:tier/:client */
+        /**
+         * A client's rate-limit standing
+         * @description How much of a tier's budget a client (operator, user:<id>, key:<id>, ip:<address>) has used, without counting this look.
+         */
         get: operations["getApiAdminRateLimitsTierClient"];
         put?: never;
         post?: never;
-        /** DELETE /api/admin/rate-limits/:tier/:client */
+        /**
+         * Reset a client's rate limit
+         * @description Clears the client's count in the tier, so it may call again at once; recorded in the audit trail.
+         */
         delete: operations["deleteApiAdminRateLimitsTierClient"];
         options?: never;
         head?: never;
@@ -1416,6 +1710,240 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        BookSummary: {
+            id: number;
+            abs_id: string | null;
+            title: string;
+            author: string | null;
+            series: string | null;
+            series_number: string | null;
+            narrator: string | null;
+            published_year: number | null;
+            /** @description Share of the described fields that are filled */
+            metadata_completeness_percent: number;
+            /** Format: date-time */
+            last_metadata_update: string | null;
+            /** @enum {string} */
+            status: "active" | "duplicate" | "archived";
+            /** Format: date-time */
+            date_added: string;
+        };
+        Book: {
+            id: number;
+            abs_id: string | null;
+            title: string;
+            author: string | null;
+            series: string | null;
+            series_number: string | null;
+            narrator: string | null;
+            published_year: number | null;
+            /** @description Share of the described fields that are filled */
+            metadata_completeness_percent: number;
+            /** Format: date-time */
+            last_metadata_update: string | null;
+            /** @enum {string} */
+            status: "active" | "duplicate" | "archived";
+            /** Format: date-time */
+            date_added: string;
+            isbn: string | null;
+            asin: string | null;
+            publisher: string | null;
+            duration_minutes: number | null;
+            description: string | null;
+            /** @description Field name → the source that supplied it */
+            metadata_source: {
+                [key: string]: string;
+            };
+            /** Format: date-time */
+            date_updated: string;
+            import_source: string | null;
+            quality_score: number | null;
+            mam_rule_version: number | null;
+            duplicate_status: string;
+        };
+        MetadataCorrection: {
+            id: number;
+            field_name: string;
+            old_value: string | null;
+            new_value: string | null;
+            /** @description Usually one of GoogleBooks, Goodreads, Manual, Auto-corrected */
+            source: string;
+            reason: string | null;
+            /** Format: date-time */
+            correction_date: string;
+            corrected_by: string;
+        };
+        Series: {
+            id: number;
+            name: string;
+            author: string | null;
+            goodreads_id: string | null;
+            hardcover_id: string | null;
+            /** @description Books in the series, when known */
+            total_books_in_series: number | null;
+            books_owned: number;
+            books_missing: number;
+            /** @description Owned of the known total, floored; above 100 when more are owned than the total */
+            completion_percentage: number;
+            /** @enum {string|null} */
+            completion_status: "complete" | "partial" | "incomplete" | null;
+            /** Format: date-time */
+            last_completion_check: string | null;
+            /** Format: date-time */
+            date_created: string;
+            /** Format: date-time */
+            date_updated: string;
+        };
+        Author: {
+            id: number;
+            name: string;
+            goodreads_id: string | null;
+            google_books_id: string | null;
+            hardcover_id: string | null;
+            mam_author_id: string | null;
+            /** @description Audiobooks the author has, when known */
+            total_audiobooks_external: number | null;
+            audiobooks_owned: number;
+            audiobooks_missing: number;
+            /** @description Owned of the known total (0 when the total is unknown); above 100 when more are owned */
+            completion_percentage: number;
+            /** @enum {string|null} */
+            completion_status: "complete" | "partial" | "incomplete" | null;
+            /** Format: date-time */
+            last_completion_check: string | null;
+            /** Format: date-time */
+            date_created: string;
+            /** Format: date-time */
+            date_updated: string;
+        };
+        Download: {
+            id: number;
+            book_id: number | null;
+            /** @description The gap this download fills */
+            missing_book_id: number | null;
+            title: string;
+            author: string | null;
+            source: string;
+            magnet_link: string | null;
+            torrent_url: string | null;
+            /** @enum {string} */
+            status: "queued" | "downloading" | "completed" | "failed" | "abandoned";
+            qbittorrent_hash: string | null;
+            qbittorrent_status: string | null;
+            retry_count: number;
+            max_retries: number;
+            /** Format: date-time */
+            last_attempt: string | null;
+            /** Format: date-time */
+            next_retry: string | null;
+            /** @enum {string|null} */
+            abs_import_status: "pending" | "imported" | "import_failed" | null;
+            abs_import_error: string | null;
+            /** Format: date-time */
+            date_queued: string;
+            /** Format: date-time */
+            date_completed: string | null;
+        };
+        MissingBook: {
+            id: number;
+            title: string;
+            /** @enum {string} */
+            reason_missing: "series_gap" | "author_gap" | "new_release";
+            series_id: number | null;
+            series_name: string | null;
+            series_number: string | null;
+            author_id: number | null;
+            author_name: string | null;
+            /** @description 1 first third of the series, 2 middle, 3 last */
+            priority: number;
+            /** @enum {string} */
+            download_status: "identified" | "queued" | "downloading" | "completed" | "failed";
+            download_id: number | null;
+            /** @description The library book that fills the gap */
+            book_id: number | null;
+            resolved: boolean;
+            isbn: string | null;
+            asin: string | null;
+            hardcover_id: string | null;
+            goodreads_id: string | null;
+            /** Format: date-time */
+            identified_date: string;
+        };
+        GapRun: {
+            id: number;
+            /** @enum {string} */
+            status: "running" | "completed" | "failed";
+            /** Format: date-time */
+            started_at: string;
+            /** Format: date-time */
+            finished_at: string | null;
+            duration_seconds: number | null;
+            series_analyzed: number;
+            authors_analyzed: number;
+            gaps_found: number;
+            gaps_resolved: number;
+            /** @description The run's figures (as the analysis answers them) */
+            stats: {
+                [key: string]: unknown;
+            };
+            error_message: string | null;
+        };
+        TaskRun: {
+            id: number;
+            task_name: string;
+            /** @enum {string} */
+            status: "scheduled" | "running" | "completed" | "failed" | "skipped";
+            /** Format: date-time */
+            scheduled_time: string | null;
+            /** Format: date-time */
+            actual_start: string | null;
+            /** Format: date-time */
+            actual_end: string | null;
+            duration_seconds: number | null;
+            items_processed: number;
+            items_succeeded: number;
+            items_failed: number;
+            /** @description Percent of processed items that succeeded */
+            success_rate: number;
+            error_message: string | null;
+            task_metadata: {
+                [key: string]: unknown;
+            };
+            /** Format: date-time */
+            date_created: string;
+        } | null;
+        User: {
+            id: number;
+            username: string;
+            email: string;
+            /** @enum {string} */
+            role: "admin" | "moderator" | "viewer";
+            is_active: boolean;
+            /** Format: date-time */
+            last_login: string | null;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+            login_attempts: number;
+            /** Format: date-time */
+            locked_until: string | null;
+        };
+        ApiKey: {
+            id: number;
+            name: string;
+            /** @enum {string} */
+            role: "viewer" | "operator";
+            key_prefix: string;
+            created_by: string | null;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            last_used_at: string | null;
+            /** Format: date-time */
+            revoked_at: string | null;
+            active: boolean;
+        };
         /** @description Every failure. `errors` on 422 only; `context` never in production. */
         Error: {
             /** @constant */
@@ -1438,15 +1966,6 @@ export interface components {
                 [key: string]: unknown;
             };
         };
-        /** @description Every success outside /health*. */
-        Success: {
-            /** @constant */
-            success: true;
-            data: unknown;
-            error: null;
-            /** Format: date-time */
-            timestamp: string;
-        };
     };
     responses: never;
     parameters: never;
@@ -1465,7 +1984,108 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Rate limit of the health tier exceeded; see Retry-After */
+            /** @description Healthy or degraded */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        status: "healthy" | "degraded" | "unhealthy";
+                        version: string;
+                        /** @description The Cloudflare version id and tag of this deployment */
+                        worker_version: {
+                            id: string | null;
+                            tag: string | null;
+                        };
+                        /** Format: date-time */
+                        timestamp: string;
+                        checks: {
+                            database: {
+                                /** @enum {string} */
+                                status: "ok" | "warning" | "error";
+                                latency_ms?: number;
+                                detail?: string;
+                                /** @description Migrations applied (all bundled ones) */
+                                applied?: number;
+                                /** @description Bundled migrations not applied yet */
+                                pending?: string[];
+                                environment?: string;
+                                /** @description Configuration problems (never in production) */
+                                problems?: string[];
+                            };
+                            migrations: {
+                                /** @enum {string} */
+                                status: "ok" | "warning" | "error";
+                                latency_ms?: number;
+                                detail?: string;
+                                /** @description Migrations applied (all bundled ones) */
+                                applied?: number;
+                                /** @description Bundled migrations not applied yet */
+                                pending?: string[];
+                                environment?: string;
+                                /** @description Configuration problems (never in production) */
+                                problems?: string[];
+                            };
+                            configuration: {
+                                /** @enum {string} */
+                                status: "ok" | "warning" | "error";
+                                latency_ms?: number;
+                                detail?: string;
+                                /** @description Migrations applied (all bundled ones) */
+                                applied?: number;
+                                /** @description Bundled migrations not applied yet */
+                                pending?: string[];
+                                environment?: string;
+                                /** @description Configuration problems (never in production) */
+                                problems?: string[];
+                            };
+                            rate_limiter: {
+                                /** @enum {string} */
+                                status: "ok" | "warning" | "error";
+                                latency_ms?: number;
+                                detail?: string;
+                                /** @description Migrations applied (all bundled ones) */
+                                applied?: number;
+                                /** @description Bundled migrations not applied yet */
+                                pending?: string[];
+                                environment?: string;
+                                /** @description Configuration problems (never in production) */
+                                problems?: string[];
+                            };
+                        };
+                    };
+                };
+            };
+            /** @description X-D1-Bookmark is malformed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than 1 MB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A body was sent that is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Over the health tier's limit for this client; see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -1474,7 +2094,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected error */
+            /** @description An unexpected failure (details are logged, never answered in production) */
             500: {
                 headers: {
                     [name: string]: unknown;
@@ -1483,22 +2103,78 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Database, configuration or rate limiter unavailable */
+            /** @description Unhealthy: a check failed (see checks) */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Success */
-            "2XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": Record<string, never>;
+                    "application/json": {
+                        /** @enum {string} */
+                        status: "healthy" | "degraded" | "unhealthy";
+                        version: string;
+                        /** @description The Cloudflare version id and tag of this deployment */
+                        worker_version: {
+                            id: string | null;
+                            tag: string | null;
+                        };
+                        /** Format: date-time */
+                        timestamp: string;
+                        checks: {
+                            database: {
+                                /** @enum {string} */
+                                status: "ok" | "warning" | "error";
+                                latency_ms?: number;
+                                detail?: string;
+                                /** @description Migrations applied (all bundled ones) */
+                                applied?: number;
+                                /** @description Bundled migrations not applied yet */
+                                pending?: string[];
+                                environment?: string;
+                                /** @description Configuration problems (never in production) */
+                                problems?: string[];
+                            };
+                            migrations: {
+                                /** @enum {string} */
+                                status: "ok" | "warning" | "error";
+                                latency_ms?: number;
+                                detail?: string;
+                                /** @description Migrations applied (all bundled ones) */
+                                applied?: number;
+                                /** @description Bundled migrations not applied yet */
+                                pending?: string[];
+                                environment?: string;
+                                /** @description Configuration problems (never in production) */
+                                problems?: string[];
+                            };
+                            configuration: {
+                                /** @enum {string} */
+                                status: "ok" | "warning" | "error";
+                                latency_ms?: number;
+                                detail?: string;
+                                /** @description Migrations applied (all bundled ones) */
+                                applied?: number;
+                                /** @description Bundled migrations not applied yet */
+                                pending?: string[];
+                                environment?: string;
+                                /** @description Configuration problems (never in production) */
+                                problems?: string[];
+                            };
+                            rate_limiter: {
+                                /** @enum {string} */
+                                status: "ok" | "warning" | "error";
+                                latency_ms?: number;
+                                detail?: string;
+                                /** @description Migrations applied (all bundled ones) */
+                                applied?: number;
+                                /** @description Bundled migrations not applied yet */
+                                pending?: string[];
+                                environment?: string;
+                                /** @description Configuration problems (never in production) */
+                                problems?: string[];
+                            };
+                        };
+                    };
                 };
             };
         };
@@ -1512,7 +2188,54 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Rate limit of the health tier exceeded; see Retry-After */
+            /** @description The Worker runs */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        status: "alive";
+                        version: string;
+                        /** @description The Cloudflare version id and tag of this deployment */
+                        worker_version: {
+                            id: string | null;
+                            tag: string | null;
+                        };
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description X-D1-Bookmark is malformed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than 1 MB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A body was sent that is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Over the health tier's limit for this client; see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -1521,7 +2244,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected error */
+            /** @description An unexpected failure (details are logged, never answered in production) */
             500: {
                 headers: {
                     [name: string]: unknown;
@@ -1530,22 +2253,13 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Database, configuration or rate limiter unavailable */
+            /** @description The database, the configuration or the rate limiter is unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Success */
-            "2XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": Record<string, never>;
                 };
             };
         };
@@ -1559,7 +2273,95 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Rate limit of the health tier exceeded; see Retry-After */
+            /** @description Ready */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        status: "ready" | "not_ready";
+                        version: string;
+                        /** @description The Cloudflare version id and tag of this deployment */
+                        worker_version: {
+                            id: string | null;
+                            tag: string | null;
+                        };
+                        /** Format: date-time */
+                        timestamp: string;
+                        checks: {
+                            database: {
+                                /** @enum {string} */
+                                status: "ok" | "warning" | "error";
+                                latency_ms?: number;
+                                detail?: string;
+                                /** @description Migrations applied (all bundled ones) */
+                                applied?: number;
+                                /** @description Bundled migrations not applied yet */
+                                pending?: string[];
+                                environment?: string;
+                                /** @description Configuration problems (never in production) */
+                                problems?: string[];
+                            };
+                            migrations: {
+                                /** @enum {string} */
+                                status: "ok" | "warning" | "error";
+                                latency_ms?: number;
+                                detail?: string;
+                                /** @description Migrations applied (all bundled ones) */
+                                applied?: number;
+                                /** @description Bundled migrations not applied yet */
+                                pending?: string[];
+                                environment?: string;
+                                /** @description Configuration problems (never in production) */
+                                problems?: string[];
+                            };
+                            configuration: {
+                                /** @enum {string} */
+                                status: "ok" | "warning" | "error";
+                                latency_ms?: number;
+                                detail?: string;
+                                /** @description Migrations applied (all bundled ones) */
+                                applied?: number;
+                                /** @description Bundled migrations not applied yet */
+                                pending?: string[];
+                                environment?: string;
+                                /** @description Configuration problems (never in production) */
+                                problems?: string[];
+                            };
+                        };
+                    };
+                };
+            };
+            /** @description X-D1-Bookmark is malformed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than 1 MB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A body was sent that is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Over the health tier's limit for this client; see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -1568,7 +2370,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected error */
+            /** @description An unexpected failure (details are logged, never answered in production) */
             500: {
                 headers: {
                     [name: string]: unknown;
@@ -1577,22 +2379,65 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Database, configuration or rate limiter unavailable */
+            /** @description Not ready (see checks) */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Success */
-            "2XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": Record<string, never>;
+                    "application/json": {
+                        /** @enum {string} */
+                        status: "ready" | "not_ready";
+                        version: string;
+                        /** @description The Cloudflare version id and tag of this deployment */
+                        worker_version: {
+                            id: string | null;
+                            tag: string | null;
+                        };
+                        /** Format: date-time */
+                        timestamp: string;
+                        checks: {
+                            database: {
+                                /** @enum {string} */
+                                status: "ok" | "warning" | "error";
+                                latency_ms?: number;
+                                detail?: string;
+                                /** @description Migrations applied (all bundled ones) */
+                                applied?: number;
+                                /** @description Bundled migrations not applied yet */
+                                pending?: string[];
+                                environment?: string;
+                                /** @description Configuration problems (never in production) */
+                                problems?: string[];
+                            };
+                            migrations: {
+                                /** @enum {string} */
+                                status: "ok" | "warning" | "error";
+                                latency_ms?: number;
+                                detail?: string;
+                                /** @description Migrations applied (all bundled ones) */
+                                applied?: number;
+                                /** @description Bundled migrations not applied yet */
+                                pending?: string[];
+                                environment?: string;
+                                /** @description Configuration problems (never in production) */
+                                problems?: string[];
+                            };
+                            configuration: {
+                                /** @enum {string} */
+                                status: "ok" | "warning" | "error";
+                                latency_ms?: number;
+                                detail?: string;
+                                /** @description Migrations applied (all bundled ones) */
+                                applied?: number;
+                                /** @description Bundled migrations not applied yet */
+                                pending?: string[];
+                                environment?: string;
+                                /** @description Configuration problems (never in production) */
+                                problems?: string[];
+                            };
+                        };
+                    };
                 };
             };
         };
@@ -1606,7 +2451,66 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Rate limit of the public tier exceeded; see Retry-After */
+            /** @description The service's name, version and links */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            name: string;
+                            version: string;
+                            description: string;
+                            /** @description The API reference */
+                            docs: string;
+                            dashboard: string;
+                            health: string;
+                        };
+                        error: null;
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description To /dashboard/, for a browser */
+            302: {
+                headers: {
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description X-D1-Bookmark is malformed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than 1 MB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A body was sent that is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Over the public tier's limit for this client; see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -1615,7 +2519,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected error */
+            /** @description An unexpected failure (details are logged, never answered in production) */
             500: {
                 headers: {
                     [name: string]: unknown;
@@ -1624,22 +2528,13 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Database, configuration or rate limiter unavailable */
+            /** @description The database, the configuration or the rate limiter is unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Success */
-            "2XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Success"];
                 };
             };
         };
@@ -1653,7 +2548,60 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Rate limit of the public tier exceeded; see Retry-After */
+            /** @description The service's name, version, links and time */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            name: string;
+                            version: string;
+                            description: string;
+                            /** @description The API reference */
+                            docs: string;
+                            dashboard: string;
+                            health: string;
+                            /** Format: date-time */
+                            timestamp: string;
+                        };
+                        error: null;
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description X-D1-Bookmark is malformed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than 1 MB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A body was sent that is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Over the public tier's limit for this client; see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -1662,7 +2610,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected error */
+            /** @description An unexpected failure (details are logged, never answered in production) */
             500: {
                 headers: {
                     [name: string]: unknown;
@@ -1671,22 +2619,13 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Database, configuration or rate limiter unavailable */
+            /** @description The database, the configuration or the rate limiter is unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Success */
-            "2XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Success"];
                 };
             };
         };
@@ -1700,7 +2639,48 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Rate limit of the public tier exceeded; see Retry-After */
+            /** @description The OpenAPI 3.1 document */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        openapi: "3.1.0";
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description X-D1-Bookmark is malformed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than 1 MB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A body was sent that is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Over the public tier's limit for this client; see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -1709,7 +2689,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected error */
+            /** @description An unexpected failure (details are logged, never answered in production) */
             500: {
                 headers: {
                     [name: string]: unknown;
@@ -1718,22 +2698,13 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Database, configuration or rate limiter unavailable */
+            /** @description The database, the configuration or the rate limiter is unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Success */
-            "2XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Success"];
                 };
             };
         };
@@ -1747,7 +2718,43 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Rate limit of the public tier exceeded; see Retry-After */
+            /** @description The reference page */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description X-D1-Bookmark is malformed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than 1 MB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A body was sent that is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Over the public tier's limit for this client; see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -1756,7 +2763,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected error */
+            /** @description An unexpected failure (details are logged, never answered in production) */
             500: {
                 headers: {
                     [name: string]: unknown;
@@ -1765,22 +2772,13 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Database, configuration or rate limiter unavailable */
+            /** @description The database, the configuration or the rate limiter is unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Success */
-            "2XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Success"];
                 };
             };
         };
@@ -1799,7 +2797,40 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Missing or invalid credentials */
+            /** @description A page of books */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            books: components["schemas"]["BookSummary"][];
+                            total: number;
+                            page_info: {
+                                limit: number;
+                                offset: number;
+                                has_more: boolean;
+                            };
+                        };
+                        error: null;
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description X-D1-Bookmark is malformed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, unknown or expired credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1808,7 +2839,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Needs the viewer role */
+            /** @description The credential's role is below viewer; or the user's account is disabled */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1817,7 +2848,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Validation failed: see errors[] */
+            /** @description The body is larger than 1 MB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A body was sent that is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Validation failed: `errors` lists every problem */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1826,7 +2875,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Rate limit of the authenticated tier exceeded; see Retry-After */
+            /** @description Over the authenticated tier's limit for this client; see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -1835,7 +2884,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected error */
+            /** @description An unexpected failure (details are logged, never answered in production) */
             500: {
                 headers: {
                     [name: string]: unknown;
@@ -1844,22 +2893,13 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Database, configuration or rate limiter unavailable */
+            /** @description The database, the configuration or the rate limiter is unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Success */
-            "2XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Success"];
                 };
             };
         };
@@ -1871,7 +2911,6 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        /** @description At most 1 MB */
         requestBody: {
             content: {
                 "application/json": {
@@ -1895,7 +2934,29 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Malformed JSON */
+            /** @description The new book's id and completeness */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            book_id: number;
+                            title: string;
+                            author: string | null;
+                            /** @description Share of the described fields that are filled */
+                            metadata_completeness_percent: number;
+                        };
+                        error: null;
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description The body is not valid JSON, or X-D1-Bookmark is malformed */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1904,7 +2965,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Missing or invalid credentials */
+            /** @description Missing, unknown or expired credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1913,7 +2974,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Needs the operator role */
+            /** @description The credential's role is below operator; or the user's account is disabled */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1922,16 +2983,36 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Conflict or duplicate */
+            /** @description Another book has this abs_id */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        /** @enum {string} */
+                        error: "validation_error" | "invalid_input" | "malformed_request" | "missing_field" | "unauthorized" | "invalid_credentials" | "invalid_token" | "token_expired" | "no_authentication" | "forbidden" | "insufficient_permissions" | "access_denied" | "not_found" | "resource_not_found" | "endpoint_not_found" | "method_not_allowed" | "conflict" | "duplicate_resource" | "resource_exists" | "payload_too_large" | "unsupported_media_type" | "unprocessable_entity" | "account_locked" | "rate_limit_exceeded" | "too_many_requests" | "internal_error" | "internal_server_error" | "unknown_error" | "processing_error" | "async_task_failed" | "bad_gateway" | "upstream_error" | "external_api_error" | "audiobookshelf_error" | "qbittorrent_error" | "mam_crawl_error" | "download_failed" | "metadata_error" | "service_unavailable" | "maintenance" | "configuration_error" | "database_error" | "database_connection_error" | "transaction_failed";
+                        code: string;
+                        message: string;
+                        status_code: number;
+                        detail: string | null;
+                        /** Format: date-time */
+                        timestamp: string;
+                        request_id: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                            code: string;
+                        }[];
+                        context?: {
+                            [key: string]: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Body too large */
+            /** @description The body is larger than 1 MB */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -1940,7 +3021,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Body is not application/json */
+            /** @description A body was sent that is not application/json */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -1949,7 +3030,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Validation failed: see errors[] */
+            /** @description Validation failed: `errors` lists every problem */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1958,7 +3039,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Rate limit of the authenticated tier exceeded; see Retry-After */
+            /** @description Over the authenticated tier's limit for this client; see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -1967,7 +3048,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected error */
+            /** @description An unexpected failure (details are logged, never answered in production) */
             500: {
                 headers: {
                     [name: string]: unknown;
@@ -1976,22 +3057,13 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Database, configuration or rate limiter unavailable */
+            /** @description The database, the configuration or the rate limiter is unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Success (201 when a resource is created) */
-            "2XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Success"];
                 };
             };
         };
@@ -2008,7 +3080,36 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Missing or invalid credentials */
+            /** @description The matches and how many there are in all */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            query: string;
+                            books: components["schemas"]["BookSummary"][];
+                            total_results: number;
+                        };
+                        error: null;
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description X-D1-Bookmark is malformed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, unknown or expired credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2017,7 +3118,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Needs the viewer role */
+            /** @description The credential's role is below viewer; or the user's account is disabled */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2026,7 +3127,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Validation failed: see errors[] */
+            /** @description The body is larger than 1 MB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A body was sent that is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Validation failed: `errors` lists every problem */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2035,7 +3154,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Rate limit of the search tier exceeded; see Retry-After */
+            /** @description Over the search tier's limit for this client; see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -2044,7 +3163,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected error */
+            /** @description An unexpected failure (details are logged, never answered in production) */
             500: {
                 headers: {
                     [name: string]: unknown;
@@ -2053,22 +3172,13 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Database, configuration or rate limiter unavailable */
+            /** @description The database, the configuration or the rate limiter is unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Success */
-            "2XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Success"];
                 };
             };
         };
@@ -2085,7 +3195,58 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Missing or invalid credentials */
+            /** @description The incomplete books */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            threshold: number;
+                            books: {
+                                id: number;
+                                abs_id: string | null;
+                                title: string;
+                                author: string | null;
+                                series: string | null;
+                                series_number: string | null;
+                                narrator: string | null;
+                                published_year: number | null;
+                                /** @description Share of the described fields that are filled */
+                                metadata_completeness_percent: number;
+                                /** Format: date-time */
+                                last_metadata_update: string | null;
+                                /** @enum {string} */
+                                status: "active" | "duplicate" | "archived";
+                                /** Format: date-time */
+                                date_added: string;
+                                missing_fields: ("title" | "author" | "series" | "series_number" | "isbn" | "asin" | "publisher" | "published_year" | "duration_minutes" | "description")[];
+                                /** @description Field name → the source that supplied it */
+                                metadata_source: {
+                                    [key: string]: string;
+                                };
+                            }[];
+                            total_incomplete: number;
+                        };
+                        error: null;
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description X-D1-Bookmark is malformed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, unknown or expired credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2094,7 +3255,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Needs the viewer role */
+            /** @description The credential's role is below viewer; or the user's account is disabled */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2103,7 +3264,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Validation failed: see errors[] */
+            /** @description The body is larger than 1 MB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A body was sent that is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Validation failed: `errors` lists every problem */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2112,7 +3291,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Rate limit of the authenticated tier exceeded; see Retry-After */
+            /** @description Over the authenticated tier's limit for this client; see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -2121,7 +3300,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected error */
+            /** @description An unexpected failure (details are logged, never answered in production) */
             500: {
                 headers: {
                     [name: string]: unknown;
@@ -2130,22 +3309,13 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Database, configuration or rate limiter unavailable */
+            /** @description The database, the configuration or the rate limiter is unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Success */
-            "2XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Success"];
                 };
             };
         };
@@ -2161,7 +3331,36 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Missing or invalid credentials */
+            /** @description The series' books */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            series_name: string;
+                            books: components["schemas"]["BookSummary"][];
+                            total_books: number;
+                        };
+                        error: null;
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description X-D1-Bookmark is malformed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, unknown or expired credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2170,7 +3369,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Needs the viewer role */
+            /** @description The credential's role is below viewer; or the user's account is disabled */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2179,8 +3378,8 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found */
-            404: {
+            /** @description The body is larger than 1 MB */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2188,7 +3387,16 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Validation failed: see errors[] */
+            /** @description A body was sent that is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Validation failed: `errors` lists every problem */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2197,7 +3405,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Rate limit of the authenticated tier exceeded; see Retry-After */
+            /** @description Over the authenticated tier's limit for this client; see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -2206,7 +3414,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected error */
+            /** @description An unexpected failure (details are logged, never answered in production) */
             500: {
                 headers: {
                     [name: string]: unknown;
@@ -2215,22 +3423,13 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Database, configuration or rate limiter unavailable */
+            /** @description The database, the configuration or the rate limiter is unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Success */
-            "2XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Success"];
                 };
             };
         };
@@ -2242,7 +3441,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        /** @description At most 5 MB */
+        /** @description 1 to 1000 books, each with its abs_id (at most 5 MB) */
         requestBody: {
             content: {
                 "application/json": {
@@ -2266,7 +3465,28 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Malformed JSON */
+            /** @description How many books were created, updated and unchanged */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            created: number;
+                            updated: number;
+                            unchanged: number;
+                            total: number;
+                        };
+                        error: null;
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description The body is not valid JSON, or X-D1-Bookmark is malformed */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2275,7 +3495,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Missing or invalid credentials */
+            /** @description Missing, unknown or expired credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2284,7 +3504,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Needs the operator role */
+            /** @description The credential's role is below operator; or the user's account is disabled */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2293,16 +3513,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Conflict or duplicate */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Body too large */
+            /** @description The body is larger than 5 MB */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -2311,7 +3522,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Body is not application/json */
+            /** @description A body was sent that is not application/json */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -2320,7 +3531,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Validation failed: see errors[] */
+            /** @description Validation failed: `errors` lists every problem */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2329,7 +3540,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Rate limit of the upload tier exceeded; see Retry-After */
+            /** @description Over the upload tier's limit for this client; see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -2338,7 +3549,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected error */
+            /** @description An unexpected failure (details are logged, never answered in production) */
             500: {
                 headers: {
                     [name: string]: unknown;
@@ -2347,22 +3558,13 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Database, configuration or rate limiter unavailable */
+            /** @description The database, the configuration or the rate limiter is unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Success (201 when a resource is created) */
-            "2XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Success"];
                 };
             };
         };
@@ -2378,7 +3580,32 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Missing or invalid credentials */
+            /** @description The book */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: components["schemas"]["Book"];
+                        error: null;
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description X-D1-Bookmark is malformed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, unknown or expired credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2387,7 +3614,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Needs the viewer role */
+            /** @description The credential's role is below viewer; or the user's account is disabled */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2396,8 +3623,37 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found */
+            /** @description No book has this id */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        /** @enum {string} */
+                        error: "validation_error" | "invalid_input" | "malformed_request" | "missing_field" | "unauthorized" | "invalid_credentials" | "invalid_token" | "token_expired" | "no_authentication" | "forbidden" | "insufficient_permissions" | "access_denied" | "not_found" | "resource_not_found" | "endpoint_not_found" | "method_not_allowed" | "conflict" | "duplicate_resource" | "resource_exists" | "payload_too_large" | "unsupported_media_type" | "unprocessable_entity" | "account_locked" | "rate_limit_exceeded" | "too_many_requests" | "internal_error" | "internal_server_error" | "unknown_error" | "processing_error" | "async_task_failed" | "bad_gateway" | "upstream_error" | "external_api_error" | "audiobookshelf_error" | "qbittorrent_error" | "mam_crawl_error" | "download_failed" | "metadata_error" | "service_unavailable" | "maintenance" | "configuration_error" | "database_error" | "database_connection_error" | "transaction_failed";
+                        code: string;
+                        message: string;
+                        status_code: number;
+                        detail: string | null;
+                        /** Format: date-time */
+                        timestamp: string;
+                        request_id: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                            code: string;
+                        }[];
+                        context?: {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description The body is larger than 1 MB */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2405,7 +3661,16 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Validation failed: see errors[] */
+            /** @description A body was sent that is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Validation failed: `errors` lists every problem */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2414,7 +3679,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Rate limit of the authenticated tier exceeded; see Retry-After */
+            /** @description Over the authenticated tier's limit for this client; see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -2423,7 +3688,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected error */
+            /** @description An unexpected failure (details are logged, never answered in production) */
             500: {
                 headers: {
                     [name: string]: unknown;
@@ -2432,22 +3697,13 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Database, configuration or rate limiter unavailable */
+            /** @description The database, the configuration or the rate limiter is unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Success */
-            "2XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Success"];
                 };
             };
         };
@@ -2461,7 +3717,6 @@ export interface operations {
             };
             cookie?: never;
         };
-        /** @description At most 1 MB */
         requestBody: {
             content: {
                 "application/json": {
@@ -2485,7 +3740,33 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Malformed JSON */
+            /** @description What changed and the new completeness */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            book_id: number;
+                            changes_made: {
+                                [key: string]: {
+                                    old?: unknown;
+                                    new?: unknown;
+                                };
+                            };
+                            /** @description Share of the described fields that are filled */
+                            metadata_completeness_percent: number;
+                        };
+                        error: null;
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description The body is not valid JSON, or X-D1-Bookmark is malformed */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2494,7 +3775,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Missing or invalid credentials */
+            /** @description Missing, unknown or expired credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2503,7 +3784,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Needs the operator role */
+            /** @description The credential's role is below operator; or the user's account is disabled */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2512,25 +3793,36 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found */
+            /** @description No book has this id */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        /** @enum {string} */
+                        error: "validation_error" | "invalid_input" | "malformed_request" | "missing_field" | "unauthorized" | "invalid_credentials" | "invalid_token" | "token_expired" | "no_authentication" | "forbidden" | "insufficient_permissions" | "access_denied" | "not_found" | "resource_not_found" | "endpoint_not_found" | "method_not_allowed" | "conflict" | "duplicate_resource" | "resource_exists" | "payload_too_large" | "unsupported_media_type" | "unprocessable_entity" | "account_locked" | "rate_limit_exceeded" | "too_many_requests" | "internal_error" | "internal_server_error" | "unknown_error" | "processing_error" | "async_task_failed" | "bad_gateway" | "upstream_error" | "external_api_error" | "audiobookshelf_error" | "qbittorrent_error" | "mam_crawl_error" | "download_failed" | "metadata_error" | "service_unavailable" | "maintenance" | "configuration_error" | "database_error" | "database_connection_error" | "transaction_failed";
+                        code: string;
+                        message: string;
+                        status_code: number;
+                        detail: string | null;
+                        /** Format: date-time */
+                        timestamp: string;
+                        request_id: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                            code: string;
+                        }[];
+                        context?: {
+                            [key: string]: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Conflict or duplicate */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Body too large */
+            /** @description The body is larger than 1 MB */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -2539,7 +3831,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Body is not application/json */
+            /** @description A body was sent that is not application/json */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -2548,7 +3840,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Validation failed: see errors[] */
+            /** @description Validation failed: `errors` lists every problem */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2557,7 +3849,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Rate limit of the authenticated tier exceeded; see Retry-After */
+            /** @description Over the authenticated tier's limit for this client; see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -2566,7 +3858,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected error */
+            /** @description An unexpected failure (details are logged, never answered in production) */
             500: {
                 headers: {
                     [name: string]: unknown;
@@ -2575,22 +3867,13 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Database, configuration or rate limiter unavailable */
+            /** @description The database, the configuration or the rate limiter is unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Success */
-            "2XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Success"];
                 };
             };
         };
@@ -2606,7 +3889,37 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Missing or invalid credentials */
+            /** @description The book is archived */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            book_id: number;
+                            /** @enum {string} */
+                            status: "archived";
+                            message: string;
+                        };
+                        error: null;
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description X-D1-Bookmark is malformed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, unknown or expired credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2615,7 +3928,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Needs the operator role */
+            /** @description The credential's role is below operator; or the user's account is disabled */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2624,17 +3937,37 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found */
+            /** @description No book has this id */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        /** @enum {string} */
+                        error: "validation_error" | "invalid_input" | "malformed_request" | "missing_field" | "unauthorized" | "invalid_credentials" | "invalid_token" | "token_expired" | "no_authentication" | "forbidden" | "insufficient_permissions" | "access_denied" | "not_found" | "resource_not_found" | "endpoint_not_found" | "method_not_allowed" | "conflict" | "duplicate_resource" | "resource_exists" | "payload_too_large" | "unsupported_media_type" | "unprocessable_entity" | "account_locked" | "rate_limit_exceeded" | "too_many_requests" | "internal_error" | "internal_server_error" | "unknown_error" | "processing_error" | "async_task_failed" | "bad_gateway" | "upstream_error" | "external_api_error" | "audiobookshelf_error" | "qbittorrent_error" | "mam_crawl_error" | "download_failed" | "metadata_error" | "service_unavailable" | "maintenance" | "configuration_error" | "database_error" | "database_connection_error" | "transaction_failed";
+                        code: string;
+                        message: string;
+                        status_code: number;
+                        detail: string | null;
+                        /** Format: date-time */
+                        timestamp: string;
+                        request_id: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                            code: string;
+                        }[];
+                        context?: {
+                            [key: string]: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Conflict or duplicate */
-            409: {
+            /** @description The body is larger than 1 MB */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2642,7 +3975,16 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Validation failed: see errors[] */
+            /** @description A body was sent that is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Validation failed: `errors` lists every problem */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2651,7 +3993,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Rate limit of the authenticated tier exceeded; see Retry-After */
+            /** @description Over the authenticated tier's limit for this client; see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -2660,7 +4002,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected error */
+            /** @description An unexpected failure (details are logged, never answered in production) */
             500: {
                 headers: {
                     [name: string]: unknown;
@@ -2669,22 +4011,13 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Database, configuration or rate limiter unavailable */
+            /** @description The database, the configuration or the rate limiter is unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Success */
-            "2XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Success"];
                 };
             };
         };
@@ -2700,7 +4033,38 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Missing or invalid credentials */
+            /** @description The book's corrections */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            book_id: number;
+                            book_title: string;
+                            /** @description Newest first, at most 50 */
+                            corrections: components["schemas"]["MetadataCorrection"][];
+                            total_corrections: number;
+                        };
+                        error: null;
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description X-D1-Bookmark is malformed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, unknown or expired credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2709,7 +4073,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Needs the viewer role */
+            /** @description The credential's role is below viewer; or the user's account is disabled */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2718,8 +4082,37 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found */
+            /** @description No book has this id */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        /** @enum {string} */
+                        error: "validation_error" | "invalid_input" | "malformed_request" | "missing_field" | "unauthorized" | "invalid_credentials" | "invalid_token" | "token_expired" | "no_authentication" | "forbidden" | "insufficient_permissions" | "access_denied" | "not_found" | "resource_not_found" | "endpoint_not_found" | "method_not_allowed" | "conflict" | "duplicate_resource" | "resource_exists" | "payload_too_large" | "unsupported_media_type" | "unprocessable_entity" | "account_locked" | "rate_limit_exceeded" | "too_many_requests" | "internal_error" | "internal_server_error" | "unknown_error" | "processing_error" | "async_task_failed" | "bad_gateway" | "upstream_error" | "external_api_error" | "audiobookshelf_error" | "qbittorrent_error" | "mam_crawl_error" | "download_failed" | "metadata_error" | "service_unavailable" | "maintenance" | "configuration_error" | "database_error" | "database_connection_error" | "transaction_failed";
+                        code: string;
+                        message: string;
+                        status_code: number;
+                        detail: string | null;
+                        /** Format: date-time */
+                        timestamp: string;
+                        request_id: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                            code: string;
+                        }[];
+                        context?: {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description The body is larger than 1 MB */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2727,7 +4120,16 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Validation failed: see errors[] */
+            /** @description A body was sent that is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Validation failed: `errors` lists every problem */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2736,7 +4138,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Rate limit of the authenticated tier exceeded; see Retry-After */
+            /** @description Over the authenticated tier's limit for this client; see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -2745,7 +4147,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected error */
+            /** @description An unexpected failure (details are logged, never answered in production) */
             500: {
                 headers: {
                     [name: string]: unknown;
@@ -2754,22 +4156,13 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Database, configuration or rate limiter unavailable */
+            /** @description The database, the configuration or the rate limiter is unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Success */
-            "2XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Success"];
                 };
             };
         };
@@ -2783,7 +4176,6 @@ export interface operations {
             };
             cookie?: never;
         };
-        /** @description At most 1 MB */
         requestBody: {
             content: {
                 "application/json": {
@@ -2794,7 +4186,32 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Malformed JSON */
+            /** @description The book's metadata sources */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            book_id: number;
+                            /** @enum {string} */
+                            field_name: "title" | "author" | "series" | "series_number" | "isbn" | "asin" | "publisher" | "published_year" | "duration_minutes" | "description";
+                            source: string;
+                            /** @description Field name → the source that supplied it */
+                            metadata_source: {
+                                [key: string]: string;
+                            };
+                        };
+                        error: null;
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description The body is not valid JSON, or X-D1-Bookmark is malformed */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2803,7 +4220,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Missing or invalid credentials */
+            /** @description Missing, unknown or expired credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2812,7 +4229,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Needs the operator role */
+            /** @description The credential's role is below operator; or the user's account is disabled */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2821,25 +4238,36 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found */
+            /** @description No book has this id */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        /** @enum {string} */
+                        error: "validation_error" | "invalid_input" | "malformed_request" | "missing_field" | "unauthorized" | "invalid_credentials" | "invalid_token" | "token_expired" | "no_authentication" | "forbidden" | "insufficient_permissions" | "access_denied" | "not_found" | "resource_not_found" | "endpoint_not_found" | "method_not_allowed" | "conflict" | "duplicate_resource" | "resource_exists" | "payload_too_large" | "unsupported_media_type" | "unprocessable_entity" | "account_locked" | "rate_limit_exceeded" | "too_many_requests" | "internal_error" | "internal_server_error" | "unknown_error" | "processing_error" | "async_task_failed" | "bad_gateway" | "upstream_error" | "external_api_error" | "audiobookshelf_error" | "qbittorrent_error" | "mam_crawl_error" | "download_failed" | "metadata_error" | "service_unavailable" | "maintenance" | "configuration_error" | "database_error" | "database_connection_error" | "transaction_failed";
+                        code: string;
+                        message: string;
+                        status_code: number;
+                        detail: string | null;
+                        /** Format: date-time */
+                        timestamp: string;
+                        request_id: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                            code: string;
+                        }[];
+                        context?: {
+                            [key: string]: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Conflict or duplicate */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Body too large */
+            /** @description The body is larger than 1 MB */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -2848,7 +4276,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Body is not application/json */
+            /** @description A body was sent that is not application/json */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -2857,7 +4285,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Validation failed: see errors[] */
+            /** @description Validation failed: `errors` lists every problem */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2866,7 +4294,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Rate limit of the metadata tier exceeded; see Retry-After */
+            /** @description Over the metadata tier's limit for this client; see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -2875,7 +4303,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected error */
+            /** @description An unexpected failure (details are logged, never answered in production) */
             500: {
                 headers: {
                     [name: string]: unknown;
@@ -2884,22 +4312,13 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Database, configuration or rate limiter unavailable */
+            /** @description The database, the configuration or the rate limiter is unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Success */
-            "2XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Success"];
                 };
             };
         };
@@ -2917,7 +4336,40 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Missing or invalid credentials */
+            /** @description A page of series */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            series: components["schemas"]["Series"][];
+                            total: number;
+                            page_info: {
+                                limit: number;
+                                offset: number;
+                                has_more: boolean;
+                            };
+                        };
+                        error: null;
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description X-D1-Bookmark is malformed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, unknown or expired credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2926,7 +4378,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Needs the viewer role */
+            /** @description The credential's role is below viewer; or the user's account is disabled */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2935,7 +4387,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Validation failed: see errors[] */
+            /** @description The body is larger than 1 MB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A body was sent that is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Validation failed: `errors` lists every problem */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2944,7 +4414,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Rate limit of the authenticated tier exceeded; see Retry-After */
+            /** @description Over the authenticated tier's limit for this client; see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -2953,7 +4423,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected error */
+            /** @description An unexpected failure (details are logged, never answered in production) */
             500: {
                 headers: {
                     [name: string]: unknown;
@@ -2962,22 +4432,13 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Database, configuration or rate limiter unavailable */
+            /** @description The database, the configuration or the rate limiter is unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Success */
-            "2XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Success"];
                 };
             };
         };
@@ -2989,7 +4450,6 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        /** @description At most 1 MB */
         requestBody: {
             content: {
                 "application/json": {
@@ -3003,7 +4463,44 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Malformed JSON */
+            /** @description The series as stored */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            id: number;
+                            name: string;
+                            author: string | null;
+                            goodreads_id: string | null;
+                            hardcover_id: string | null;
+                            /** @description Books in the series, when known */
+                            total_books_in_series: number | null;
+                            books_owned: number;
+                            books_missing: number;
+                            /** @description Owned of the known total, floored; above 100 when more are owned than the total */
+                            completion_percentage: number;
+                            /** @enum {string|null} */
+                            completion_status: "complete" | "partial" | "incomplete" | null;
+                            /** Format: date-time */
+                            last_completion_check: string | null;
+                            /** Format: date-time */
+                            date_created: string;
+                            /** Format: date-time */
+                            date_updated: string;
+                            series_id: number;
+                        };
+                        error: null;
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description The body is not valid JSON, or X-D1-Bookmark is malformed */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3012,7 +4509,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Missing or invalid credentials */
+            /** @description Missing, unknown or expired credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3021,7 +4518,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Needs the operator role */
+            /** @description The credential's role is below operator; or the user's account is disabled */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3030,16 +4527,36 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Conflict or duplicate */
+            /** @description Another series already has this name (names are unique ignoring case) */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        /** @enum {string} */
+                        error: "validation_error" | "invalid_input" | "malformed_request" | "missing_field" | "unauthorized" | "invalid_credentials" | "invalid_token" | "token_expired" | "no_authentication" | "forbidden" | "insufficient_permissions" | "access_denied" | "not_found" | "resource_not_found" | "endpoint_not_found" | "method_not_allowed" | "conflict" | "duplicate_resource" | "resource_exists" | "payload_too_large" | "unsupported_media_type" | "unprocessable_entity" | "account_locked" | "rate_limit_exceeded" | "too_many_requests" | "internal_error" | "internal_server_error" | "unknown_error" | "processing_error" | "async_task_failed" | "bad_gateway" | "upstream_error" | "external_api_error" | "audiobookshelf_error" | "qbittorrent_error" | "mam_crawl_error" | "download_failed" | "metadata_error" | "service_unavailable" | "maintenance" | "configuration_error" | "database_error" | "database_connection_error" | "transaction_failed";
+                        code: string;
+                        message: string;
+                        status_code: number;
+                        detail: string | null;
+                        /** Format: date-time */
+                        timestamp: string;
+                        request_id: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                            code: string;
+                        }[];
+                        context?: {
+                            [key: string]: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Body too large */
+            /** @description The body is larger than 1 MB */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -3048,7 +4565,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Body is not application/json */
+            /** @description A body was sent that is not application/json */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -3057,7 +4574,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Validation failed: see errors[] */
+            /** @description Validation failed: `errors` lists every problem */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3066,7 +4583,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Rate limit of the authenticated tier exceeded; see Retry-After */
+            /** @description Over the authenticated tier's limit for this client; see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -3075,7 +4592,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected error */
+            /** @description An unexpected failure (details are logged, never answered in production) */
             500: {
                 headers: {
                     [name: string]: unknown;
@@ -3084,22 +4601,13 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Database, configuration or rate limiter unavailable */
+            /** @description The database, the configuration or the rate limiter is unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Success (201 when a resource is created) */
-            "2XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Success"];
                 };
             };
         };
@@ -3113,7 +4621,40 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Missing or invalid credentials */
+            /** @description Counts and totals over every series */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            total_series: number;
+                            complete: number;
+                            partial: number;
+                            incomplete: number;
+                            average_completion_percentage: number;
+                            total_books_owned: number;
+                            total_books_missing: number;
+                        };
+                        error: null;
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description X-D1-Bookmark is malformed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, unknown or expired credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3122,7 +4663,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Needs the viewer role */
+            /** @description The credential's role is below viewer; or the user's account is disabled */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3131,7 +4672,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Rate limit of the authenticated tier exceeded; see Retry-After */
+            /** @description The body is larger than 1 MB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A body was sent that is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Over the authenticated tier's limit for this client; see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -3140,7 +4699,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected error */
+            /** @description An unexpected failure (details are logged, never answered in production) */
             500: {
                 headers: {
                     [name: string]: unknown;
@@ -3149,22 +4708,13 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Database, configuration or rate limiter unavailable */
+            /** @description The database, the configuration or the rate limiter is unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Success */
-            "2XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Success"];
                 };
             };
         };
@@ -3182,7 +4732,37 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Missing or invalid credentials */
+            /** @description The matching series and how many there are */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            min_completion: number;
+                            max_completion: number;
+                            series: components["schemas"]["Series"][];
+                            total_incomplete: number;
+                        };
+                        error: null;
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description X-D1-Bookmark is malformed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, unknown or expired credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3191,7 +4771,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Needs the viewer role */
+            /** @description The credential's role is below viewer; or the user's account is disabled */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3200,7 +4780,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Validation failed: see errors[] */
+            /** @description The body is larger than 1 MB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A body was sent that is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Validation failed: `errors` lists every problem */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3209,7 +4807,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Rate limit of the authenticated tier exceeded; see Retry-After */
+            /** @description Over the authenticated tier's limit for this client; see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -3218,7 +4816,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected error */
+            /** @description An unexpected failure (details are logged, never answered in production) */
             500: {
                 headers: {
                     [name: string]: unknown;
@@ -3227,22 +4825,13 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Database, configuration or rate limiter unavailable */
+            /** @description The database, the configuration or the rate limiter is unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Success */
-            "2XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Success"];
                 };
             };
         };
@@ -3258,7 +4847,60 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Missing or invalid credentials */
+            /** @description The series and its books */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            id: number;
+                            name: string;
+                            author: string | null;
+                            goodreads_id: string | null;
+                            hardcover_id: string | null;
+                            /** @description Books in the series, when known */
+                            total_books_in_series: number | null;
+                            books_owned: number;
+                            books_missing: number;
+                            /** @description Owned of the known total, floored; above 100 when more are owned than the total */
+                            completion_percentage: number;
+                            /** @enum {string|null} */
+                            completion_status: "complete" | "partial" | "incomplete" | null;
+                            /** Format: date-time */
+                            last_completion_check: string | null;
+                            /** Format: date-time */
+                            date_created: string;
+                            /** Format: date-time */
+                            date_updated: string;
+                            books: {
+                                id: number;
+                                title: string;
+                                series_number: string | null;
+                                published_year: number | null;
+                                /** @enum {string} */
+                                status: "active" | "duplicate" | "archived";
+                            }[];
+                        };
+                        error: null;
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description X-D1-Bookmark is malformed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, unknown or expired credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3267,7 +4909,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Needs the viewer role */
+            /** @description The credential's role is below viewer; or the user's account is disabled */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3276,8 +4918,37 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found */
+            /** @description No series has this id */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        /** @enum {string} */
+                        error: "validation_error" | "invalid_input" | "malformed_request" | "missing_field" | "unauthorized" | "invalid_credentials" | "invalid_token" | "token_expired" | "no_authentication" | "forbidden" | "insufficient_permissions" | "access_denied" | "not_found" | "resource_not_found" | "endpoint_not_found" | "method_not_allowed" | "conflict" | "duplicate_resource" | "resource_exists" | "payload_too_large" | "unsupported_media_type" | "unprocessable_entity" | "account_locked" | "rate_limit_exceeded" | "too_many_requests" | "internal_error" | "internal_server_error" | "unknown_error" | "processing_error" | "async_task_failed" | "bad_gateway" | "upstream_error" | "external_api_error" | "audiobookshelf_error" | "qbittorrent_error" | "mam_crawl_error" | "download_failed" | "metadata_error" | "service_unavailable" | "maintenance" | "configuration_error" | "database_error" | "database_connection_error" | "transaction_failed";
+                        code: string;
+                        message: string;
+                        status_code: number;
+                        detail: string | null;
+                        /** Format: date-time */
+                        timestamp: string;
+                        request_id: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                            code: string;
+                        }[];
+                        context?: {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description The body is larger than 1 MB */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3285,7 +4956,16 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Validation failed: see errors[] */
+            /** @description A body was sent that is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Validation failed: `errors` lists every problem */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3294,7 +4974,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Rate limit of the authenticated tier exceeded; see Retry-After */
+            /** @description Over the authenticated tier's limit for this client; see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -3303,7 +4983,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected error */
+            /** @description An unexpected failure (details are logged, never answered in production) */
             500: {
                 headers: {
                     [name: string]: unknown;
@@ -3312,22 +4992,13 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Database, configuration or rate limiter unavailable */
+            /** @description The database, the configuration or the rate limiter is unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Success */
-            "2XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Success"];
                 };
             };
         };
@@ -3341,7 +5012,6 @@ export interface operations {
             };
             cookie?: never;
         };
-        /** @description At most 1 MB */
         requestBody: {
             content: {
                 "application/json": {
@@ -3355,7 +5025,50 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Malformed JSON */
+            /** @description The series as stored, with changes_made */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            id: number;
+                            name: string;
+                            author: string | null;
+                            goodreads_id: string | null;
+                            hardcover_id: string | null;
+                            /** @description Books in the series, when known */
+                            total_books_in_series: number | null;
+                            books_owned: number;
+                            books_missing: number;
+                            /** @description Owned of the known total, floored; above 100 when more are owned than the total */
+                            completion_percentage: number;
+                            /** @enum {string|null} */
+                            completion_status: "complete" | "partial" | "incomplete" | null;
+                            /** Format: date-time */
+                            last_completion_check: string | null;
+                            /** Format: date-time */
+                            date_created: string;
+                            /** Format: date-time */
+                            date_updated: string;
+                            series_id: number;
+                            changes_made: {
+                                [key: string]: {
+                                    old?: unknown;
+                                    new?: unknown;
+                                };
+                            };
+                        };
+                        error: null;
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description The body is not valid JSON, or X-D1-Bookmark is malformed */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3364,7 +5077,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Missing or invalid credentials */
+            /** @description Missing, unknown or expired credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3373,7 +5086,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Needs the operator role */
+            /** @description The credential's role is below operator; or the user's account is disabled */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3382,25 +5095,65 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found */
+            /** @description No series has this id */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        /** @enum {string} */
+                        error: "validation_error" | "invalid_input" | "malformed_request" | "missing_field" | "unauthorized" | "invalid_credentials" | "invalid_token" | "token_expired" | "no_authentication" | "forbidden" | "insufficient_permissions" | "access_denied" | "not_found" | "resource_not_found" | "endpoint_not_found" | "method_not_allowed" | "conflict" | "duplicate_resource" | "resource_exists" | "payload_too_large" | "unsupported_media_type" | "unprocessable_entity" | "account_locked" | "rate_limit_exceeded" | "too_many_requests" | "internal_error" | "internal_server_error" | "unknown_error" | "processing_error" | "async_task_failed" | "bad_gateway" | "upstream_error" | "external_api_error" | "audiobookshelf_error" | "qbittorrent_error" | "mam_crawl_error" | "download_failed" | "metadata_error" | "service_unavailable" | "maintenance" | "configuration_error" | "database_error" | "database_connection_error" | "transaction_failed";
+                        code: string;
+                        message: string;
+                        status_code: number;
+                        detail: string | null;
+                        /** Format: date-time */
+                        timestamp: string;
+                        request_id: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                            code: string;
+                        }[];
+                        context?: {
+                            [key: string]: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Conflict or duplicate */
+            /** @description Another series already has this name (names are unique ignoring case) */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        /** @enum {string} */
+                        error: "validation_error" | "invalid_input" | "malformed_request" | "missing_field" | "unauthorized" | "invalid_credentials" | "invalid_token" | "token_expired" | "no_authentication" | "forbidden" | "insufficient_permissions" | "access_denied" | "not_found" | "resource_not_found" | "endpoint_not_found" | "method_not_allowed" | "conflict" | "duplicate_resource" | "resource_exists" | "payload_too_large" | "unsupported_media_type" | "unprocessable_entity" | "account_locked" | "rate_limit_exceeded" | "too_many_requests" | "internal_error" | "internal_server_error" | "unknown_error" | "processing_error" | "async_task_failed" | "bad_gateway" | "upstream_error" | "external_api_error" | "audiobookshelf_error" | "qbittorrent_error" | "mam_crawl_error" | "download_failed" | "metadata_error" | "service_unavailable" | "maintenance" | "configuration_error" | "database_error" | "database_connection_error" | "transaction_failed";
+                        code: string;
+                        message: string;
+                        status_code: number;
+                        detail: string | null;
+                        /** Format: date-time */
+                        timestamp: string;
+                        request_id: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                            code: string;
+                        }[];
+                        context?: {
+                            [key: string]: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Body too large */
+            /** @description The body is larger than 1 MB */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -3409,7 +5162,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Body is not application/json */
+            /** @description A body was sent that is not application/json */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -3418,7 +5171,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Validation failed: see errors[] */
+            /** @description Validation failed: `errors` lists every problem */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3427,7 +5180,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Rate limit of the authenticated tier exceeded; see Retry-After */
+            /** @description Over the authenticated tier's limit for this client; see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -3436,7 +5189,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected error */
+            /** @description An unexpected failure (details are logged, never answered in production) */
             500: {
                 headers: {
                     [name: string]: unknown;
@@ -3445,22 +5198,13 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Database, configuration or rate limiter unavailable */
+            /** @description The database, the configuration or the rate limiter is unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Success */
-            "2XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Success"];
                 };
             };
         };
@@ -3476,7 +5220,35 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Missing or invalid credentials */
+            /** @description Which series was deleted */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            series_id: number;
+                            message: string;
+                        };
+                        error: null;
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description X-D1-Bookmark is malformed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, unknown or expired credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3485,7 +5257,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Needs the operator role */
+            /** @description The credential's role is below operator; or the user's account is disabled */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3494,17 +5266,37 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found */
+            /** @description No series has this id */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        /** @enum {string} */
+                        error: "validation_error" | "invalid_input" | "malformed_request" | "missing_field" | "unauthorized" | "invalid_credentials" | "invalid_token" | "token_expired" | "no_authentication" | "forbidden" | "insufficient_permissions" | "access_denied" | "not_found" | "resource_not_found" | "endpoint_not_found" | "method_not_allowed" | "conflict" | "duplicate_resource" | "resource_exists" | "payload_too_large" | "unsupported_media_type" | "unprocessable_entity" | "account_locked" | "rate_limit_exceeded" | "too_many_requests" | "internal_error" | "internal_server_error" | "unknown_error" | "processing_error" | "async_task_failed" | "bad_gateway" | "upstream_error" | "external_api_error" | "audiobookshelf_error" | "qbittorrent_error" | "mam_crawl_error" | "download_failed" | "metadata_error" | "service_unavailable" | "maintenance" | "configuration_error" | "database_error" | "database_connection_error" | "transaction_failed";
+                        code: string;
+                        message: string;
+                        status_code: number;
+                        detail: string | null;
+                        /** Format: date-time */
+                        timestamp: string;
+                        request_id: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                            code: string;
+                        }[];
+                        context?: {
+                            [key: string]: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Conflict or duplicate */
-            409: {
+            /** @description The body is larger than 1 MB */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3512,7 +5304,16 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Validation failed: see errors[] */
+            /** @description A body was sent that is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Validation failed: `errors` lists every problem */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3521,7 +5322,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Rate limit of the authenticated tier exceeded; see Retry-After */
+            /** @description Over the authenticated tier's limit for this client; see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -3530,7 +5331,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected error */
+            /** @description An unexpected failure (details are logged, never answered in production) */
             500: {
                 headers: {
                     [name: string]: unknown;
@@ -3539,22 +5340,13 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Database, configuration or rate limiter unavailable */
+            /** @description The database, the configuration or the rate limiter is unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Success */
-            "2XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Success"];
                 };
             };
         };
@@ -3570,7 +5362,43 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Missing or invalid credentials */
+            /** @description The series' completion */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            series_id: number;
+                            series_name: string;
+                            total_books_in_series: number | null;
+                            books_owned: number;
+                            books_missing: number;
+                            completion_percentage: number;
+                            /** @enum {string|null} */
+                            completion_status: "complete" | "partial" | "incomplete" | null;
+                            /** Format: date-time */
+                            last_completion_check: string | null;
+                        };
+                        error: null;
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description X-D1-Bookmark is malformed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, unknown or expired credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3579,7 +5407,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Needs the viewer role */
+            /** @description The credential's role is below viewer; or the user's account is disabled */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3588,8 +5416,37 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found */
+            /** @description No series has this id */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        /** @enum {string} */
+                        error: "validation_error" | "invalid_input" | "malformed_request" | "missing_field" | "unauthorized" | "invalid_credentials" | "invalid_token" | "token_expired" | "no_authentication" | "forbidden" | "insufficient_permissions" | "access_denied" | "not_found" | "resource_not_found" | "endpoint_not_found" | "method_not_allowed" | "conflict" | "duplicate_resource" | "resource_exists" | "payload_too_large" | "unsupported_media_type" | "unprocessable_entity" | "account_locked" | "rate_limit_exceeded" | "too_many_requests" | "internal_error" | "internal_server_error" | "unknown_error" | "processing_error" | "async_task_failed" | "bad_gateway" | "upstream_error" | "external_api_error" | "audiobookshelf_error" | "qbittorrent_error" | "mam_crawl_error" | "download_failed" | "metadata_error" | "service_unavailable" | "maintenance" | "configuration_error" | "database_error" | "database_connection_error" | "transaction_failed";
+                        code: string;
+                        message: string;
+                        status_code: number;
+                        detail: string | null;
+                        /** Format: date-time */
+                        timestamp: string;
+                        request_id: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                            code: string;
+                        }[];
+                        context?: {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description The body is larger than 1 MB */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3597,7 +5454,16 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Validation failed: see errors[] */
+            /** @description A body was sent that is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Validation failed: `errors` lists every problem */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3606,7 +5472,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Rate limit of the authenticated tier exceeded; see Retry-After */
+            /** @description Over the authenticated tier's limit for this client; see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -3615,7 +5481,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected error */
+            /** @description An unexpected failure (details are logged, never answered in production) */
             500: {
                 headers: {
                     [name: string]: unknown;
@@ -3624,22 +5490,13 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Database, configuration or rate limiter unavailable */
+            /** @description The database, the configuration or the rate limiter is unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Success */
-            "2XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Success"];
                 };
             };
         };
@@ -3655,7 +5512,45 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Missing or invalid credentials */
+            /** @description The recomputed completion */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            series_id: number;
+                            series_name: string;
+                            stats: {
+                                books_owned: number;
+                                books_missing: number;
+                                total_books: number | null;
+                                completion_percentage: number;
+                                /** @enum {string|null} */
+                                completion_status: "complete" | "partial" | "incomplete" | null;
+                            };
+                            /** Format: date-time */
+                            last_completion_check: string | null;
+                        };
+                        error: null;
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description X-D1-Bookmark is malformed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, unknown or expired credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3664,7 +5559,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Needs the operator role */
+            /** @description The credential's role is below operator; or the user's account is disabled */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3673,17 +5568,37 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found */
+            /** @description No series has this id */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        /** @enum {string} */
+                        error: "validation_error" | "invalid_input" | "malformed_request" | "missing_field" | "unauthorized" | "invalid_credentials" | "invalid_token" | "token_expired" | "no_authentication" | "forbidden" | "insufficient_permissions" | "access_denied" | "not_found" | "resource_not_found" | "endpoint_not_found" | "method_not_allowed" | "conflict" | "duplicate_resource" | "resource_exists" | "payload_too_large" | "unsupported_media_type" | "unprocessable_entity" | "account_locked" | "rate_limit_exceeded" | "too_many_requests" | "internal_error" | "internal_server_error" | "unknown_error" | "processing_error" | "async_task_failed" | "bad_gateway" | "upstream_error" | "external_api_error" | "audiobookshelf_error" | "qbittorrent_error" | "mam_crawl_error" | "download_failed" | "metadata_error" | "service_unavailable" | "maintenance" | "configuration_error" | "database_error" | "database_connection_error" | "transaction_failed";
+                        code: string;
+                        message: string;
+                        status_code: number;
+                        detail: string | null;
+                        /** Format: date-time */
+                        timestamp: string;
+                        request_id: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                            code: string;
+                        }[];
+                        context?: {
+                            [key: string]: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Conflict or duplicate */
-            409: {
+            /** @description The body is larger than 1 MB */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3691,7 +5606,16 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Validation failed: see errors[] */
+            /** @description A body was sent that is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Validation failed: `errors` lists every problem */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3700,7 +5624,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Rate limit of the authenticated tier exceeded; see Retry-After */
+            /** @description Over the authenticated tier's limit for this client; see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -3709,7 +5633,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected error */
+            /** @description An unexpected failure (details are logged, never answered in production) */
             500: {
                 headers: {
                     [name: string]: unknown;
@@ -3718,22 +5642,13 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Database, configuration or rate limiter unavailable */
+            /** @description The database, the configuration or the rate limiter is unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Success */
-            "2XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Success"];
                 };
             };
         };
@@ -3751,7 +5666,40 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Missing or invalid credentials */
+            /** @description A page of authors */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            authors: components["schemas"]["Author"][];
+                            total: number;
+                            page_info: {
+                                limit: number;
+                                offset: number;
+                                has_more: boolean;
+                            };
+                        };
+                        error: null;
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description X-D1-Bookmark is malformed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, unknown or expired credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3760,7 +5708,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Needs the viewer role */
+            /** @description The credential's role is below viewer; or the user's account is disabled */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3769,7 +5717,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Validation failed: see errors[] */
+            /** @description The body is larger than 1 MB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A body was sent that is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Validation failed: `errors` lists every problem */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3778,7 +5744,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Rate limit of the authenticated tier exceeded; see Retry-After */
+            /** @description Over the authenticated tier's limit for this client; see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -3787,7 +5753,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected error */
+            /** @description An unexpected failure (details are logged, never answered in production) */
             500: {
                 headers: {
                     [name: string]: unknown;
@@ -3796,22 +5762,13 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Database, configuration or rate limiter unavailable */
+            /** @description The database, the configuration or the rate limiter is unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Success */
-            "2XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Success"];
                 };
             };
         };
@@ -3823,7 +5780,6 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        /** @description At most 1 MB */
         requestBody: {
             content: {
                 "application/json": {
@@ -3839,7 +5795,45 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Malformed JSON */
+            /** @description The author as stored */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            id: number;
+                            name: string;
+                            goodreads_id: string | null;
+                            google_books_id: string | null;
+                            hardcover_id: string | null;
+                            mam_author_id: string | null;
+                            /** @description Audiobooks the author has, when known */
+                            total_audiobooks_external: number | null;
+                            audiobooks_owned: number;
+                            audiobooks_missing: number;
+                            /** @description Owned of the known total (0 when the total is unknown); above 100 when more are owned */
+                            completion_percentage: number;
+                            /** @enum {string|null} */
+                            completion_status: "complete" | "partial" | "incomplete" | null;
+                            /** Format: date-time */
+                            last_completion_check: string | null;
+                            /** Format: date-time */
+                            date_created: string;
+                            /** Format: date-time */
+                            date_updated: string;
+                            author_id: number;
+                        };
+                        error: null;
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description The body is not valid JSON, or X-D1-Bookmark is malformed */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3848,7 +5842,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Missing or invalid credentials */
+            /** @description Missing, unknown or expired credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3857,7 +5851,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Needs the operator role */
+            /** @description The credential's role is below operator; or the user's account is disabled */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3866,16 +5860,36 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Conflict or duplicate */
+            /** @description Another author already has this name (names are unique ignoring case) */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        /** @enum {string} */
+                        error: "validation_error" | "invalid_input" | "malformed_request" | "missing_field" | "unauthorized" | "invalid_credentials" | "invalid_token" | "token_expired" | "no_authentication" | "forbidden" | "insufficient_permissions" | "access_denied" | "not_found" | "resource_not_found" | "endpoint_not_found" | "method_not_allowed" | "conflict" | "duplicate_resource" | "resource_exists" | "payload_too_large" | "unsupported_media_type" | "unprocessable_entity" | "account_locked" | "rate_limit_exceeded" | "too_many_requests" | "internal_error" | "internal_server_error" | "unknown_error" | "processing_error" | "async_task_failed" | "bad_gateway" | "upstream_error" | "external_api_error" | "audiobookshelf_error" | "qbittorrent_error" | "mam_crawl_error" | "download_failed" | "metadata_error" | "service_unavailable" | "maintenance" | "configuration_error" | "database_error" | "database_connection_error" | "transaction_failed";
+                        code: string;
+                        message: string;
+                        status_code: number;
+                        detail: string | null;
+                        /** Format: date-time */
+                        timestamp: string;
+                        request_id: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                            code: string;
+                        }[];
+                        context?: {
+                            [key: string]: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Body too large */
+            /** @description The body is larger than 1 MB */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -3884,7 +5898,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Body is not application/json */
+            /** @description A body was sent that is not application/json */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -3893,7 +5907,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Validation failed: see errors[] */
+            /** @description Validation failed: `errors` lists every problem */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3902,7 +5916,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Rate limit of the authenticated tier exceeded; see Retry-After */
+            /** @description Over the authenticated tier's limit for this client; see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -3911,7 +5925,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected error */
+            /** @description An unexpected failure (details are logged, never answered in production) */
             500: {
                 headers: {
                     [name: string]: unknown;
@@ -3920,22 +5934,13 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Database, configuration or rate limiter unavailable */
+            /** @description The database, the configuration or the rate limiter is unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Success (201 when a resource is created) */
-            "2XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Success"];
                 };
             };
         };
@@ -3952,7 +5957,36 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Missing or invalid credentials */
+            /** @description The favorite authors and how many there are */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            min_books: number;
+                            authors: components["schemas"]["Author"][];
+                            total_favorites: number;
+                        };
+                        error: null;
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description X-D1-Bookmark is malformed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, unknown or expired credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3961,7 +5995,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Needs the viewer role */
+            /** @description The credential's role is below viewer; or the user's account is disabled */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3970,7 +6004,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Validation failed: see errors[] */
+            /** @description The body is larger than 1 MB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A body was sent that is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Validation failed: `errors` lists every problem */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3979,7 +6031,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Rate limit of the authenticated tier exceeded; see Retry-After */
+            /** @description Over the authenticated tier's limit for this client; see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -3988,7 +6040,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected error */
+            /** @description An unexpected failure (details are logged, never answered in production) */
             500: {
                 headers: {
                     [name: string]: unknown;
@@ -3997,22 +6049,13 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Database, configuration or rate limiter unavailable */
+            /** @description The database, the configuration or the rate limiter is unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Success */
-            "2XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Success"];
                 };
             };
         };
@@ -4026,7 +6069,41 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Missing or invalid credentials */
+            /** @description Counts and totals over every author */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            total_authors: number;
+                            complete: number;
+                            partial: number;
+                            incomplete: number;
+                            favorite_authors: number;
+                            average_completion_percentage: number;
+                            total_audiobooks_owned: number;
+                            total_audiobooks_missing: number;
+                        };
+                        error: null;
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description X-D1-Bookmark is malformed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, unknown or expired credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4035,7 +6112,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Needs the viewer role */
+            /** @description The credential's role is below viewer; or the user's account is disabled */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4044,7 +6121,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Rate limit of the authenticated tier exceeded; see Retry-After */
+            /** @description The body is larger than 1 MB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A body was sent that is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Over the authenticated tier's limit for this client; see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -4053,7 +6148,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected error */
+            /** @description An unexpected failure (details are logged, never answered in production) */
             500: {
                 headers: {
                     [name: string]: unknown;
@@ -4062,22 +6157,13 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Database, configuration or rate limiter unavailable */
+            /** @description The database, the configuration or the rate limiter is unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Success */
-            "2XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Success"];
                 };
             };
         };
@@ -4093,7 +6179,62 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Missing or invalid credentials */
+            /** @description The author and their books */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            id: number;
+                            name: string;
+                            goodreads_id: string | null;
+                            google_books_id: string | null;
+                            hardcover_id: string | null;
+                            mam_author_id: string | null;
+                            /** @description Audiobooks the author has, when known */
+                            total_audiobooks_external: number | null;
+                            audiobooks_owned: number;
+                            audiobooks_missing: number;
+                            /** @description Owned of the known total (0 when the total is unknown); above 100 when more are owned */
+                            completion_percentage: number;
+                            /** @enum {string|null} */
+                            completion_status: "complete" | "partial" | "incomplete" | null;
+                            /** Format: date-time */
+                            last_completion_check: string | null;
+                            /** Format: date-time */
+                            date_created: string;
+                            /** Format: date-time */
+                            date_updated: string;
+                            books: {
+                                id: number;
+                                title: string;
+                                series: string | null;
+                                series_number: string | null;
+                                published_year: number | null;
+                                /** @enum {string} */
+                                status: "active" | "duplicate" | "archived";
+                            }[];
+                        };
+                        error: null;
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description X-D1-Bookmark is malformed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, unknown or expired credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4102,7 +6243,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Needs the viewer role */
+            /** @description The credential's role is below viewer; or the user's account is disabled */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4111,8 +6252,37 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found */
+            /** @description No author has this id */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        /** @enum {string} */
+                        error: "validation_error" | "invalid_input" | "malformed_request" | "missing_field" | "unauthorized" | "invalid_credentials" | "invalid_token" | "token_expired" | "no_authentication" | "forbidden" | "insufficient_permissions" | "access_denied" | "not_found" | "resource_not_found" | "endpoint_not_found" | "method_not_allowed" | "conflict" | "duplicate_resource" | "resource_exists" | "payload_too_large" | "unsupported_media_type" | "unprocessable_entity" | "account_locked" | "rate_limit_exceeded" | "too_many_requests" | "internal_error" | "internal_server_error" | "unknown_error" | "processing_error" | "async_task_failed" | "bad_gateway" | "upstream_error" | "external_api_error" | "audiobookshelf_error" | "qbittorrent_error" | "mam_crawl_error" | "download_failed" | "metadata_error" | "service_unavailable" | "maintenance" | "configuration_error" | "database_error" | "database_connection_error" | "transaction_failed";
+                        code: string;
+                        message: string;
+                        status_code: number;
+                        detail: string | null;
+                        /** Format: date-time */
+                        timestamp: string;
+                        request_id: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                            code: string;
+                        }[];
+                        context?: {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description The body is larger than 1 MB */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4120,7 +6290,16 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Validation failed: see errors[] */
+            /** @description A body was sent that is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Validation failed: `errors` lists every problem */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4129,7 +6308,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Rate limit of the authenticated tier exceeded; see Retry-After */
+            /** @description Over the authenticated tier's limit for this client; see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -4138,7 +6317,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected error */
+            /** @description An unexpected failure (details are logged, never answered in production) */
             500: {
                 headers: {
                     [name: string]: unknown;
@@ -4147,22 +6326,13 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Database, configuration or rate limiter unavailable */
+            /** @description The database, the configuration or the rate limiter is unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Success */
-            "2XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Success"];
                 };
             };
         };
@@ -4176,7 +6346,6 @@ export interface operations {
             };
             cookie?: never;
         };
-        /** @description At most 1 MB */
         requestBody: {
             content: {
                 "application/json": {
@@ -4192,7 +6361,51 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Malformed JSON */
+            /** @description The author as stored, with changes_made */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            id: number;
+                            name: string;
+                            goodreads_id: string | null;
+                            google_books_id: string | null;
+                            hardcover_id: string | null;
+                            mam_author_id: string | null;
+                            /** @description Audiobooks the author has, when known */
+                            total_audiobooks_external: number | null;
+                            audiobooks_owned: number;
+                            audiobooks_missing: number;
+                            /** @description Owned of the known total (0 when the total is unknown); above 100 when more are owned */
+                            completion_percentage: number;
+                            /** @enum {string|null} */
+                            completion_status: "complete" | "partial" | "incomplete" | null;
+                            /** Format: date-time */
+                            last_completion_check: string | null;
+                            /** Format: date-time */
+                            date_created: string;
+                            /** Format: date-time */
+                            date_updated: string;
+                            author_id: number;
+                            changes_made: {
+                                [key: string]: {
+                                    old?: unknown;
+                                    new?: unknown;
+                                };
+                            };
+                        };
+                        error: null;
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description The body is not valid JSON, or X-D1-Bookmark is malformed */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4201,7 +6414,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Missing or invalid credentials */
+            /** @description Missing, unknown or expired credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4210,7 +6423,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Needs the operator role */
+            /** @description The credential's role is below operator; or the user's account is disabled */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4219,25 +6432,65 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found */
+            /** @description No author has this id */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        /** @enum {string} */
+                        error: "validation_error" | "invalid_input" | "malformed_request" | "missing_field" | "unauthorized" | "invalid_credentials" | "invalid_token" | "token_expired" | "no_authentication" | "forbidden" | "insufficient_permissions" | "access_denied" | "not_found" | "resource_not_found" | "endpoint_not_found" | "method_not_allowed" | "conflict" | "duplicate_resource" | "resource_exists" | "payload_too_large" | "unsupported_media_type" | "unprocessable_entity" | "account_locked" | "rate_limit_exceeded" | "too_many_requests" | "internal_error" | "internal_server_error" | "unknown_error" | "processing_error" | "async_task_failed" | "bad_gateway" | "upstream_error" | "external_api_error" | "audiobookshelf_error" | "qbittorrent_error" | "mam_crawl_error" | "download_failed" | "metadata_error" | "service_unavailable" | "maintenance" | "configuration_error" | "database_error" | "database_connection_error" | "transaction_failed";
+                        code: string;
+                        message: string;
+                        status_code: number;
+                        detail: string | null;
+                        /** Format: date-time */
+                        timestamp: string;
+                        request_id: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                            code: string;
+                        }[];
+                        context?: {
+                            [key: string]: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Conflict or duplicate */
+            /** @description Another author already has this name (names are unique ignoring case) */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        /** @enum {string} */
+                        error: "validation_error" | "invalid_input" | "malformed_request" | "missing_field" | "unauthorized" | "invalid_credentials" | "invalid_token" | "token_expired" | "no_authentication" | "forbidden" | "insufficient_permissions" | "access_denied" | "not_found" | "resource_not_found" | "endpoint_not_found" | "method_not_allowed" | "conflict" | "duplicate_resource" | "resource_exists" | "payload_too_large" | "unsupported_media_type" | "unprocessable_entity" | "account_locked" | "rate_limit_exceeded" | "too_many_requests" | "internal_error" | "internal_server_error" | "unknown_error" | "processing_error" | "async_task_failed" | "bad_gateway" | "upstream_error" | "external_api_error" | "audiobookshelf_error" | "qbittorrent_error" | "mam_crawl_error" | "download_failed" | "metadata_error" | "service_unavailable" | "maintenance" | "configuration_error" | "database_error" | "database_connection_error" | "transaction_failed";
+                        code: string;
+                        message: string;
+                        status_code: number;
+                        detail: string | null;
+                        /** Format: date-time */
+                        timestamp: string;
+                        request_id: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                            code: string;
+                        }[];
+                        context?: {
+                            [key: string]: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Body too large */
+            /** @description The body is larger than 1 MB */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -4246,7 +6499,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Body is not application/json */
+            /** @description A body was sent that is not application/json */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -4255,7 +6508,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Validation failed: see errors[] */
+            /** @description Validation failed: `errors` lists every problem */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4264,7 +6517,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Rate limit of the authenticated tier exceeded; see Retry-After */
+            /** @description Over the authenticated tier's limit for this client; see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -4273,7 +6526,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected error */
+            /** @description An unexpected failure (details are logged, never answered in production) */
             500: {
                 headers: {
                     [name: string]: unknown;
@@ -4282,22 +6535,13 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Database, configuration or rate limiter unavailable */
+            /** @description The database, the configuration or the rate limiter is unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Success */
-            "2XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Success"];
                 };
             };
         };
@@ -4313,7 +6557,35 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Missing or invalid credentials */
+            /** @description Which author was deleted */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            author_id: number;
+                            message: string;
+                        };
+                        error: null;
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description X-D1-Bookmark is malformed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, unknown or expired credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4322,7 +6594,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Needs the operator role */
+            /** @description The credential's role is below operator; or the user's account is disabled */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4331,17 +6603,37 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found */
+            /** @description No author has this id */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        /** @enum {string} */
+                        error: "validation_error" | "invalid_input" | "malformed_request" | "missing_field" | "unauthorized" | "invalid_credentials" | "invalid_token" | "token_expired" | "no_authentication" | "forbidden" | "insufficient_permissions" | "access_denied" | "not_found" | "resource_not_found" | "endpoint_not_found" | "method_not_allowed" | "conflict" | "duplicate_resource" | "resource_exists" | "payload_too_large" | "unsupported_media_type" | "unprocessable_entity" | "account_locked" | "rate_limit_exceeded" | "too_many_requests" | "internal_error" | "internal_server_error" | "unknown_error" | "processing_error" | "async_task_failed" | "bad_gateway" | "upstream_error" | "external_api_error" | "audiobookshelf_error" | "qbittorrent_error" | "mam_crawl_error" | "download_failed" | "metadata_error" | "service_unavailable" | "maintenance" | "configuration_error" | "database_error" | "database_connection_error" | "transaction_failed";
+                        code: string;
+                        message: string;
+                        status_code: number;
+                        detail: string | null;
+                        /** Format: date-time */
+                        timestamp: string;
+                        request_id: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                            code: string;
+                        }[];
+                        context?: {
+                            [key: string]: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Conflict or duplicate */
-            409: {
+            /** @description The body is larger than 1 MB */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4349,7 +6641,16 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Validation failed: see errors[] */
+            /** @description A body was sent that is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Validation failed: `errors` lists every problem */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4358,7 +6659,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Rate limit of the authenticated tier exceeded; see Retry-After */
+            /** @description Over the authenticated tier's limit for this client; see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -4367,7 +6668,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected error */
+            /** @description An unexpected failure (details are logged, never answered in production) */
             500: {
                 headers: {
                     [name: string]: unknown;
@@ -4376,22 +6677,13 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Database, configuration or rate limiter unavailable */
+            /** @description The database, the configuration or the rate limiter is unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Success */
-            "2XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Success"];
                 };
             };
         };
@@ -4409,7 +6701,45 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Missing or invalid credentials */
+            /** @description The author's books */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            author_id: number;
+                            author_name: string;
+                            books: {
+                                id: number;
+                                title: string;
+                                series: string | null;
+                                series_number: string | null;
+                                published_year: number | null;
+                                /** @enum {string} */
+                                status: "active" | "duplicate" | "archived";
+                            }[];
+                            total_books: number;
+                        };
+                        error: null;
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description X-D1-Bookmark is malformed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, unknown or expired credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4418,7 +6748,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Needs the viewer role */
+            /** @description The credential's role is below viewer; or the user's account is disabled */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4427,8 +6757,37 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found */
+            /** @description No author has this id */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        /** @enum {string} */
+                        error: "validation_error" | "invalid_input" | "malformed_request" | "missing_field" | "unauthorized" | "invalid_credentials" | "invalid_token" | "token_expired" | "no_authentication" | "forbidden" | "insufficient_permissions" | "access_denied" | "not_found" | "resource_not_found" | "endpoint_not_found" | "method_not_allowed" | "conflict" | "duplicate_resource" | "resource_exists" | "payload_too_large" | "unsupported_media_type" | "unprocessable_entity" | "account_locked" | "rate_limit_exceeded" | "too_many_requests" | "internal_error" | "internal_server_error" | "unknown_error" | "processing_error" | "async_task_failed" | "bad_gateway" | "upstream_error" | "external_api_error" | "audiobookshelf_error" | "qbittorrent_error" | "mam_crawl_error" | "download_failed" | "metadata_error" | "service_unavailable" | "maintenance" | "configuration_error" | "database_error" | "database_connection_error" | "transaction_failed";
+                        code: string;
+                        message: string;
+                        status_code: number;
+                        detail: string | null;
+                        /** Format: date-time */
+                        timestamp: string;
+                        request_id: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                            code: string;
+                        }[];
+                        context?: {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description The body is larger than 1 MB */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4436,7 +6795,16 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Validation failed: see errors[] */
+            /** @description A body was sent that is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Validation failed: `errors` lists every problem */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4445,7 +6813,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Rate limit of the authenticated tier exceeded; see Retry-After */
+            /** @description Over the authenticated tier's limit for this client; see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -4454,7 +6822,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected error */
+            /** @description An unexpected failure (details are logged, never answered in production) */
             500: {
                 headers: {
                     [name: string]: unknown;
@@ -4463,22 +6831,13 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Database, configuration or rate limiter unavailable */
+            /** @description The database, the configuration or the rate limiter is unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Success */
-            "2XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Success"];
                 };
             };
         };
@@ -4494,7 +6853,44 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Missing or invalid credentials */
+            /** @description The author's completion */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            author_id: number;
+                            author_name: string;
+                            total_audiobooks_external: number | null;
+                            audiobooks_owned: number;
+                            audiobooks_missing: number;
+                            /** @description Owned of the known total (0 when the total is unknown); above 100 when more are owned */
+                            completion_percentage: number;
+                            /** @enum {string|null} */
+                            completion_status: "complete" | "partial" | "incomplete" | null;
+                            /** Format: date-time */
+                            last_completion_check: string | null;
+                        };
+                        error: null;
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description X-D1-Bookmark is malformed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, unknown or expired credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4503,7 +6899,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Needs the viewer role */
+            /** @description The credential's role is below viewer; or the user's account is disabled */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4512,8 +6908,37 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found */
+            /** @description No author has this id */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        /** @enum {string} */
+                        error: "validation_error" | "invalid_input" | "malformed_request" | "missing_field" | "unauthorized" | "invalid_credentials" | "invalid_token" | "token_expired" | "no_authentication" | "forbidden" | "insufficient_permissions" | "access_denied" | "not_found" | "resource_not_found" | "endpoint_not_found" | "method_not_allowed" | "conflict" | "duplicate_resource" | "resource_exists" | "payload_too_large" | "unsupported_media_type" | "unprocessable_entity" | "account_locked" | "rate_limit_exceeded" | "too_many_requests" | "internal_error" | "internal_server_error" | "unknown_error" | "processing_error" | "async_task_failed" | "bad_gateway" | "upstream_error" | "external_api_error" | "audiobookshelf_error" | "qbittorrent_error" | "mam_crawl_error" | "download_failed" | "metadata_error" | "service_unavailable" | "maintenance" | "configuration_error" | "database_error" | "database_connection_error" | "transaction_failed";
+                        code: string;
+                        message: string;
+                        status_code: number;
+                        detail: string | null;
+                        /** Format: date-time */
+                        timestamp: string;
+                        request_id: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                            code: string;
+                        }[];
+                        context?: {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description The body is larger than 1 MB */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4521,7 +6946,16 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Validation failed: see errors[] */
+            /** @description A body was sent that is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Validation failed: `errors` lists every problem */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4530,7 +6964,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Rate limit of the authenticated tier exceeded; see Retry-After */
+            /** @description Over the authenticated tier's limit for this client; see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -4539,7 +6973,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected error */
+            /** @description An unexpected failure (details are logged, never answered in production) */
             500: {
                 headers: {
                     [name: string]: unknown;
@@ -4548,22 +6982,13 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Database, configuration or rate limiter unavailable */
+            /** @description The database, the configuration or the rate limiter is unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Success */
-            "2XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Success"];
                 };
             };
         };
@@ -4579,7 +7004,46 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Missing or invalid credentials */
+            /** @description The recomputed completion */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            author_id: number;
+                            author_name: string;
+                            stats: {
+                                audiobooks_owned: number;
+                                audiobooks_missing: number;
+                                total_audiobooks_external: number | null;
+                                /** @description Owned of the known total (0 when the total is unknown); above 100 when more are owned */
+                                completion_percentage: number;
+                                /** @enum {string|null} */
+                                completion_status: "complete" | "partial" | "incomplete" | null;
+                            };
+                            /** Format: date-time */
+                            last_completion_check: string | null;
+                        };
+                        error: null;
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description X-D1-Bookmark is malformed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, unknown or expired credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4588,7 +7052,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Needs the operator role */
+            /** @description The credential's role is below operator; or the user's account is disabled */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4597,17 +7061,37 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found */
+            /** @description No author has this id */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        /** @enum {string} */
+                        error: "validation_error" | "invalid_input" | "malformed_request" | "missing_field" | "unauthorized" | "invalid_credentials" | "invalid_token" | "token_expired" | "no_authentication" | "forbidden" | "insufficient_permissions" | "access_denied" | "not_found" | "resource_not_found" | "endpoint_not_found" | "method_not_allowed" | "conflict" | "duplicate_resource" | "resource_exists" | "payload_too_large" | "unsupported_media_type" | "unprocessable_entity" | "account_locked" | "rate_limit_exceeded" | "too_many_requests" | "internal_error" | "internal_server_error" | "unknown_error" | "processing_error" | "async_task_failed" | "bad_gateway" | "upstream_error" | "external_api_error" | "audiobookshelf_error" | "qbittorrent_error" | "mam_crawl_error" | "download_failed" | "metadata_error" | "service_unavailable" | "maintenance" | "configuration_error" | "database_error" | "database_connection_error" | "transaction_failed";
+                        code: string;
+                        message: string;
+                        status_code: number;
+                        detail: string | null;
+                        /** Format: date-time */
+                        timestamp: string;
+                        request_id: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                            code: string;
+                        }[];
+                        context?: {
+                            [key: string]: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Conflict or duplicate */
-            409: {
+            /** @description The body is larger than 1 MB */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4615,7 +7099,16 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Validation failed: see errors[] */
+            /** @description A body was sent that is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Validation failed: `errors` lists every problem */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4624,7 +7117,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Rate limit of the authenticated tier exceeded; see Retry-After */
+            /** @description Over the authenticated tier's limit for this client; see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -4633,7 +7126,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected error */
+            /** @description An unexpected failure (details are logged, never answered in production) */
             500: {
                 headers: {
                     [name: string]: unknown;
@@ -4642,22 +7135,13 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Database, configuration or rate limiter unavailable */
+            /** @description The database, the configuration or the rate limiter is unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Success */
-            "2XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Success"];
                 };
             };
         };
@@ -4673,7 +7157,37 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Missing or invalid credentials */
+            /** @description The book's corrections */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            book_id: number;
+                            /** @description Newest first, at most 50 */
+                            corrections: components["schemas"]["MetadataCorrection"][];
+                            total_corrections: number;
+                        };
+                        error: null;
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description X-D1-Bookmark is malformed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, unknown or expired credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4682,7 +7196,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Needs the viewer role */
+            /** @description The credential's role is below viewer; or the user's account is disabled */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4691,8 +7205,8 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found */
-            404: {
+            /** @description The body is larger than 1 MB */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4700,7 +7214,16 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Validation failed: see errors[] */
+            /** @description A body was sent that is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Validation failed: `errors` lists every problem */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4709,7 +7232,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Rate limit of the authenticated tier exceeded; see Retry-After */
+            /** @description Over the authenticated tier's limit for this client; see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -4718,7 +7241,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected error */
+            /** @description An unexpected failure (details are logged, never answered in production) */
             500: {
                 headers: {
                     [name: string]: unknown;
@@ -4727,22 +7250,13 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Database, configuration or rate limiter unavailable */
+            /** @description The database, the configuration or the rate limiter is unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Success */
-            "2XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Success"];
                 };
             };
         };
@@ -4758,7 +7272,41 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Missing or invalid credentials */
+            /** @description Counts per source */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            days: number;
+                            /** Format: date-time */
+                            cutoff_date: string;
+                            total_corrections: number;
+                            /** @description Source → corrections */
+                            source_breakdown: {
+                                [key: string]: number;
+                            };
+                        };
+                        error: null;
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description X-D1-Bookmark is malformed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, unknown or expired credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4767,7 +7315,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Needs the viewer role */
+            /** @description The credential's role is below viewer; or the user's account is disabled */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4776,7 +7324,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Validation failed: see errors[] */
+            /** @description The body is larger than 1 MB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A body was sent that is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Validation failed: `errors` lists every problem */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4785,7 +7351,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Rate limit of the authenticated tier exceeded; see Retry-After */
+            /** @description Over the authenticated tier's limit for this client; see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -4794,7 +7360,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected error */
+            /** @description An unexpected failure (details are logged, never answered in production) */
             500: {
                 headers: {
                     [name: string]: unknown;
@@ -4803,22 +7369,13 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Database, configuration or rate limiter unavailable */
+            /** @description The database, the configuration or the rate limiter is unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Success */
-            "2XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Success"];
                 };
             };
         };
@@ -4835,7 +7392,58 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Missing or invalid credentials */
+            /** @description The incomplete books */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            threshold: number;
+                            books: {
+                                id: number;
+                                abs_id: string | null;
+                                title: string;
+                                author: string | null;
+                                series: string | null;
+                                series_number: string | null;
+                                narrator: string | null;
+                                published_year: number | null;
+                                /** @description Share of the described fields that are filled */
+                                metadata_completeness_percent: number;
+                                /** Format: date-time */
+                                last_metadata_update: string | null;
+                                /** @enum {string} */
+                                status: "active" | "duplicate" | "archived";
+                                /** Format: date-time */
+                                date_added: string;
+                                missing_fields: ("title" | "author" | "series" | "series_number" | "isbn" | "asin" | "publisher" | "published_year" | "duration_minutes" | "description")[];
+                                /** @description Field name → the source that supplied it */
+                                metadata_source: {
+                                    [key: string]: string;
+                                };
+                            }[];
+                            total_incomplete: number;
+                        };
+                        error: null;
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description X-D1-Bookmark is malformed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, unknown or expired credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4844,7 +7452,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Needs the viewer role */
+            /** @description The credential's role is below viewer; or the user's account is disabled */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4853,7 +7461,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Validation failed: see errors[] */
+            /** @description The body is larger than 1 MB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A body was sent that is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Validation failed: `errors` lists every problem */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4862,7 +7488,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Rate limit of the authenticated tier exceeded; see Retry-After */
+            /** @description Over the authenticated tier's limit for this client; see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -4871,7 +7497,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected error */
+            /** @description An unexpected failure (details are logged, never answered in production) */
             500: {
                 headers: {
                     [name: string]: unknown;
@@ -4880,22 +7506,13 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Database, configuration or rate limiter unavailable */
+            /** @description The database, the configuration or the rate limiter is unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Success */
-            "2XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Success"];
                 };
             };
         };
@@ -4909,7 +7526,47 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Missing or invalid credentials */
+            /** @description The library's metadata quality */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            average_completeness_percent: number;
+                            total_books: number;
+                            completeness_breakdown: {
+                                complete_100: number;
+                                high_quality_80_99: number;
+                                medium_quality_50_79: number;
+                                low_quality_0_49: number;
+                            };
+                            /** @description Source → corrections */
+                            sources_used: {
+                                [key: string]: number;
+                            };
+                            total_corrections: number;
+                            recent_corrections_7_days: number;
+                        };
+                        error: null;
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description X-D1-Bookmark is malformed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, unknown or expired credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4918,7 +7575,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Needs the viewer role */
+            /** @description The credential's role is below viewer; or the user's account is disabled */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4927,7 +7584,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Rate limit of the metadata tier exceeded; see Retry-After */
+            /** @description The body is larger than 1 MB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A body was sent that is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Over the metadata tier's limit for this client; see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -4936,7 +7611,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected error */
+            /** @description An unexpected failure (details are logged, never answered in production) */
             500: {
                 headers: {
                     [name: string]: unknown;
@@ -4945,22 +7620,13 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Database, configuration or rate limiter unavailable */
+            /** @description The database, the configuration or the rate limiter is unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Success */
-            "2XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Success"];
                 };
             };
         };
@@ -4976,7 +7642,37 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Missing or invalid credentials */
+            /** @description How many were deleted */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            deleted_count: number;
+                            /** Format: date-time */
+                            cutoff_date: string;
+                            days: number;
+                        };
+                        error: null;
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description X-D1-Bookmark is malformed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, unknown or expired credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4985,7 +7681,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Needs the operator role */
+            /** @description The credential's role is below operator; or the user's account is disabled */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4994,8 +7690,8 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Conflict or duplicate */
-            409: {
+            /** @description The body is larger than 1 MB */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5003,7 +7699,16 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Validation failed: see errors[] */
+            /** @description A body was sent that is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Validation failed: `errors` lists every problem */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5012,7 +7717,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Rate limit of the authenticated tier exceeded; see Retry-After */
+            /** @description Over the authenticated tier's limit for this client; see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -5021,7 +7726,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected error */
+            /** @description An unexpected failure (details are logged, never answered in production) */
             500: {
                 headers: {
                     [name: string]: unknown;
@@ -5030,22 +7735,13 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Database, configuration or rate limiter unavailable */
+            /** @description The database, the configuration or the rate limiter is unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Success */
-            "2XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Success"];
                 };
             };
         };
@@ -5057,7 +7753,6 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        /** @description At most 1 MB */
         requestBody: {
             content: {
                 "application/json": {
@@ -5068,7 +7763,33 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Malformed JSON */
+            /** @description What was filled */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            book_id: number;
+                            book_title: string;
+                            corrections_made: number;
+                            fields_filled: ("author" | "isbn" | "publisher" | "published_year" | "description")[];
+                            completeness_before: number;
+                            new_completeness: number;
+                            sources_used: string[];
+                            google_books_calls: number;
+                            cache_hits: number;
+                        };
+                        error: null;
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description The body is not valid JSON, or X-D1-Bookmark is malformed */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5077,7 +7798,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Missing or invalid credentials */
+            /** @description Missing, unknown or expired credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -5086,7 +7807,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Needs the operator role */
+            /** @description The credential's role is below operator; or the user's account is disabled */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5095,16 +7816,65 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Conflict or duplicate */
+            /** @description No book has this id */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        /** @enum {string} */
+                        error: "validation_error" | "invalid_input" | "malformed_request" | "missing_field" | "unauthorized" | "invalid_credentials" | "invalid_token" | "token_expired" | "no_authentication" | "forbidden" | "insufficient_permissions" | "access_denied" | "not_found" | "resource_not_found" | "endpoint_not_found" | "method_not_allowed" | "conflict" | "duplicate_resource" | "resource_exists" | "payload_too_large" | "unsupported_media_type" | "unprocessable_entity" | "account_locked" | "rate_limit_exceeded" | "too_many_requests" | "internal_error" | "internal_server_error" | "unknown_error" | "processing_error" | "async_task_failed" | "bad_gateway" | "upstream_error" | "external_api_error" | "audiobookshelf_error" | "qbittorrent_error" | "mam_crawl_error" | "download_failed" | "metadata_error" | "service_unavailable" | "maintenance" | "configuration_error" | "database_error" | "database_connection_error" | "transaction_failed";
+                        code: string;
+                        message: string;
+                        status_code: number;
+                        detail: string | null;
+                        /** Format: date-time */
+                        timestamp: string;
+                        request_id: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                            code: string;
+                        }[];
+                        context?: {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description The book changed in the last 24 hours; send force: true */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        /** @enum {string} */
+                        error: "validation_error" | "invalid_input" | "malformed_request" | "missing_field" | "unauthorized" | "invalid_credentials" | "invalid_token" | "token_expired" | "no_authentication" | "forbidden" | "insufficient_permissions" | "access_denied" | "not_found" | "resource_not_found" | "endpoint_not_found" | "method_not_allowed" | "conflict" | "duplicate_resource" | "resource_exists" | "payload_too_large" | "unsupported_media_type" | "unprocessable_entity" | "account_locked" | "rate_limit_exceeded" | "too_many_requests" | "internal_error" | "internal_server_error" | "unknown_error" | "processing_error" | "async_task_failed" | "bad_gateway" | "upstream_error" | "external_api_error" | "audiobookshelf_error" | "qbittorrent_error" | "mam_crawl_error" | "download_failed" | "metadata_error" | "service_unavailable" | "maintenance" | "configuration_error" | "database_error" | "database_connection_error" | "transaction_failed";
+                        code: string;
+                        message: string;
+                        status_code: number;
+                        detail: string | null;
+                        /** Format: date-time */
+                        timestamp: string;
+                        request_id: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                            code: string;
+                        }[];
+                        context?: {
+                            [key: string]: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Body too large */
+            /** @description The body is larger than 1 MB */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -5113,7 +7883,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Body is not application/json */
+            /** @description A body was sent that is not application/json */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -5122,7 +7892,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Validation failed: see errors[] */
+            /** @description Validation failed: `errors` lists every problem */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5131,7 +7901,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Rate limit of the metadata tier exceeded; see Retry-After */
+            /** @description Over the metadata tier's limit for this client; see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -5140,7 +7910,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected error */
+            /** @description An unexpected failure (details are logged, never answered in production) */
             500: {
                 headers: {
                     [name: string]: unknown;
@@ -5149,22 +7919,62 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Database, configuration or rate limiter unavailable */
+            /** @description Google Books failed or answered wrongly */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        /** @enum {string} */
+                        error: "validation_error" | "invalid_input" | "malformed_request" | "missing_field" | "unauthorized" | "invalid_credentials" | "invalid_token" | "token_expired" | "no_authentication" | "forbidden" | "insufficient_permissions" | "access_denied" | "not_found" | "resource_not_found" | "endpoint_not_found" | "method_not_allowed" | "conflict" | "duplicate_resource" | "resource_exists" | "payload_too_large" | "unsupported_media_type" | "unprocessable_entity" | "account_locked" | "rate_limit_exceeded" | "too_many_requests" | "internal_error" | "internal_server_error" | "unknown_error" | "processing_error" | "async_task_failed" | "bad_gateway" | "upstream_error" | "external_api_error" | "audiobookshelf_error" | "qbittorrent_error" | "mam_crawl_error" | "download_failed" | "metadata_error" | "service_unavailable" | "maintenance" | "configuration_error" | "database_error" | "database_connection_error" | "transaction_failed";
+                        code: string;
+                        message: string;
+                        status_code: number;
+                        detail: string | null;
+                        /** Format: date-time */
+                        timestamp: string;
+                        request_id: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                            code: string;
+                        }[];
+                        context?: {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Google Books is not configured, or today's call budget is spent */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Success (201 when a resource is created) */
-            "2XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Success"];
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        /** @enum {string} */
+                        error: "validation_error" | "invalid_input" | "malformed_request" | "missing_field" | "unauthorized" | "invalid_credentials" | "invalid_token" | "token_expired" | "no_authentication" | "forbidden" | "insufficient_permissions" | "access_denied" | "not_found" | "resource_not_found" | "endpoint_not_found" | "method_not_allowed" | "conflict" | "duplicate_resource" | "resource_exists" | "payload_too_large" | "unsupported_media_type" | "unprocessable_entity" | "account_locked" | "rate_limit_exceeded" | "too_many_requests" | "internal_error" | "internal_server_error" | "unknown_error" | "processing_error" | "async_task_failed" | "bad_gateway" | "upstream_error" | "external_api_error" | "audiobookshelf_error" | "qbittorrent_error" | "mam_crawl_error" | "download_failed" | "metadata_error" | "service_unavailable" | "maintenance" | "configuration_error" | "database_error" | "database_connection_error" | "transaction_failed";
+                        code: string;
+                        message: string;
+                        status_code: number;
+                        detail: string | null;
+                        /** Format: date-time */
+                        timestamp: string;
+                        request_id: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                            code: string;
+                        }[];
+                        context?: {
+                            [key: string]: unknown;
+                        };
+                    };
                 };
             };
         };
@@ -5181,7 +7991,46 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Missing or invalid credentials */
+            /** @description What the run did */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            books_selected: number;
+                            books_processed: number;
+                            books_corrected: number;
+                            total_corrections: number;
+                            average_completeness_before: number;
+                            average_completeness_after: number;
+                            skipped_recently_changed: number;
+                            google_books_calls: number;
+                            cache_hits: number;
+                            calls_left_today: number;
+                            /** @description Why the run stopped early (budget spent, Google Books failing) */
+                            stopped_reason: string | null;
+                            duration_seconds: number;
+                        };
+                        error: null;
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description X-D1-Bookmark is malformed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, unknown or expired credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -5190,7 +8039,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Needs the operator role */
+            /** @description The credential's role is below operator; or the user's account is disabled */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5199,8 +8048,8 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Conflict or duplicate */
-            409: {
+            /** @description The body is larger than 1 MB */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5208,7 +8057,16 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Validation failed: see errors[] */
+            /** @description A body was sent that is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Validation failed: `errors` lists every problem */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5217,7 +8075,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Rate limit of the metadata tier exceeded; see Retry-After */
+            /** @description Over the metadata tier's limit for this client; see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -5226,7 +8084,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected error */
+            /** @description An unexpected failure (details are logged, never answered in production) */
             500: {
                 headers: {
                     [name: string]: unknown;
@@ -5235,22 +8093,33 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Database, configuration or rate limiter unavailable */
+            /** @description Google Books is not configured */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Success (201 when a resource is created) */
-            "2XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Success"];
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        /** @enum {string} */
+                        error: "validation_error" | "invalid_input" | "malformed_request" | "missing_field" | "unauthorized" | "invalid_credentials" | "invalid_token" | "token_expired" | "no_authentication" | "forbidden" | "insufficient_permissions" | "access_denied" | "not_found" | "resource_not_found" | "endpoint_not_found" | "method_not_allowed" | "conflict" | "duplicate_resource" | "resource_exists" | "payload_too_large" | "unsupported_media_type" | "unprocessable_entity" | "account_locked" | "rate_limit_exceeded" | "too_many_requests" | "internal_error" | "internal_server_error" | "unknown_error" | "processing_error" | "async_task_failed" | "bad_gateway" | "upstream_error" | "external_api_error" | "audiobookshelf_error" | "qbittorrent_error" | "mam_crawl_error" | "download_failed" | "metadata_error" | "service_unavailable" | "maintenance" | "configuration_error" | "database_error" | "database_connection_error" | "transaction_failed";
+                        code: string;
+                        message: string;
+                        status_code: number;
+                        detail: string | null;
+                        /** Format: date-time */
+                        timestamp: string;
+                        request_id: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                            code: string;
+                        }[];
+                        context?: {
+                            [key: string]: unknown;
+                        };
+                    };
                 };
             };
         };
@@ -5267,7 +8136,46 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Missing or invalid credentials */
+            /** @description What the run did */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            books_selected: number;
+                            books_processed: number;
+                            books_corrected: number;
+                            total_corrections: number;
+                            average_completeness_before: number;
+                            average_completeness_after: number;
+                            skipped_recently_changed: number;
+                            google_books_calls: number;
+                            cache_hits: number;
+                            calls_left_today: number;
+                            /** @description Why the run stopped early (budget spent, Google Books failing) */
+                            stopped_reason: string | null;
+                            duration_seconds: number;
+                        };
+                        error: null;
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description X-D1-Bookmark is malformed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, unknown or expired credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -5276,7 +8184,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Needs the operator role */
+            /** @description The credential's role is below operator; or the user's account is disabled */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5285,8 +8193,8 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Conflict or duplicate */
-            409: {
+            /** @description The body is larger than 1 MB */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5294,7 +8202,16 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Validation failed: see errors[] */
+            /** @description A body was sent that is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Validation failed: `errors` lists every problem */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5303,7 +8220,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Rate limit of the metadata tier exceeded; see Retry-After */
+            /** @description Over the metadata tier's limit for this client; see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -5312,7 +8229,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected error */
+            /** @description An unexpected failure (details are logged, never answered in production) */
             500: {
                 headers: {
                     [name: string]: unknown;
@@ -5321,22 +8238,33 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Database, configuration or rate limiter unavailable */
+            /** @description Google Books is not configured */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Success (201 when a resource is created) */
-            "2XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Success"];
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        /** @enum {string} */
+                        error: "validation_error" | "invalid_input" | "malformed_request" | "missing_field" | "unauthorized" | "invalid_credentials" | "invalid_token" | "token_expired" | "no_authentication" | "forbidden" | "insufficient_permissions" | "access_denied" | "not_found" | "resource_not_found" | "endpoint_not_found" | "method_not_allowed" | "conflict" | "duplicate_resource" | "resource_exists" | "payload_too_large" | "unsupported_media_type" | "unprocessable_entity" | "account_locked" | "rate_limit_exceeded" | "too_many_requests" | "internal_error" | "internal_server_error" | "unknown_error" | "processing_error" | "async_task_failed" | "bad_gateway" | "upstream_error" | "external_api_error" | "audiobookshelf_error" | "qbittorrent_error" | "mam_crawl_error" | "download_failed" | "metadata_error" | "service_unavailable" | "maintenance" | "configuration_error" | "database_error" | "database_connection_error" | "transaction_failed";
+                        code: string;
+                        message: string;
+                        status_code: number;
+                        detail: string | null;
+                        /** Format: date-time */
+                        timestamp: string;
+                        request_id: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                            code: string;
+                        }[];
+                        context?: {
+                            [key: string]: unknown;
+                        };
+                    };
                 };
             };
         };
@@ -5350,7 +8278,44 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Missing or invalid credentials */
+            /** @description What the sync did */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            created: number;
+                            updated: number;
+                            unchanged: number;
+                            /** @description Active books from Audiobookshelf that it no longer lists */
+                            archived: number;
+                            total: number;
+                            duration_ms: number;
+                            libraries: number;
+                            pages: number;
+                            /** @description Why nothing was archived although the listing completed */
+                            archive_skipped?: string;
+                        };
+                        error: null;
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description X-D1-Bookmark is malformed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, unknown or expired credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -5359,7 +8324,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Needs the operator role */
+            /** @description The credential's role is below operator; or the user's account is disabled */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5368,8 +8333,8 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Conflict or duplicate */
-            409: {
+            /** @description The body is larger than 5 MB */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5377,7 +8342,16 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Rate limit of the upload tier exceeded; see Retry-After */
+            /** @description A body was sent that is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Over the upload tier's limit for this client; see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -5386,7 +8360,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected error */
+            /** @description An unexpected failure (details are logged, never answered in production) */
             500: {
                 headers: {
                     [name: string]: unknown;
@@ -5395,22 +8369,62 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Database, configuration or rate limiter unavailable */
+            /** @description Audiobookshelf failed or answered wrongly */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        /** @enum {string} */
+                        error: "validation_error" | "invalid_input" | "malformed_request" | "missing_field" | "unauthorized" | "invalid_credentials" | "invalid_token" | "token_expired" | "no_authentication" | "forbidden" | "insufficient_permissions" | "access_denied" | "not_found" | "resource_not_found" | "endpoint_not_found" | "method_not_allowed" | "conflict" | "duplicate_resource" | "resource_exists" | "payload_too_large" | "unsupported_media_type" | "unprocessable_entity" | "account_locked" | "rate_limit_exceeded" | "too_many_requests" | "internal_error" | "internal_server_error" | "unknown_error" | "processing_error" | "async_task_failed" | "bad_gateway" | "upstream_error" | "external_api_error" | "audiobookshelf_error" | "qbittorrent_error" | "mam_crawl_error" | "download_failed" | "metadata_error" | "service_unavailable" | "maintenance" | "configuration_error" | "database_error" | "database_connection_error" | "transaction_failed";
+                        code: string;
+                        message: string;
+                        status_code: number;
+                        detail: string | null;
+                        /** Format: date-time */
+                        timestamp: string;
+                        request_id: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                            code: string;
+                        }[];
+                        context?: {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Audiobookshelf is not configured or not reachable */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Success (201 when a resource is created) */
-            "2XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Success"];
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        /** @enum {string} */
+                        error: "validation_error" | "invalid_input" | "malformed_request" | "missing_field" | "unauthorized" | "invalid_credentials" | "invalid_token" | "token_expired" | "no_authentication" | "forbidden" | "insufficient_permissions" | "access_denied" | "not_found" | "resource_not_found" | "endpoint_not_found" | "method_not_allowed" | "conflict" | "duplicate_resource" | "resource_exists" | "payload_too_large" | "unsupported_media_type" | "unprocessable_entity" | "account_locked" | "rate_limit_exceeded" | "too_many_requests" | "internal_error" | "internal_server_error" | "unknown_error" | "processing_error" | "async_task_failed" | "bad_gateway" | "upstream_error" | "external_api_error" | "audiobookshelf_error" | "qbittorrent_error" | "mam_crawl_error" | "download_failed" | "metadata_error" | "service_unavailable" | "maintenance" | "configuration_error" | "database_error" | "database_connection_error" | "transaction_failed";
+                        code: string;
+                        message: string;
+                        status_code: number;
+                        detail: string | null;
+                        /** Format: date-time */
+                        timestamp: string;
+                        request_id: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                            code: string;
+                        }[];
+                        context?: {
+                            [key: string]: unknown;
+                        };
+                    };
                 };
             };
         };
@@ -5424,7 +8438,47 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Missing or invalid credentials */
+            /** @description Each service's status */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            integrations: {
+                                /** @enum {string} */
+                                name: "audiobookshelf" | "qbittorrent" | "prowlarr" | "google_books";
+                                configured: boolean;
+                                /** @enum {string} */
+                                status: "ok" | "error" | "not_configured";
+                                latency_ms: number | null;
+                                version?: string;
+                                detail?: string;
+                            }[];
+                            /** Format: date-time */
+                            checked_at: string;
+                            /** @description Answered from the last probe (at most 60 s old) */
+                            cached: boolean;
+                        };
+                        error: null;
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description X-D1-Bookmark is malformed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, unknown or expired credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -5433,7 +8487,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Needs the viewer role */
+            /** @description The credential's role is below viewer; or the user's account is disabled */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5442,7 +8496,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Rate limit of the authenticated tier exceeded; see Retry-After */
+            /** @description The body is larger than 1 MB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A body was sent that is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Over the authenticated tier's limit for this client; see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -5451,7 +8523,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected error */
+            /** @description An unexpected failure (details are logged, never answered in production) */
             500: {
                 headers: {
                     [name: string]: unknown;
@@ -5460,22 +8532,13 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Database, configuration or rate limiter unavailable */
+            /** @description The database, the configuration or the rate limiter is unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Success */
-            "2XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Success"];
                 };
             };
         };
@@ -5494,7 +8557,40 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Missing or invalid credentials */
+            /** @description A page of downloads */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            downloads: components["schemas"]["Download"][];
+                            total: number;
+                            page_info: {
+                                limit: number;
+                                offset: number;
+                                has_more: boolean;
+                            };
+                        };
+                        error: null;
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description X-D1-Bookmark is malformed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, unknown or expired credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -5503,7 +8599,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Needs the viewer role */
+            /** @description The credential's role is below viewer; or the user's account is disabled */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5512,7 +8608,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Validation failed: see errors[] */
+            /** @description The body is larger than 1 MB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A body was sent that is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Validation failed: `errors` lists every problem */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5521,7 +8635,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Rate limit of the authenticated tier exceeded; see Retry-After */
+            /** @description Over the authenticated tier's limit for this client; see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -5530,7 +8644,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected error */
+            /** @description An unexpected failure (details are logged, never answered in production) */
             500: {
                 headers: {
                     [name: string]: unknown;
@@ -5539,22 +8653,13 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Database, configuration or rate limiter unavailable */
+            /** @description The database, the configuration or the rate limiter is unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Success */
-            "2XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Success"];
                 };
             };
         };
@@ -5566,7 +8671,6 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        /** @description At most 1 MB */
         requestBody: {
             content: {
                 "application/json": {
@@ -5576,12 +8680,57 @@ export interface operations {
                     book_id?: number | null;
                     missing_book_id?: number | null;
                     magnet_link?: string | null;
+                    /** Format: uri */
                     torrent_url?: string | null;
                 };
             };
         };
         responses: {
-            /** @description Malformed JSON */
+            /** @description The queued download */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            id: number;
+                            book_id: number | null;
+                            /** @description The gap this download fills */
+                            missing_book_id: number | null;
+                            title: string;
+                            author: string | null;
+                            source: string;
+                            magnet_link: string | null;
+                            torrent_url: string | null;
+                            /** @enum {string} */
+                            status: "queued" | "downloading" | "completed" | "failed" | "abandoned";
+                            qbittorrent_hash: string | null;
+                            qbittorrent_status: string | null;
+                            retry_count: number;
+                            max_retries: number;
+                            /** Format: date-time */
+                            last_attempt: string | null;
+                            /** Format: date-time */
+                            next_retry: string | null;
+                            /** @enum {string|null} */
+                            abs_import_status: "pending" | "imported" | "import_failed" | null;
+                            abs_import_error: string | null;
+                            /** Format: date-time */
+                            date_queued: string;
+                            /** Format: date-time */
+                            date_completed: string | null;
+                            download_id: number;
+                        };
+                        error: null;
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description The body is not valid JSON, or X-D1-Bookmark is malformed */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5590,7 +8739,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Missing or invalid credentials */
+            /** @description Missing, unknown or expired credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -5599,7 +8748,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Needs the operator role */
+            /** @description The credential's role is below operator; or the user's account is disabled */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5608,16 +8757,36 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Conflict or duplicate */
+            /** @description This link is already queued, or the gap is already in the library */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        /** @enum {string} */
+                        error: "validation_error" | "invalid_input" | "malformed_request" | "missing_field" | "unauthorized" | "invalid_credentials" | "invalid_token" | "token_expired" | "no_authentication" | "forbidden" | "insufficient_permissions" | "access_denied" | "not_found" | "resource_not_found" | "endpoint_not_found" | "method_not_allowed" | "conflict" | "duplicate_resource" | "resource_exists" | "payload_too_large" | "unsupported_media_type" | "unprocessable_entity" | "account_locked" | "rate_limit_exceeded" | "too_many_requests" | "internal_error" | "internal_server_error" | "unknown_error" | "processing_error" | "async_task_failed" | "bad_gateway" | "upstream_error" | "external_api_error" | "audiobookshelf_error" | "qbittorrent_error" | "mam_crawl_error" | "download_failed" | "metadata_error" | "service_unavailable" | "maintenance" | "configuration_error" | "database_error" | "database_connection_error" | "transaction_failed";
+                        code: string;
+                        message: string;
+                        status_code: number;
+                        detail: string | null;
+                        /** Format: date-time */
+                        timestamp: string;
+                        request_id: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                            code: string;
+                        }[];
+                        context?: {
+                            [key: string]: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Body too large */
+            /** @description The body is larger than 1 MB */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -5626,7 +8795,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Body is not application/json */
+            /** @description A body was sent that is not application/json */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -5635,7 +8804,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Validation failed: see errors[] */
+            /** @description Validation failed: `errors` lists every problem */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5644,7 +8813,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Rate limit of the download tier exceeded; see Retry-After */
+            /** @description Over the download tier's limit for this client; see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -5653,7 +8822,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected error */
+            /** @description An unexpected failure (details are logged, never answered in production) */
             500: {
                 headers: {
                     [name: string]: unknown;
@@ -5662,22 +8831,13 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Database, configuration or rate limiter unavailable */
+            /** @description The database, the configuration or the rate limiter is unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Success (201 when a resource is created) */
-            "2XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Success"];
                 };
             };
         };
@@ -5694,7 +8854,40 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Missing or invalid credentials */
+            /** @description A page of queued downloads */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            downloads: components["schemas"]["Download"][];
+                            total: number;
+                            page_info: {
+                                limit: number;
+                                offset: number;
+                                has_more: boolean;
+                            };
+                        };
+                        error: null;
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description X-D1-Bookmark is malformed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, unknown or expired credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -5703,7 +8896,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Needs the viewer role */
+            /** @description The credential's role is below viewer; or the user's account is disabled */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5712,7 +8905,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Validation failed: see errors[] */
+            /** @description The body is larger than 1 MB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A body was sent that is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Validation failed: `errors` lists every problem */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5721,7 +8932,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Rate limit of the authenticated tier exceeded; see Retry-After */
+            /** @description Over the authenticated tier's limit for this client; see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -5730,7 +8941,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected error */
+            /** @description An unexpected failure (details are logged, never answered in production) */
             500: {
                 headers: {
                     [name: string]: unknown;
@@ -5739,22 +8950,13 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Database, configuration or rate limiter unavailable */
+            /** @description The database, the configuration or the rate limiter is unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Success */
-            "2XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Success"];
                 };
             };
         };
@@ -5771,7 +8973,40 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Missing or invalid credentials */
+            /** @description A page of failed downloads */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            downloads: components["schemas"]["Download"][];
+                            total: number;
+                            page_info: {
+                                limit: number;
+                                offset: number;
+                                has_more: boolean;
+                            };
+                        };
+                        error: null;
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description X-D1-Bookmark is malformed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, unknown or expired credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -5780,7 +9015,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Needs the viewer role */
+            /** @description The credential's role is below viewer; or the user's account is disabled */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5789,7 +9024,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Validation failed: see errors[] */
+            /** @description The body is larger than 1 MB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A body was sent that is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Validation failed: `errors` lists every problem */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5798,7 +9051,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Rate limit of the authenticated tier exceeded; see Retry-After */
+            /** @description Over the authenticated tier's limit for this client; see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -5807,7 +9060,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected error */
+            /** @description An unexpected failure (details are logged, never answered in production) */
             500: {
                 headers: {
                     [name: string]: unknown;
@@ -5816,22 +9069,13 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Database, configuration or rate limiter unavailable */
+            /** @description The database, the configuration or the rate limiter is unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Success */
-            "2XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Success"];
                 };
             };
         };
@@ -5848,7 +9092,40 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Missing or invalid credentials */
+            /** @description A page of downloads due */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            downloads: components["schemas"]["Download"][];
+                            total: number;
+                            page_info: {
+                                limit: number;
+                                offset: number;
+                                has_more: boolean;
+                            };
+                        };
+                        error: null;
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description X-D1-Bookmark is malformed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, unknown or expired credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -5857,7 +9134,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Needs the viewer role */
+            /** @description The credential's role is below viewer; or the user's account is disabled */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5866,7 +9143,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Validation failed: see errors[] */
+            /** @description The body is larger than 1 MB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A body was sent that is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Validation failed: `errors` lists every problem */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5875,7 +9170,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Rate limit of the authenticated tier exceeded; see Retry-After */
+            /** @description Over the authenticated tier's limit for this client; see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -5884,7 +9179,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected error */
+            /** @description An unexpected failure (details are logged, never answered in production) */
             500: {
                 headers: {
                     [name: string]: unknown;
@@ -5893,22 +9188,13 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Database, configuration or rate limiter unavailable */
+            /** @description The database, the configuration or the rate limiter is unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Success */
-            "2XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Success"];
                 };
             };
         };
@@ -5924,7 +9210,32 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Missing or invalid credentials */
+            /** @description The download */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: components["schemas"]["Download"];
+                        error: null;
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description X-D1-Bookmark is malformed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, unknown or expired credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -5933,7 +9244,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Needs the viewer role */
+            /** @description The credential's role is below viewer; or the user's account is disabled */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5942,8 +9253,37 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found */
+            /** @description No download has this id */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        /** @enum {string} */
+                        error: "validation_error" | "invalid_input" | "malformed_request" | "missing_field" | "unauthorized" | "invalid_credentials" | "invalid_token" | "token_expired" | "no_authentication" | "forbidden" | "insufficient_permissions" | "access_denied" | "not_found" | "resource_not_found" | "endpoint_not_found" | "method_not_allowed" | "conflict" | "duplicate_resource" | "resource_exists" | "payload_too_large" | "unsupported_media_type" | "unprocessable_entity" | "account_locked" | "rate_limit_exceeded" | "too_many_requests" | "internal_error" | "internal_server_error" | "unknown_error" | "processing_error" | "async_task_failed" | "bad_gateway" | "upstream_error" | "external_api_error" | "audiobookshelf_error" | "qbittorrent_error" | "mam_crawl_error" | "download_failed" | "metadata_error" | "service_unavailable" | "maintenance" | "configuration_error" | "database_error" | "database_connection_error" | "transaction_failed";
+                        code: string;
+                        message: string;
+                        status_code: number;
+                        detail: string | null;
+                        /** Format: date-time */
+                        timestamp: string;
+                        request_id: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                            code: string;
+                        }[];
+                        context?: {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description The body is larger than 1 MB */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5951,7 +9291,16 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Validation failed: see errors[] */
+            /** @description A body was sent that is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Validation failed: `errors` lists every problem */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5960,7 +9309,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Rate limit of the authenticated tier exceeded; see Retry-After */
+            /** @description Over the authenticated tier's limit for this client; see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -5969,7 +9318,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected error */
+            /** @description An unexpected failure (details are logged, never answered in production) */
             500: {
                 headers: {
                     [name: string]: unknown;
@@ -5978,22 +9327,13 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Database, configuration or rate limiter unavailable */
+            /** @description The database, the configuration or the rate limiter is unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Success */
-            "2XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Success"];
                 };
             };
         };
@@ -6009,7 +9349,35 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Missing or invalid credentials */
+            /** @description Which download was removed */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            download_id: number;
+                            message: string;
+                        };
+                        error: null;
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description X-D1-Bookmark is malformed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, unknown or expired credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -6018,7 +9386,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Needs the operator role */
+            /** @description The credential's role is below operator; or the user's account is disabled */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6027,17 +9395,37 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found */
+            /** @description No download has this id */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        /** @enum {string} */
+                        error: "validation_error" | "invalid_input" | "malformed_request" | "missing_field" | "unauthorized" | "invalid_credentials" | "invalid_token" | "token_expired" | "no_authentication" | "forbidden" | "insufficient_permissions" | "access_denied" | "not_found" | "resource_not_found" | "endpoint_not_found" | "method_not_allowed" | "conflict" | "duplicate_resource" | "resource_exists" | "payload_too_large" | "unsupported_media_type" | "unprocessable_entity" | "account_locked" | "rate_limit_exceeded" | "too_many_requests" | "internal_error" | "internal_server_error" | "unknown_error" | "processing_error" | "async_task_failed" | "bad_gateway" | "upstream_error" | "external_api_error" | "audiobookshelf_error" | "qbittorrent_error" | "mam_crawl_error" | "download_failed" | "metadata_error" | "service_unavailable" | "maintenance" | "configuration_error" | "database_error" | "database_connection_error" | "transaction_failed";
+                        code: string;
+                        message: string;
+                        status_code: number;
+                        detail: string | null;
+                        /** Format: date-time */
+                        timestamp: string;
+                        request_id: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                            code: string;
+                        }[];
+                        context?: {
+                            [key: string]: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Conflict or duplicate */
-            409: {
+            /** @description The body is larger than 1 MB */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6045,7 +9433,16 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Validation failed: see errors[] */
+            /** @description A body was sent that is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Validation failed: `errors` lists every problem */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -6054,7 +9451,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Rate limit of the authenticated tier exceeded; see Retry-After */
+            /** @description Over the authenticated tier's limit for this client; see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -6063,7 +9460,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected error */
+            /** @description An unexpected failure (details are logged, never answered in production) */
             500: {
                 headers: {
                     [name: string]: unknown;
@@ -6072,22 +9469,13 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Database, configuration or rate limiter unavailable */
+            /** @description The database, the configuration or the rate limiter is unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Success */
-            "2XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Success"];
                 };
             };
         };
@@ -6101,7 +9489,6 @@ export interface operations {
             };
             cookie?: never;
         };
-        /** @description At most 1 MB */
         requestBody: {
             content: {
                 "application/json": {
@@ -6113,7 +9500,53 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Malformed JSON */
+            /** @description The download, with its previous status */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            id: number;
+                            book_id: number | null;
+                            /** @description The gap this download fills */
+                            missing_book_id: number | null;
+                            title: string;
+                            author: string | null;
+                            source: string;
+                            magnet_link: string | null;
+                            torrent_url: string | null;
+                            /** @enum {string} */
+                            status: "queued" | "downloading" | "completed" | "failed" | "abandoned";
+                            qbittorrent_hash: string | null;
+                            qbittorrent_status: string | null;
+                            retry_count: number;
+                            max_retries: number;
+                            /** Format: date-time */
+                            last_attempt: string | null;
+                            /** Format: date-time */
+                            next_retry: string | null;
+                            /** @enum {string|null} */
+                            abs_import_status: "pending" | "imported" | "import_failed" | null;
+                            abs_import_error: string | null;
+                            /** Format: date-time */
+                            date_queued: string;
+                            /** Format: date-time */
+                            date_completed: string | null;
+                            download_id: number;
+                            /** @enum {string} */
+                            previous_status: "queued" | "downloading" | "completed" | "failed" | "abandoned";
+                        };
+                        error: null;
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description The body is not valid JSON, or X-D1-Bookmark is malformed */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -6122,7 +9555,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Missing or invalid credentials */
+            /** @description Missing, unknown or expired credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -6131,7 +9564,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Needs the operator role */
+            /** @description The credential's role is below operator; or the user's account is disabled */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6140,25 +9573,65 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found */
+            /** @description No download has this id */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        /** @enum {string} */
+                        error: "validation_error" | "invalid_input" | "malformed_request" | "missing_field" | "unauthorized" | "invalid_credentials" | "invalid_token" | "token_expired" | "no_authentication" | "forbidden" | "insufficient_permissions" | "access_denied" | "not_found" | "resource_not_found" | "endpoint_not_found" | "method_not_allowed" | "conflict" | "duplicate_resource" | "resource_exists" | "payload_too_large" | "unsupported_media_type" | "unprocessable_entity" | "account_locked" | "rate_limit_exceeded" | "too_many_requests" | "internal_error" | "internal_server_error" | "unknown_error" | "processing_error" | "async_task_failed" | "bad_gateway" | "upstream_error" | "external_api_error" | "audiobookshelf_error" | "qbittorrent_error" | "mam_crawl_error" | "download_failed" | "metadata_error" | "service_unavailable" | "maintenance" | "configuration_error" | "database_error" | "database_connection_error" | "transaction_failed";
+                        code: string;
+                        message: string;
+                        status_code: number;
+                        detail: string | null;
+                        /** Format: date-time */
+                        timestamp: string;
+                        request_id: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                            code: string;
+                        }[];
+                        context?: {
+                            [key: string]: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Conflict or duplicate */
+            /** @description The download's status does not allow this change, or it changed meanwhile */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        /** @enum {string} */
+                        error: "validation_error" | "invalid_input" | "malformed_request" | "missing_field" | "unauthorized" | "invalid_credentials" | "invalid_token" | "token_expired" | "no_authentication" | "forbidden" | "insufficient_permissions" | "access_denied" | "not_found" | "resource_not_found" | "endpoint_not_found" | "method_not_allowed" | "conflict" | "duplicate_resource" | "resource_exists" | "payload_too_large" | "unsupported_media_type" | "unprocessable_entity" | "account_locked" | "rate_limit_exceeded" | "too_many_requests" | "internal_error" | "internal_server_error" | "unknown_error" | "processing_error" | "async_task_failed" | "bad_gateway" | "upstream_error" | "external_api_error" | "audiobookshelf_error" | "qbittorrent_error" | "mam_crawl_error" | "download_failed" | "metadata_error" | "service_unavailable" | "maintenance" | "configuration_error" | "database_error" | "database_connection_error" | "transaction_failed";
+                        code: string;
+                        message: string;
+                        status_code: number;
+                        detail: string | null;
+                        /** Format: date-time */
+                        timestamp: string;
+                        request_id: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                            code: string;
+                        }[];
+                        context?: {
+                            [key: string]: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Body too large */
+            /** @description The body is larger than 1 MB */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -6167,7 +9640,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Body is not application/json */
+            /** @description A body was sent that is not application/json */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -6176,7 +9649,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Validation failed: see errors[] */
+            /** @description Validation failed: `errors` lists every problem */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -6185,7 +9658,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Rate limit of the download tier exceeded; see Retry-After */
+            /** @description Over the download tier's limit for this client; see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -6194,7 +9667,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected error */
+            /** @description An unexpected failure (details are logged, never answered in production) */
             500: {
                 headers: {
                     [name: string]: unknown;
@@ -6203,22 +9676,13 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Database, configuration or rate limiter unavailable */
+            /** @description The database, the configuration or the rate limiter is unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Success */
-            "2XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Success"];
                 };
             };
         };
@@ -6232,7 +9696,6 @@ export interface operations {
             };
             cookie?: never;
         };
-        /** @description At most 1 MB */
         requestBody: {
             content: {
                 "application/json": {
@@ -6245,7 +9708,53 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Malformed JSON */
+            /** @description The completed download */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            id: number;
+                            book_id: number | null;
+                            /** @description The gap this download fills */
+                            missing_book_id: number | null;
+                            title: string;
+                            author: string | null;
+                            source: string;
+                            magnet_link: string | null;
+                            torrent_url: string | null;
+                            /** @enum {string} */
+                            status: "queued" | "downloading" | "completed" | "failed" | "abandoned";
+                            qbittorrent_hash: string | null;
+                            qbittorrent_status: string | null;
+                            retry_count: number;
+                            max_retries: number;
+                            /** Format: date-time */
+                            last_attempt: string | null;
+                            /** Format: date-time */
+                            next_retry: string | null;
+                            /** @enum {string|null} */
+                            abs_import_status: "pending" | "imported" | "import_failed" | null;
+                            abs_import_error: string | null;
+                            /** Format: date-time */
+                            date_queued: string;
+                            /** Format: date-time */
+                            date_completed: string | null;
+                            download_id: number;
+                            /** @enum {string} */
+                            previous_status: "queued" | "downloading" | "completed" | "failed" | "abandoned";
+                        };
+                        error: null;
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description The body is not valid JSON, or X-D1-Bookmark is malformed */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -6254,7 +9763,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Missing or invalid credentials */
+            /** @description Missing, unknown or expired credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -6263,7 +9772,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Needs the operator role */
+            /** @description The credential's role is below operator; or the user's account is disabled */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6272,25 +9781,65 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found */
+            /** @description No download has this id */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        /** @enum {string} */
+                        error: "validation_error" | "invalid_input" | "malformed_request" | "missing_field" | "unauthorized" | "invalid_credentials" | "invalid_token" | "token_expired" | "no_authentication" | "forbidden" | "insufficient_permissions" | "access_denied" | "not_found" | "resource_not_found" | "endpoint_not_found" | "method_not_allowed" | "conflict" | "duplicate_resource" | "resource_exists" | "payload_too_large" | "unsupported_media_type" | "unprocessable_entity" | "account_locked" | "rate_limit_exceeded" | "too_many_requests" | "internal_error" | "internal_server_error" | "unknown_error" | "processing_error" | "async_task_failed" | "bad_gateway" | "upstream_error" | "external_api_error" | "audiobookshelf_error" | "qbittorrent_error" | "mam_crawl_error" | "download_failed" | "metadata_error" | "service_unavailable" | "maintenance" | "configuration_error" | "database_error" | "database_connection_error" | "transaction_failed";
+                        code: string;
+                        message: string;
+                        status_code: number;
+                        detail: string | null;
+                        /** Format: date-time */
+                        timestamp: string;
+                        request_id: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                            code: string;
+                        }[];
+                        context?: {
+                            [key: string]: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Conflict or duplicate */
+            /** @description The download's status does not allow this change, or it changed meanwhile */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        /** @enum {string} */
+                        error: "validation_error" | "invalid_input" | "malformed_request" | "missing_field" | "unauthorized" | "invalid_credentials" | "invalid_token" | "token_expired" | "no_authentication" | "forbidden" | "insufficient_permissions" | "access_denied" | "not_found" | "resource_not_found" | "endpoint_not_found" | "method_not_allowed" | "conflict" | "duplicate_resource" | "resource_exists" | "payload_too_large" | "unsupported_media_type" | "unprocessable_entity" | "account_locked" | "rate_limit_exceeded" | "too_many_requests" | "internal_error" | "internal_server_error" | "unknown_error" | "processing_error" | "async_task_failed" | "bad_gateway" | "upstream_error" | "external_api_error" | "audiobookshelf_error" | "qbittorrent_error" | "mam_crawl_error" | "download_failed" | "metadata_error" | "service_unavailable" | "maintenance" | "configuration_error" | "database_error" | "database_connection_error" | "transaction_failed";
+                        code: string;
+                        message: string;
+                        status_code: number;
+                        detail: string | null;
+                        /** Format: date-time */
+                        timestamp: string;
+                        request_id: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                            code: string;
+                        }[];
+                        context?: {
+                            [key: string]: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Body too large */
+            /** @description The body is larger than 1 MB */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -6299,7 +9848,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Body is not application/json */
+            /** @description A body was sent that is not application/json */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -6308,7 +9857,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Validation failed: see errors[] */
+            /** @description Validation failed: `errors` lists every problem */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -6317,7 +9866,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Rate limit of the download tier exceeded; see Retry-After */
+            /** @description Over the download tier's limit for this client; see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -6326,7 +9875,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected error */
+            /** @description An unexpected failure (details are logged, never answered in production) */
             500: {
                 headers: {
                     [name: string]: unknown;
@@ -6335,22 +9884,13 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Database, configuration or rate limiter unavailable */
+            /** @description The database, the configuration or the rate limiter is unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Success */
-            "2XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Success"];
                 };
             };
         };
@@ -6364,7 +9904,6 @@ export interface operations {
             };
             cookie?: never;
         };
-        /** @description At most 1 MB */
         requestBody: {
             content: {
                 "application/json": {
@@ -6374,7 +9913,55 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Malformed JSON */
+            /** @description The download after the failure */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            id: number;
+                            book_id: number | null;
+                            /** @description The gap this download fills */
+                            missing_book_id: number | null;
+                            title: string;
+                            author: string | null;
+                            source: string;
+                            magnet_link: string | null;
+                            torrent_url: string | null;
+                            /** @enum {string} */
+                            status: "queued" | "downloading" | "completed" | "failed" | "abandoned";
+                            qbittorrent_hash: string | null;
+                            qbittorrent_status: string | null;
+                            retry_count: number;
+                            max_retries: number;
+                            /** Format: date-time */
+                            last_attempt: string | null;
+                            /** Format: date-time */
+                            next_retry: string | null;
+                            /** @enum {string|null} */
+                            abs_import_status: "pending" | "imported" | "import_failed" | null;
+                            abs_import_error: string | null;
+                            /** Format: date-time */
+                            date_queued: string;
+                            /** Format: date-time */
+                            date_completed: string | null;
+                            download_id: number;
+                            /** @enum {string} */
+                            previous_status: "queued" | "downloading" | "completed" | "failed" | "abandoned";
+                            /** @description The error recorded */
+                            error: string | null;
+                        };
+                        error: null;
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description The body is not valid JSON, or X-D1-Bookmark is malformed */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -6383,7 +9970,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Missing or invalid credentials */
+            /** @description Missing, unknown or expired credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -6392,7 +9979,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Needs the operator role */
+            /** @description The credential's role is below operator; or the user's account is disabled */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6401,25 +9988,65 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found */
+            /** @description No download has this id */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        /** @enum {string} */
+                        error: "validation_error" | "invalid_input" | "malformed_request" | "missing_field" | "unauthorized" | "invalid_credentials" | "invalid_token" | "token_expired" | "no_authentication" | "forbidden" | "insufficient_permissions" | "access_denied" | "not_found" | "resource_not_found" | "endpoint_not_found" | "method_not_allowed" | "conflict" | "duplicate_resource" | "resource_exists" | "payload_too_large" | "unsupported_media_type" | "unprocessable_entity" | "account_locked" | "rate_limit_exceeded" | "too_many_requests" | "internal_error" | "internal_server_error" | "unknown_error" | "processing_error" | "async_task_failed" | "bad_gateway" | "upstream_error" | "external_api_error" | "audiobookshelf_error" | "qbittorrent_error" | "mam_crawl_error" | "download_failed" | "metadata_error" | "service_unavailable" | "maintenance" | "configuration_error" | "database_error" | "database_connection_error" | "transaction_failed";
+                        code: string;
+                        message: string;
+                        status_code: number;
+                        detail: string | null;
+                        /** Format: date-time */
+                        timestamp: string;
+                        request_id: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                            code: string;
+                        }[];
+                        context?: {
+                            [key: string]: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Conflict or duplicate */
+            /** @description The download's status does not allow this change, or it changed meanwhile */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        /** @enum {string} */
+                        error: "validation_error" | "invalid_input" | "malformed_request" | "missing_field" | "unauthorized" | "invalid_credentials" | "invalid_token" | "token_expired" | "no_authentication" | "forbidden" | "insufficient_permissions" | "access_denied" | "not_found" | "resource_not_found" | "endpoint_not_found" | "method_not_allowed" | "conflict" | "duplicate_resource" | "resource_exists" | "payload_too_large" | "unsupported_media_type" | "unprocessable_entity" | "account_locked" | "rate_limit_exceeded" | "too_many_requests" | "internal_error" | "internal_server_error" | "unknown_error" | "processing_error" | "async_task_failed" | "bad_gateway" | "upstream_error" | "external_api_error" | "audiobookshelf_error" | "qbittorrent_error" | "mam_crawl_error" | "download_failed" | "metadata_error" | "service_unavailable" | "maintenance" | "configuration_error" | "database_error" | "database_connection_error" | "transaction_failed";
+                        code: string;
+                        message: string;
+                        status_code: number;
+                        detail: string | null;
+                        /** Format: date-time */
+                        timestamp: string;
+                        request_id: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                            code: string;
+                        }[];
+                        context?: {
+                            [key: string]: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Body too large */
+            /** @description The body is larger than 1 MB */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -6428,7 +10055,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Body is not application/json */
+            /** @description A body was sent that is not application/json */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -6437,7 +10064,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Validation failed: see errors[] */
+            /** @description Validation failed: `errors` lists every problem */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -6446,7 +10073,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Rate limit of the download tier exceeded; see Retry-After */
+            /** @description Over the download tier's limit for this client; see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -6455,7 +10082,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected error */
+            /** @description An unexpected failure (details are logged, never answered in production) */
             500: {
                 headers: {
                     [name: string]: unknown;
@@ -6464,22 +10091,13 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Database, configuration or rate limiter unavailable */
+            /** @description The database, the configuration or the rate limiter is unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Success */
-            "2XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Success"];
                 };
             };
         };
@@ -6493,7 +10111,6 @@ export interface operations {
             };
             cookie?: never;
         };
-        /** @description At most 1 MB */
         requestBody: {
             content: {
                 "application/json": {
@@ -6503,7 +10120,54 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Malformed JSON */
+            /** @description The queued download */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            id: number;
+                            book_id: number | null;
+                            /** @description The gap this download fills */
+                            missing_book_id: number | null;
+                            title: string;
+                            author: string | null;
+                            source: string;
+                            magnet_link: string | null;
+                            torrent_url: string | null;
+                            /** @enum {string} */
+                            status: "queued" | "downloading" | "completed" | "failed" | "abandoned";
+                            qbittorrent_hash: string | null;
+                            qbittorrent_status: string | null;
+                            retry_count: number;
+                            max_retries: number;
+                            /** Format: date-time */
+                            last_attempt: string | null;
+                            /** Format: date-time */
+                            next_retry: string | null;
+                            /** @enum {string|null} */
+                            abs_import_status: "pending" | "imported" | "import_failed" | null;
+                            abs_import_error: string | null;
+                            /** Format: date-time */
+                            date_queued: string;
+                            /** Format: date-time */
+                            date_completed: string | null;
+                            download_id: number;
+                            /** @enum {string} */
+                            previous_status: "queued" | "downloading" | "completed" | "failed" | "abandoned";
+                            days_until_retry: number;
+                        };
+                        error: null;
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description The body is not valid JSON, or X-D1-Bookmark is malformed */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -6512,7 +10176,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Missing or invalid credentials */
+            /** @description Missing, unknown or expired credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -6521,7 +10185,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Needs the operator role */
+            /** @description The credential's role is below operator; or the user's account is disabled */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6530,25 +10194,65 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found */
+            /** @description No download has this id */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        /** @enum {string} */
+                        error: "validation_error" | "invalid_input" | "malformed_request" | "missing_field" | "unauthorized" | "invalid_credentials" | "invalid_token" | "token_expired" | "no_authentication" | "forbidden" | "insufficient_permissions" | "access_denied" | "not_found" | "resource_not_found" | "endpoint_not_found" | "method_not_allowed" | "conflict" | "duplicate_resource" | "resource_exists" | "payload_too_large" | "unsupported_media_type" | "unprocessable_entity" | "account_locked" | "rate_limit_exceeded" | "too_many_requests" | "internal_error" | "internal_server_error" | "unknown_error" | "processing_error" | "async_task_failed" | "bad_gateway" | "upstream_error" | "external_api_error" | "audiobookshelf_error" | "qbittorrent_error" | "mam_crawl_error" | "download_failed" | "metadata_error" | "service_unavailable" | "maintenance" | "configuration_error" | "database_error" | "database_connection_error" | "transaction_failed";
+                        code: string;
+                        message: string;
+                        status_code: number;
+                        detail: string | null;
+                        /** Format: date-time */
+                        timestamp: string;
+                        request_id: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                            code: string;
+                        }[];
+                        context?: {
+                            [key: string]: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Conflict or duplicate */
+            /** @description The download's status does not allow this change, or it changed meanwhile */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        /** @enum {string} */
+                        error: "validation_error" | "invalid_input" | "malformed_request" | "missing_field" | "unauthorized" | "invalid_credentials" | "invalid_token" | "token_expired" | "no_authentication" | "forbidden" | "insufficient_permissions" | "access_denied" | "not_found" | "resource_not_found" | "endpoint_not_found" | "method_not_allowed" | "conflict" | "duplicate_resource" | "resource_exists" | "payload_too_large" | "unsupported_media_type" | "unprocessable_entity" | "account_locked" | "rate_limit_exceeded" | "too_many_requests" | "internal_error" | "internal_server_error" | "unknown_error" | "processing_error" | "async_task_failed" | "bad_gateway" | "upstream_error" | "external_api_error" | "audiobookshelf_error" | "qbittorrent_error" | "mam_crawl_error" | "download_failed" | "metadata_error" | "service_unavailable" | "maintenance" | "configuration_error" | "database_error" | "database_connection_error" | "transaction_failed";
+                        code: string;
+                        message: string;
+                        status_code: number;
+                        detail: string | null;
+                        /** Format: date-time */
+                        timestamp: string;
+                        request_id: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                            code: string;
+                        }[];
+                        context?: {
+                            [key: string]: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Body too large */
+            /** @description The body is larger than 1 MB */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -6557,7 +10261,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Body is not application/json */
+            /** @description A body was sent that is not application/json */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -6566,7 +10270,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Validation failed: see errors[] */
+            /** @description Validation failed: `errors` lists every problem */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -6575,7 +10279,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Rate limit of the download tier exceeded; see Retry-After */
+            /** @description Over the download tier's limit for this client; see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -6584,7 +10288,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected error */
+            /** @description An unexpected failure (details are logged, never answered in production) */
             500: {
                 headers: {
                     [name: string]: unknown;
@@ -6593,22 +10297,13 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Database, configuration or rate limiter unavailable */
+            /** @description The database, the configuration or the rate limiter is unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Success */
-            "2XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Success"];
                 };
             };
         };
@@ -6622,7 +10317,52 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Missing or invalid credentials */
+            /** @description The run and its figures */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            id: number;
+                            /** @enum {string} */
+                            status: "running" | "completed" | "failed";
+                            /** Format: date-time */
+                            started_at: string;
+                            /** Format: date-time */
+                            finished_at: string | null;
+                            duration_seconds: number | null;
+                            series_analyzed: number;
+                            authors_analyzed: number;
+                            gaps_found: number;
+                            gaps_resolved: number;
+                            /** @description The run's figures (as the analysis answers them) */
+                            stats: {
+                                [key: string]: unknown;
+                            };
+                            error_message: string | null;
+                            run_id: number;
+                            message: string;
+                        };
+                        error: null;
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description X-D1-Bookmark is malformed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, unknown or expired credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -6631,7 +10371,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Needs the operator role */
+            /** @description The credential's role is below operator; or the user's account is disabled */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6640,8 +10380,8 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Conflict or duplicate */
-            409: {
+            /** @description The body is larger than 1 MB */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6649,7 +10389,16 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Rate limit of the authenticated tier exceeded; see Retry-After */
+            /** @description A body was sent that is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Over the authenticated tier's limit for this client; see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -6658,7 +10407,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected error */
+            /** @description An unexpected failure (details are logged, never answered in production) */
             500: {
                 headers: {
                     [name: string]: unknown;
@@ -6667,22 +10416,13 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Database, configuration or rate limiter unavailable */
+            /** @description The database, the configuration or the rate limiter is unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Success (201 when a resource is created) */
-            "2XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Success"];
                 };
             };
         };
@@ -6706,7 +10446,40 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Missing or invalid credentials */
+            /** @description A page of missing books */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            missing_books: components["schemas"]["MissingBook"][];
+                            total: number;
+                            page_info: {
+                                limit: number;
+                                offset: number;
+                                has_more: boolean;
+                            };
+                        };
+                        error: null;
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description X-D1-Bookmark is malformed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, unknown or expired credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -6715,7 +10488,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Needs the viewer role */
+            /** @description The credential's role is below viewer; or the user's account is disabled */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6724,7 +10497,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Validation failed: see errors[] */
+            /** @description The body is larger than 1 MB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A body was sent that is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Validation failed: `errors` lists every problem */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -6733,7 +10524,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Rate limit of the authenticated tier exceeded; see Retry-After */
+            /** @description Over the authenticated tier's limit for this client; see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -6742,7 +10533,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected error */
+            /** @description An unexpected failure (details are logged, never answered in production) */
             500: {
                 headers: {
                     [name: string]: unknown;
@@ -6751,22 +10542,13 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Database, configuration or rate limiter unavailable */
+            /** @description The database, the configuration or the rate limiter is unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Success */
-            "2XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Success"];
                 };
             };
         };
@@ -6780,7 +10562,32 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Missing or invalid credentials */
+            /** @description The last run */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: components["schemas"]["GapRun"];
+                        error: null;
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description X-D1-Bookmark is malformed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, unknown or expired credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -6789,7 +10596,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Needs the viewer role */
+            /** @description The credential's role is below viewer; or the user's account is disabled */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6798,7 +10605,54 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Rate limit of the authenticated tier exceeded; see Retry-After */
+            /** @description No gap analysis has run yet */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        /** @enum {string} */
+                        error: "validation_error" | "invalid_input" | "malformed_request" | "missing_field" | "unauthorized" | "invalid_credentials" | "invalid_token" | "token_expired" | "no_authentication" | "forbidden" | "insufficient_permissions" | "access_denied" | "not_found" | "resource_not_found" | "endpoint_not_found" | "method_not_allowed" | "conflict" | "duplicate_resource" | "resource_exists" | "payload_too_large" | "unsupported_media_type" | "unprocessable_entity" | "account_locked" | "rate_limit_exceeded" | "too_many_requests" | "internal_error" | "internal_server_error" | "unknown_error" | "processing_error" | "async_task_failed" | "bad_gateway" | "upstream_error" | "external_api_error" | "audiobookshelf_error" | "qbittorrent_error" | "mam_crawl_error" | "download_failed" | "metadata_error" | "service_unavailable" | "maintenance" | "configuration_error" | "database_error" | "database_connection_error" | "transaction_failed";
+                        code: string;
+                        message: string;
+                        status_code: number;
+                        detail: string | null;
+                        /** Format: date-time */
+                        timestamp: string;
+                        request_id: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                            code: string;
+                        }[];
+                        context?: {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description The body is larger than 1 MB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A body was sent that is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Over the authenticated tier's limit for this client; see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -6807,7 +10661,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected error */
+            /** @description An unexpected failure (details are logged, never answered in production) */
             500: {
                 headers: {
                     [name: string]: unknown;
@@ -6816,22 +10670,13 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Database, configuration or rate limiter unavailable */
+            /** @description The database, the configuration or the rate limiter is unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Success */
-            "2XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Success"];
                 };
             };
         };
@@ -6848,7 +10693,40 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Missing or invalid credentials */
+            /** @description A page of runs */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            runs: components["schemas"]["GapRun"][];
+                            total: number;
+                            page_info: {
+                                limit: number;
+                                offset: number;
+                                has_more: boolean;
+                            };
+                        };
+                        error: null;
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description X-D1-Bookmark is malformed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, unknown or expired credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -6857,7 +10735,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Needs the viewer role */
+            /** @description The credential's role is below viewer; or the user's account is disabled */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6866,7 +10744,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Validation failed: see errors[] */
+            /** @description The body is larger than 1 MB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A body was sent that is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Validation failed: `errors` lists every problem */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -6875,7 +10771,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Rate limit of the authenticated tier exceeded; see Retry-After */
+            /** @description Over the authenticated tier's limit for this client; see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -6884,7 +10780,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected error */
+            /** @description An unexpected failure (details are logged, never answered in production) */
             500: {
                 headers: {
                     [name: string]: unknown;
@@ -6893,22 +10789,13 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Database, configuration or rate limiter unavailable */
+            /** @description The database, the configuration or the rate limiter is unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Success */
-            "2XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Success"];
                 };
             };
         };
@@ -6922,7 +10809,35 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Missing or invalid credentials */
+            /** @description How many runs were deleted */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            deleted_runs: number;
+                            message: string;
+                        };
+                        error: null;
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description X-D1-Bookmark is malformed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, unknown or expired credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -6931,7 +10846,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Needs the operator role */
+            /** @description The credential's role is below operator; or the user's account is disabled */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6940,8 +10855,8 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Conflict or duplicate */
-            409: {
+            /** @description The body is larger than 1 MB */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6949,7 +10864,16 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Rate limit of the authenticated tier exceeded; see Retry-After */
+            /** @description A body was sent that is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Over the authenticated tier's limit for this client; see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -6958,7 +10882,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected error */
+            /** @description An unexpected failure (details are logged, never answered in production) */
             500: {
                 headers: {
                     [name: string]: unknown;
@@ -6967,22 +10891,13 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Database, configuration or rate limiter unavailable */
+            /** @description The database, the configuration or the rate limiter is unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Success */
-            "2XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Success"];
                 };
             };
         };
@@ -6994,7 +10909,6 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        /** @description At most 1 MB */
         requestBody: {
             content: {
                 "application/json": {
@@ -7006,7 +10920,69 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Malformed JSON */
+            /** @description What was queued and skipped */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            dry_run: boolean;
+                            max_downloads: number;
+                            searched: number;
+                            queued: {
+                                missing_book_id: number;
+                                wanted: string;
+                                download_id: number | null;
+                                release: {
+                                    guid: string;
+                                    title: string;
+                                    indexer: string | null;
+                                    seeders: number;
+                                    size: number;
+                                    freeleech: boolean;
+                                    /** @description How the release matched the book */
+                                    match: string;
+                                };
+                            }[];
+                            skipped: {
+                                missing_book_id: number;
+                                wanted: string;
+                                /** @enum {string} */
+                                reason: "download_active" | "download_completed" | "no_matching_release" | "duplicate_release" | "no_results";
+                                detail: string;
+                            }[];
+                            /** @description Every ranked release of every search (dry_run only) */
+                            decisions?: {
+                                missing_book_id: number;
+                                query: string;
+                                releases: {
+                                    guid: string;
+                                    title: string;
+                                    accepted: boolean;
+                                    reason: string;
+                                    detail: string;
+                                    rank: number | null;
+                                    freeleech: boolean;
+                                    seeders: number;
+                                    size: number;
+                                }[];
+                            }[];
+                            /** @description Open gaps not looked at because the run's limits were reached */
+                            not_reached: number;
+                            /** @description Set when Prowlarr failed part way: what was done before stands */
+                            stopped?: string;
+                        };
+                        error: null;
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description The body is not valid JSON, or X-D1-Bookmark is malformed */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -7015,7 +10991,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Missing or invalid credentials */
+            /** @description Missing, unknown or expired credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -7024,7 +11000,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Needs the operator role */
+            /** @description The credential's role is below operator; or the user's account is disabled */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7033,16 +11009,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Conflict or duplicate */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Body too large */
+            /** @description The body is larger than 1 MB */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -7051,7 +11018,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Body is not application/json */
+            /** @description A body was sent that is not application/json */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -7060,7 +11027,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Validation failed: see errors[] */
+            /** @description Validation failed: `errors` lists every problem */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -7069,7 +11036,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Rate limit of the download tier exceeded; see Retry-After */
+            /** @description Over the download tier's limit for this client; see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -7078,7 +11045,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected error */
+            /** @description An unexpected failure (details are logged, never answered in production) */
             500: {
                 headers: {
                     [name: string]: unknown;
@@ -7087,22 +11054,62 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Database, configuration or rate limiter unavailable */
+            /** @description Prowlarr failed before anything was queued */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        /** @enum {string} */
+                        error: "validation_error" | "invalid_input" | "malformed_request" | "missing_field" | "unauthorized" | "invalid_credentials" | "invalid_token" | "token_expired" | "no_authentication" | "forbidden" | "insufficient_permissions" | "access_denied" | "not_found" | "resource_not_found" | "endpoint_not_found" | "method_not_allowed" | "conflict" | "duplicate_resource" | "resource_exists" | "payload_too_large" | "unsupported_media_type" | "unprocessable_entity" | "account_locked" | "rate_limit_exceeded" | "too_many_requests" | "internal_error" | "internal_server_error" | "unknown_error" | "processing_error" | "async_task_failed" | "bad_gateway" | "upstream_error" | "external_api_error" | "audiobookshelf_error" | "qbittorrent_error" | "mam_crawl_error" | "download_failed" | "metadata_error" | "service_unavailable" | "maintenance" | "configuration_error" | "database_error" | "database_connection_error" | "transaction_failed";
+                        code: string;
+                        message: string;
+                        status_code: number;
+                        detail: string | null;
+                        /** Format: date-time */
+                        timestamp: string;
+                        request_id: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                            code: string;
+                        }[];
+                        context?: {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Prowlarr is not configured */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Success (201 when a resource is created) */
-            "2XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Success"];
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        /** @enum {string} */
+                        error: "validation_error" | "invalid_input" | "malformed_request" | "missing_field" | "unauthorized" | "invalid_credentials" | "invalid_token" | "token_expired" | "no_authentication" | "forbidden" | "insufficient_permissions" | "access_denied" | "not_found" | "resource_not_found" | "endpoint_not_found" | "method_not_allowed" | "conflict" | "duplicate_resource" | "resource_exists" | "payload_too_large" | "unsupported_media_type" | "unprocessable_entity" | "account_locked" | "rate_limit_exceeded" | "too_many_requests" | "internal_error" | "internal_server_error" | "unknown_error" | "processing_error" | "async_task_failed" | "bad_gateway" | "upstream_error" | "external_api_error" | "audiobookshelf_error" | "qbittorrent_error" | "mam_crawl_error" | "download_failed" | "metadata_error" | "service_unavailable" | "maintenance" | "configuration_error" | "database_error" | "database_connection_error" | "transaction_failed";
+                        code: string;
+                        message: string;
+                        status_code: number;
+                        detail: string | null;
+                        /** Format: date-time */
+                        timestamp: string;
+                        request_id: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                            code: string;
+                        }[];
+                        context?: {
+                            [key: string]: unknown;
+                        };
+                    };
                 };
             };
         };
@@ -7119,7 +11126,101 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Missing or invalid credentials */
+            /** @description The analysis and the acquisition */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            analysis: {
+                                id: number;
+                                /** @enum {string} */
+                                status: "running" | "completed" | "failed";
+                                /** Format: date-time */
+                                started_at: string;
+                                /** Format: date-time */
+                                finished_at: string | null;
+                                duration_seconds: number | null;
+                                series_analyzed: number;
+                                authors_analyzed: number;
+                                gaps_found: number;
+                                gaps_resolved: number;
+                                /** @description The run's figures (as the analysis answers them) */
+                                stats: {
+                                    [key: string]: unknown;
+                                };
+                                error_message: string | null;
+                                run_id: number;
+                                message: string;
+                            };
+                            acquisition: {
+                                dry_run: boolean;
+                                max_downloads: number;
+                                searched: number;
+                                queued: {
+                                    missing_book_id: number;
+                                    wanted: string;
+                                    download_id: number | null;
+                                    release: {
+                                        guid: string;
+                                        title: string;
+                                        indexer: string | null;
+                                        seeders: number;
+                                        size: number;
+                                        freeleech: boolean;
+                                        /** @description How the release matched the book */
+                                        match: string;
+                                    };
+                                }[];
+                                skipped: {
+                                    missing_book_id: number;
+                                    wanted: string;
+                                    /** @enum {string} */
+                                    reason: "download_active" | "download_completed" | "no_matching_release" | "duplicate_release" | "no_results";
+                                    detail: string;
+                                }[];
+                                /** @description Every ranked release of every search (dry_run only) */
+                                decisions?: {
+                                    missing_book_id: number;
+                                    query: string;
+                                    releases: {
+                                        guid: string;
+                                        title: string;
+                                        accepted: boolean;
+                                        reason: string;
+                                        detail: string;
+                                        rank: number | null;
+                                        freeleech: boolean;
+                                        seeders: number;
+                                        size: number;
+                                    }[];
+                                }[];
+                                /** @description Open gaps not looked at because the run's limits were reached */
+                                not_reached: number;
+                                /** @description Set when Prowlarr failed part way: what was done before stands */
+                                stopped?: string;
+                            };
+                        };
+                        error: null;
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description X-D1-Bookmark is malformed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, unknown or expired credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -7128,7 +11229,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Needs the operator role */
+            /** @description The credential's role is below operator; or the user's account is disabled */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7137,8 +11238,8 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Conflict or duplicate */
-            409: {
+            /** @description The body is larger than 1 MB */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7146,7 +11247,16 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Validation failed: see errors[] */
+            /** @description A body was sent that is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Validation failed: `errors` lists every problem */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -7155,7 +11265,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Rate limit of the download tier exceeded; see Retry-After */
+            /** @description Over the download tier's limit for this client; see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -7164,7 +11274,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected error */
+            /** @description An unexpected failure (details are logged, never answered in production) */
             500: {
                 headers: {
                     [name: string]: unknown;
@@ -7173,22 +11283,62 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Database, configuration or rate limiter unavailable */
+            /** @description Prowlarr failed before anything was queued */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        /** @enum {string} */
+                        error: "validation_error" | "invalid_input" | "malformed_request" | "missing_field" | "unauthorized" | "invalid_credentials" | "invalid_token" | "token_expired" | "no_authentication" | "forbidden" | "insufficient_permissions" | "access_denied" | "not_found" | "resource_not_found" | "endpoint_not_found" | "method_not_allowed" | "conflict" | "duplicate_resource" | "resource_exists" | "payload_too_large" | "unsupported_media_type" | "unprocessable_entity" | "account_locked" | "rate_limit_exceeded" | "too_many_requests" | "internal_error" | "internal_server_error" | "unknown_error" | "processing_error" | "async_task_failed" | "bad_gateway" | "upstream_error" | "external_api_error" | "audiobookshelf_error" | "qbittorrent_error" | "mam_crawl_error" | "download_failed" | "metadata_error" | "service_unavailable" | "maintenance" | "configuration_error" | "database_error" | "database_connection_error" | "transaction_failed";
+                        code: string;
+                        message: string;
+                        status_code: number;
+                        detail: string | null;
+                        /** Format: date-time */
+                        timestamp: string;
+                        request_id: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                            code: string;
+                        }[];
+                        context?: {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Prowlarr is not configured */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Success (201 when a resource is created) */
-            "2XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Success"];
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        /** @enum {string} */
+                        error: "validation_error" | "invalid_input" | "malformed_request" | "missing_field" | "unauthorized" | "invalid_credentials" | "invalid_token" | "token_expired" | "no_authentication" | "forbidden" | "insufficient_permissions" | "access_denied" | "not_found" | "resource_not_found" | "endpoint_not_found" | "method_not_allowed" | "conflict" | "duplicate_resource" | "resource_exists" | "payload_too_large" | "unsupported_media_type" | "unprocessable_entity" | "account_locked" | "rate_limit_exceeded" | "too_many_requests" | "internal_error" | "internal_server_error" | "unknown_error" | "processing_error" | "async_task_failed" | "bad_gateway" | "upstream_error" | "external_api_error" | "audiobookshelf_error" | "qbittorrent_error" | "mam_crawl_error" | "download_failed" | "metadata_error" | "service_unavailable" | "maintenance" | "configuration_error" | "database_error" | "database_connection_error" | "transaction_failed";
+                        code: string;
+                        message: string;
+                        status_code: number;
+                        detail: string | null;
+                        /** Format: date-time */
+                        timestamp: string;
+                        request_id: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                            code: string;
+                        }[];
+                        context?: {
+                            [key: string]: unknown;
+                        };
+                    };
                 };
             };
         };
@@ -7202,7 +11352,58 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Missing or invalid credentials */
+            /** @description The dispatcher as it is */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            /** @description True while the Cron Trigger fires (a tick within three intervals) */
+                            scheduler_enabled: boolean;
+                            running: boolean;
+                            running_tasks: {
+                                task_name: string;
+                                /** Format: date-time */
+                                since: string | null;
+                            }[];
+                            trigger: string;
+                            /** Format: date-time */
+                            last_tick_at: string | null;
+                            /** @description never_ticked, ticking or late */
+                            tick_status: string;
+                            /** @description Always UTC */
+                            timezone: string;
+                            total_tasks: number;
+                            paused_tasks: ("LIBRARY_SYNC" | "GAPS" | "AUTHOR_WATCH" | "ACQUIRE" | "QUEUE" | "METADATA_NEW" | "METADATA_FULL" | "SERIES" | "AUTHOR" | "CLEANUP")[];
+                            unavailable_tasks: ("LIBRARY_SYNC" | "GAPS" | "AUTHOR_WATCH" | "ACQUIRE" | "QUEUE" | "METADATA_NEW" | "METADATA_FULL" | "SERIES" | "AUTHOR" | "CLEANUP")[];
+                            next_tasks: {
+                                /** @enum {string} */
+                                task_name: "LIBRARY_SYNC" | "GAPS" | "AUTHOR_WATCH" | "ACQUIRE" | "QUEUE" | "METADATA_NEW" | "METADATA_FULL" | "SERIES" | "AUTHOR" | "CLEANUP";
+                                cron: string;
+                                /** Format: date-time */
+                                next_run_time: string;
+                            }[];
+                        };
+                        error: null;
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description X-D1-Bookmark is malformed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, unknown or expired credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -7211,7 +11412,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Needs the viewer role */
+            /** @description The credential's role is below viewer; or the user's account is disabled */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7220,7 +11421,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Rate limit of the authenticated tier exceeded; see Retry-After */
+            /** @description The body is larger than 1 MB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A body was sent that is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Over the authenticated tier's limit for this client; see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -7229,7 +11448,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected error */
+            /** @description An unexpected failure (details are logged, never answered in production) */
             500: {
                 headers: {
                     [name: string]: unknown;
@@ -7238,22 +11457,13 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Database, configuration or rate limiter unavailable */
+            /** @description The database, the configuration or the rate limiter is unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Success */
-            "2XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Success"];
                 };
             };
         };
@@ -7267,7 +11477,59 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Missing or invalid credentials */
+            /** @description The tasks */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            tasks: {
+                                /** @enum {string} */
+                                task_name: "LIBRARY_SYNC" | "GAPS" | "AUTHOR_WATCH" | "ACQUIRE" | "QUEUE" | "METADATA_NEW" | "METADATA_FULL" | "SERIES" | "AUTHOR" | "CLEANUP";
+                                description: string;
+                                cron: string;
+                                default_cron: string;
+                                /** @description Always UTC */
+                                timezone: string;
+                                /**
+                                 * Format: date-time
+                                 * @description None while paused
+                                 */
+                                next_run_time: string | null;
+                                paused: boolean;
+                                /** Format: date-time */
+                                paused_at: string | null;
+                                paused_by: string | null;
+                                /** Format: date-time */
+                                last_checked_at: string | null;
+                                /** @description Outside services the task needs */
+                                requires: string[];
+                                available: boolean;
+                                unavailable_reason: string | null;
+                                last_run: components["schemas"]["TaskRun"];
+                            }[];
+                            total_tasks: number;
+                        };
+                        error: null;
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description X-D1-Bookmark is malformed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, unknown or expired credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -7276,7 +11538,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Needs the viewer role */
+            /** @description The credential's role is below viewer; or the user's account is disabled */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7285,7 +11547,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Rate limit of the authenticated tier exceeded; see Retry-After */
+            /** @description The body is larger than 1 MB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A body was sent that is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Over the authenticated tier's limit for this client; see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -7294,7 +11574,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected error */
+            /** @description An unexpected failure (details are logged, never answered in production) */
             500: {
                 headers: {
                     [name: string]: unknown;
@@ -7303,22 +11583,13 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Database, configuration or rate limiter unavailable */
+            /** @description The database, the configuration or the rate limiter is unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Success */
-            "2XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Success"];
                 };
             };
         };
@@ -7334,7 +11605,59 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Missing or invalid credentials */
+            /** @description The task */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            /** @enum {string} */
+                            task_name: "LIBRARY_SYNC" | "GAPS" | "AUTHOR_WATCH" | "ACQUIRE" | "QUEUE" | "METADATA_NEW" | "METADATA_FULL" | "SERIES" | "AUTHOR" | "CLEANUP";
+                            description: string;
+                            schedule: {
+                                cron: string;
+                                default_cron: string;
+                                /** @description Always UTC */
+                                timezone: string;
+                                /**
+                                 * Format: date-time
+                                 * @description None while paused
+                                 */
+                                next_run_time: string | null;
+                                paused: boolean;
+                                /** Format: date-time */
+                                paused_at: string | null;
+                                paused_by: string | null;
+                                /** Format: date-time */
+                                last_checked_at: string | null;
+                            };
+                            /** @description Outside services the task needs */
+                            requires: string[];
+                            available: boolean;
+                            unavailable_reason: string | null;
+                            execution_history: components["schemas"]["TaskRun"][];
+                            history_count: number;
+                        };
+                        error: null;
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description X-D1-Bookmark is malformed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, unknown or expired credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -7343,7 +11666,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Needs the viewer role */
+            /** @description The credential's role is below viewer; or the user's account is disabled */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7352,8 +11675,37 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found */
+            /** @description No task has this name */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        /** @enum {string} */
+                        error: "validation_error" | "invalid_input" | "malformed_request" | "missing_field" | "unauthorized" | "invalid_credentials" | "invalid_token" | "token_expired" | "no_authentication" | "forbidden" | "insufficient_permissions" | "access_denied" | "not_found" | "resource_not_found" | "endpoint_not_found" | "method_not_allowed" | "conflict" | "duplicate_resource" | "resource_exists" | "payload_too_large" | "unsupported_media_type" | "unprocessable_entity" | "account_locked" | "rate_limit_exceeded" | "too_many_requests" | "internal_error" | "internal_server_error" | "unknown_error" | "processing_error" | "async_task_failed" | "bad_gateway" | "upstream_error" | "external_api_error" | "audiobookshelf_error" | "qbittorrent_error" | "mam_crawl_error" | "download_failed" | "metadata_error" | "service_unavailable" | "maintenance" | "configuration_error" | "database_error" | "database_connection_error" | "transaction_failed";
+                        code: string;
+                        message: string;
+                        status_code: number;
+                        detail: string | null;
+                        /** Format: date-time */
+                        timestamp: string;
+                        request_id: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                            code: string;
+                        }[];
+                        context?: {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description The body is larger than 1 MB */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7361,7 +11713,16 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Validation failed: see errors[] */
+            /** @description A body was sent that is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Validation failed: `errors` lists every problem */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -7370,7 +11731,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Rate limit of the authenticated tier exceeded; see Retry-After */
+            /** @description Over the authenticated tier's limit for this client; see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -7379,7 +11740,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected error */
+            /** @description An unexpected failure (details are logged, never answered in production) */
             500: {
                 headers: {
                     [name: string]: unknown;
@@ -7388,22 +11749,13 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Database, configuration or rate limiter unavailable */
+            /** @description The database, the configuration or the rate limiter is unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Success */
-            "2XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Success"];
                 };
             };
         };
@@ -7422,7 +11774,42 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Missing or invalid credentials */
+            /** @description A page of runs */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            executions: components["schemas"]["TaskRun"][];
+                            total: number;
+                            page_info: {
+                                limit: number;
+                                offset: number;
+                                has_more: boolean;
+                            };
+                            /** @enum {string} */
+                            task_name: "LIBRARY_SYNC" | "GAPS" | "AUTHOR_WATCH" | "ACQUIRE" | "QUEUE" | "METADATA_NEW" | "METADATA_FULL" | "SERIES" | "AUTHOR" | "CLEANUP";
+                        };
+                        error: null;
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description X-D1-Bookmark is malformed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, unknown or expired credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -7431,7 +11818,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Needs the viewer role */
+            /** @description The credential's role is below viewer; or the user's account is disabled */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7440,8 +11827,37 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found */
+            /** @description No task has this name */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        /** @enum {string} */
+                        error: "validation_error" | "invalid_input" | "malformed_request" | "missing_field" | "unauthorized" | "invalid_credentials" | "invalid_token" | "token_expired" | "no_authentication" | "forbidden" | "insufficient_permissions" | "access_denied" | "not_found" | "resource_not_found" | "endpoint_not_found" | "method_not_allowed" | "conflict" | "duplicate_resource" | "resource_exists" | "payload_too_large" | "unsupported_media_type" | "unprocessable_entity" | "account_locked" | "rate_limit_exceeded" | "too_many_requests" | "internal_error" | "internal_server_error" | "unknown_error" | "processing_error" | "async_task_failed" | "bad_gateway" | "upstream_error" | "external_api_error" | "audiobookshelf_error" | "qbittorrent_error" | "mam_crawl_error" | "download_failed" | "metadata_error" | "service_unavailable" | "maintenance" | "configuration_error" | "database_error" | "database_connection_error" | "transaction_failed";
+                        code: string;
+                        message: string;
+                        status_code: number;
+                        detail: string | null;
+                        /** Format: date-time */
+                        timestamp: string;
+                        request_id: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                            code: string;
+                        }[];
+                        context?: {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description The body is larger than 1 MB */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7449,7 +11865,16 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Validation failed: see errors[] */
+            /** @description A body was sent that is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Validation failed: `errors` lists every problem */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -7458,7 +11883,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Rate limit of the authenticated tier exceeded; see Retry-After */
+            /** @description Over the authenticated tier's limit for this client; see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -7467,7 +11892,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected error */
+            /** @description An unexpected failure (details are logged, never answered in production) */
             500: {
                 headers: {
                     [name: string]: unknown;
@@ -7476,22 +11901,13 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Database, configuration or rate limiter unavailable */
+            /** @description The database, the configuration or the rate limiter is unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Success */
-            "2XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Success"];
                 };
             };
         };
@@ -7507,7 +11923,45 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Missing or invalid credentials */
+            /** @description The upcoming runs */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            hours: number;
+                            /** Format: date-time */
+                            cutoff_time: string;
+                            upcoming_tasks: {
+                                /** @enum {string} */
+                                task_name: "LIBRARY_SYNC" | "GAPS" | "AUTHOR_WATCH" | "ACQUIRE" | "QUEUE" | "METADATA_NEW" | "METADATA_FULL" | "SERIES" | "AUTHOR" | "CLEANUP";
+                                cron: string;
+                                /** Format: date-time */
+                                next_run_time: string;
+                                hours_until_run: number;
+                            }[];
+                            total_upcoming: number;
+                        };
+                        error: null;
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description X-D1-Bookmark is malformed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, unknown or expired credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -7516,7 +11970,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Needs the viewer role */
+            /** @description The credential's role is below viewer; or the user's account is disabled */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7525,7 +11979,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Validation failed: see errors[] */
+            /** @description The body is larger than 1 MB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A body was sent that is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Validation failed: `errors` lists every problem */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -7534,7 +12006,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Rate limit of the authenticated tier exceeded; see Retry-After */
+            /** @description Over the authenticated tier's limit for this client; see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -7543,7 +12015,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected error */
+            /** @description An unexpected failure (details are logged, never answered in production) */
             500: {
                 headers: {
                     [name: string]: unknown;
@@ -7552,22 +12024,13 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Database, configuration or rate limiter unavailable */
+            /** @description The database, the configuration or the rate limiter is unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Success */
-            "2XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Success"];
                 };
             };
         };
@@ -7581,7 +12044,66 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Missing or invalid credentials */
+            /** @description The configuration */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            trigger: string;
+                            cron_triggers: string[];
+                            /** @description Always UTC */
+                            timezone: string;
+                            task_schedules: {
+                                [key: string]: string;
+                            };
+                            default_schedules: {
+                                [key: string]: string;
+                            };
+                            enabled_features: {
+                                [key: string]: boolean;
+                            };
+                            gap_analysis_config: {
+                                series_gaps: boolean;
+                                author_gap_counts: boolean;
+                                positions: string;
+                                priority: string;
+                                authors_listed_per_run: number;
+                                /** @description Enabled with its schedule, or disabled with the reason */
+                                automatic_acquisition: {
+                                    enabled: boolean;
+                                    reason: string;
+                                } | {
+                                    enabled: boolean;
+                                    schedule: string;
+                                };
+                                schedule: string;
+                            };
+                            retention: {
+                                history_retention_days: number;
+                                failed_attempts_retention: string;
+                            };
+                        };
+                        error: null;
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description X-D1-Bookmark is malformed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, unknown or expired credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -7590,7 +12112,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Needs the viewer role */
+            /** @description The credential's role is below viewer; or the user's account is disabled */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7599,7 +12121,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Rate limit of the authenticated tier exceeded; see Retry-After */
+            /** @description The body is larger than 1 MB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A body was sent that is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Over the authenticated tier's limit for this client; see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -7608,7 +12148,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected error */
+            /** @description An unexpected failure (details are logged, never answered in production) */
             500: {
                 headers: {
                     [name: string]: unknown;
@@ -7617,22 +12157,13 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Database, configuration or rate limiter unavailable */
+            /** @description The database, the configuration or the rate limiter is unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Success */
-            "2XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Success"];
                 };
             };
         };
@@ -7646,7 +12177,36 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Missing or invalid credentials */
+            /** @description The runs */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            message: string;
+                            triggered_tasks: components["schemas"]["TaskRun"][];
+                            skipped_paused: ("LIBRARY_SYNC" | "GAPS" | "AUTHOR_WATCH" | "ACQUIRE" | "QUEUE" | "METADATA_NEW" | "METADATA_FULL" | "SERIES" | "AUTHOR" | "CLEANUP")[];
+                        };
+                        error: null;
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description X-D1-Bookmark is malformed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, unknown or expired credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -7655,7 +12215,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Needs the admin role */
+            /** @description The credential's role is below admin; or the user's account is disabled */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7664,8 +12224,8 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Conflict or duplicate */
-            409: {
+            /** @description The body is larger than 1 MB */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7673,7 +12233,16 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Rate limit of the admin tier exceeded; see Retry-After */
+            /** @description A body was sent that is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Over the admin tier's limit for this client; see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -7682,7 +12251,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected error */
+            /** @description An unexpected failure (details are logged, never answered in production) */
             500: {
                 headers: {
                     [name: string]: unknown;
@@ -7691,22 +12260,13 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Database, configuration or rate limiter unavailable */
+            /** @description The database, the configuration or the rate limiter is unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Success (201 when a resource is created) */
-            "2XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Success"];
                 };
             };
         };
@@ -7722,7 +12282,32 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Missing or invalid credentials */
+            /** @description The run */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: components["schemas"]["TaskRun"];
+                        error: null;
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description X-D1-Bookmark is malformed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, unknown or expired credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -7731,7 +12316,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Needs the admin role */
+            /** @description The credential's role is below admin; or the user's account is disabled */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7740,17 +12325,37 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found */
+            /** @description No task has this name */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        /** @enum {string} */
+                        error: "validation_error" | "invalid_input" | "malformed_request" | "missing_field" | "unauthorized" | "invalid_credentials" | "invalid_token" | "token_expired" | "no_authentication" | "forbidden" | "insufficient_permissions" | "access_denied" | "not_found" | "resource_not_found" | "endpoint_not_found" | "method_not_allowed" | "conflict" | "duplicate_resource" | "resource_exists" | "payload_too_large" | "unsupported_media_type" | "unprocessable_entity" | "account_locked" | "rate_limit_exceeded" | "too_many_requests" | "internal_error" | "internal_server_error" | "unknown_error" | "processing_error" | "async_task_failed" | "bad_gateway" | "upstream_error" | "external_api_error" | "audiobookshelf_error" | "qbittorrent_error" | "mam_crawl_error" | "download_failed" | "metadata_error" | "service_unavailable" | "maintenance" | "configuration_error" | "database_error" | "database_connection_error" | "transaction_failed";
+                        code: string;
+                        message: string;
+                        status_code: number;
+                        detail: string | null;
+                        /** Format: date-time */
+                        timestamp: string;
+                        request_id: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                            code: string;
+                        }[];
+                        context?: {
+                            [key: string]: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Conflict or duplicate */
-            409: {
+            /** @description The body is larger than 1 MB */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7758,7 +12363,16 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Validation failed: see errors[] */
+            /** @description A body was sent that is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Validation failed: `errors` lists every problem */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -7767,7 +12381,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Rate limit of the admin tier exceeded; see Retry-After */
+            /** @description Over the admin tier's limit for this client; see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -7776,7 +12390,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected error */
+            /** @description An unexpected failure (details are logged, never answered in production) */
             500: {
                 headers: {
                     [name: string]: unknown;
@@ -7785,22 +12399,13 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Database, configuration or rate limiter unavailable */
+            /** @description The database, the configuration or the rate limiter is unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Success (201 when a resource is created) */
-            "2XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Success"];
                 };
             };
         };
@@ -7816,7 +12421,42 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Missing or invalid credentials */
+            /** @description The task is paused */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            /** @enum {string} */
+                            task_name: "LIBRARY_SYNC" | "GAPS" | "AUTHOR_WATCH" | "ACQUIRE" | "QUEUE" | "METADATA_NEW" | "METADATA_FULL" | "SERIES" | "AUTHOR" | "CLEANUP";
+                            /** @description True */
+                            paused: boolean;
+                            /** Format: date-time */
+                            paused_at: string;
+                            paused_by: string;
+                            next_run_time: null;
+                            message: string;
+                        };
+                        error: null;
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description X-D1-Bookmark is malformed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, unknown or expired credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -7825,7 +12465,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Needs the admin role */
+            /** @description The credential's role is below admin; or the user's account is disabled */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7834,17 +12474,37 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found */
+            /** @description No task has this name */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        /** @enum {string} */
+                        error: "validation_error" | "invalid_input" | "malformed_request" | "missing_field" | "unauthorized" | "invalid_credentials" | "invalid_token" | "token_expired" | "no_authentication" | "forbidden" | "insufficient_permissions" | "access_denied" | "not_found" | "resource_not_found" | "endpoint_not_found" | "method_not_allowed" | "conflict" | "duplicate_resource" | "resource_exists" | "payload_too_large" | "unsupported_media_type" | "unprocessable_entity" | "account_locked" | "rate_limit_exceeded" | "too_many_requests" | "internal_error" | "internal_server_error" | "unknown_error" | "processing_error" | "async_task_failed" | "bad_gateway" | "upstream_error" | "external_api_error" | "audiobookshelf_error" | "qbittorrent_error" | "mam_crawl_error" | "download_failed" | "metadata_error" | "service_unavailable" | "maintenance" | "configuration_error" | "database_error" | "database_connection_error" | "transaction_failed";
+                        code: string;
+                        message: string;
+                        status_code: number;
+                        detail: string | null;
+                        /** Format: date-time */
+                        timestamp: string;
+                        request_id: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                            code: string;
+                        }[];
+                        context?: {
+                            [key: string]: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Conflict or duplicate */
-            409: {
+            /** @description The body is larger than 1 MB */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7852,7 +12512,16 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Validation failed: see errors[] */
+            /** @description A body was sent that is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Validation failed: `errors` lists every problem */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -7861,7 +12530,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Rate limit of the admin tier exceeded; see Retry-After */
+            /** @description Over the admin tier's limit for this client; see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -7870,7 +12539,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected error */
+            /** @description An unexpected failure (details are logged, never answered in production) */
             500: {
                 headers: {
                     [name: string]: unknown;
@@ -7879,22 +12548,13 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Database, configuration or rate limiter unavailable */
+            /** @description The database, the configuration or the rate limiter is unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Success */
-            "2XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Success"];
                 };
             };
         };
@@ -7910,7 +12570,43 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Missing or invalid credentials */
+            /** @description The task is resumed, with its next run */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            /** @enum {string} */
+                            task_name: "LIBRARY_SYNC" | "GAPS" | "AUTHOR_WATCH" | "ACQUIRE" | "QUEUE" | "METADATA_NEW" | "METADATA_FULL" | "SERIES" | "AUTHOR" | "CLEANUP";
+                            /** @description False */
+                            paused: boolean;
+                            /**
+                             * Format: date-time
+                             * @description None while paused
+                             */
+                            next_run_time: string | null;
+                            message: string;
+                        };
+                        error: null;
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description X-D1-Bookmark is malformed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, unknown or expired credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -7919,7 +12615,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Needs the admin role */
+            /** @description The credential's role is below admin; or the user's account is disabled */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7928,17 +12624,37 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found */
+            /** @description No task has this name */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        /** @enum {string} */
+                        error: "validation_error" | "invalid_input" | "malformed_request" | "missing_field" | "unauthorized" | "invalid_credentials" | "invalid_token" | "token_expired" | "no_authentication" | "forbidden" | "insufficient_permissions" | "access_denied" | "not_found" | "resource_not_found" | "endpoint_not_found" | "method_not_allowed" | "conflict" | "duplicate_resource" | "resource_exists" | "payload_too_large" | "unsupported_media_type" | "unprocessable_entity" | "account_locked" | "rate_limit_exceeded" | "too_many_requests" | "internal_error" | "internal_server_error" | "unknown_error" | "processing_error" | "async_task_failed" | "bad_gateway" | "upstream_error" | "external_api_error" | "audiobookshelf_error" | "qbittorrent_error" | "mam_crawl_error" | "download_failed" | "metadata_error" | "service_unavailable" | "maintenance" | "configuration_error" | "database_error" | "database_connection_error" | "transaction_failed";
+                        code: string;
+                        message: string;
+                        status_code: number;
+                        detail: string | null;
+                        /** Format: date-time */
+                        timestamp: string;
+                        request_id: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                            code: string;
+                        }[];
+                        context?: {
+                            [key: string]: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Conflict or duplicate */
-            409: {
+            /** @description The body is larger than 1 MB */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7946,7 +12662,16 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Validation failed: see errors[] */
+            /** @description A body was sent that is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Validation failed: `errors` lists every problem */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -7955,7 +12680,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Rate limit of the admin tier exceeded; see Retry-After */
+            /** @description Over the admin tier's limit for this client; see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -7964,7 +12689,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected error */
+            /** @description An unexpected failure (details are logged, never answered in production) */
             500: {
                 headers: {
                     [name: string]: unknown;
@@ -7973,22 +12698,13 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Database, configuration or rate limiter unavailable */
+            /** @description The database, the configuration or the rate limiter is unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Success */
-            "2XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Success"];
                 };
             };
         };
@@ -8002,7 +12718,6 @@ export interface operations {
             };
             cookie?: never;
         };
-        /** @description At most 1 MB */
         requestBody: {
             content: {
                 "application/json": {
@@ -8011,7 +12726,38 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Malformed JSON */
+            /** @description The new schedule */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            /** @enum {string} */
+                            task_name: "LIBRARY_SYNC" | "GAPS" | "AUTHOR_WATCH" | "ACQUIRE" | "QUEUE" | "METADATA_NEW" | "METADATA_FULL" | "SERIES" | "AUTHOR" | "CLEANUP";
+                            cron: string;
+                            default_cron: string;
+                            is_default: boolean;
+                            /** @description Always UTC */
+                            timezone: string;
+                            paused: boolean;
+                            /**
+                             * Format: date-time
+                             * @description None while paused
+                             */
+                            next_run_time: string | null;
+                            message: string;
+                        };
+                        error: null;
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description The body is not valid JSON, or X-D1-Bookmark is malformed */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -8020,7 +12766,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Missing or invalid credentials */
+            /** @description Missing, unknown or expired credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -8029,7 +12775,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Needs the admin role */
+            /** @description The credential's role is below admin; or the user's account is disabled */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -8038,25 +12784,36 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found */
+            /** @description No task has this name */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        /** @enum {string} */
+                        error: "validation_error" | "invalid_input" | "malformed_request" | "missing_field" | "unauthorized" | "invalid_credentials" | "invalid_token" | "token_expired" | "no_authentication" | "forbidden" | "insufficient_permissions" | "access_denied" | "not_found" | "resource_not_found" | "endpoint_not_found" | "method_not_allowed" | "conflict" | "duplicate_resource" | "resource_exists" | "payload_too_large" | "unsupported_media_type" | "unprocessable_entity" | "account_locked" | "rate_limit_exceeded" | "too_many_requests" | "internal_error" | "internal_server_error" | "unknown_error" | "processing_error" | "async_task_failed" | "bad_gateway" | "upstream_error" | "external_api_error" | "audiobookshelf_error" | "qbittorrent_error" | "mam_crawl_error" | "download_failed" | "metadata_error" | "service_unavailable" | "maintenance" | "configuration_error" | "database_error" | "database_connection_error" | "transaction_failed";
+                        code: string;
+                        message: string;
+                        status_code: number;
+                        detail: string | null;
+                        /** Format: date-time */
+                        timestamp: string;
+                        request_id: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                            code: string;
+                        }[];
+                        context?: {
+                            [key: string]: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Conflict or duplicate */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Body too large */
+            /** @description The body is larger than 1 MB */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -8065,7 +12822,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Body is not application/json */
+            /** @description A body was sent that is not application/json */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -8074,7 +12831,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Validation failed: see errors[] */
+            /** @description Validation failed: `errors` lists every problem */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -8083,7 +12840,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Rate limit of the admin tier exceeded; see Retry-After */
+            /** @description Over the admin tier's limit for this client; see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -8092,7 +12849,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected error */
+            /** @description An unexpected failure (details are logged, never answered in production) */
             500: {
                 headers: {
                     [name: string]: unknown;
@@ -8101,22 +12858,13 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Database, configuration or rate limiter unavailable */
+            /** @description The database, the configuration or the rate limiter is unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Success */
-            "2XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Success"];
                 };
             };
         };
@@ -8130,7 +12878,95 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Missing or invalid credentials */
+            /** @description The health report */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            /** @enum {string} */
+                            status: "healthy" | "degraded" | "unhealthy";
+                            version: string;
+                            environment: string;
+                            checks: {
+                                database: {
+                                    /** @enum {string} */
+                                    status: "ok" | "warning" | "error";
+                                    latency_ms?: number;
+                                    detail?: string;
+                                    /** @description Migrations applied (all bundled ones) */
+                                    applied?: number;
+                                    /** @description Bundled migrations not applied yet */
+                                    pending?: string[];
+                                    environment?: string;
+                                    /** @description Configuration problems (never in production) */
+                                    problems?: string[];
+                                };
+                                migrations: {
+                                    /** @enum {string} */
+                                    status: "ok" | "warning" | "error";
+                                    latency_ms?: number;
+                                    detail?: string;
+                                    /** @description Migrations applied (all bundled ones) */
+                                    applied?: number;
+                                    /** @description Bundled migrations not applied yet */
+                                    pending?: string[];
+                                    environment?: string;
+                                    /** @description Configuration problems (never in production) */
+                                    problems?: string[];
+                                };
+                                configuration: {
+                                    /** @enum {string} */
+                                    status: "ok" | "warning" | "error";
+                                    latency_ms?: number;
+                                    detail?: string;
+                                    /** @description Migrations applied (all bundled ones) */
+                                    applied?: number;
+                                    /** @description Bundled migrations not applied yet */
+                                    pending?: string[];
+                                    environment?: string;
+                                    /** @description Configuration problems (never in production) */
+                                    problems?: string[];
+                                };
+                                rate_limiter: {
+                                    /** @enum {string} */
+                                    status: "ok" | "warning" | "error";
+                                    latency_ms?: number;
+                                    detail?: string;
+                                    /** @description Migrations applied (all bundled ones) */
+                                    applied?: number;
+                                    /** @description Bundled migrations not applied yet */
+                                    pending?: string[];
+                                    environment?: string;
+                                    /** @description Configuration problems (never in production) */
+                                    problems?: string[];
+                                };
+                            };
+                            /** @description Configured or not; /api/integrations probes them */
+                            external_apis: {
+                                [key: string]: "configured" | "not_configured";
+                            };
+                        };
+                        error: null;
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description X-D1-Bookmark is malformed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, unknown or expired credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -8139,7 +12975,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Needs the viewer role */
+            /** @description The credential's role is below viewer; or the user's account is disabled */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -8148,7 +12984,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Rate limit of the health tier exceeded; see Retry-After */
+            /** @description The body is larger than 1 MB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A body was sent that is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Over the health tier's limit for this client; see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -8157,7 +13011,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected error */
+            /** @description An unexpected failure (details are logged, never answered in production) */
             500: {
                 headers: {
                     [name: string]: unknown;
@@ -8166,22 +13020,13 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Database, configuration or rate limiter unavailable */
+            /** @description The database, the configuration or the rate limiter is unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Success */
-            "2XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Success"];
                 };
             };
         };
@@ -8195,7 +13040,56 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Missing or invalid credentials */
+            /** @description The counts */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            books: {
+                                total_active: number;
+                                archived: number;
+                                duplicates: number;
+                                grand_total: number;
+                            };
+                            series: {
+                                total: number;
+                            };
+                            authors: {
+                                total: number;
+                            };
+                            downloads: {
+                                total: number;
+                                queued: number;
+                                downloading: number;
+                                completed: number;
+                                /** @description Failed and abandoned */
+                                failed: number;
+                            };
+                            failed_attempts: {
+                                total: number;
+                            };
+                        };
+                        error: null;
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description X-D1-Bookmark is malformed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, unknown or expired credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -8204,7 +13098,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Needs the viewer role */
+            /** @description The credential's role is below viewer; or the user's account is disabled */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -8213,7 +13107,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Rate limit of the authenticated tier exceeded; see Retry-After */
+            /** @description The body is larger than 1 MB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A body was sent that is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Over the authenticated tier's limit for this client; see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -8222,7 +13134,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected error */
+            /** @description An unexpected failure (details are logged, never answered in production) */
             500: {
                 headers: {
                     [name: string]: unknown;
@@ -8231,22 +13143,13 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Database, configuration or rate limiter unavailable */
+            /** @description The database, the configuration or the rate limiter is unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Success */
-            "2XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Success"];
                 };
             };
         };
@@ -8260,7 +13163,58 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Missing or invalid credentials */
+            /** @description The library's quality and completion */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            metadata_quality: {
+                                active_books: number;
+                                average_completeness_percent: number;
+                                books_below_80_percent: number;
+                                books_100_percent: number;
+                            };
+                            series_completion: {
+                                total_series: number;
+                                complete: number;
+                                partial: number;
+                                incomplete: number;
+                                average_completion_percentage: number;
+                                total_books_owned: number;
+                                total_books_missing: number;
+                            };
+                            author_completion: {
+                                total_authors: number;
+                                complete: number;
+                                partial: number;
+                                incomplete: number;
+                                favorite_authors: number;
+                                average_completion_percentage: number;
+                                total_audiobooks_owned: number;
+                                total_audiobooks_missing: number;
+                            };
+                        };
+                        error: null;
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description X-D1-Bookmark is malformed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, unknown or expired credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -8269,7 +13223,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Needs the viewer role */
+            /** @description The credential's role is below viewer; or the user's account is disabled */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -8278,7 +13232,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Rate limit of the authenticated tier exceeded; see Retry-After */
+            /** @description The body is larger than 1 MB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A body was sent that is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Over the authenticated tier's limit for this client; see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -8287,7 +13259,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected error */
+            /** @description An unexpected failure (details are logged, never answered in production) */
             500: {
                 headers: {
                     [name: string]: unknown;
@@ -8296,22 +13268,13 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Database, configuration or rate limiter unavailable */
+            /** @description The database, the configuration or the rate limiter is unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Success */
-            "2XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Success"];
                 };
             };
         };
@@ -8325,7 +13288,45 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Missing or invalid credentials */
+            /** @description The queue's figures */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            status_breakdown: {
+                                queued: number;
+                                downloading: number;
+                                completed: number;
+                                failed: number;
+                                abandoned: number;
+                            };
+                            source_breakdown: {
+                                [key: string]: number;
+                            };
+                            retry_due_count: number;
+                            total_downloads: number;
+                        };
+                        error: null;
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description X-D1-Bookmark is malformed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, unknown or expired credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -8334,7 +13335,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Needs the viewer role */
+            /** @description The credential's role is below viewer; or the user's account is disabled */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -8343,7 +13344,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Rate limit of the authenticated tier exceeded; see Retry-After */
+            /** @description The body is larger than 1 MB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A body was sent that is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Over the authenticated tier's limit for this client; see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -8352,7 +13371,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected error */
+            /** @description An unexpected failure (details are logged, never answered in production) */
             500: {
                 headers: {
                     [name: string]: unknown;
@@ -8361,22 +13380,13 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Database, configuration or rate limiter unavailable */
+            /** @description The database, the configuration or the rate limiter is unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Success */
-            "2XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Success"];
                 };
             };
         };
@@ -8390,7 +13400,42 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Missing or invalid credentials */
+            /** @description Rows and size */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            /** @description Active books */
+                            total_books: number;
+                            /** @description Rows per table */
+                            tables: {
+                                [key: string]: number;
+                            };
+                            total_rows: number;
+                            database_size_bytes: number | null;
+                            database_size_mb: number | null;
+                        };
+                        error: null;
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description X-D1-Bookmark is malformed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, unknown or expired credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -8399,7 +13444,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Needs the viewer role */
+            /** @description The credential's role is below viewer; or the user's account is disabled */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -8408,7 +13453,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Rate limit of the authenticated tier exceeded; see Retry-After */
+            /** @description The body is larger than 1 MB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A body was sent that is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Over the authenticated tier's limit for this client; see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -8417,7 +13480,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected error */
+            /** @description An unexpected failure (details are logged, never answered in production) */
             500: {
                 headers: {
                     [name: string]: unknown;
@@ -8426,22 +13489,13 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Database, configuration or rate limiter unavailable */
+            /** @description The database, the configuration or the rate limiter is unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Success */
-            "2XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Success"];
                 };
             };
         };
@@ -8455,7 +13509,60 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Missing or invalid credentials */
+            /** @description The monitor's view */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            configured: boolean;
+                            max_active: number;
+                            /** Format: date-time */
+                            polled_at: string | null;
+                            /** @description qBittorrent state → torrents, at the last poll */
+                            state_counts: {
+                                [key: string]: number;
+                            };
+                            active_downloads: {
+                                download_id: number;
+                                title: string;
+                                qbittorrent_hash: string | null;
+                                qbittorrent_status: string | null;
+                                progress: number;
+                                /** Format: date-time */
+                                state_since: string | null;
+                                /** Format: date-time */
+                                sent_at: string | null;
+                            }[];
+                            last_run: {
+                                task_id: number;
+                                /** @enum {string} */
+                                status: "scheduled" | "running" | "completed" | "failed" | "skipped";
+                                /** Format: date-time */
+                                started: string | null;
+                                error_message: string | null;
+                            } | null;
+                        };
+                        error: null;
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description X-D1-Bookmark is malformed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, unknown or expired credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -8464,7 +13571,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Needs the viewer role */
+            /** @description The credential's role is below viewer; or the user's account is disabled */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -8473,7 +13580,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Rate limit of the authenticated tier exceeded; see Retry-After */
+            /** @description The body is larger than 1 MB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A body was sent that is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Over the authenticated tier's limit for this client; see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -8482,7 +13607,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected error */
+            /** @description An unexpected failure (details are logged, never answered in production) */
             500: {
                 headers: {
                     [name: string]: unknown;
@@ -8491,22 +13616,13 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Database, configuration or rate limiter unavailable */
+            /** @description The database, the configuration or the rate limiter is unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Success */
-            "2XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Success"];
                 };
             };
         };
@@ -8520,7 +13636,76 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Missing or invalid credentials */
+            /** @description The configuration */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            version: string;
+                            environment: string;
+                            features: {
+                                [key: string]: boolean;
+                            };
+                            authentication: {
+                                operator_key: {
+                                    configured: boolean;
+                                };
+                                admin_login: {
+                                    configured: boolean;
+                                };
+                            };
+                            integrations: {
+                                [key: string]: {
+                                    configured: boolean;
+                                    /** @description Bindings to set (never in production) */
+                                    missing?: string[];
+                                };
+                            };
+                            upstream: {
+                                timeout_ms: number;
+                                access_service_token: {
+                                    configured: boolean;
+                                };
+                                qb_max_active: number;
+                                qb_stall_minutes: number;
+                                acquire_max_per_run: number;
+                            };
+                            rate_limits: {
+                                [key: string]: string;
+                            };
+                            body_limits: {
+                                default_bytes: number;
+                                upload_bytes: number;
+                            };
+                            cors: {
+                                allowed_origins: string[];
+                            };
+                            retention_policy: {
+                                history_retention_days: number;
+                                failed_attempts_retention: string;
+                            };
+                        };
+                        error: null;
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description X-D1-Bookmark is malformed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, unknown or expired credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -8529,7 +13714,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Needs the viewer role */
+            /** @description The credential's role is below viewer; or the user's account is disabled */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -8538,7 +13723,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Rate limit of the authenticated tier exceeded; see Retry-After */
+            /** @description The body is larger than 1 MB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A body was sent that is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Over the authenticated tier's limit for this client; see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -8547,7 +13750,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected error */
+            /** @description An unexpected failure (details are logged, never answered in production) */
             500: {
                 headers: {
                     [name: string]: unknown;
@@ -8556,22 +13759,13 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Database, configuration or rate limiter unavailable */
+            /** @description The database, the configuration or the rate limiter is unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Success */
-            "2XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Success"];
                 };
             };
         };
@@ -8583,7 +13777,6 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        /** @description At most 1 MB */
         requestBody: {
             content: {
                 "application/json": {
@@ -8593,7 +13786,31 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Malformed JSON */
+            /** @description The token and the user */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            /** @description A JWT for `Authorization: Bearer` */
+                            access_token: string;
+                            /** @description bearer */
+                            token_type: string;
+                            /** @description Seconds */
+                            expires_in: number;
+                            user: components["schemas"]["User"];
+                        };
+                        error: null;
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description The body is not valid JSON, or X-D1-Bookmark is malformed */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -8602,16 +13819,36 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Conflict or duplicate */
-            409: {
+            /** @description Unknown user, wrong password or inactive account */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        /** @enum {string} */
+                        error: "validation_error" | "invalid_input" | "malformed_request" | "missing_field" | "unauthorized" | "invalid_credentials" | "invalid_token" | "token_expired" | "no_authentication" | "forbidden" | "insufficient_permissions" | "access_denied" | "not_found" | "resource_not_found" | "endpoint_not_found" | "method_not_allowed" | "conflict" | "duplicate_resource" | "resource_exists" | "payload_too_large" | "unsupported_media_type" | "unprocessable_entity" | "account_locked" | "rate_limit_exceeded" | "too_many_requests" | "internal_error" | "internal_server_error" | "unknown_error" | "processing_error" | "async_task_failed" | "bad_gateway" | "upstream_error" | "external_api_error" | "audiobookshelf_error" | "qbittorrent_error" | "mam_crawl_error" | "download_failed" | "metadata_error" | "service_unavailable" | "maintenance" | "configuration_error" | "database_error" | "database_connection_error" | "transaction_failed";
+                        code: string;
+                        message: string;
+                        status_code: number;
+                        detail: string | null;
+                        /** Format: date-time */
+                        timestamp: string;
+                        request_id: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                            code: string;
+                        }[];
+                        context?: {
+                            [key: string]: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Body too large */
+            /** @description The body is larger than 1 MB */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -8620,7 +13857,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Body is not application/json */
+            /** @description A body was sent that is not application/json */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -8629,7 +13866,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Validation failed: see errors[] */
+            /** @description Validation failed: `errors` lists every problem */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -8638,7 +13875,36 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Rate limit of the public tier exceeded; see Retry-After */
+            /** @description Account locked after repeated failed logins */
+            423: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        /** @enum {string} */
+                        error: "validation_error" | "invalid_input" | "malformed_request" | "missing_field" | "unauthorized" | "invalid_credentials" | "invalid_token" | "token_expired" | "no_authentication" | "forbidden" | "insufficient_permissions" | "access_denied" | "not_found" | "resource_not_found" | "endpoint_not_found" | "method_not_allowed" | "conflict" | "duplicate_resource" | "resource_exists" | "payload_too_large" | "unsupported_media_type" | "unprocessable_entity" | "account_locked" | "rate_limit_exceeded" | "too_many_requests" | "internal_error" | "internal_server_error" | "unknown_error" | "processing_error" | "async_task_failed" | "bad_gateway" | "upstream_error" | "external_api_error" | "audiobookshelf_error" | "qbittorrent_error" | "mam_crawl_error" | "download_failed" | "metadata_error" | "service_unavailable" | "maintenance" | "configuration_error" | "database_error" | "database_connection_error" | "transaction_failed";
+                        code: string;
+                        message: string;
+                        status_code: number;
+                        detail: string | null;
+                        /** Format: date-time */
+                        timestamp: string;
+                        request_id: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                            code: string;
+                        }[];
+                        context?: {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Over the public tier's limit for this client; see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -8647,7 +13913,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected error */
+            /** @description An unexpected failure (details are logged, never answered in production) */
             500: {
                 headers: {
                     [name: string]: unknown;
@@ -8656,22 +13922,33 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Database, configuration or rate limiter unavailable */
+            /** @description Login is not configured (JWT_SECRET, PASSWORD_SALT) */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Success (201 when a resource is created) */
-            "2XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Success"];
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        /** @enum {string} */
+                        error: "validation_error" | "invalid_input" | "malformed_request" | "missing_field" | "unauthorized" | "invalid_credentials" | "invalid_token" | "token_expired" | "no_authentication" | "forbidden" | "insufficient_permissions" | "access_denied" | "not_found" | "resource_not_found" | "endpoint_not_found" | "method_not_allowed" | "conflict" | "duplicate_resource" | "resource_exists" | "payload_too_large" | "unsupported_media_type" | "unprocessable_entity" | "account_locked" | "rate_limit_exceeded" | "too_many_requests" | "internal_error" | "internal_server_error" | "unknown_error" | "processing_error" | "async_task_failed" | "bad_gateway" | "upstream_error" | "external_api_error" | "audiobookshelf_error" | "qbittorrent_error" | "mam_crawl_error" | "download_failed" | "metadata_error" | "service_unavailable" | "maintenance" | "configuration_error" | "database_error" | "database_connection_error" | "transaction_failed";
+                        code: string;
+                        message: string;
+                        status_code: number;
+                        detail: string | null;
+                        /** Format: date-time */
+                        timestamp: string;
+                        request_id: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                            code: string;
+                        }[];
+                        context?: {
+                            [key: string]: unknown;
+                        };
+                    };
                 };
             };
         };
@@ -8685,7 +13962,54 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Missing or invalid credentials */
+            /** @description Logged out */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            message: string;
+                        };
+                        error: null;
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description Only a Bearer token session can log out */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        /** @enum {string} */
+                        error: "validation_error" | "invalid_input" | "malformed_request" | "missing_field" | "unauthorized" | "invalid_credentials" | "invalid_token" | "token_expired" | "no_authentication" | "forbidden" | "insufficient_permissions" | "access_denied" | "not_found" | "resource_not_found" | "endpoint_not_found" | "method_not_allowed" | "conflict" | "duplicate_resource" | "resource_exists" | "payload_too_large" | "unsupported_media_type" | "unprocessable_entity" | "account_locked" | "rate_limit_exceeded" | "too_many_requests" | "internal_error" | "internal_server_error" | "unknown_error" | "processing_error" | "async_task_failed" | "bad_gateway" | "upstream_error" | "external_api_error" | "audiobookshelf_error" | "qbittorrent_error" | "mam_crawl_error" | "download_failed" | "metadata_error" | "service_unavailable" | "maintenance" | "configuration_error" | "database_error" | "database_connection_error" | "transaction_failed";
+                        code: string;
+                        message: string;
+                        status_code: number;
+                        detail: string | null;
+                        /** Format: date-time */
+                        timestamp: string;
+                        request_id: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                            code: string;
+                        }[];
+                        context?: {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Missing, unknown or expired credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -8694,7 +14018,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Needs the viewer role */
+            /** @description The credential's role is below viewer; or the user's account is disabled */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -8703,8 +14027,8 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Conflict or duplicate */
-            409: {
+            /** @description The body is larger than 1 MB */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8712,7 +14036,16 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Rate limit of the authenticated tier exceeded; see Retry-After */
+            /** @description A body was sent that is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Over the authenticated tier's limit for this client; see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -8721,7 +14054,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected error */
+            /** @description An unexpected failure (details are logged, never answered in production) */
             500: {
                 headers: {
                     [name: string]: unknown;
@@ -8730,22 +14063,13 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Database, configuration or rate limiter unavailable */
+            /** @description The database, the configuration or the rate limiter is unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Success (201 when a resource is created) */
-            "2XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Success"];
                 };
             };
         };
@@ -8759,7 +14083,54 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Missing or invalid credentials */
+            /** @description The caller */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            /** @enum {string} */
+                            kind: "user";
+                            /** @enum {string} */
+                            role: "admin" | "moderator" | "viewer";
+                            user: components["schemas"]["User"] & (Record<string, never> | null);
+                            /** Format: date-time */
+                            token_expires_at: string;
+                        } | {
+                            /** @enum {string} */
+                            kind: "api_key";
+                            /** @enum {string} */
+                            role: "viewer" | "operator";
+                            api_key: {
+                                id: number;
+                                name: string;
+                            };
+                        } | {
+                            /** @enum {string} */
+                            kind: "operator";
+                            /** @enum {string} */
+                            role: "admin";
+                        };
+                        error: null;
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description X-D1-Bookmark is malformed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, unknown or expired credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -8768,7 +14139,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Needs the viewer role */
+            /** @description The credential's role is below viewer; or the user's account is disabled */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -8777,7 +14148,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Rate limit of the authenticated tier exceeded; see Retry-After */
+            /** @description The body is larger than 1 MB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A body was sent that is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Over the authenticated tier's limit for this client; see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -8786,7 +14175,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected error */
+            /** @description An unexpected failure (details are logged, never answered in production) */
             500: {
                 headers: {
                     [name: string]: unknown;
@@ -8795,22 +14184,13 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Database, configuration or rate limiter unavailable */
+            /** @description The database, the configuration or the rate limiter is unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Success */
-            "2XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Success"];
                 };
             };
         };
@@ -8827,7 +14207,40 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Missing or invalid credentials */
+            /** @description A page of users */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            users: components["schemas"]["User"][];
+                            total: number;
+                            page_info: {
+                                limit: number;
+                                offset: number;
+                                has_more: boolean;
+                            };
+                        };
+                        error: null;
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description X-D1-Bookmark is malformed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, unknown or expired credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -8836,7 +14249,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Needs the admin role */
+            /** @description The credential's role is below admin; or the user's account is disabled */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -8845,7 +14258,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Validation failed: see errors[] */
+            /** @description The body is larger than 1 MB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A body was sent that is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Validation failed: `errors` lists every problem */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -8854,7 +14285,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Rate limit of the admin tier exceeded; see Retry-After */
+            /** @description Over the admin tier's limit for this client; see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -8863,7 +14294,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected error */
+            /** @description An unexpected failure (details are logged, never answered in production) */
             500: {
                 headers: {
                     [name: string]: unknown;
@@ -8872,22 +14303,13 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Database, configuration or rate limiter unavailable */
+            /** @description The database, the configuration or the rate limiter is unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Success */
-            "2XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Success"];
                 };
             };
         };
@@ -8899,7 +14321,6 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        /** @description At most 1 MB */
         requestBody: {
             content: {
                 "application/json": {
@@ -8916,7 +14337,25 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Malformed JSON */
+            /** @description The new user */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            user: components["schemas"]["User"];
+                        };
+                        error: null;
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description The body is not valid JSON, or X-D1-Bookmark is malformed */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -8925,7 +14364,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Missing or invalid credentials */
+            /** @description Missing, unknown or expired credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -8934,7 +14373,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Needs the admin role */
+            /** @description The credential's role is below admin; or the user's account is disabled */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -8943,16 +14382,36 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Conflict or duplicate */
+            /** @description The username or email is taken */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        /** @enum {string} */
+                        error: "validation_error" | "invalid_input" | "malformed_request" | "missing_field" | "unauthorized" | "invalid_credentials" | "invalid_token" | "token_expired" | "no_authentication" | "forbidden" | "insufficient_permissions" | "access_denied" | "not_found" | "resource_not_found" | "endpoint_not_found" | "method_not_allowed" | "conflict" | "duplicate_resource" | "resource_exists" | "payload_too_large" | "unsupported_media_type" | "unprocessable_entity" | "account_locked" | "rate_limit_exceeded" | "too_many_requests" | "internal_error" | "internal_server_error" | "unknown_error" | "processing_error" | "async_task_failed" | "bad_gateway" | "upstream_error" | "external_api_error" | "audiobookshelf_error" | "qbittorrent_error" | "mam_crawl_error" | "download_failed" | "metadata_error" | "service_unavailable" | "maintenance" | "configuration_error" | "database_error" | "database_connection_error" | "transaction_failed";
+                        code: string;
+                        message: string;
+                        status_code: number;
+                        detail: string | null;
+                        /** Format: date-time */
+                        timestamp: string;
+                        request_id: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                            code: string;
+                        }[];
+                        context?: {
+                            [key: string]: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Body too large */
+            /** @description The body is larger than 1 MB */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -8961,7 +14420,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Body is not application/json */
+            /** @description A body was sent that is not application/json */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -8970,7 +14429,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Validation failed: see errors[] */
+            /** @description Validation failed: `errors` lists every problem */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -8979,7 +14438,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Rate limit of the admin tier exceeded; see Retry-After */
+            /** @description Over the admin tier's limit for this client; see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -8988,7 +14447,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected error */
+            /** @description An unexpected failure (details are logged, never answered in production) */
             500: {
                 headers: {
                     [name: string]: unknown;
@@ -8997,22 +14456,13 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Database, configuration or rate limiter unavailable */
+            /** @description The database, the configuration or the rate limiter is unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Success (201 when a resource is created) */
-            "2XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Success"];
                 };
             };
         };
@@ -9028,7 +14478,34 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Missing or invalid credentials */
+            /** @description The user */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            user: components["schemas"]["User"];
+                        };
+                        error: null;
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description X-D1-Bookmark is malformed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, unknown or expired credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -9037,7 +14514,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An admin, or a user with the moderator role (operator API keys are refused) */
+            /** @description An admin, or a user with the moderator role (operator API keys are refused); or the user's account is disabled */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -9046,8 +14523,37 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found */
+            /** @description No user has this id */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        /** @enum {string} */
+                        error: "validation_error" | "invalid_input" | "malformed_request" | "missing_field" | "unauthorized" | "invalid_credentials" | "invalid_token" | "token_expired" | "no_authentication" | "forbidden" | "insufficient_permissions" | "access_denied" | "not_found" | "resource_not_found" | "endpoint_not_found" | "method_not_allowed" | "conflict" | "duplicate_resource" | "resource_exists" | "payload_too_large" | "unsupported_media_type" | "unprocessable_entity" | "account_locked" | "rate_limit_exceeded" | "too_many_requests" | "internal_error" | "internal_server_error" | "unknown_error" | "processing_error" | "async_task_failed" | "bad_gateway" | "upstream_error" | "external_api_error" | "audiobookshelf_error" | "qbittorrent_error" | "mam_crawl_error" | "download_failed" | "metadata_error" | "service_unavailable" | "maintenance" | "configuration_error" | "database_error" | "database_connection_error" | "transaction_failed";
+                        code: string;
+                        message: string;
+                        status_code: number;
+                        detail: string | null;
+                        /** Format: date-time */
+                        timestamp: string;
+                        request_id: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                            code: string;
+                        }[];
+                        context?: {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description The body is larger than 1 MB */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9055,7 +14561,16 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Validation failed: see errors[] */
+            /** @description A body was sent that is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Validation failed: `errors` lists every problem */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -9064,7 +14579,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Rate limit of the admin tier exceeded; see Retry-After */
+            /** @description Over the admin tier's limit for this client; see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -9073,7 +14588,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected error */
+            /** @description An unexpected failure (details are logged, never answered in production) */
             500: {
                 headers: {
                     [name: string]: unknown;
@@ -9082,22 +14597,13 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Database, configuration or rate limiter unavailable */
+            /** @description The database, the configuration or the rate limiter is unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Success */
-            "2XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Success"];
                 };
             };
         };
@@ -9111,7 +14617,6 @@ export interface operations {
             };
             cookie?: never;
         };
-        /** @description At most 1 MB */
         requestBody: {
             content: {
                 "application/json": {
@@ -9124,7 +14629,31 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Malformed JSON */
+            /** @description The user and what changed */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            user: components["schemas"]["User"];
+                            changes_made: {
+                                [key: string]: {
+                                    old?: unknown;
+                                    new?: unknown;
+                                };
+                            };
+                        };
+                        error: null;
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description The body is not valid JSON, or X-D1-Bookmark is malformed */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -9133,7 +14662,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Missing or invalid credentials */
+            /** @description Missing, unknown or expired credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -9142,7 +14671,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Needs the admin role */
+            /** @description The credential's role is below admin; or the user's account is disabled */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -9151,25 +14680,65 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found */
+            /** @description No user has this id */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        /** @enum {string} */
+                        error: "validation_error" | "invalid_input" | "malformed_request" | "missing_field" | "unauthorized" | "invalid_credentials" | "invalid_token" | "token_expired" | "no_authentication" | "forbidden" | "insufficient_permissions" | "access_denied" | "not_found" | "resource_not_found" | "endpoint_not_found" | "method_not_allowed" | "conflict" | "duplicate_resource" | "resource_exists" | "payload_too_large" | "unsupported_media_type" | "unprocessable_entity" | "account_locked" | "rate_limit_exceeded" | "too_many_requests" | "internal_error" | "internal_server_error" | "unknown_error" | "processing_error" | "async_task_failed" | "bad_gateway" | "upstream_error" | "external_api_error" | "audiobookshelf_error" | "qbittorrent_error" | "mam_crawl_error" | "download_failed" | "metadata_error" | "service_unavailable" | "maintenance" | "configuration_error" | "database_error" | "database_connection_error" | "transaction_failed";
+                        code: string;
+                        message: string;
+                        status_code: number;
+                        detail: string | null;
+                        /** Format: date-time */
+                        timestamp: string;
+                        request_id: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                            code: string;
+                        }[];
+                        context?: {
+                            [key: string]: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Conflict or duplicate */
+            /** @description The email is taken, or this is the last active admin */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        /** @enum {string} */
+                        error: "validation_error" | "invalid_input" | "malformed_request" | "missing_field" | "unauthorized" | "invalid_credentials" | "invalid_token" | "token_expired" | "no_authentication" | "forbidden" | "insufficient_permissions" | "access_denied" | "not_found" | "resource_not_found" | "endpoint_not_found" | "method_not_allowed" | "conflict" | "duplicate_resource" | "resource_exists" | "payload_too_large" | "unsupported_media_type" | "unprocessable_entity" | "account_locked" | "rate_limit_exceeded" | "too_many_requests" | "internal_error" | "internal_server_error" | "unknown_error" | "processing_error" | "async_task_failed" | "bad_gateway" | "upstream_error" | "external_api_error" | "audiobookshelf_error" | "qbittorrent_error" | "mam_crawl_error" | "download_failed" | "metadata_error" | "service_unavailable" | "maintenance" | "configuration_error" | "database_error" | "database_connection_error" | "transaction_failed";
+                        code: string;
+                        message: string;
+                        status_code: number;
+                        detail: string | null;
+                        /** Format: date-time */
+                        timestamp: string;
+                        request_id: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                            code: string;
+                        }[];
+                        context?: {
+                            [key: string]: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Body too large */
+            /** @description The body is larger than 1 MB */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -9178,7 +14747,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Body is not application/json */
+            /** @description A body was sent that is not application/json */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -9187,7 +14756,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Validation failed: see errors[] */
+            /** @description Validation failed: `errors` lists every problem */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -9196,7 +14765,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Rate limit of the admin tier exceeded; see Retry-After */
+            /** @description Over the admin tier's limit for this client; see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -9205,7 +14774,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected error */
+            /** @description An unexpected failure (details are logged, never answered in production) */
             500: {
                 headers: {
                     [name: string]: unknown;
@@ -9214,22 +14783,13 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Database, configuration or rate limiter unavailable */
+            /** @description The database, the configuration or the rate limiter is unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Success */
-            "2XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Success"];
                 };
             };
         };
@@ -9245,7 +14805,34 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Missing or invalid credentials */
+            /** @description Deleted */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            message: string;
+                        };
+                        error: null;
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description X-D1-Bookmark is malformed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, unknown or expired credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -9254,7 +14841,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Needs the admin role */
+            /** @description The credential's role is below admin; or the user's account is disabled */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -9263,17 +14850,66 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found */
+            /** @description No user has this id */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        /** @enum {string} */
+                        error: "validation_error" | "invalid_input" | "malformed_request" | "missing_field" | "unauthorized" | "invalid_credentials" | "invalid_token" | "token_expired" | "no_authentication" | "forbidden" | "insufficient_permissions" | "access_denied" | "not_found" | "resource_not_found" | "endpoint_not_found" | "method_not_allowed" | "conflict" | "duplicate_resource" | "resource_exists" | "payload_too_large" | "unsupported_media_type" | "unprocessable_entity" | "account_locked" | "rate_limit_exceeded" | "too_many_requests" | "internal_error" | "internal_server_error" | "unknown_error" | "processing_error" | "async_task_failed" | "bad_gateway" | "upstream_error" | "external_api_error" | "audiobookshelf_error" | "qbittorrent_error" | "mam_crawl_error" | "download_failed" | "metadata_error" | "service_unavailable" | "maintenance" | "configuration_error" | "database_error" | "database_connection_error" | "transaction_failed";
+                        code: string;
+                        message: string;
+                        status_code: number;
+                        detail: string | null;
+                        /** Format: date-time */
+                        timestamp: string;
+                        request_id: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                            code: string;
+                        }[];
+                        context?: {
+                            [key: string]: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Conflict or duplicate */
+            /** @description Your own account, or the last active admin */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        /** @enum {string} */
+                        error: "validation_error" | "invalid_input" | "malformed_request" | "missing_field" | "unauthorized" | "invalid_credentials" | "invalid_token" | "token_expired" | "no_authentication" | "forbidden" | "insufficient_permissions" | "access_denied" | "not_found" | "resource_not_found" | "endpoint_not_found" | "method_not_allowed" | "conflict" | "duplicate_resource" | "resource_exists" | "payload_too_large" | "unsupported_media_type" | "unprocessable_entity" | "account_locked" | "rate_limit_exceeded" | "too_many_requests" | "internal_error" | "internal_server_error" | "unknown_error" | "processing_error" | "async_task_failed" | "bad_gateway" | "upstream_error" | "external_api_error" | "audiobookshelf_error" | "qbittorrent_error" | "mam_crawl_error" | "download_failed" | "metadata_error" | "service_unavailable" | "maintenance" | "configuration_error" | "database_error" | "database_connection_error" | "transaction_failed";
+                        code: string;
+                        message: string;
+                        status_code: number;
+                        detail: string | null;
+                        /** Format: date-time */
+                        timestamp: string;
+                        request_id: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                            code: string;
+                        }[];
+                        context?: {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description The body is larger than 1 MB */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9281,7 +14917,16 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Validation failed: see errors[] */
+            /** @description A body was sent that is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Validation failed: `errors` lists every problem */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -9290,7 +14935,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Rate limit of the admin tier exceeded; see Retry-After */
+            /** @description Over the admin tier's limit for this client; see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -9299,7 +14944,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected error */
+            /** @description An unexpected failure (details are logged, never answered in production) */
             500: {
                 headers: {
                     [name: string]: unknown;
@@ -9308,22 +14953,13 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Database, configuration or rate limiter unavailable */
+            /** @description The database, the configuration or the rate limiter is unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Success */
-            "2XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Success"];
                 };
             };
         };
@@ -9337,7 +14973,6 @@ export interface operations {
             };
             cookie?: never;
         };
-        /** @description At most 1 MB */
         requestBody: {
             content: {
                 "application/json": {
@@ -9347,7 +14982,25 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Malformed JSON */
+            /** @description Changed */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            message: string;
+                        };
+                        error: null;
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description The body is not valid JSON, or X-D1-Bookmark is malformed */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -9356,16 +15009,36 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Missing or invalid credentials */
+            /** @description The current password is wrong */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        /** @enum {string} */
+                        error: "validation_error" | "invalid_input" | "malformed_request" | "missing_field" | "unauthorized" | "invalid_credentials" | "invalid_token" | "token_expired" | "no_authentication" | "forbidden" | "insufficient_permissions" | "access_denied" | "not_found" | "resource_not_found" | "endpoint_not_found" | "method_not_allowed" | "conflict" | "duplicate_resource" | "resource_exists" | "payload_too_large" | "unsupported_media_type" | "unprocessable_entity" | "account_locked" | "rate_limit_exceeded" | "too_many_requests" | "internal_error" | "internal_server_error" | "unknown_error" | "processing_error" | "async_task_failed" | "bad_gateway" | "upstream_error" | "external_api_error" | "audiobookshelf_error" | "qbittorrent_error" | "mam_crawl_error" | "download_failed" | "metadata_error" | "service_unavailable" | "maintenance" | "configuration_error" | "database_error" | "database_connection_error" | "transaction_failed";
+                        code: string;
+                        message: string;
+                        status_code: number;
+                        detail: string | null;
+                        /** Format: date-time */
+                        timestamp: string;
+                        request_id: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                            code: string;
+                        }[];
+                        context?: {
+                            [key: string]: unknown;
+                        };
+                    };
                 };
             };
-            /** @description The user themself (sending current_password), or an admin */
+            /** @description The user themself (sending current_password), or an admin; or the user's account is disabled */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -9374,25 +15047,36 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found */
+            /** @description No user has this id */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        /** @enum {string} */
+                        error: "validation_error" | "invalid_input" | "malformed_request" | "missing_field" | "unauthorized" | "invalid_credentials" | "invalid_token" | "token_expired" | "no_authentication" | "forbidden" | "insufficient_permissions" | "access_denied" | "not_found" | "resource_not_found" | "endpoint_not_found" | "method_not_allowed" | "conflict" | "duplicate_resource" | "resource_exists" | "payload_too_large" | "unsupported_media_type" | "unprocessable_entity" | "account_locked" | "rate_limit_exceeded" | "too_many_requests" | "internal_error" | "internal_server_error" | "unknown_error" | "processing_error" | "async_task_failed" | "bad_gateway" | "upstream_error" | "external_api_error" | "audiobookshelf_error" | "qbittorrent_error" | "mam_crawl_error" | "download_failed" | "metadata_error" | "service_unavailable" | "maintenance" | "configuration_error" | "database_error" | "database_connection_error" | "transaction_failed";
+                        code: string;
+                        message: string;
+                        status_code: number;
+                        detail: string | null;
+                        /** Format: date-time */
+                        timestamp: string;
+                        request_id: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                            code: string;
+                        }[];
+                        context?: {
+                            [key: string]: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Conflict or duplicate */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Body too large */
+            /** @description The body is larger than 1 MB */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -9401,7 +15085,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Body is not application/json */
+            /** @description A body was sent that is not application/json */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -9410,7 +15094,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Validation failed: see errors[] */
+            /** @description Validation failed: `errors` lists every problem */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -9419,7 +15103,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Rate limit of the admin tier exceeded; see Retry-After */
+            /** @description Over the admin tier's limit for this client; see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -9428,7 +15112,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected error */
+            /** @description An unexpected failure (details are logged, never answered in production) */
             500: {
                 headers: {
                     [name: string]: unknown;
@@ -9437,22 +15121,13 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Database, configuration or rate limiter unavailable */
+            /** @description The database, the configuration or the rate limiter is unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Success (201 when a resource is created) */
-            "2XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Success"];
                 };
             };
         };
@@ -9472,7 +15147,55 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Missing or invalid credentials */
+            /** @description A page of audit entries */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            logs: {
+                                id: number;
+                                user_id: number | null;
+                                username: string | null;
+                                actor: string;
+                                action: string;
+                                resource: string;
+                                resource_id: string | null;
+                                details: {
+                                    [key: string]: unknown;
+                                };
+                                ip_address: string | null;
+                                user_agent: string | null;
+                                /** Format: date-time */
+                                timestamp: string;
+                            }[];
+                            total: number;
+                            page_info: {
+                                limit: number;
+                                offset: number;
+                                has_more: boolean;
+                            };
+                        };
+                        error: null;
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description X-D1-Bookmark is malformed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, unknown or expired credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -9481,7 +15204,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Needs the admin role */
+            /** @description The credential's role is below admin; or the user's account is disabled */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -9490,7 +15213,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Validation failed: see errors[] */
+            /** @description The body is larger than 1 MB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A body was sent that is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Validation failed: `errors` lists every problem */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -9499,7 +15240,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Rate limit of the admin tier exceeded; see Retry-After */
+            /** @description Over the admin tier's limit for this client; see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -9508,7 +15249,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected error */
+            /** @description An unexpected failure (details are logged, never answered in production) */
             500: {
                 headers: {
                     [name: string]: unknown;
@@ -9517,22 +15258,13 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Database, configuration or rate limiter unavailable */
+            /** @description The database, the configuration or the rate limiter is unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Success */
-            "2XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Success"];
                 };
             };
         };
@@ -9549,7 +15281,40 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Missing or invalid credentials */
+            /** @description A page of keys */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            api_keys: components["schemas"]["ApiKey"][];
+                            total: number;
+                            page_info: {
+                                limit: number;
+                                offset: number;
+                                has_more: boolean;
+                            };
+                        };
+                        error: null;
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description X-D1-Bookmark is malformed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, unknown or expired credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -9558,7 +15323,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Needs the admin role */
+            /** @description The credential's role is below admin; or the user's account is disabled */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -9567,7 +15332,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Validation failed: see errors[] */
+            /** @description The body is larger than 1 MB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A body was sent that is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Validation failed: `errors` lists every problem */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -9576,7 +15359,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Rate limit of the admin tier exceeded; see Retry-After */
+            /** @description Over the admin tier's limit for this client; see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -9585,7 +15368,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected error */
+            /** @description An unexpected failure (details are logged, never answered in production) */
             500: {
                 headers: {
                     [name: string]: unknown;
@@ -9594,22 +15377,13 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Database, configuration or rate limiter unavailable */
+            /** @description The database, the configuration or the rate limiter is unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Success */
-            "2XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Success"];
                 };
             };
         };
@@ -9621,7 +15395,6 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        /** @description At most 1 MB */
         requestBody: {
             content: {
                 "application/json": {
@@ -9632,7 +15405,41 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Malformed JSON */
+            /** @description The new key */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            api_key: {
+                                id: number;
+                                name: string;
+                                /** @enum {string} */
+                                role: "viewer" | "operator";
+                                key_prefix: string;
+                                created_by: string | null;
+                                /** Format: date-time */
+                                created_at: string;
+                                /** Format: date-time */
+                                last_used_at: string | null;
+                                /** Format: date-time */
+                                revoked_at: string | null;
+                                active: boolean;
+                                /** @description The key itself: shown this once */
+                                key: string;
+                            };
+                        };
+                        error: null;
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description The body is not valid JSON, or X-D1-Bookmark is malformed */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -9641,7 +15448,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Missing or invalid credentials */
+            /** @description Missing, unknown or expired credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -9650,7 +15457,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Needs the admin role */
+            /** @description The credential's role is below admin; or the user's account is disabled */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -9659,16 +15466,36 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Conflict or duplicate */
+            /** @description An active key already has this name */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        /** @enum {string} */
+                        error: "validation_error" | "invalid_input" | "malformed_request" | "missing_field" | "unauthorized" | "invalid_credentials" | "invalid_token" | "token_expired" | "no_authentication" | "forbidden" | "insufficient_permissions" | "access_denied" | "not_found" | "resource_not_found" | "endpoint_not_found" | "method_not_allowed" | "conflict" | "duplicate_resource" | "resource_exists" | "payload_too_large" | "unsupported_media_type" | "unprocessable_entity" | "account_locked" | "rate_limit_exceeded" | "too_many_requests" | "internal_error" | "internal_server_error" | "unknown_error" | "processing_error" | "async_task_failed" | "bad_gateway" | "upstream_error" | "external_api_error" | "audiobookshelf_error" | "qbittorrent_error" | "mam_crawl_error" | "download_failed" | "metadata_error" | "service_unavailable" | "maintenance" | "configuration_error" | "database_error" | "database_connection_error" | "transaction_failed";
+                        code: string;
+                        message: string;
+                        status_code: number;
+                        detail: string | null;
+                        /** Format: date-time */
+                        timestamp: string;
+                        request_id: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                            code: string;
+                        }[];
+                        context?: {
+                            [key: string]: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Body too large */
+            /** @description The body is larger than 1 MB */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -9677,7 +15504,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Body is not application/json */
+            /** @description A body was sent that is not application/json */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -9686,7 +15513,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Validation failed: see errors[] */
+            /** @description Validation failed: `errors` lists every problem */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -9695,7 +15522,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Rate limit of the admin tier exceeded; see Retry-After */
+            /** @description Over the admin tier's limit for this client; see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -9704,7 +15531,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected error */
+            /** @description An unexpected failure (details are logged, never answered in production) */
             500: {
                 headers: {
                     [name: string]: unknown;
@@ -9713,22 +15540,13 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Database, configuration or rate limiter unavailable */
+            /** @description The database, the configuration or the rate limiter is unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Success (201 when a resource is created) */
-            "2XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Success"];
                 };
             };
         };
@@ -9744,7 +15562,34 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Missing or invalid credentials */
+            /** @description The revoked key */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            api_key: components["schemas"]["ApiKey"];
+                        };
+                        error: null;
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description X-D1-Bookmark is malformed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, unknown or expired credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -9753,7 +15598,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Needs the admin role */
+            /** @description The credential's role is below admin; or the user's account is disabled */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -9762,17 +15607,37 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found */
+            /** @description No API key has this id */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        /** @enum {string} */
+                        error: "validation_error" | "invalid_input" | "malformed_request" | "missing_field" | "unauthorized" | "invalid_credentials" | "invalid_token" | "token_expired" | "no_authentication" | "forbidden" | "insufficient_permissions" | "access_denied" | "not_found" | "resource_not_found" | "endpoint_not_found" | "method_not_allowed" | "conflict" | "duplicate_resource" | "resource_exists" | "payload_too_large" | "unsupported_media_type" | "unprocessable_entity" | "account_locked" | "rate_limit_exceeded" | "too_many_requests" | "internal_error" | "internal_server_error" | "unknown_error" | "processing_error" | "async_task_failed" | "bad_gateway" | "upstream_error" | "external_api_error" | "audiobookshelf_error" | "qbittorrent_error" | "mam_crawl_error" | "download_failed" | "metadata_error" | "service_unavailable" | "maintenance" | "configuration_error" | "database_error" | "database_connection_error" | "transaction_failed";
+                        code: string;
+                        message: string;
+                        status_code: number;
+                        detail: string | null;
+                        /** Format: date-time */
+                        timestamp: string;
+                        request_id: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                            code: string;
+                        }[];
+                        context?: {
+                            [key: string]: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Conflict or duplicate */
-            409: {
+            /** @description The body is larger than 1 MB */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9780,7 +15645,16 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Validation failed: see errors[] */
+            /** @description A body was sent that is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Validation failed: `errors` lists every problem */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -9789,7 +15663,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Rate limit of the admin tier exceeded; see Retry-After */
+            /** @description Over the admin tier's limit for this client; see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -9798,7 +15672,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected error */
+            /** @description An unexpected failure (details are logged, never answered in production) */
             500: {
                 headers: {
                     [name: string]: unknown;
@@ -9807,22 +15681,13 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Database, configuration or rate limiter unavailable */
+            /** @description The database, the configuration or the rate limiter is unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Success */
-            "2XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Success"];
                 };
             };
         };
@@ -9839,7 +15704,41 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Missing or invalid credentials */
+            /** @description The standing */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            /** @enum {string} */
+                            tier: "public" | "authenticated" | "admin" | "download" | "metadata" | "search" | "health" | "upload";
+                            client: string;
+                            limit: number;
+                            window_seconds: number;
+                            count: number;
+                            remaining: number;
+                            reset_seconds: number;
+                        };
+                        error: null;
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description X-D1-Bookmark is malformed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, unknown or expired credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -9848,7 +15747,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Needs the admin role */
+            /** @description The credential's role is below admin; or the user's account is disabled */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -9857,8 +15756,37 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found */
+            /** @description No API key has this id (key:<id>) */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        /** @enum {string} */
+                        error: "validation_error" | "invalid_input" | "malformed_request" | "missing_field" | "unauthorized" | "invalid_credentials" | "invalid_token" | "token_expired" | "no_authentication" | "forbidden" | "insufficient_permissions" | "access_denied" | "not_found" | "resource_not_found" | "endpoint_not_found" | "method_not_allowed" | "conflict" | "duplicate_resource" | "resource_exists" | "payload_too_large" | "unsupported_media_type" | "unprocessable_entity" | "account_locked" | "rate_limit_exceeded" | "too_many_requests" | "internal_error" | "internal_server_error" | "unknown_error" | "processing_error" | "async_task_failed" | "bad_gateway" | "upstream_error" | "external_api_error" | "audiobookshelf_error" | "qbittorrent_error" | "mam_crawl_error" | "download_failed" | "metadata_error" | "service_unavailable" | "maintenance" | "configuration_error" | "database_error" | "database_connection_error" | "transaction_failed";
+                        code: string;
+                        message: string;
+                        status_code: number;
+                        detail: string | null;
+                        /** Format: date-time */
+                        timestamp: string;
+                        request_id: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                            code: string;
+                        }[];
+                        context?: {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description The body is larger than 1 MB */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9866,7 +15794,16 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Validation failed: see errors[] */
+            /** @description A body was sent that is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Validation failed: `errors` lists every problem */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -9875,7 +15812,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Rate limit of the admin tier exceeded; see Retry-After */
+            /** @description Over the admin tier's limit for this client; see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -9884,7 +15821,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected error */
+            /** @description An unexpected failure (details are logged, never answered in production) */
             500: {
                 headers: {
                     [name: string]: unknown;
@@ -9893,22 +15830,13 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Database, configuration or rate limiter unavailable */
+            /** @description The database, the configuration or the rate limiter is unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Success */
-            "2XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Success"];
                 };
             };
         };
@@ -9925,7 +15853,38 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Missing or invalid credentials */
+            /** @description Cleared */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            /** @enum {string} */
+                            tier: "public" | "authenticated" | "admin" | "download" | "metadata" | "search" | "health" | "upload";
+                            client: string;
+                            /** @enum {boolean} */
+                            cleared: true;
+                        };
+                        error: null;
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description X-D1-Bookmark is malformed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, unknown or expired credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -9934,7 +15893,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Needs the admin role */
+            /** @description The credential's role is below admin; or the user's account is disabled */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -9943,17 +15902,37 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found */
+            /** @description No API key has this id (key:<id>) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        /** @enum {string} */
+                        error: "validation_error" | "invalid_input" | "malformed_request" | "missing_field" | "unauthorized" | "invalid_credentials" | "invalid_token" | "token_expired" | "no_authentication" | "forbidden" | "insufficient_permissions" | "access_denied" | "not_found" | "resource_not_found" | "endpoint_not_found" | "method_not_allowed" | "conflict" | "duplicate_resource" | "resource_exists" | "payload_too_large" | "unsupported_media_type" | "unprocessable_entity" | "account_locked" | "rate_limit_exceeded" | "too_many_requests" | "internal_error" | "internal_server_error" | "unknown_error" | "processing_error" | "async_task_failed" | "bad_gateway" | "upstream_error" | "external_api_error" | "audiobookshelf_error" | "qbittorrent_error" | "mam_crawl_error" | "download_failed" | "metadata_error" | "service_unavailable" | "maintenance" | "configuration_error" | "database_error" | "database_connection_error" | "transaction_failed";
+                        code: string;
+                        message: string;
+                        status_code: number;
+                        detail: string | null;
+                        /** Format: date-time */
+                        timestamp: string;
+                        request_id: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                            code: string;
+                        }[];
+                        context?: {
+                            [key: string]: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Conflict or duplicate */
-            409: {
+            /** @description The body is larger than 1 MB */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9961,7 +15940,16 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Validation failed: see errors[] */
+            /** @description A body was sent that is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Validation failed: `errors` lists every problem */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -9970,7 +15958,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Rate limit of the admin tier exceeded; see Retry-After */
+            /** @description Over the admin tier's limit for this client; see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -9979,7 +15967,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected error */
+            /** @description An unexpected failure (details are logged, never answered in production) */
             500: {
                 headers: {
                     [name: string]: unknown;
@@ -9988,22 +15976,13 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Database, configuration or rate limiter unavailable */
+            /** @description The database, the configuration or the rate limiter is unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Success */
-            "2XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Success"];
                 };
             };
         };

@@ -4,13 +4,19 @@ import { createApiClient } from "../../client";
 import committedDocument from "../../client/openapi.json";
 import { unique } from "../fixtures";
 import { API_KEY, call, errorShape, uniqueIp } from "../helpers";
+import { assertDocumented } from "../openapi/conformance";
 
 /** The typed client, calling this Worker's default export (as deployed) from its own address. */
 function client(headers: Record<string, string> = { "X-API-Key": API_KEY }) {
   return createApiClient({
     baseUrl: "http://api.test",
     headers: { "CF-Connecting-IP": uniqueIp(), ...headers },
-    fetch: (request) => exports.default.fetch(request),
+    // Answers are checked against /openapi.json, as every helper's are (test/openapi/conformance.ts).
+    fetch: async (request) => {
+      const response = await exports.default.fetch(request.clone());
+      await assertDocumented(request, response);
+      return response;
+    },
   });
 }
 
