@@ -8,8 +8,8 @@ import { pageQuery } from "../lib/pagination";
 import { ok } from "../lib/response";
 import { decimalInt } from "../lib/validate";
 import { errors, jsonBody, router, success } from "../openapi/declare";
-import type { TaskContext } from "../scheduler/tasks";
 import * as service from "../scheduler";
+import type { TaskContext } from "../scheduler/tasks";
 import * as schemas from "./scheduler.schemas";
 
 /** A task name as sent (matched case-insensitively; an unknown one is a 404). */
