@@ -19,7 +19,7 @@ export interface RoutePolicy {
 }
 
 /**
- * The one table of every route: its rate-limit tier and who may call it (contract, section 5).
+ * The one table of every route: its rate-limit tier and who may call it (RATE_LIMITING.md).
  * Keys are "METHOD path" as registered in the app; HEAD follows GET. A test walks the app's
  * routes and fails when one is missing here, or when a row here has no route.
  */

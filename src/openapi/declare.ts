@@ -14,7 +14,7 @@ import { errorSchema } from "./schemas";
  */
 export function router() {
   return new OpenAPIHono<AppEnv>({
-    // A request that fails its schemas: the contract's 422, listing every problem, thrown so
+    // A request that fails its schemas: the standard 422, listing every problem, thrown so
     // that app.onError renders it like every other error.
     // Control characters in a path or query are refused first, alone (a body's are refused by
     // its schema: see jsonBody).
@@ -39,7 +39,7 @@ export function jsonBody<Schema extends z.ZodType>(schema: Schema, description?:
   return { required: true, description, content: { "application/json": { schema: withoutControlCharacters("json", schema) } } };
 }
 
-/** The success envelope of the contract (section 1) around `data`. */
+/** The success envelope (src/lib/response.ts) around `data`. */
 export function envelope<Data extends z.ZodType>(data: Data) {
   return z.strictObject({ success: z.literal(true), data, error: z.null(), timestamp: z.iso.datetime() });
 }

@@ -3,7 +3,7 @@ import { ERROR_STATUS, type ErrorCode } from "../errors";
 
 const codes = Object.keys(ERROR_STATUS) as [ErrorCode, ...ErrorCode[]];
 
-/** The contract's error body (section 2), as a schema: documented, and checked by the tests. */
+/** The error body every failure has (src/errors/render.ts), as a schema: documented, and checked by the tests. */
 export const errorSchema = z
   .strictObject({
     success: z.literal(false),

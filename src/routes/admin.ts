@@ -15,7 +15,7 @@ import { changePassword, createUser, deleteUser, getUser, isAdmin, listUsers, up
 import * as schemas from "./admin.schemas";
 import { auditQuery, loginBody, newKeyBody, newUserBody, passwordBody, userChangesBody } from "./admin.schemas";
 
-/** `/api/admin` (reference 2.10): sessions, users, the audit trail and named API keys (rate limits: rate-limits.ts). */
+/** `/api/admin`: sessions, users, the audit trail and named API keys (rate limits: rate-limits.ts). */
 export const admin = router();
 
 const tags = ["admin"];
@@ -120,7 +120,7 @@ admin.openapi(
   async (c) => created(c, { user: await createUser(database(c), c.var.config, actorFrom(c), c.req.valid("json")) }),
 );
 
-/** Admins and moderators may look a user up (reference 6.10). */
+/** Admins and moderators may look a user up. */
 admin.openapi(
   createRoute({
     method: "get",

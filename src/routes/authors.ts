@@ -43,7 +43,7 @@ const favoritesQuery = z.object({
 });
 const booksQuery = z.object({ status: z.enum(BOOK_STATUSES).optional() });
 
-/** `/api/authors` (reference 2.5, with the routes working as intended). Static paths come before `/{id}`. */
+/** `/api/authors`. Static paths come before `/{id}`. */
 export const authors = router();
 
 const tags = ["authors"];

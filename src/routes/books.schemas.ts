@@ -9,7 +9,7 @@ import { METADATA_FIELDS } from "../services/books";
 import { CORRECTION_SOURCES } from "../services/metadata";
 import { correctionHistory } from "./metadata.schemas";
 
-// The request shapes of /api/books (field bounds: reference 2.3). Strings are trimmed; an optional
+// The request shapes of /api/books (field bounds: README). Strings are trimmed; an optional
 // text that is blank or null stores no value. Bodies are strict: a misspelt field is a 422, not
 // silently ignored, because the callers are scripts.
 

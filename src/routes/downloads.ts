@@ -59,7 +59,7 @@ const listQuery = pageQuery
   .superRefine(atMostOneOf(["status", "status_filter"]))
   .transform((query) => foldAliases(query, "status", ["status_filter"]));
 
-/** `/api/downloads` (reference 2.6). Static paths come before `/{id}`. */
+/** `/api/downloads`. Static paths come before `/{id}`. */
 export const downloads = router();
 
 const tags = ["downloads"];

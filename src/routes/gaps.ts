@@ -28,7 +28,7 @@ const missingQuery = pageQuery.extend({
     .optional(),
 });
 
-/** `/api/gaps` (reference 2.11): gap analysis from the database, acquisition through Prowlarr. */
+/** `/api/gaps`: gap analysis from the database, acquisition through Prowlarr. */
 export const gaps = router();
 
 const tags = ["gaps"];

@@ -6,7 +6,7 @@ import { healthSchema, liveSchema, readySchema } from "./health.schemas";
 
 /**
  * Probes for uptime monitors and deploy pipelines: no credentials, never cached, no secrets.
- * They answer in their own shape (contract, section 7), not the envelope. `worker_version` is the
+ * They answer in their own shape (README, health probes), not the envelope. `worker_version` is the
  * Cloudflare version id and tag, which `npm run smoke -- <url> --expect-version <id>` checks.
  */
 export const health = router();

@@ -16,7 +16,7 @@ import * as schemas from "./metadata.schemas";
 const bookIdParam = z.object({ book_id: decimalInt(z.number().positive()) });
 const daysQuery = z.object({ days: decimalInt(z.number().min(1).max(365)).default(30) });
 
-/** /api/metadata: correction history and metadata quality (reference 2.7, 6.6). */
+/** /api/metadata: correction history and metadata quality. */
 export const metadata = router();
 
 const tags = ["metadata"];
@@ -94,7 +94,7 @@ metadata.openapi(
 );
 
 // ---------------------------------------------------------------------------------------------
-// Correction from Google Books (INTEGRATIONS.md section 3)
+// Correction from Google Books (src/integrations/google-books.ts)
 // ---------------------------------------------------------------------------------------------
 
 const correctBookBody = z.strictObject({ book_id: z.number().int().positive(), force: z.boolean().default(false) });

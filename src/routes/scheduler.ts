@@ -23,7 +23,7 @@ function taskContext(c: Context<AppEnv>): TaskContext {
   return { db: database(c), env: c.env, config: c.var.config };
 }
 
-/** `/api/scheduler` (reference 2.8): the dispatcher's schedule, task runs, pause, resume and crons. */
+/** `/api/scheduler`: the dispatcher's schedule, task runs, pause, resume and crons. */
 export const scheduler = router();
 
 const tags = ["scheduler"];

@@ -49,7 +49,7 @@ const incompleteQuery = z
     path: ["min_completion"],
   });
 
-/** `/api/series` (reference 2.4). Static paths come before `/{id}`. */
+/** `/api/series`. Static paths come before `/{id}`. */
 export const series = router();
 
 const tags = ["series"];

@@ -8,7 +8,7 @@ import * as service from "../services/system";
 import { VERSION } from "../version";
 import * as schemas from "./system.schemas";
 
-/** `/api/system` (reference 2.9): figures for operators, each an aggregate computed by D1. */
+/** `/api/system`: figures for operators, each an aggregate computed by D1. */
 export const system = router();
 
 const tags = ["system"];
