@@ -34,7 +34,8 @@ export function jsonSlices(rows: readonly unknown[], maxBytes = JSON_SLICE_BYTES
 /**
  * `SELECT ... FROM json_each(?)` of `rows`, one per JSON slice, for `db.insert(table).select(...)`:
  * every column of the table in its order, `columns` from the rows (as drizzle would store them: a
- * JSON-mode column's object as its JSON text, a missing value as NULL), the others their defaults.
+ * JSON-mode column's object as its JSON text, a missing value as NULL, or as the default of a NOT
+ * NULL column), the others their defaults.
  * It ends in `WHERE true`, which lets SQLite read an ON CONFLICT clause after it.
  */
 export function selectJsonRows<T extends Table>(
@@ -45,12 +46,13 @@ export function selectJsonRows<T extends Table>(
   // The columns drizzle lists in an INSERT, in its order (a generated column is never written).
   const insertable = Object.entries(getTableColumns(table)).filter(([, column]) => column.generated === undefined);
   const values = insertable.map(([key, column]) => {
-    const at = columns.indexOf(key as (typeof columns)[number]);
-    if (at >= 0) return sql.raw(`json_extract(value, '$[${at}]')`);
     const fallback = column.default ?? column.defaultFn?.();
-    if (is(fallback, SQL)) return fallback;
-    if (fallback !== undefined) return sql.param(fallback, column);
-    return sql`NULL`;
+    const byDefault = is(fallback, SQL) ? fallback : fallback !== undefined ? sql.param(fallback, column) : sql`NULL`;
+    const at = columns.indexOf(key as (typeof columns)[number]);
+    if (at < 0) return byDefault;
+    const value = sql.raw(`json_extract(value, '$[${at}]')`);
+    // A row without a value for a NOT NULL column gets its default, as a drizzle INSERT would.
+    return column.notNull && fallback !== undefined ? sql`coalesce(${value}, ${byDefault})` : value;
   });
   const tuples = rows.map((row) => columns.map((key) => (row as Record<string, unknown>)[key] ?? null));
   return jsonSlices(tuples).map((json) => sql`SELECT ${sql.join(values, sql`, `)} FROM json_each(${json}) WHERE true`);

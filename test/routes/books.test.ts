@@ -87,6 +87,9 @@ describe("POST /api/books", () => {
       quality_score: null,
       mam_rule_version: null,
       duplicate_status: "none",
+      subtitle: null,
+      genres: [],
+      additional_series: [],
     });
     expect(book.body.data.last_metadata_update).toBe(book.body.data.date_added);
   });

@@ -7,6 +7,12 @@ import { timestampNow, updatedAt } from "./columns";
 export const BOOK_STATUSES = ["active", "duplicate", "archived"] as const;
 export const COMPLETION_STATUSES = ["complete", "partial", "incomplete"] as const;
 
+/** A series a book belongs to, with its place in it ("2.5"), or null when unnumbered. */
+export interface SeriesEntry {
+  name: string;
+  sequence: string | null;
+}
+
 // Books link to series/authors by name (books.series = series.name, books.author = authors.name),
 // compared trimmed and case-insensitively; names are stored trimmed, hence the lower() indexes.
 export const books = sqliteTable(
@@ -36,6 +42,11 @@ export const books = sqliteTable(
     qualityScore: real("quality_score"),
     mamRuleVersion: integer("mam_rule_version"),
     duplicateStatus: text("duplicate_status").notNull().default("none"),
+    subtitle: text("subtitle"),
+    genres: text("genres", { mode: "json" }).$type<string[]>().notNull().default([]),
+    // The series after the first (books.series) that the book also belongs to, in ABS's order.
+    // Completion and gaps count only books.series for now.
+    additionalSeries: text("additional_series", { mode: "json" }).$type<SeriesEntry[]>().notNull().default([]),
   },
   (t) => [
     uniqueIndex("books_abs_id_unique").on(t.absId),

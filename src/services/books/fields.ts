@@ -1,4 +1,4 @@
-import type { BOOK_STATUSES, Book, NewBook } from "../../db/schema";
+import type { BOOK_STATUSES, Book, NewBook, SeriesEntry } from "../../db/schema";
 import type { CorrectionSource } from "../metadata";
 
 // The described fields of a book, their columns, and metadata completeness.
@@ -35,6 +35,9 @@ export const COLUMN_OF = {
   import_source: "importSource",
   metadata_source: "metadataSource",
   status: "status",
+  subtitle: "subtitle",
+  genres: "genres",
+  additional_series: "additionalSeries",
 } as const satisfies Record<string, keyof Book>;
 export type Field = keyof typeof COLUMN_OF;
 export type BookStatus = (typeof BOOK_STATUSES)[number];
@@ -85,8 +88,12 @@ export interface BookCreateInput extends BookFields {
   metadata_source?: Record<string, string> | null;
 }
 
+/** An imported book: also what only an import supplies (Audiobookshelf's subtitle, genres, further series). */
 export interface BookImportRow extends BookCreateInput {
   abs_id: string;
+  subtitle?: string | null;
+  genres?: string[];
+  additional_series?: SeriesEntry[];
 }
 
 export interface BookUpdateInput extends BookFields {
