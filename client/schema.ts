@@ -1760,6 +1760,12 @@ export interface components {
             quality_score: number | null;
             mam_rule_version: number | null;
             duplicate_status: string;
+            subtitle: string | null;
+            genres: string[];
+            additional_series: {
+                name: string;
+                sequence: string | null;
+            }[];
         };
         MetadataCorrection: {
             id: number;

@@ -148,6 +148,10 @@ export const bookSchema = z
     quality_score: z.number().nullable(),
     mam_rule_version: z.number().int().nullable(),
     duplicate_status: z.string(),
+    // From Audiobookshelf: its subtitle and genres, and the series after the first (not counted for completion yet).
+    subtitle: nullableText,
+    genres: z.array(z.string()),
+    additional_series: z.array(z.strictObject({ name: z.string(), sequence: nullableText })),
   })
   .meta({ id: "Book" });
 
