@@ -1,7 +1,8 @@
-import packageJson from "../package.json";
+// A named import: the bundle keeps the version string, not the whole package.json.
+import { version } from "../package.json";
 
 /** The service version reported by `/health` and `/api/info`: the one in package.json. */
-export const VERSION: string = packageJson.version;
+export const VERSION: string = version;
 
 /** The Cloudflare Worker version answering: its id, and the tag `wrangler versions upload --tag` gave it. */
 export interface WorkerVersion {

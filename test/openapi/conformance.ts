@@ -12,15 +12,7 @@ import { openApiDocument } from "../../src/openapi/document";
 
 interface Operation {
   responses: Record<string, { content?: Record<string, { schema: Schema }> }>;
-  "x-undeclared"?: boolean;
 }
-
-/**
- * Routes whose answers are not declared yet (src/openapi/declare.ts): only their error bodies
- * are checked. A test (test/openapi/conformance.test.ts) keeps this list equal to the routes the
- * document marks `x-undeclared`, so it can only shrink.
- */
-export const NOT_YET_DECLARED: readonly string[] = [];
 
 // Schemas in the document point at "#/components/schemas/X"; each response schema is checked on
 // its own, with the components beside it as $defs.
@@ -42,12 +34,6 @@ const operations = Object.entries(document.paths)
   )
   // Static segments win over parameters, as the app's routes are registered (static first).
   .sort((a, b) => a.parameters - b.parameters);
-
-export const undeclaredRoutes = () =>
-  operations
-    .filter((o) => o.op["x-undeclared"])
-    .map((o) => `${o.method} ${o.template}`)
-    .sort();
 
 const validators = new Map<Schema, Validator>();
 function validatorOf(schema: Schema): Validator {
@@ -79,10 +65,6 @@ export async function assertDocumented(request: Request, response: Response): Pr
     return checkBody(what, request, response, defs.Error as Schema);
   }
   const route = `${match.method} ${match.template}`;
-  if (NOT_YET_DECLARED.includes(route)) {
-    if (response.status >= 400) await checkBody(what, request, response, defs.Error as Schema);
-    return;
-  }
   const documented = match.op.responses[status] ?? match.op.responses[`${status[0]}XX`];
   if (!documented) {
     throw new Error(`${what}: ${route} does not document ${status} (documents ${Object.keys(match.op.responses).join(", ")})`);
