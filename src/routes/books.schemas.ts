@@ -109,7 +109,7 @@ export const incompleteQuery = z.object({
 
 export const seriesParam = z.object({ name: z.string().trim().min(1).max(500) });
 
-// The answers of /api/books (src/services/books.ts).
+// The answers of /api/books (src/services/books/).
 
 const nullableText = z.string().nullable();
 const completeness = z.number().int().min(0).max(100).meta({ description: "Share of the described fields that are filled" });

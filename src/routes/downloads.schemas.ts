@@ -3,7 +3,7 @@ import { ABS_IMPORT_STATUSES, DOWNLOAD_STATUSES } from "../db/schema";
 import { message, timestamp } from "../openapi/common";
 import { pageOf } from "../openapi/declare";
 
-// The answers of /api/downloads (src/services/downloads.ts).
+// The answers of /api/downloads (src/services/downloads/).
 
 const downloadStatus = z.enum(DOWNLOAD_STATUSES);
 

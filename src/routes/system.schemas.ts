@@ -5,7 +5,7 @@ import { authorSummary } from "./authors.schemas";
 import { check } from "./health.schemas";
 import { seriesSummary } from "./series.schemas";
 
-// The answers of /api/system (src/services/system.ts, src/services/queue.ts).
+// The answers of /api/system (src/services/system.ts, src/services/queue/).
 
 const n = () => z.number().int();
 const counts = z.record(z.string(), z.number().int());
