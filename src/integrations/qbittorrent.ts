@@ -87,11 +87,15 @@ export class QbittorrentClient {
     return this.http.parse(await this.call(request), z.array(torrentSchema), request);
   }
 
-  /** Adds one torrent by URL or magnet. Never retried: a write. */
+  /**
+   * Adds one torrent by URL or magnet. Never retried: a write. Sent urlencoded, which every version
+   * from 4.1 to 5.2 reads cleanly: a multipart body as fetch's FormData writes it (no CRLF after the
+   * closing boundary) makes 4.5.2 keep `\r\n--<boundary>--` in the last field, a save path or the tags.
+   */
   async add(torrent: AddTorrent): Promise<AddOutcome> {
-    const multipart: Record<string, string> = { urls: torrent.url, category: torrent.category, tags: torrent.tags.join(",") };
-    if (torrent.savePath) multipart.savepath = torrent.savePath;
-    const request: UpstreamRequest = { method: "POST", path: "/api/v2/torrents/add", body: { multipart }, accept: [409, 415] };
+    const form: Record<string, string> = { urls: torrent.url, category: torrent.category, tags: torrent.tags.join(",") };
+    if (torrent.savePath) form.savepath = torrent.savePath;
+    const request: UpstreamRequest = { method: "POST", path: "/api/v2/torrents/add", body: { form }, accept: [409, 415] };
     const response = await this.call(request);
     if (response.status === 409) return { result: "duplicate" };
     if (response.status === 415) return { result: "refused", detail: "qBittorrent answered 415: not a valid torrent" };

@@ -1,13 +1,15 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { UpstreamError } from "../../src/integrations/http";
 import { forgetSessions, magnetHash, qbittorrent, sessionCookie } from "../../src/integrations/qbittorrent";
-import { configWith, fakeQbittorrent, QB_KEY, QB_PASS, QB_URL, qbKey, qbLogin } from "./fake-qbittorrent";
+import { configWith, fakeQbittorrent, QB_KEY, QB_PASS, QB_URL, qbKey, qbLogin, qbPostFields } from "./fake-qbittorrent";
 import { fakeVpcBinding } from "./fake-upstream";
+import { makeTorrent } from "./torrent-file";
 
 beforeEach(() => forgetSessions());
 afterEach(() => vi.restoreAllMocks());
 
 const HASH = "0123456789abcdef0123456789abcdef01234567";
+const OTHER = "fedcba9876543210fedcba9876543210fedcba98";
 const magnet = (hash = HASH) => `magnet:?xt=urn:btih:${hash}&dn=Dune`;
 const add = (url: string) => ({ url, category: "audiobooks", savePath: "/data/audiobooks", tags: ["mamcrawler", "mamcrawler-7"] });
 
@@ -54,16 +56,34 @@ describe.each(["4.x", "5.2"] as const)("qBittorrent %s, username and password", 
     expect(JSON.stringify(error)).not.toContain("wrong-password-1");
   });
 
-  it("adds a torrent with the URL, category, save path and tags as multipart form data", async () => {
+  it("adds a torrent with the URL, category, save path and tags, read back exactly by qBittorrent's own parser", async () => {
     const fake = fakeQbittorrent({ style });
     const outcome = await qbittorrent(configWith(qbLogin)).add(add(magnet()));
     expect(outcome).toEqual(style === "5.2" ? { result: "added", hash: HASH } : { result: "added" });
-    const call = fake.calls.find((c) => c.url.pathname === "/api/v2/torrents/add")!;
-    expect(call.headers.get("Content-Type")).toMatch(/^multipart\/form-data; boundary=/);
-    for (const part of [magnet(), "audiobooks", "/data/audiobooks", "mamcrawler,mamcrawler-7"]) expect(call.body).toContain(part);
-    expect(fake.torrents.get(HASH)).toMatchObject({ category: "audiobooks", tags: "mamcrawler,mamcrawler-7" });
+    expect(fake.torrents.get(HASH)).toMatchObject({
+      category: "audiobooks",
+      tags: "mamcrawler,mamcrawler-7",
+      save_path: "/data/audiobooks",
+    });
+    // Without a save path, the tags are the last field: they must come through clean too.
+    await qbittorrent(configWith(qbLogin)).add({ ...add(magnet(OTHER)), savePath: undefined });
+    expect(fake.torrents.get(OTHER)).toMatchObject({ tags: "mamcrawler,mamcrawler-7", save_path: undefined });
   });
 
+  it("adds a torrent by URL: qBittorrent fetches the .torrent and the torrent shows under its tag, checking first", async () => {
+    const fake = fakeQbittorrent({ style });
+    const url = "http://prowlarr.lan:9696/1/download?apikey=k&link=abc";
+    const file = await makeTorrent("Dune by Frank Herbert [ENG / M4B]");
+    fake.serve(url, () => new Response(file.bytes));
+    const qb = qbittorrent(configWith(qbLogin));
+    expect(await qb.add(add(url))).toEqual(style === "5.2" ? { result: "added", hash: file.hash } : { result: "added" });
+    expect(fake.calls.some((c) => c.url.href === url)).toBe(true);
+    const states = [];
+    for (let i = 0; i < 2; i++) states.push((await qb.torrents({ tag: "mamcrawler-7" })).map((t) => [t.hash, t.name, t.state]));
+    expect(states).toEqual([[[file.hash, file.name, "checkingResumeData"]], [[file.hash, file.name, "stalledDL"]]]);
+    expect(await qb.torrents({ tag: "mamcrawler" })).toHaveLength(1);
+    expect(await qb.torrents({ tag: "mamcrawler-70" })).toEqual([]);
+  });
   it("tells a duplicate (5.2's 409) or a refusal (`Fails.`) apart from an added torrent", async () => {
     fakeQbittorrent({ style });
     const qb = qbittorrent(configWith(qbLogin));
@@ -76,7 +96,7 @@ describe.each(["4.x", "5.2"] as const)("qBittorrent %s, username and password", 
   it("reads torrents by hashes and by tag", async () => {
     const fake = fakeQbittorrent({ style });
     const qb = qbittorrent(configWith(qbLogin));
-    const other = "fedcba9876543210fedcba9876543210fedcba98";
+    const other = OTHER;
     await qb.add(add(magnet()));
     await qb.add({ ...add(magnet(other)), tags: ["mamcrawler", "mamcrawler-8"] });
     fake.set(HASH, { state: "downloading", progress: 0.25 });
@@ -136,6 +156,35 @@ describe("qBittorrent behind a Workers VPC binding (QB_VPC)", () => {
     // Addressed to the home server's own URL, and nothing went to the internet directly.
     expect(vpc.seen.every((r) => r.url.origin === new URL(QB_URL).origin)).toBe(true);
     expect(fake.calls).toHaveLength(vpc.seen.length);
+  });
+});
+
+describe("the fake's body parser is qBittorrent's (src/base/http/requestparser.cpp)", () => {
+  const fields = async (body: FormData | URLSearchParams) => {
+    const request = new Request("http://x.test/", { method: "POST", body });
+    return qbPostFields(request.headers.get("Content-Type") ?? "", await request.text());
+  };
+
+  it("keeps the closing boundary in the last field of a multipart body that does not end in CRLF, as 4.5.2 does", async () => {
+    const form = new FormData();
+    form.append("urls", magnet());
+    form.append("savepath", "/data/audiobooks");
+    const request = new Request("http://x.test/", { method: "POST", body: form });
+    const text = await request.text();
+    const parsed = qbPostFields(request.headers.get("Content-Type") ?? "", text);
+    expect(parsed?.get("urls")).toBe(magnet());
+    // FormData as the Workers runtime writes it: no CRLF after the closing boundary.
+    expect(text.endsWith("--")).toBe(true);
+    expect(parsed?.get("savepath")).toMatch(/^\/data\/audiobooks\r\n--.+--$/);
+  });
+
+  it("reads a multipart body that ends in CRLF, and a urlencoded one, cleanly", async () => {
+    const boundary = "b0undary";
+    const body = `--${boundary}\r\nContent-Disposition: form-data; name="tags"\r\n\r\na,b\r\n--${boundary}--\r\n`;
+    expect(qbPostFields(`multipart/form-data; boundary=${boundary}`, body)?.get("tags")).toBe("a,b");
+    expect((await fields(new URLSearchParams({ urls: `${magnet()}\n${magnet(OTHER)}`, tags: "a,b" })))?.get("urls")).toBe(
+      `${magnet()}\n${magnet(OTHER)}`,
+    );
   });
 });
 

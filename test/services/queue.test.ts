@@ -213,7 +213,8 @@ describe("QUEUE: sending", () => {
     const fake = fakeQbittorrent({ style: "5.2" });
     const config = configWith(qbKey);
     const url = "http://prowlarr.lan:9696/4/download?link=dup";
-    fake.torrents.set(hashOfUrl(url), { hash: hashOfUrl(url), name: "x", state: "uploading", progress: 1, tags: "", category: "" });
+    const h = await hashOfUrl(url);
+    fake.torrents.set(h, { hash: h, name: "x", state: "uploading", progress: 1, tags: "", category: "" });
     const row = await insertDownload({ magnetLink: null, torrentUrl: url });
     const report = await send(db, qbittorrent(config), config, new Date());
     expect(report.sent).toEqual([{ download_id: row.id, hash: null, outcome: "duplicate" }]);
@@ -243,7 +244,8 @@ describe("QUEUE: sending", () => {
     expect(await reload(row.id)).toMatchObject({ status: "downloading", qbittorrentHash: null });
     await poll(db, qbittorrent(config), config, new Date());
     const found = await reload(row.id);
-    expect(found).toMatchObject({ status: "downloading", qbittorrentStatus: "metaDL" });
+    // Just fetched: qBittorrent checks it first.
+    expect(found).toMatchObject({ status: "downloading", qbittorrentStatus: "checkingResumeData" });
     expect(found.qbittorrentHash).toBe([...fake.torrents.keys()][0]);
   });
 
@@ -299,7 +301,7 @@ describe("QUEUE: the task", () => {
     const rows = await Promise.all(Array.from({ length: 6 }, () => insertDownload()));
     const ctx = { db, env, config };
     await Promise.all([runQueue(ctx, undefined), runQueue(ctx, undefined), runQueue(ctx, undefined)]);
-    const adds = fake.calls.filter((c) => c.url.pathname === "/api/v2/torrents/add").map((c) => /urls"\r\n\r\n([^\r]+)/.exec(c.body)?.[1]);
+    const adds = fake.calls.filter((c) => c.url.pathname === "/api/v2/torrents/add").map((c) => new URLSearchParams(c.body).get("urls"));
     expect(new Set(adds).size).toBe(adds.length);
     expect(adds.length).toBe(4);
     const after = await db
