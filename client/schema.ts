@@ -769,7 +769,7 @@ export interface paths {
         put?: never;
         /**
          * Import the catalogue from Audiobookshelf
-         * @description Reads every book library of Audiobookshelf and imports its books by abs_id, as POST /api/books/import does; books it no longer lists are archived. All or nothing: a failing Audiobookshelf leaves the catalogue as it was.
+         * @description Reads every book library of Audiobookshelf (or ABS_LIBRARY_ID alone) and imports its books by abs_id, as POST /api/books/import does, making the rows of their series and authors. A book it lists again is active again; one whose files are gone is kept with files_missing and not owned. Books it no longer lists are archived (of ABS_LIBRARY_ID's library only, when set), unless they are more than 10 % of the library and force is not set. Each page is all or nothing: a failing Audiobookshelf leaves the catalogue as the last complete page left it, and archives nothing.
          */
         post: operations["postApiLibrarySync"];
         delete?: never;
@@ -1725,6 +1725,8 @@ export interface components {
             last_metadata_update: string | null;
             /** @enum {string} */
             status: "active" | "duplicate" | "archived";
+            /** @description Audiobookshelf lists the book but its files are gone: not owned until they return */
+            files_missing: boolean;
             /** Format: date-time */
             date_added: string;
         };
@@ -1743,6 +1745,8 @@ export interface components {
             last_metadata_update: string | null;
             /** @enum {string} */
             status: "active" | "duplicate" | "archived";
+            /** @description Audiobookshelf lists the book but its files are gone: not owned until they return */
+            files_missing: boolean;
             /** Format: date-time */
             date_added: string;
             isbn: string | null;
@@ -3227,6 +3231,8 @@ export interface operations {
                                 last_metadata_update: string | null;
                                 /** @enum {string} */
                                 status: "active" | "duplicate" | "archived";
+                                /** @description Audiobookshelf lists the book but its files are gone: not owned until they return */
+                                files_missing: boolean;
                                 /** Format: date-time */
                                 date_added: string;
                                 missing_fields: ("title" | "author" | "series" | "series_number" | "isbn" | "asin" | "publisher" | "published_year" | "duration_minutes" | "description")[];
@@ -7424,6 +7430,8 @@ export interface operations {
                                 last_metadata_update: string | null;
                                 /** @enum {string} */
                                 status: "active" | "duplicate" | "archived";
+                                /** @description Audiobookshelf lists the book but its files are gone: not owned until they return */
+                                files_missing: boolean;
                                 /** Format: date-time */
                                 date_added: string;
                                 missing_fields: ("title" | "author" | "series" | "series_number" | "isbn" | "asin" | "publisher" | "published_year" | "duration_minutes" | "description")[];
@@ -8277,7 +8285,10 @@ export interface operations {
     };
     postApiLibrarySync: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Archive the books Audiobookshelf no longer lists even when they are more than 10 % of the library */
+                force?: boolean | ("true" | "false");
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -8299,11 +8310,19 @@ export interface operations {
                             unchanged: number;
                             /** @description Active books from Audiobookshelf that it no longer lists */
                             archived: number;
+                            /** @description Archived books Audiobookshelf lists again: active again */
+                            reactivated: number;
+                            /** @description Listed books whose files are gone (Audiobookshelf's isMissing): kept with files_missing, not owned */
+                            missing_files: number;
+                            /** @description Series rows made for the series of the books listed */
+                            series_created: number;
+                            /** @description Author rows made for the authors of the books listed */
+                            authors_created: number;
                             total: number;
                             duration_ms: number;
                             libraries: number;
                             pages: number;
-                            /** @description Why nothing was archived although the listing completed */
+                            /** @description Why nothing was archived although the listing completed (an empty listing, or more than 10 % gone without force) */
                             archive_skipped?: string;
                         };
                         error: null;
@@ -8350,6 +8369,15 @@ export interface operations {
             };
             /** @description A body was sent that is not application/json */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Validation failed: `errors` lists every problem */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -403,8 +403,8 @@ export default [
     id: "completion-counts-archived",
     file: "src/services/completion.ts",
     bug: "archived books count as owned in a series",
-    from: "WHERE lower(${books.series}) = lower(${series.name}) AND ${books.status} = 'active')",
-    to: "WHERE lower(${books.series}) = lower(${series.name}))",
+    from: "sql.raw(`b.status = 'active' AND b.files_missing = 0`)",
+    to: "sql.raw(`b.files_missing = 0`)",
     tests: [SERIES, BOOKS],
   },
   {

@@ -40,7 +40,10 @@ const bookMetadata = z.object({
 
 const libraryItem = z.object({
   id: z.string(),
+  libraryId: z.string().optional(),
   mediaType: z.string().optional(),
+  // Listed, but its files are gone from disk (ABS 2.x keeps such items, with isInvalid).
+  isMissing: z.boolean().optional(),
   media: z.object({
     metadata: bookMetadata,
     // Seconds; absent on items without audio.

@@ -129,6 +129,7 @@ export const bookSummary = z
     metadata_completeness_percent: completeness,
     last_metadata_update: timestamp.nullable(),
     status: bookStatus,
+    files_missing: z.boolean().meta({ description: "Audiobookshelf lists the book but its files are gone: not owned until they return" }),
     date_added: timestamp,
   })
   .meta({ id: "BookSummary" });
@@ -148,7 +149,7 @@ export const bookSchema = z
     quality_score: z.number().nullable(),
     mam_rule_version: z.number().int().nullable(),
     duplicate_status: z.string(),
-    // From Audiobookshelf: its subtitle and genres, and the series after the first (not counted for completion yet).
+    // From Audiobookshelf: its subtitle and genres, and the series after the first (each counted for completion and gaps too).
     subtitle: nullableText,
     genres: z.array(z.string()),
     additional_series: z.array(z.strictObject({ name: z.string(), sequence: nullableText })),

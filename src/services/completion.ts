@@ -1,6 +1,6 @@
 import { type SQL, sql } from "drizzle-orm";
 import type { Database } from "../db/client";
-import { authors, books, series } from "../db/schema";
+import { authors, bookAuthors, bookSeries, books, type SeriesEntry, series } from "../db/schema";
 
 /**
  * Series and author completion, as SQL that recomputes the stored counts
@@ -9,7 +9,9 @@ import { authors, books, series } from "../db/schema";
  * `db.batch`, so completion is never stale. Recalculation routes and scheduled tasks run the
  * same statements.
  *
- * owned = active books whose series (author) name matches, trimmed and case-insensitively;
+ * owned = active books with their files (not files_missing) that are in the series (by the author),
+ * through book_series / book_authors: every series of a book, every author of "A, B", names
+ * compared trimmed and case-insensitively;
  * with a known total: missing = max(0, total - owned), percent = floor(owned / total * 100)
  * (above 100 when more are owned than known); else missing = 0 and percent = 0.
  * Status: 100 → complete, ≥ 50 → partial (so 5 of 4 stays partial, as in the original), else incomplete.
@@ -32,8 +34,33 @@ function missing(owned: SQL, total: SQL): SQL<number> {
   return sql<number>`CASE WHEN coalesce(${total}, 0) > 0 THEN max(0, ${total} - (${owned})) ELSE 0 END`;
 }
 
-const seriesOwned = sql`(SELECT count(*) FROM ${books} WHERE lower(${books.series}) = lower(${series.name}) AND ${books.status} = 'active')`;
-const authorOwned = sql`(SELECT count(*) FROM ${books} WHERE lower(${books.author}) = lower(${authors.name}) AND ${books.status} = 'active')`;
+/** A book that counts as owned, for SQL over `books b`. */
+export const OWNED = sql.raw(`b.status = 'active' AND b.files_missing = 0`);
+
+const seriesOwned = sql`(SELECT count(DISTINCT l.book_id) FROM ${bookSeries} l JOIN ${books} b ON b.id = l.book_id
+  WHERE lower(l.name) = lower(${series.name}) AND ${OWNED})`;
+const authorOwned = sql`(SELECT count(DISTINCT l.book_id) FROM ${bookAuthors} l JOIN ${books} b ON b.id = l.book_id
+  WHERE lower(l.name) = lower(${authors.name}) AND ${OWNED})`;
+
+/** What of a book its series and authors are counted by (a row of books, or the fields a write sets). */
+export interface BookGroups {
+  series?: string | null;
+  additionalSeries?: readonly SeriesEntry[] | null;
+  author?: string | null;
+}
+
+/** Every series a book is in: books.series, then additional_series. */
+export function seriesNamesOf(book: BookGroups): string[] {
+  return [book.series, ...(book.additionalSeries ?? []).map((s) => s.name)].filter((n): n is string => !!n?.trim());
+}
+
+/** The authors of "A, B", as Audiobookshelf joins them (and drizzle/0009_book_series_authors.sql splits them). */
+export function authorNamesOf(author: string | null | undefined): string[] {
+  return (author ?? "")
+    .split(", ")
+    .map((n) => n.trim())
+    .filter(Boolean);
+}
 const seriesTotal = sql`${series.totalBooksInSeries}`;
 const authorTotal = sql`${authors.totalAudiobooksExternal}`;
 
@@ -69,7 +96,7 @@ export function recomputeAuthors(db: Database, names?: readonly (string | null |
     lastCompletionCheck: now,
     dateUpdated: now,
   });
-  return names === undefined ? query : query.where(nameIn(sql`${authors.name}`, names));
+  return names === undefined ? query : query.where(nameIn(sql`${authors.name}`, names.flatMap(authorNamesOf)));
 }
 
 /** The same percentage as SQL over the stored counts, for aggregates across authors. */

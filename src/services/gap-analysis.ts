@@ -1,13 +1,13 @@
 import { and, asc, count, countDistinct, desc, eq, gt, isNotNull, isNull, type SQL, sql } from "drizzle-orm";
 import type { Database } from "../db/client";
-import { authors, books, type GapRun, gapRuns, missingBooks, series } from "../db/schema";
+import { authors, bookSeries, books, type GapRun, gapRuns, missingBooks, series } from "../db/schema";
 import { failureReason } from "../lib/failure";
-import { recomputeAuthors, recomputeSeries } from "./completion";
+import { OWNED, recomputeAuthors, recomputeSeries } from "./completion";
 
 /**
  * Gap analysis, from the database alone. For every series with a known
- * `total_books_in_series`, each whole-number position 1..total that no active book of the series
- * holds is a gap: one `missing_books` row (reason `series_gap`), kept across runs by the unique
+ * `total_books_in_series`, each whole-number position 1..total that no owned book (active, files
+ * present) holds in it, as any of its series, is a gap: one `missing_books` row (reason `series_gap`), kept across runs by the unique
  * index (series_id, series_number, reason_missing). A later run marks a gap resolved when a book
  * fills it (book_id = that book, download_status `completed`) and reopens it when that book is
  * gone. Author gaps are counts (`authors.audiobooks_missing`): which titles are missing needs an
@@ -50,10 +50,10 @@ function wholePosition(text: SQL): SQL {
   return sql`(CASE WHEN ${t} GLOB '[0-9]*' AND ${t} NOT GLOB '*[^0-9.]*' AND cast(${t} AS REAL) = cast(${t} AS INTEGER) THEN cast(${t} AS INTEGER) END)`;
 }
 
-/** Active books of the gap's series that hold its position (inside an UPDATE of missing_books). */
-const holdersOfGap = sql`FROM ${books} b JOIN ${series} s ON s.id = ${missingBooks.seriesId}
-  WHERE lower(b.series) = lower(s.name) AND b.status = 'active'
-    AND ${wholePosition(sql`b.series_number`)} = cast(${missingBooks.seriesNumber} AS INTEGER)`;
+/** Owned books that hold the gap's position in its series, as any of their series (inside an UPDATE of missing_books). */
+const holdersOfGap = sql`FROM ${bookSeries} l JOIN ${books} b ON b.id = l.book_id JOIN ${series} s ON s.id = ${missingBooks.seriesId}
+  WHERE lower(l.name) = lower(s.name) AND ${OWNED}
+    AND ${wholePosition(sql`l.sequence`)} = cast(${missingBooks.seriesNumber} AS INTEGER)`;
 
 const isSeriesGap = eq(missingBooks.reasonMissing, "series_gap");
 
@@ -88,7 +88,7 @@ function removeStaleGaps(db: Database) {
 
 /**
  * One row per series and unheld position: the positions are generated per series (recursive CTE,
- * exactly sum(total) rows), the holders found through the lower(series) index. Existing gaps are
+ * exactly sum(total) rows), the holders found through the lower(name) index of book_series. Existing gaps are
  * skipped, and the unique index keeps a concurrent run from doubling one. Raw SQL (a CTE-prefixed
  * INSERT), with no bound parameters: drizzle's D1 batch cannot bind a raw statement's.
  */
@@ -106,8 +106,8 @@ function insertNewGaps(db: Database) {
            min(3, 1 + (p.n - 1) * 3 / p.total)
     FROM pos p JOIN ${series} s ON s.id = p.series_id
     WHERE NOT EXISTS (
-            SELECT 1 FROM ${books} b
-            WHERE lower(b.series) = lower(s.name) AND b.status = 'active' AND ${wholePosition(sql`b.series_number`)} = p.n)
+            SELECT 1 FROM ${bookSeries} l JOIN ${books} b ON b.id = l.book_id
+            WHERE lower(l.name) = lower(s.name) AND ${OWNED} AND ${wholePosition(sql`l.sequence`)} = p.n)
       AND NOT EXISTS (
             SELECT 1 FROM ${missingBooks} m
             WHERE m.series_id = s.id AND m.series_number = cast(p.n AS TEXT) AND m.reason_missing = 'series_gap')

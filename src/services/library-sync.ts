@@ -5,8 +5,8 @@ import type { Database } from "../db/client";
 import { books, type SeriesEntry } from "../db/schema";
 import { ABS_PAGE_SIZE, type AbsLibraryItem, Audiobookshelf } from "../integrations/audiobookshelf";
 import { UpstreamError } from "../integrations/http";
-import { type BookImportRow, importBooks } from "./books";
-import { recomputeAuthors, recomputeSeries } from "./completion";
+import { type BookImportRow, completionStatements, importBooks } from "./books";
+import { reconcilePage } from "./library-sync-page";
 
 /**
  * The catalogue from Audiobookshelf (POST /api/library/sync; README, "Connecting your services"): every
@@ -14,7 +14,9 @@ import { recomputeAuthors, recomputeSeries } from "./completion";
  * (src/services/books/import.ts `importBooks`: unchanged rows are not written, changed fields get a
  * correction row, completion is recomputed in the same batch). Each page is one D1 batch, all or
  * nothing, so a sync that fails half way leaves the catalogue as its last complete page left it.
- * Only a listing that completed archives the books ABS no longer has.
+ * After each page, `reconcilePage` (./library-sync-page.ts) keeps the rest true: library, missing
+ * files, a reappearing book active again, the series and author rows. Only a listing that
+ * completed archives the books ABS no longer has.
  */
 
 /** The source named in metadata_source for the fields ABS supplied. */
@@ -131,6 +133,12 @@ export interface SyncResult {
   updated: number;
   unchanged: number;
   archived: number;
+  /** Archived books that Audiobookshelf lists again: active again. */
+  reactivated: number;
+  /** Listed books whose files are gone (ABS's isMissing): kept, not owned. */
+  missing_files: number;
+  series_created: number;
+  authors_created: number;
   total: number;
   duration_ms: number;
   libraries: number;
@@ -139,17 +147,33 @@ export interface SyncResult {
   archive_skipped?: string;
 }
 
+export interface SyncOptions {
+  /** Archive what the listing lacks even when it is more than ARCHIVE_GUARD_SHARE of the library. */
+  force?: boolean;
+}
+
+/**
+ * The share of the library one sync may archive without `force`: a listing that lacks more is
+ * likelier a wrong ABS_LIBRARY_ID, a half-mounted disk or a filtered view than books deleted.
+ */
+export const ARCHIVE_GUARD_SHARE = 0.1;
+
 /** Books per archive UPDATE: their ids travel as one JSON parameter. */
 const ARCHIVE_SLICE = 1000;
 
-export async function syncLibrary(db: Database, abs: Audiobookshelf, actor: string): Promise<SyncResult> {
+export async function syncLibrary(
+  db: Database,
+  abs: Audiobookshelf,
+  actor: string,
+  { force = false }: SyncOptions = {},
+): Promise<SyncResult> {
   const started = Date.now();
   const libraries = await abs.bookLibraries();
   if (abs.settings.libraryId && libraries.length === 0) {
     throw new UpstreamError("audiobookshelf", "status", "Audiobookshelf has no library with the id set in ABS_LIBRARY_ID");
   }
   const seen = new Set<string>();
-  const counts = { created: 0, updated: 0, unchanged: 0 };
+  const counts = { created: 0, updated: 0, unchanged: 0, reactivated: 0, missing_files: 0, series_created: 0, authors_created: 0 };
   let pages = 0;
 
   for (const library of libraries) {
@@ -160,19 +184,27 @@ export async function syncLibrary(db: Database, abs: Audiobookshelf, actor: stri
       pages++;
       const limit = answer.limit || ABS_PAGE_SIZE;
       if (page === 0) lastPage = Math.max(0, Math.ceil(answer.total / limit) - 1);
-      const rows = answer.results.filter((item) => (item.mediaType ?? "book") === "book" && !seen.has(item.id)).map(importRowOf);
-      for (const row of rows) seen.add(row.abs_id);
-      if (rows.length > 0) {
-        const result = await importBooks(db, rows, actor, { reason: SYNC_REASON });
+      const items = answer.results.filter((item) => (item.mediaType ?? "book") === "book" && !seen.has(item.id));
+      for (const item of items) seen.add(item.id);
+      if (items.length > 0) {
+        const result = await importBooks(db, items.map(importRowOf), actor, { reason: SYNC_REASON });
         counts.created += result.created;
         counts.updated += result.updated;
         counts.unchanged += result.unchanged;
+        const listed = items.map((item) => ({ absId: item.id, libraryId: library.id, filesMissing: item.isMissing === true }));
+        const outcome = await reconcilePage(db, listed);
+        counts.reactivated += outcome.reactivated;
+        counts.series_created += outcome.series_created;
+        counts.authors_created += outcome.authors_created;
+        counts.missing_files += listed.filter((b) => b.filesMissing).length;
       }
       if (answer.results.length < limit) break;
     }
   }
 
-  const { archived, skipped } = await archiveMissing(db, seen);
+  // Scoped by ABS_LIBRARY_ID: only that library's books can be missing from the listing.
+  const scope = abs.settings.libraryId ? libraries.map((l) => l.id) : undefined;
+  const { archived, skipped } = await archiveMissing(db, seen, { scope, force });
   return {
     ...counts,
     archived,
@@ -185,23 +217,38 @@ export async function syncLibrary(db: Database, abs: Audiobookshelf, actor: stri
 }
 
 /**
- * Archives the active books with an abs_id that the completed listing did not contain, with the
- * completion of their series and authors, in one batch. An empty listing archives nothing: an
- * emptied or unreadable library is likelier than a catalogue whose every book was deleted.
+ * Archives the active books with an abs_id (of the libraries in `scope`, when scoped) that the
+ * completed listing did not contain, with the completion of their series and authors, in one batch.
+ * An empty listing archives nothing (an emptied or unreadable library is likelier than a catalogue
+ * whose every book was deleted), nor, without `force`, one that lacks more than
+ * ARCHIVE_GUARD_SHARE of the books (at least one book may always go).
  */
-async function archiveMissing(db: Database, seen: Set<string>): Promise<{ archived: number; skipped?: string }> {
-  const gone = await db
-    .select({ id: books.id, series: books.series, author: books.author })
-    .from(books)
-    .where(
-      and(
-        isNotNull(books.absId),
-        eq(books.status, "active"),
-        sql`${books.absId} NOT IN (SELECT value FROM json_each(${JSON.stringify([...seen])}))`,
-      ),
-    );
+async function archiveMissing(
+  db: Database,
+  seen: Set<string>,
+  { scope, force }: { scope?: string[]; force: boolean },
+): Promise<{ archived: number; skipped?: string }> {
+  const synced = and(
+    isNotNull(books.absId),
+    eq(books.status, "active"),
+    scope ? sql`${books.absLibraryId} IN (SELECT value FROM json_each(${JSON.stringify(scope)}))` : undefined,
+  );
+  const [gone, [library]] = await db.batch([
+    db
+      .select({ id: books.id, series: books.series, additionalSeries: books.additionalSeries, author: books.author })
+      .from(books)
+      .where(and(synced, sql`${books.absId} NOT IN (SELECT value FROM json_each(${JSON.stringify([...seen])}))`)),
+    db.select({ n: sql<number>`count(*)` }).from(books).where(synced),
+  ]);
   if (gone.length === 0) return { archived: 0 };
   if (seen.size === 0) return { archived: 0, skipped: `Audiobookshelf listed no book: the ${gone.length} books from it were kept` };
+  const allowed = Math.max(1, Math.floor((library?.n ?? 0) * ARCHIVE_GUARD_SHARE));
+  if (gone.length > allowed && !force) {
+    return {
+      archived: 0,
+      skipped: `Audiobookshelf no longer lists ${gone.length} of the ${library?.n ?? 0} books synced from it, more than ${ARCHIVE_GUARD_SHARE * 100} %: none was archived. If they really are gone, sync again with force.`,
+    };
+  }
   const now = new Date().toISOString();
   await runBatch(db, [
     ...chunk(gone, ARCHIVE_SLICE).map((slice) =>
@@ -210,14 +257,7 @@ async function archiveMissing(db: Database, seen: Set<string>): Promise<{ archiv
         .set({ status: "archived", dateUpdated: now })
         .where(sql`${books.id} IN (SELECT value FROM json_each(${JSON.stringify(slice.map((b) => b.id))}))`),
     ),
-    recomputeSeries(
-      db,
-      gone.map((b) => b.series),
-    ),
-    recomputeAuthors(
-      db,
-      gone.map((b) => b.author),
-    ),
+    ...completionStatements(db, ...gone),
   ]);
   return { archived: gone.length };
 }

@@ -15,24 +15,44 @@ export interface FakeLibrary {
   items: unknown[];
 }
 
-/** A library item, expanded (the default of /items), with ABS's own field names and types. */
-export function absItem(id: string, metadata: Record<string, unknown> = {}, duration: number | null = 36_000) {
+/**
+ * A library item as ABS 2.x lists it (LibraryItem.toOldJSONMinified): the short form, authors and
+ * series as strings ("A, B", "Saga #1, Other #2"). `isMissing` marks an item whose files vanished,
+ * which ABS keeps listing.
+ */
+export function absItem(
+  id: string,
+  metadata: Record<string, unknown> = {},
+  duration: number | null = 36_000,
+  item: Record<string, unknown> = {},
+) {
   return {
     id,
     ino: "649644248522215260",
+    oldLibraryItemId: null,
     libraryId: "lib_books",
-    mediaType: "book",
+    folderId: "fol_1",
+    path: `/audiobooks/${id}`,
+    relPath: id,
+    isFile: false,
+    mtimeMs: 1_700_000_000_000,
+    ctimeMs: 1_700_000_000_000,
+    birthtimeMs: 0,
     addedAt: 1_700_000_000_000,
     updatedAt: 1_700_000_000_000,
     isMissing: false,
+    isInvalid: false,
+    mediaType: "book",
     media: {
       id: `media_${id}`,
       metadata: {
         title: `Title ${id}`,
+        titleIgnorePrefix: `Title ${id}`,
         subtitle: null,
-        authors: [{ id: "au_1", name: "Jane Author" }],
-        narrators: ["Ned Narrator"],
-        series: [],
+        authorName: "Jane Author",
+        authorNameLF: "Author, Jane",
+        narratorName: "Ned Narrator",
+        seriesName: "",
         genres: ["Fantasy"],
         publishedYear: "2011",
         publishedDate: null,
@@ -47,8 +67,28 @@ export function absItem(id: string, metadata: Record<string, unknown> = {}, dura
       },
       coverPath: null,
       tags: [],
+      numTracks: 1,
+      numAudioFiles: 1,
+      numChapters: 0,
       duration,
       size: 123456,
+      ebookFormat: null,
+    },
+    numFiles: 2,
+    size: 123456,
+    ...item,
+  };
+}
+
+/** The long form (GET /api/items/:id?expanded=1, and the listing of ABS before 2.x): authors and series as arrays. */
+export function absItemExpanded(id: string, metadata: Record<string, unknown> = {}, duration: number | null = 36_000) {
+  const short = absItem(id, {}, duration);
+  const { authorName: _a, authorNameLF: _l, narratorName: _n, seriesName: _s, titleIgnorePrefix: _t, ...rest } = short.media.metadata;
+  return {
+    ...short,
+    media: {
+      ...short.media,
+      metadata: { ...rest, authors: [{ id: "au_1", name: "Jane Author" }], narrators: ["Ned Narrator"], series: [], ...metadata },
     },
   };
 }
@@ -80,7 +120,10 @@ export function fakeAbs(libraries: FakeLibrary[], options: FakeAbsOptions = {}) 
     const page = Number(url.searchParams.get("page") ?? 0);
     const override = options.page?.(library.id, page);
     if (override) return override;
-    const results = limit ? library.items.slice(page * limit, (page + 1) * limit) : library.items;
+    const listed = limit ? library.items.slice(page * limit, (page + 1) * limit) : library.items;
+    const results = listed.map((item) =>
+      typeof item === "object" && item && "libraryId" in item ? { ...item, libraryId: library.id } : item,
+    );
     return json({
       results,
       total: library.items.length,
@@ -90,7 +133,7 @@ export function fakeAbs(libraries: FakeLibrary[], options: FakeAbsOptions = {}) 
       sortDesc: false,
       filterBy: null,
       mediaType: library.mediaType ?? "book",
-      minified: false,
+      minified: true,
       collapseseries: false,
       include: "",
       offset: page * limit,

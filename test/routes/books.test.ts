@@ -84,6 +84,7 @@ describe("POST /api/books", () => {
       date_added: ISO,
       date_updated: ISO,
       status: "active",
+      files_missing: false,
       quality_score: null,
       mam_rule_version: null,
       duplicate_status: "none",
@@ -185,6 +186,7 @@ describe("GET /api/books", () => {
       metadata_completeness_percent: 10,
       last_metadata_update: ISO,
       status: "active",
+      files_missing: false,
       date_added: ISO,
     });
 

@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { primaryDatabase } from "../../src/db/client";
 import { books, metadataCorrections } from "../../src/db/schema";
 import { withEnv } from "../helpers";
-import { ABS_TOKEN, ABS_URL, absItem, fakeAbs } from "../integrations/fake-abs";
+import { ABS_TOKEN, ABS_URL, absItem, absItemExpanded, fakeAbs } from "../integrations/fake-abs";
 
 /** What an Audiobookshelf item carries beyond the ten metadata fields: subtitle, genres, every series. */
 
@@ -33,7 +33,7 @@ describe("subtitle, genres and further series from Audiobookshelf", () => {
       {
         id: "lib_books",
         items: [
-          absItem("li_omens", {
+          absItemExpanded("li_omens", {
             title: "Good Omens",
             subtitle: "The Nice and Accurate Prophecies of Agnes Nutter, Witch",
             genres: ["Fantasy", " Humor ", "fantasy", ""],
@@ -43,7 +43,7 @@ describe("subtitle, genres and further series from Audiobookshelf", () => {
               { id: "s3", name: "BBC Radio Adaptations", sequence: null },
             ],
           }),
-          absItem("li_plain", { title: "Plain", subtitle: null, genres: [], series: [] }),
+          absItemExpanded("li_plain", { title: "Plain", subtitle: null, genres: [], series: [] }),
         ],
       },
     ]);

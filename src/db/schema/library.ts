@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { index, integer, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 import { timestampNow, updatedAt } from "./columns";
 
 // The library: books, and the series and authors their completion is counted for.
@@ -13,8 +13,10 @@ export interface SeriesEntry {
   sequence: string | null;
 }
 
-// Books link to series/authors by name (books.series = series.name, books.author = authors.name),
-// compared trimmed and case-insensitively; names are stored trimmed, hence the lower() indexes.
+// Books link to series/authors by name, compared trimmed and case-insensitively; names are stored
+// trimmed, hence the lower() indexes. Every series of a book (books.series, then additional_series)
+// and every author ("A, B" in books.author) is a row of book_series / book_authors, kept by triggers
+// on books (drizzle/0009_book_series_authors.sql), which completion and gaps count.
 export const books = sqliteTable(
   "books",
   {
@@ -45,8 +47,12 @@ export const books = sqliteTable(
     subtitle: text("subtitle"),
     genres: text("genres", { mode: "json" }).$type<string[]>().notNull().default([]),
     // The series after the first (books.series) that the book also belongs to, in ABS's order.
-    // Completion and gaps count only books.series for now.
+    // Completion and gaps count them too, through book_series.
     additionalSeries: text("additional_series", { mode: "json" }).$type<SeriesEntry[]>().notNull().default([]),
+    // The Audiobookshelf library the book was listed in (a sync scoped by ABS_LIBRARY_ID archives only its own).
+    absLibraryId: text("abs_library_id"),
+    // Audiobookshelf lists the item with isMissing: its files are gone. Not owned until they return.
+    filesMissing: integer("files_missing", { mode: "boolean" }).notNull().default(false),
   },
   (t) => [
     uniqueIndex("books_abs_id_unique").on(t.absId),
@@ -60,6 +66,33 @@ export const books = sqliteTable(
     index("books_series_lower_status_idx").on(sql`lower(${t.series})`, t.status),
     index("books_author_lower_status_idx").on(sql`lower(${t.author})`, t.status),
   ],
+);
+
+/** One series a book is in: position 0 is books.series, 1.. the additional series. Written only by triggers on books. */
+export const bookSeries = sqliteTable(
+  "book_series",
+  {
+    bookId: integer("book_id")
+      .notNull()
+      .references(() => books.id, { onDelete: "cascade" }),
+    position: integer("position").notNull(),
+    name: text("name").notNull(),
+    sequence: text("sequence"),
+  },
+  (t) => [primaryKey({ columns: [t.bookId, t.position] }), index("book_series_name_lower_idx").on(sql`lower(${t.name})`, t.bookId)],
+);
+
+/** One author of a book, books.author split at ", " as Audiobookshelf joins them. Written only by triggers on books. */
+export const bookAuthors = sqliteTable(
+  "book_authors",
+  {
+    bookId: integer("book_id")
+      .notNull()
+      .references(() => books.id, { onDelete: "cascade" }),
+    position: integer("position").notNull(),
+    name: text("name").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.bookId, t.position] }), index("book_authors_name_lower_idx").on(sql`lower(${t.name})`, t.bookId)],
 );
 
 export const series = sqliteTable(

@@ -4,6 +4,7 @@ import type { Database } from "../../db/client";
 import { selectJsonRows } from "../../db/json-rows";
 import { books, metadataCorrections, type NewBook, type NewMetadataCorrection } from "../../db/schema";
 import { changesOf } from "../../lib/changes";
+import type { BookGroups } from "../completion";
 import { type BookImportRow, columnsOf, completenessOf } from "./fields";
 import { bookJson } from "./json";
 import { completionStatements, correctionRows, touchesCompletion } from "./writes";
@@ -67,8 +68,7 @@ export async function importBooks(db: Database, rows: readonly BookImportRow[], 
 
   const writes: NewBook[] = [];
   const corrections: NewMetadataCorrection[] = [];
-  const seriesNames: (string | null | undefined)[] = [];
-  const authorNames: (string | null | undefined)[] = [];
+  const touched: BookGroups[] = [];
   let created = 0;
   let updated = 0;
 
@@ -86,8 +86,7 @@ export async function importBooks(db: Database, rows: readonly BookImportRow[], 
       };
       values.metadataCompletenessPercent = completenessOf(values);
       writes.push(values);
-      seriesNames.push(values.series);
-      authorNames.push(values.author);
+      touched.push(values);
       created++;
       continue;
     }
@@ -103,8 +102,7 @@ export async function importBooks(db: Database, rows: readonly BookImportRow[], 
     writes.push({ ...merged, metadataCompletenessPercent: completenessOf(merged), lastMetadataUpdate: now, dateUpdated: now });
     corrections.push(...correctionRows(current.id, changes, { source: "Auto-corrected", reason, correctedBy: actor, correctionDate: now }));
     if (touchesCompletion(changes)) {
-      seriesNames.push(current.series, merged.series);
-      authorNames.push(current.author, merged.author);
+      touched.push(current, merged);
     }
     updated++;
   }
@@ -115,7 +113,7 @@ export async function importBooks(db: Database, rows: readonly BookImportRow[], 
       db.insert(books).select(rows).onConflictDoUpdate({ target: books.absId, set: IMPORT_UPDATE_SET }),
     ),
     ...selectJsonRows(metadataCorrections, CORRECTION_COLUMNS, corrections).map((rows) => db.insert(metadataCorrections).select(rows)),
-    ...completionStatements(db, seriesNames, authorNames),
+    ...completionStatements(db, ...touched),
   ]);
   return { created, updated, unchanged: rows.length - created - updated, total: rows.length };
 }

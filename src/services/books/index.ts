@@ -14,4 +14,4 @@ export {
 export { importBooks } from "./import";
 export { bookJson, bookSummaryJson, incompleteBookJson } from "./json";
 export { type BookListQuery, bookMetadataHistory, booksInSeries, getBook, incompleteBooks, listBooks, searchBooks } from "./search";
-export { archiveBook, createBook, setMetadataSource, updateBook } from "./writes";
+export { archiveBook, completionStatements, createBook, setMetadataSource, updateBook } from "./writes";

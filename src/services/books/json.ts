@@ -30,6 +30,7 @@ export function bookJson(row: Book) {
     date_updated: row.dateUpdated,
     import_source: row.importSource,
     status: row.status,
+    files_missing: row.filesMissing,
     quality_score: row.qualityScore,
     mam_rule_version: row.mamRuleVersion,
     duplicate_status: row.duplicateStatus,
@@ -58,6 +59,7 @@ export function bookSummaryJson(row: SummaryRow) {
     metadata_completeness_percent: row.metadataCompletenessPercent,
     last_metadata_update: row.lastMetadataUpdate,
     status: row.status,
+    files_missing: row.filesMissing,
     date_added: row.dateAdded,
   };
 }

@@ -4,7 +4,7 @@ import type { Database } from "../../db/client";
 import { type Book, books, type NewBook, type NewMetadataCorrection } from "../../db/schema";
 import { ConflictError, isUniqueViolation, NotFoundError } from "../../errors";
 import { type Changes, changesOf } from "../../lib/changes";
-import { recomputeAuthors, recomputeSeries } from "../completion";
+import { type BookGroups, recomputeAuthors, recomputeSeries, seriesNamesOf } from "../completion";
 import { correctionText, insertCorrections } from "../metadata";
 import {
   type BookCreateInput,
@@ -25,15 +25,19 @@ import { bookJson } from "./json";
 // ---------------------------------------------------------------------------------------------
 
 /**
- * The series and author completion recomputes for a write that touched these names (old and
- * new), to run in the write's own batch so completion is never stale.
+ * The series and author completion recomputes for a write that touched these books (as they were
+ * and as they become: every series and author of each), to run in the write's own batch so
+ * completion is never stale.
  */
-export function completionStatements(
-  db: Database,
-  seriesNames: (string | null | undefined)[],
-  authorNames: (string | null | undefined)[],
-): Statement[] {
-  return [recomputeSeries(db, seriesNames), recomputeAuthors(db, authorNames)];
+export function completionStatements(db: Database, ...rows: (BookGroups | undefined)[]): Statement[] {
+  const present = rows.filter((row): row is BookGroups => row !== undefined);
+  return [
+    recomputeSeries(db, present.flatMap(seriesNamesOf)),
+    recomputeAuthors(
+      db,
+      present.map((row) => row.author),
+    ),
+  ];
 }
 
 /** One metadata_corrections row per changed described field (status and bookkeeping fields have none). */
@@ -55,7 +59,7 @@ export function correctionRows(
 
 /** Whether a change can move series or author counts. */
 export function touchesCompletion(changes: Changes): boolean {
-  return "series" in changes || "author" in changes || "status" in changes;
+  return "series" in changes || "additional_series" in changes || "author" in changes || "status" in changes;
 }
 
 function duplicateAbsId(absId: string): ConflictError {
@@ -85,7 +89,7 @@ export async function createBook(db: Database, input: BookCreateInput) {
   }
   let row: Book | undefined;
   try {
-    [[row]] = await db.batch([db.insert(books).values(values).returning(), ...completionStatements(db, [values.series], [values.author])]);
+    [[row]] = await db.batch([db.insert(books).values(values).returning(), ...completionStatements(db, values)]);
   } catch (error) {
     // Taken between the check and the insert.
     if (values.absId && isUniqueViolation(error, "books.abs_id")) throw duplicateAbsId(values.absId);
@@ -133,7 +137,7 @@ export async function updateBook(
       .where(eq(books.id, id))
       .returning({ pct: books.metadataCompletenessPercent }),
     ...insertCorrections(db, corrections),
-    ...(touchesCompletion(changes) ? completionStatements(db, [current.series, set.series], [current.author, set.author]) : []),
+    ...(touchesCompletion(changes) ? completionStatements(db, current, { ...current, ...set }) : []),
   ]);
   if (!updated) throw new NotFoundError("Book", id);
   return { book_id: id, changes_made: changes, metadata_completeness_percent: updated.pct };
@@ -156,7 +160,13 @@ function completenessAfter(set: Partial<NewBook>): SQL<number> {
 /** Soft delete: the book stays, with status `archived`, and stops counting towards completion. */
 export async function archiveBook(db: Database, id: number) {
   const current = await db
-    .select({ title: books.title, series: books.series, author: books.author, status: books.status })
+    .select({
+      title: books.title,
+      series: books.series,
+      additionalSeries: books.additionalSeries,
+      author: books.author,
+      status: books.status,
+    })
     .from(books)
     .where(eq(books.id, id))
     .get();
@@ -164,7 +174,7 @@ export async function archiveBook(db: Database, id: number) {
   if (current.status !== "archived") {
     await runBatch(db, [
       db.update(books).set({ status: "archived", dateUpdated: new Date().toISOString() }).where(eq(books.id, id)),
-      ...completionStatements(db, [current.series], [current.author]),
+      ...completionStatements(db, current),
     ]);
   }
   return { book_id: id, status: "archived" as const, message: `Book '${current.title}' marked as archived` };
