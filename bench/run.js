@@ -1,18 +1,20 @@
 // `npm run bench`: what a request costs on this runtime, against the floor and against a published
-// Durable Object rate limiter. Every Worker is served by `wrangler dev` (local workerd) on a port and
+// Durable Object rate limiter. `npm run bench -- --help` lists the parts that run alone. Every Worker is served by `wrangler dev` (local workerd) on a port and
 // state directory of its own, load comes from this process with autocannon, and the answer is a
 // table on stdout and bench/results/latest.json. Takes about 10 minutes on 2 cores; the last part is
 // the latency model of a far caller (bench/lib/model.js), which `npm run bench -- model` runs alone,
 // then the 10,000-item Audiobookshelf sync (bench/lib/sync.js), which `npm run bench -- sync` runs alone.
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { root } from "../scripts/lib/tool.js";
 import { TIERS } from "../src/rate-limit/tiers.ts";
+import { costBench, costTable } from "./lib/cost.js";
 import { concurrent, straddle } from "./lib/exactness.js";
 import { computeCompletion, seedLibrary } from "./lib/library.js";
 import { LOAD, measure } from "./lib/load.js";
 import { latencyModel, modelTable, throughputTable } from "./lib/model.js";
+import { profileRoute, summarize } from "./lib/profile.js";
 import { exactnessTable, goals, goalsTable, plansText, table } from "./lib/report.js";
 import { startWorker, stopAll, stopWorker } from "./lib/server.js";
 import { bundleSize, gitCommit, STARTUP_TARGETS, startupTable, startupTime } from "./lib/startup.js";
@@ -25,13 +27,40 @@ const ROUNDS = 2;
 const RESULTS = path.join(root, "bench", "results", "latest.json");
 const MODEL_RESULTS = path.join(root, "bench", "results", "model.json");
 const SYNC_RESULTS = path.join(root, "bench", "results", "sync.json");
-const ONLY_MODEL = process.argv.slice(2).includes("model");
+const ARGS = process.argv.slice(2);
+const HELP = `npm run bench [-- <part>]
+
+  (no part)  everything below in turn, about 15 minutes on 2 cores: the cost of a request, the
+             floor/peer throughput runs at 1,000 and 100,000 books, the latency model, the sync
+  cost       startup (as below) and the server's CPU per request (/health/live, the book list,
+             search, the login's PBKDF2) and throughput beside the floor, about 4 minutes
+  startup    bundle size and cold start of the API and the floor, about 2 minutes
+  profile    CPU profiles of the hot routes inside workerd (its inspector), .cpuprofile files
+  model      the latency model of a far caller, about 5 minutes
+  sync       the 10,000-item Audiobookshelf sync, about a minute
+
+The cost and startup figures are kept by commit in bench/results/<commit>.json (not committed:
+they belong to this machine); each run prints them beside the last other commit measured here.`;
+if (ARGS.includes("--help") || ARGS.includes("-h")) {
+  console.log(HELP);
+  process.exit(0);
+}
+const PARTS = ["cost", "startup", "profile", "model", "sync"];
+const unknown = ARGS.filter((arg) => !PARTS.includes(arg));
+if (unknown.length > 0) {
+  console.error(`bench: unknown part ${unknown.join(", ")}\n\n${HELP}`);
+  process.exit(2);
+}
+const ONLY_MODEL = ARGS.includes("model");
+const ONLY_COST = ARGS.includes("cost");
+const ONLY_PROFILE = ARGS.includes("profile");
 const STARTUP_RESULTS = path.join(root, "bench", "results", "startup.json");
-const ONLY_STARTUP = process.argv.slice(2).includes("startup");
+const RESULTS_DIR = path.join(root, "bench", "results");
+const ONLY_STARTUP = ARGS.includes("startup");
 // Startup profiles per Worker: the machine's other work only adds to a run, so the best is the
 // figure to compare and the median says how noisy the runs were.
 const STARTUP_RUNS = 5;
-const ONLY_SYNC = process.argv.slice(2).includes("sync");
+const ONLY_SYNC = ARGS.includes("sync");
 // A caller looking for one author: about 1 in 550 books match. The broad term matches 1 in 16,
 // and a search ranks and counts every match, so its cost grows with the library.
 const SEARCH_TERM = "Keiko Tanaka";
@@ -171,7 +200,7 @@ async function runModel() {
 }
 
 /** Bundle size and cold start of the API and of the floor (bench/lib/startup.js); its own results file. */
-async function runStartup() {
+async function runStartup({ print = true } = {}) {
   const rows = [];
   for (const target of STARTUP_TARGETS) {
     const outdir = path.join(work, `startup-${target.id}`);
@@ -184,11 +213,73 @@ async function runStartup() {
   const report = { date: new Date().toISOString(), machine: machine(), commit: gitCommit(), rows };
   mkdirSync(path.dirname(STARTUP_RESULTS), { recursive: true });
   writeFileSync(STARTUP_RESULTS, `${JSON.stringify(report, null, 2)}\n`);
+  if (print) printStartup(report);
+  return report;
+}
+
+function printStartup(report) {
   console.log(
     `\nBundle size (wrangler deploy --dry-run) and startup (wrangler check startup: busy CPU ms of the startup phase in local workerd), at ${report.commit}:\n`,
   );
-  console.log(startupTable(rows));
-  console.log(`\n${path.relative(process.cwd(), STARTUP_RESULTS)}`);
+  console.log(startupTable(report.rows));
+}
+
+/**
+ * Startup, then CPU per request and throughput beside the floor (bench/lib/cost.js), kept as
+ * bench/results/<commit>.json and printed beside the last other commit measured on this machine.
+ */
+async function runCost() {
+  const startup = await runStartup({ print: false });
+  const cost = await costBench({ work, logDir, envFile, devVars, auth: AUTH, searchPath: READS[1].path, say });
+  const commit = gitCommit();
+  const report = { commit, date: new Date().toISOString(), machine: machine(), startup: startup.rows, cost };
+  const file = path.join(RESULTS_DIR, `${commit.replace(/\s.*/, "")}${commit.includes(" ") ? "-dirty" : ""}.json`);
+  const previous = lastOtherCommit(file);
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
+  printStartup(startup);
+  console.log(
+    `\nServer CPU per request (every process of wrangler dev, /proc) and throughput, ${cost.books.toLocaleString("en-US")} books, best of ${cost.rounds}:\n`,
+  );
+  console.log(costTable(cost));
+  if (previous) {
+    console.log(`\nThe last other commit measured here, ${previous.commit} (${previous.date.slice(0, 16)}):\n`);
+    printStartup({ commit: previous.commit, rows: previous.startup });
+    console.log("");
+    console.log(costTable(previous.cost));
+  }
+  console.log(`\n${path.relative(process.cwd(), file)}`);
+}
+
+/** The newest results file of another commit (a regression shows against it). */
+function lastOtherCommit(file) {
+  if (!existsSync(RESULTS_DIR)) return undefined;
+  const others = readdirSync(RESULTS_DIR)
+    .filter((name) => /^[0-9a-f]{7,}(-dirty)?\.json$/.test(name) && path.join(RESULTS_DIR, name) !== file)
+    .map((name) => path.join(RESULTS_DIR, name))
+    .sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs);
+  return others.length > 0 ? JSON.parse(readFileSync(others[0], "utf8")) : undefined;
+}
+
+/** CPU profiles of the hot routes inside workerd (bench/lib/profile.js), one .cpuprofile each. */
+async function runProfile() {
+  const persistTo = path.join(work, "profile-app");
+  seedLibrary({ count: 1_000, persistTo, workDir: work });
+  const dir = path.join(RESULTS_DIR, "profiles");
+  mkdirSync(dir, { recursive: true });
+  const targets = [{ id: "live", label: "GET /health/live", path: "/health/live" }, ...READS.slice(0, 2)];
+  await withServer({ name: "profile-app", config: "wrangler.toml", persistTo, readyPath: "/health/live" }, async (server) => {
+    for (const target of targets) {
+      const { profile, requests } = await profileRoute(server, target);
+      const file = path.join(dir, `${target.id}.cpuprofile`);
+      writeFileSync(file, JSON.stringify(profile));
+      const summary = summarize(profile, requests);
+      console.log(
+        `\n${target.label}: ${summary.busy_ms_per_request} ms busy a request (profiler on), ${path.relative(process.cwd(), file)}`,
+      );
+      for (const f of summary.functions) console.log(`  ${f.ms_per_request.toFixed(3).padStart(7)} ms  ${f.name}`);
+    }
+  });
 }
 
 /** The Audiobookshelf sync: D1 statements, round trips and time of a first, an unchanged and a one-change sync; its own results file. */
@@ -205,7 +296,10 @@ async function runSync() {
 async function main() {
   if (ONLY_MODEL) return runModel();
   if (ONLY_STARTUP) return runStartup();
+  if (ONLY_COST) return runCost();
+  if (ONLY_PROFILE) return runProfile();
   if (ONLY_SYNC) return runSync();
+  await runCost();
   // The floor is measured first and last (its server idles in between): its best run is the one
   // every ratio divides by.
   const floor = await startWorker({

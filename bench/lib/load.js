@@ -22,7 +22,7 @@ export async function measure(server, target) {
     method: target.method ?? "GET",
     headers: target.headers ?? {},
     body: target.body,
-    connections: LOAD.connections,
+    connections: target.connections ?? LOAD.connections,
     timeout: 10,
   };
   await run({ ...options, duration: LOAD.warmupSeconds });
@@ -37,6 +37,9 @@ export async function measure(server, target) {
     errors: result.errors + result.non2xx, // autocannon's errors include its timeouts
     status_codes: Object.fromEntries(Object.entries(result.statusCodeStats).map(([code, { count }]) => [code, count])),
     others_cpu_pct: before && after ? othersCpuPercent(before, after) : null,
+    // Every process of the dev server (wrangler, workerd: the Worker and its Durable Objects)
+    // over the requests answered: the CPU a request costs on this runtime, floor included.
+    server_cpu_ms_per_request: before && after && result.requests.total ? serverCpuMs(before, after, result.requests.total) : null,
   };
 }
 
@@ -55,7 +58,9 @@ function cpuTicks(serverGroup) {
     try {
       const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
       const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      if (Number(fields[2]) === serverGroup) server += Number(fields[11]) + Number(fields[12]);
+      // utime + stime, and cutime + cstime: a process of the group that ended (wrangler restarts
+      // some) leaves its ticks to its parent's children's times, so the sum never goes back.
+      if (Number(fields[2]) === serverGroup) server += Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]);
     } catch {
       // the process ended meanwhile
     }
@@ -64,8 +69,13 @@ function cpuTicks(serverGroup) {
   return {
     all: user + nice + system + idle + iowait + irq + softirq + steal,
     busy: user + nice + system + irq + softirq + steal,
+    server,
     ours: server + ((own.user + own.system) / 1e6) * USER_HZ,
   };
+}
+
+function serverCpuMs(before, after, requests) {
+  return Math.round((((after.server - before.server) * 1000) / USER_HZ / requests) * 100) / 100;
 }
 
 function othersCpuPercent(before, after) {

@@ -54,7 +54,7 @@ export async function startWorker({ name, config, persistTo, envFile, logDir, re
     env: { ...process.env, PATH: `${binDir}${path.delimiter}${process.env.PATH ?? ""}`, WRANGLER_SEND_METRICS: "false", CI: "true" },
   });
   closeSync(log);
-  const server = { name, child, url: `http://127.0.0.1:${port}`, logFile, exited: false };
+  const server = { name, child, url: `http://127.0.0.1:${port}`, inspectorPort, logFile, exited: false };
   child.on("exit", () => (server.exited = true));
   running.add(server);
   try {
