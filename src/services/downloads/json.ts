@@ -52,15 +52,19 @@ const gapStatusOfDownload = sql.join(
 /**
  * Puts a gap in the state of its latest download; with none left, back to `identified` (a gap
  * whose download completed stays completed). A gap that a library book fills (book_id set, by
- * gap analysis) is resolved and no longer follows its downloads.
+ * gap analysis) is resolved and no longer follows its downloads. Several gaps at once are one
+ * statement (their ids as one JSON parameter), as a QUEUE run settling many downloads needs.
  */
-export function syncGap(db: Database, missingBookId: number) {
-  const latest = sql`FROM ${downloads} WHERE ${downloads.missingBookId} = ${missingBookId} ORDER BY ${downloads.id} DESC LIMIT 1`;
+export function syncGap(db: Database, missingBookIds: number | number[]) {
+  const which = Array.isArray(missingBookIds)
+    ? sql`${missingBooks.id} IN (SELECT value FROM json_each(${JSON.stringify(missingBookIds)}))`
+    : eq(missingBooks.id, missingBookIds);
+  const latest = sql`FROM ${downloads} WHERE ${downloads.missingBookId} = ${missingBooks.id} ORDER BY ${downloads.id} DESC LIMIT 1`;
   return db
     .update(missingBooks)
     .set({
       downloadId: sql`(SELECT ${downloads.id} ${latest})`,
       downloadStatus: sql`coalesce((SELECT ${gapStatusOfDownload} ${latest}), CASE WHEN ${missingBooks.downloadStatus} = 'completed' THEN 'completed' ELSE 'identified' END)`,
     })
-    .where(and(eq(missingBooks.id, missingBookId), isNull(missingBooks.bookId)));
+    .where(and(which, isNull(missingBooks.bookId)));
 }

@@ -1,11 +1,11 @@
-import { and, eq } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
 import type { Config } from "../../config";
 import type { Database } from "../../db/client";
 import { downloads } from "../../db/schema";
-import { downloadTag, type QbittorrentClient, type Torrent } from "../../integrations/qbittorrent";
+import { downloadTag, QB_TAG, type QbittorrentClient, type Torrent } from "../../integrations/qbittorrent";
 import { syncGap } from "../downloads";
 import { verdictOf } from "../qbittorrent-states";
-import { countFailure, isDownloading } from "./status";
+import { countFailures, type FailureRow, failureRow, isDownloading } from "./status";
 
 /** A download sent by URL whose torrent qBittorrent still has not shown after this failed to fetch. */
 export const URL_FETCH_GRACE_MS = 30 * 60_000;
@@ -27,62 +27,105 @@ export async function poll(db: Database, qb: QbittorrentClient, config: Config, 
   const byHash = new Map(
     (await qb.torrents({ hashes: withHash.map((row) => row.qbittorrentHash!) })).map((t) => [t.hash.toLowerCase(), t]),
   );
-  // Sent by URL and not seen yet: looked up by the download's own tag.
-  const byTag = new Map<number, Torrent | undefined>();
-  for (const row of rows.filter((r) => !r.qbittorrentHash)) byTag.set(row.id, (await qb.torrents({ tag: downloadTag(row.id) }))[0]);
+  // Sent by URL and not seen yet: found by the download's own tag, among every torrent this
+  // service added (one call for all of them: a call each would spend the Free plan's 50
+  // subrequests on 50 such downloads).
+  const byTag = new Map<string, Torrent>();
+  if (rows.some((row) => !row.qbittorrentHash)) {
+    for (const torrent of await qb.torrents({ tag: QB_TAG }))
+      for (const tag of torrent.tags.split(",")) if (!byTag.has(tag.trim())) byTag.set(tag.trim(), torrent);
+  }
 
   const stallMs = config.upstream.qbStallMinutes * 60_000;
   const absConfigured = config.integrations.audiobookshelf.configured;
   const stamp = now.toISOString();
-  const writes = [];
+  const seen: SeenRow[] = [];
+  const completed: SeenRow[] = [];
+  const failures: FailureRow[] = [];
   for (const row of rows) {
-    const torrent = row.qbittorrentHash ? byHash.get(row.qbittorrentHash.toLowerCase()) : byTag.get(row.id);
+    const torrent = row.qbittorrentHash ? byHash.get(row.qbittorrentHash.toLowerCase()) : byTag.get(downloadTag(row.id));
     if (!torrent) {
       const sentAt = Date.parse(row.lastAttempt ?? row.dateQueued);
       if (!row.qbittorrentHash && now.getTime() - sentAt < URL_FETCH_GRACE_MS) continue;
       const reason = row.qbittorrentHash ? "qBittorrent no longer knows this torrent" : "qBittorrent never added the torrent from its URL";
       report.failed.push({ download_id: row.id, reason });
-      writes.push(countFailure(db, row, reason, "missing", now, isDownloading));
+      failures.push(failureRow(row, reason, "missing", now));
       continue;
     }
     report.state_counts[torrent.state] = (report.state_counts[torrent.state] ?? 0) + 1;
     const verdict = verdictOf(torrent.state);
     const since = row.qbittorrentStatus === torrent.state && row.qbittorrentStatusSince ? row.qbittorrentStatusSince : stamp;
-    const guard = and(eq(downloads.id, row.id), isDownloading);
-    const seen = {
-      qbittorrentHash: torrent.hash.toLowerCase(),
-      qbittorrentStatus: torrent.state,
-      qbittorrentStatusSince: since,
-      progress: torrent.progress,
-    };
+    const current = { id: row.id, hash: torrent.hash.toLowerCase(), state: torrent.state, since, progress: torrent.progress };
     if (verdict === "completed") {
       report.completed.push(row.id);
-      writes.push(
-        db
-          .update(downloads)
-          .set({
-            ...seen,
-            progress: 1,
-            status: "completed",
-            dateCompleted: stamp,
-            lastAttempt: stamp,
-            absImportStatus: absConfigured ? "pending" : null,
-            nextRetry: null,
-          })
-          .where(guard),
-      );
+      completed.push(current);
     } else if (verdict === "failed" || (verdict === "stalled" && now.getTime() - Date.parse(since) >= stallMs)) {
       const reason =
         verdict === "failed" ? `qBittorrent reports ${torrent.state}` : `stalled for more than ${config.upstream.qbStallMinutes} minutes`;
       report.failed.push({ download_id: row.id, reason });
-      writes.push(countFailure(db, row, reason, torrent.state, now, isDownloading));
+      failures.push(failureRow(row, reason, torrent.state, now));
     } else if (row.qbittorrentStatus !== torrent.state || row.progress !== torrent.progress || !row.qbittorrentHash) {
-      writes.push(db.update(downloads).set(seen).where(guard));
+      seen.push(current);
     }
   }
   const settled = new Set([...report.completed, ...report.failed.map((f) => f.download_id)]);
-  const gaps = rows.filter((row) => settled.has(row.id) && row.missingBookId !== null).map((row) => syncGap(db, row.missingBookId!));
-  const statements = [...writes, ...gaps];
+  const gapIds = rows.filter((row) => settled.has(row.id) && row.missingBookId !== null).map((row) => row.missingBookId!);
+  // Each kind of write is one statement over all its downloads (their values as one JSON
+  // parameter): a run with 100 active downloads is a handful of D1 queries, not 100.
+  const statements = [
+    ...(seen.length > 0 ? [recordSeen(db, seen)] : []),
+    ...(completed.length > 0 ? [recordCompleted(db, completed, stamp, absConfigured)] : []),
+    ...(failures.length > 0 ? [countFailures(db, failures, now, isDownloading)] : []),
+    ...(gapIds.length > 0 ? [syncGap(db, gapIds)] : []),
+  ];
   if (statements.length > 0) await db.batch(statements as [(typeof statements)[number], ...typeof statements]);
   return report;
+}
+
+/** What qBittorrent shows of one download now. */
+interface SeenRow {
+  id: number;
+  hash: string;
+  state: string;
+  since: string;
+  progress: number;
+}
+
+/** `rows` as a table of the statement (`seen`), one JSON parameter whatever their number. */
+function seenTable(rows: SeenRow[]) {
+  return sql`(SELECT json_extract(value, '$.id') AS id, json_extract(value, '$.hash') AS hash, json_extract(value, '$.state') AS state,
+    json_extract(value, '$.since') AS since, json_extract(value, '$.progress') AS progress FROM json_each(${JSON.stringify(rows)})) AS seen`;
+}
+
+const seenValues = {
+  qbittorrentHash: sql`seen.hash`,
+  qbittorrentStatus: sql`seen.state`,
+  qbittorrentStatusSince: sql`seen.since`,
+  progress: sql`seen.progress`,
+};
+
+/** Hash, state, since when and progress of downloads still downloading, written only while they are. */
+function recordSeen(db: Database, rows: SeenRow[]) {
+  return db
+    .update(downloads)
+    .set(seenValues)
+    .from(seenTable(rows))
+    .where(and(eq(downloads.id, sql`seen.id`), isDownloading));
+}
+
+/** Downloads qBittorrent finished: completed, to be imported by Audiobookshelf when it is configured. */
+function recordCompleted(db: Database, rows: SeenRow[], stamp: string, absConfigured: boolean) {
+  return db
+    .update(downloads)
+    .set({
+      ...seenValues,
+      progress: 1,
+      status: "completed",
+      dateCompleted: stamp,
+      lastAttempt: stamp,
+      absImportStatus: absConfigured ? "pending" : null,
+      nextRetry: null,
+    })
+    .from(seenTable(rows))
+    .where(and(eq(downloads.id, sql`seen.id`), isDownloading));
 }

@@ -31,5 +31,41 @@ export function countFailure(db: Database, row: Download, reason: string, state:
     .where(and(eq(downloads.id, row.id), where));
 }
 
+/** One failed attempt of a download, for `countFailures`: its retry delay follows its own count. */
+export interface FailureRow {
+  id: number;
+  reason: string;
+  state: string | null;
+  retry_at: string;
+}
+
+export function failureRow(row: Download, reason: string, state: string | null, now: Date): FailureRow {
+  return { id: row.id, reason, state, retry_at: new Date(now.getTime() + RETRY_BASE_MS * 2 ** row.retryCount).toISOString() };
+}
+
+/**
+ * `countFailure` for many downloads in one statement (their reasons, states and retry times as
+ * one JSON parameter), as a QUEUE run that finds many failed at once writes them.
+ */
+export function countFailures(db: Database, rows: FailureRow[], now: Date, where: SQL) {
+  const stamp = now.toISOString();
+  const exhausted = sql`${downloads.retryCount} + 1 >= ${downloads.maxRetries}`;
+  const failed = sql`(SELECT json_extract(value, '$.id') AS id, json_extract(value, '$.reason') AS reason,
+    json_extract(value, '$.state') AS state, json_extract(value, '$.retry_at') AS retry_at FROM json_each(${JSON.stringify(rows)})) AS failed`;
+  return db
+    .update(downloads)
+    .set({
+      retryCount: sql`${downloads.retryCount} + 1`,
+      lastAttempt: stamp,
+      status: sql`CASE WHEN ${exhausted} THEN 'abandoned' ELSE 'queued' END`,
+      nextRetry: sql`CASE WHEN ${exhausted} THEN NULL ELSE failed.retry_at END`,
+      absImportError: sql`CASE WHEN ${exhausted} THEN 'Max retries exceeded: ' || failed.reason ELSE failed.reason END`,
+      qbittorrentStatus: sql`failed.state`,
+      qbittorrentStatusSince: stamp,
+    })
+    .from(failed)
+    .where(and(eq(downloads.id, sql`failed.id`), where));
+}
+
 export const isDownloading = eq(downloads.status, "downloading");
 export const isClaimed = and(eq(downloads.status, "queued"), sql`${downloads.qbittorrentStatus} = 'sending'`);
