@@ -813,7 +813,7 @@ export interface paths {
         put?: never;
         /**
          * Queue a download
-         * @description Queues a magnet link or torrent URL. The same link may not be queued twice while active; a named gap moves to queued with it.
+         * @description Queues a magnet link, or a torrent URL on Prowlarr's origin (PROWLARR_URL; any other link is refused with 422, and Prowlarr's key is not stored). The same link may not be queued twice while active; a named gap moves to queued with it.
          */
         post: operations["postApiDownloads"];
         delete?: never;
@@ -1834,7 +1834,9 @@ export interface components {
             title: string;
             author: string | null;
             source: string;
+            /** @description The magnet's hash, name and size: its trackers (which may hold a passkey) are never answered */
             magnet_link: string | null;
+            /** @description The torrent's URL without credentials (Prowlarr's key is never stored) */
             torrent_url: string | null;
             /** @enum {string} */
             status: "queued" | "downloading" | "completed" | "failed" | "abandoned";
@@ -8737,7 +8739,9 @@ export interface operations {
                             title: string;
                             author: string | null;
                             source: string;
+                            /** @description The magnet's hash, name and size: its trackers (which may hold a passkey) are never answered */
                             magnet_link: string | null;
+                            /** @description The torrent's URL without credentials (Prowlarr's key is never stored) */
                             torrent_url: string | null;
                             /** @enum {string} */
                             status: "queued" | "downloading" | "completed" | "failed" | "abandoned";
@@ -9551,7 +9555,9 @@ export interface operations {
                             title: string;
                             author: string | null;
                             source: string;
+                            /** @description The magnet's hash, name and size: its trackers (which may hold a passkey) are never answered */
                             magnet_link: string | null;
+                            /** @description The torrent's URL without credentials (Prowlarr's key is never stored) */
                             torrent_url: string | null;
                             /** @enum {string} */
                             status: "queued" | "downloading" | "completed" | "failed" | "abandoned";
@@ -9759,7 +9765,9 @@ export interface operations {
                             title: string;
                             author: string | null;
                             source: string;
+                            /** @description The magnet's hash, name and size: its trackers (which may hold a passkey) are never answered */
                             magnet_link: string | null;
+                            /** @description The torrent's URL without credentials (Prowlarr's key is never stored) */
                             torrent_url: string | null;
                             /** @enum {string} */
                             status: "queued" | "downloading" | "completed" | "failed" | "abandoned";
@@ -9964,7 +9972,9 @@ export interface operations {
                             title: string;
                             author: string | null;
                             source: string;
+                            /** @description The magnet's hash, name and size: its trackers (which may hold a passkey) are never answered */
                             magnet_link: string | null;
+                            /** @description The torrent's URL without credentials (Prowlarr's key is never stored) */
                             torrent_url: string | null;
                             /** @enum {string} */
                             status: "queued" | "downloading" | "completed" | "failed" | "abandoned";
@@ -10171,7 +10181,9 @@ export interface operations {
                             title: string;
                             author: string | null;
                             source: string;
+                            /** @description The magnet's hash, name and size: its trackers (which may hold a passkey) are never answered */
                             magnet_link: string | null;
+                            /** @description The torrent's URL without credentials (Prowlarr's key is never stored) */
                             torrent_url: string | null;
                             /** @enum {string} */
                             status: "queued" | "downloading" | "completed" | "failed" | "abandoned";
@@ -11005,6 +11017,13 @@ export interface operations {
                                     size: number;
                                 }[];
                             }[];
+                            /** @description Releases left out because none of their links may go to qBittorrent (a magnet, or a link on PROWLARR_URL's origin) */
+                            refused_links: {
+                                missing_book_id: number;
+                                guid: string;
+                                title: string;
+                                reason: string;
+                            }[];
                             /** @description Open gaps not looked at because the run's limits were reached */
                             not_reached: number;
                             /** @description Set when Prowlarr failed part way: what was done before stands */
@@ -11232,6 +11251,13 @@ export interface operations {
                                         seeders: number;
                                         size: number;
                                     }[];
+                                }[];
+                                /** @description Releases left out because none of their links may go to qBittorrent (a magnet, or a link on PROWLARR_URL's origin) */
+                                refused_links: {
+                                    missing_book_id: number;
+                                    guid: string;
+                                    title: string;
+                                    reason: string;
                                 }[];
                                 /** @description Open gaps not looked at because the run's limits were reached */
                                 not_reached: number;

@@ -25,9 +25,9 @@ export function fieldErrors(target: keyof ValidationTargets, issues: z.core.$Zod
  * text may hold tabs and line breaks (descriptions); a path, query or header value may not.
  */
 // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is this pattern's job
-const BODY_CONTROLS = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
+export const BODY_CONTROLS = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
 // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is this pattern's job
-const LINE_CONTROLS = /[\u0000-\u001f\u007f]/;
+export const LINE_CONTROLS = /[\u0000-\u001f\u007f]/;
 
 /** Every string (and object key) in a request part that holds a forbidden control character. */
 function controlCharacterIssues(value: unknown, pattern: RegExp, path: PropertyKey[], ctx: z.RefinementCtx, depth = 0): void {

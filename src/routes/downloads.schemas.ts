@@ -16,8 +16,11 @@ export const downloadSchema = z
     title: z.string(),
     author: z.string().nullable(),
     source: z.string(),
-    magnet_link: z.string().nullable(),
-    torrent_url: z.string().nullable(),
+    magnet_link: z
+      .string()
+      .nullable()
+      .meta({ description: "The magnet's hash, name and size: its trackers (which may hold a passkey) are never answered" }),
+    torrent_url: z.string().nullable().meta({ description: "The torrent's URL without credentials (Prowlarr's key is never stored)" }),
     status: downloadStatus,
     qbittorrent_hash: z.string().nullable(),
     qbittorrent_status: z.string().nullable(),

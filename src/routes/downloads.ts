@@ -8,18 +8,16 @@ import { created, ok } from "../lib/response";
 import { idParam } from "../lib/validate";
 import { errors, jsonBody, router, success } from "../openapi/declare";
 import * as service from "../services/downloads";
+import { MAGNET_PATTERN, MAX_MAGNET_CHARS, MAX_URL_CHARS, prowlarrUrlOf } from "../services/downloads/links";
 import * as schemas from "./downloads.schemas";
 
 const id = z.number().int().positive();
-const magnetLink = z
-  .string()
-  .trim()
-  .max(10_000)
-  .regex(/^magnet:\?/i, "Must be a magnet: link");
+// The link's shape; where it may point is the service's rule (src/services/downloads/links.ts).
+const magnetLink = z.string().trim().max(MAX_MAGNET_CHARS).regex(MAGNET_PATTERN, "Must be a magnet: link");
 const torrentUrl = z
   .url({ protocol: /^https?$/, error: "Must be an http(s) URL" })
   .trim()
-  .max(2_048);
+  .max(MAX_URL_CHARS);
 
 const createBody = z
   .strictObject({
@@ -125,14 +123,14 @@ downloads.openapi(
     tags,
     summary: "Queue a download",
     description:
-      "Queues a magnet link or torrent URL. The same link may not be queued twice while active; a named gap moves to queued with it.",
+      "Queues a magnet link, or a torrent URL on Prowlarr's origin (PROWLARR_URL; any other link is refused with 422, and Prowlarr's key is not stored). The same link may not be queued twice while active; a named gap moves to queued with it.",
     request: { body: jsonBody(createBody) },
     responses: {
       201: success(schemas.downloadQueued, "The queued download"),
       ...errors({ 409: "This link is already queued, or the gap is already in the library" }),
     },
   }),
-  async (c) => created(c, await service.createDownload(database(c), c.req.valid("json"))),
+  async (c) => created(c, await service.createDownload(database(c), c.req.valid("json"), prowlarrUrlOf(c.var.config))),
 );
 
 downloads.openapi(

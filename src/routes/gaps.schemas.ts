@@ -95,6 +95,11 @@ export const acquisition = z.strictObject({
     .array(z.strictObject({ missing_book_id: z.number().int(), query: z.string(), releases: z.array(decision) }))
     .optional()
     .meta({ description: "Every ranked release of every search (dry_run only)" }),
+  refused_links: z
+    .array(z.strictObject({ missing_book_id: z.number().int(), guid: z.string(), title: z.string(), reason: z.string() }))
+    .meta({
+      description: "Releases left out because none of their links may go to qBittorrent (a magnet, or a link on PROWLARR_URL's origin)",
+    }),
   not_reached: z.number().int().meta({ description: "Open gaps not looked at because the run's limits were reached" }),
   stopped: z.string().optional().meta({ description: "Set when Prowlarr failed part way: what was done before stands" }),
 });

@@ -9,6 +9,7 @@ import { ok } from "../lib/response";
 import { decimalInt } from "../lib/validate";
 import { errors, jsonBody, router, success } from "../openapi/declare";
 import { acquire, type Search } from "../services/acquire";
+import { prowlarrUrlOf } from "../services/downloads/links";
 import * as service from "../services/gaps";
 import * as schemas from "./gaps.schemas";
 
@@ -122,7 +123,14 @@ gaps.openapi(
   }),
   async (c) => {
     const body = c.req.valid("json");
-    return ok(c, await acquire(database(c), searchOf(c.var.config), { maxDownloads: body.max_downloads, dryRun: body.dry_run }));
+    return ok(
+      c,
+      await acquire(database(c), searchOf(c.var.config), {
+        maxDownloads: body.max_downloads,
+        dryRun: body.dry_run,
+        prowlarrUrl: prowlarrUrlOf(c.var.config),
+      }),
+    );
   },
 );
 
@@ -144,6 +152,13 @@ gaps.openapi(
     const search = searchOf(c.var.config);
     const db = database(c);
     const analysis = await service.analyzeGaps(db);
-    return ok(c, { analysis, acquisition: await acquire(db, search, { maxDownloads: query.max_downloads, dryRun: query.dry_run }) });
+    return ok(c, {
+      analysis,
+      acquisition: await acquire(db, search, {
+        maxDownloads: query.max_downloads,
+        dryRun: query.dry_run,
+        prowlarrUrl: prowlarrUrlOf(c.var.config),
+      }),
+    });
   },
 );

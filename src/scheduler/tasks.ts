@@ -6,6 +6,7 @@ import { prowlarr } from "../integrations/prowlarr";
 import { acquire } from "../services/acquire";
 import { watchAuthors } from "../services/author-watch";
 import { recomputeAuthors, recomputeSeries } from "../services/completion";
+import { prowlarrUrlOf } from "../services/downloads/links";
 import { analyzeGaps } from "../services/gaps";
 import { librarySyncTask } from "../services/library-sync";
 import { cleanupOldCorrections, cutoffOf } from "../services/metadata";
@@ -84,7 +85,11 @@ async function cleanup({ db }: TaskContext): Promise<TaskOutcome> {
 /** ACQUIRE: the acquire route's work, ACQUIRE_MAX_PER_RUN downloads at most. */
 async function acquireGaps({ db, config }: TaskContext): Promise<TaskOutcome> {
   const client = prowlarr(config);
-  const result = await acquire(db, (query) => client.search(query), { maxDownloads: config.upstream.acquireMaxPerRun, dryRun: false });
+  const result = await acquire(db, (query) => client.search(query), {
+    maxDownloads: config.upstream.acquireMaxPerRun,
+    dryRun: false,
+    prowlarrUrl: prowlarrUrlOf(config),
+  });
   return {
     processed: result.searched,
     succeeded: result.queued.length,
@@ -94,6 +99,9 @@ async function acquireGaps({ db, config }: TaskContext): Promise<TaskOutcome> {
       queued: result.queued.map((q) => ({ missing_book_id: q.missing_book_id, download_id: q.download_id, release: q.release.title })),
       skipped: result.skipped.length,
       not_reached: result.not_reached,
+      // Releases whose links may not go to qBittorrent: the count, and the first few with why.
+      refused_links: result.refused_links.length,
+      ...(result.refused_links.length > 0 ? { refused_link_examples: result.refused_links.slice(0, 10) } : {}),
       ...(result.stopped ? { stopped: result.stopped } : {}),
     },
   };

@@ -5,6 +5,7 @@ import { ConflictError } from "../errors";
 import { UpstreamError } from "../integrations/http";
 import type { SearchResult } from "../integrations/prowlarr";
 import { createDownload } from "./downloads";
+import { checkLink, shownLink } from "./downloads/links";
 import { type Decision, type Release, rankReleases } from "./releases";
 
 /**
@@ -17,6 +18,8 @@ import { type Decision, type Release, rankReleases } from "./releases";
 export interface AcquireOptions {
   maxDownloads: number;
   dryRun: boolean;
+  /** PROWLARR_URL: the only origin an http(s) release link may point at (./downloads/links.ts). */
+  prowlarrUrl: string | undefined;
 }
 
 /** Searches Prowlarr (src/integrations/prowlarr.ts), injected so the rules are testable alone. */
@@ -47,6 +50,8 @@ export interface AcquireResult {
   skipped: { missing_book_id: number; wanted: string; reason: SkipReason; detail: string }[];
   /** Every ranked release of every search, with its reason (dry_run only). */
   decisions?: { missing_book_id: number; query: string; releases: Decision[] }[];
+  /** Releases left out because none of their links may go to qBittorrent (./downloads/links.ts). */
+  refused_links: { missing_book_id: number; guid: string; title: string; reason: string }[];
   /** Open gaps not looked at because the run's limits were reached. */
   not_reached: number;
   /** Set when Prowlarr failed part way: what was done before stands. */
@@ -65,12 +70,29 @@ export function queryOf(gap: MissingBook): string {
   return `${subject} ${surname}`.trim();
 }
 
-/** How a release is handed to qBittorrent: a magnet as is; else Prowlarr's download URL; else a magnet from the hash. */
-export function linkOf(release: Release): { magnet_link?: string; torrent_url?: string } {
-  if (release.magnetUrl?.startsWith("magnet:")) return { magnet_link: release.magnetUrl };
-  if (release.downloadUrl) return { torrent_url: release.downloadUrl };
-  if (release.magnetUrl) return { torrent_url: release.magnetUrl };
-  return { magnet_link: `magnet:?xt=urn:btih:${release.infoHash}&dn=${encodeURIComponent(release.title)}` };
+type Link = { magnet_link: string } | { torrent_url: string } | { refused: string };
+
+/**
+ * How a release is handed to qBittorrent, as stored: a magnet as is; else Prowlarr's download URL
+ * (without its key); else its magnet URL; else a magnet from the hash. The first the link rules
+ * allow (./downloads/links.ts); `refused` with the first reason when none; null with no link at all.
+ */
+export function linkOf(release: Release, prowlarrUrl: string | undefined): Link | null {
+  const hash = release.infoHash && /^[0-9a-f]{40}$/.test(release.infoHash) ? release.infoHash : null;
+  const candidates = [
+    release.magnetUrl?.startsWith("magnet:") ? release.magnetUrl : null,
+    release.downloadUrl,
+    release.magnetUrl,
+    hash && `magnet:?xt=urn:btih:${hash}&dn=${encodeURIComponent(release.title)}`,
+  ].filter((link): link is string => Boolean(link));
+  let refused: string | undefined;
+  for (const link of candidates) {
+    const checked = checkLink(link, prowlarrUrl);
+    if (checked.ok) return checked.kind === "magnet" ? { magnet_link: checked.link } : { torrent_url: checked.link };
+    refused ??= checked.reason;
+  }
+  if (release.infoHash && !hash) refused ??= "an info hash that is not 40 hexadecimal digits";
+  return refused ? { refused } : null;
 }
 
 function summary(release: Release, decision: Decision | undefined): ReleaseSummary {
@@ -102,6 +124,7 @@ export async function acquire(db: Database, search: Search, options: AcquireOpti
     searched: 0,
     queued: [],
     skipped: [],
+    refused_links: [],
     not_reached: 0,
   };
   if (options.dryRun) result.decisions = [];
@@ -142,10 +165,19 @@ export async function acquire(db: Database, search: Search, options: AcquireOpti
       break;
     }
     result.searched++;
-    const ranking = rankReleases(wantedOf(gap), found.releases);
+    // A guid may be an indexer's link with a passkey: it is answered and stored without it.
+    const releases = found.releases.map((release) => ({ ...release, guid: shownLink(release.guid) ?? release.guid }));
+    const links = new Map(releases.map((release) => [release, linkOf(release, options.prowlarrUrl)]));
+    const usable = releases.filter((release) => {
+      const link = links.get(release);
+      if (!link || !("refused" in link)) return true;
+      result.refused_links.push({ missing_book_id: gap.id, guid: release.guid, title: release.title, reason: link.refused });
+      return false;
+    });
+    const ranking = rankReleases(wantedOf(gap), usable);
     result.decisions?.push({ missing_book_id: gap.id, query, releases: ranking.decisions });
     if (!ranking.best) {
-      const refused = ranking.decisions.length;
+      const refused = ranking.decisions.length + (releases.length - usable.length);
       result.skipped.push({
         missing_book_id: gap.id,
         wanted,
@@ -153,32 +185,39 @@ export async function acquire(db: Database, search: Search, options: AcquireOpti
         detail:
           refused === 0
             ? `Prowlarr found nothing for "${query}"`
-            : `none of ${refused} releases is this book (${reasonCounts(ranking.decisions)})`,
+            : `none of ${refused} releases is this book (${reasonCounts(ranking.decisions, releases.length - usable.length)})`,
       });
       continue;
     }
     const best = ranking.best;
     const release = summary(best, ranking.decisions[0]);
+    // The ranking accepts only releases with a link, and every link left is allowed.
+    const link = links.get(best);
+    if (!link || "refused" in link) throw new Error("The best release has no link to send");
     if (options.dryRun) {
       result.queued.push({ missing_book_id: gap.id, wanted, download_id: null, release });
       continue;
     }
     try {
-      const download = await createDownload(db, {
-        title: best.title,
-        author: gap.authorName,
-        source: `Prowlarr${best.indexer ? `: ${best.indexer}` : ""}`,
-        missing_book_id: gap.id,
-        metadata_json: JSON.stringify({
-          guid: best.guid,
-          indexer: best.indexer,
-          info_hash: best.infoHash,
-          size: best.size,
-          seeders: best.seeders,
-          freeleech: best.freeleech,
-        }),
-        ...linkOf(best),
-      });
+      const download = await createDownload(
+        db,
+        {
+          title: best.title,
+          author: gap.authorName,
+          source: `Prowlarr${best.indexer ? `: ${best.indexer}` : ""}`,
+          missing_book_id: gap.id,
+          metadata_json: JSON.stringify({
+            guid: best.guid,
+            indexer: best.indexer,
+            info_hash: best.infoHash,
+            size: best.size,
+            seeders: best.seeders,
+            freeleech: best.freeleech,
+          }),
+          ...link,
+        },
+        options.prowlarrUrl,
+      );
       result.queued.push({ missing_book_id: gap.id, wanted, download_id: download.download_id, release });
     } catch (error) {
       // The same release already queued for another gap, or the gap filled meanwhile.
@@ -189,8 +228,9 @@ export async function acquire(db: Database, search: Search, options: AcquireOpti
   return result;
 }
 
-function reasonCounts(decisions: Decision[]): string {
+function reasonCounts(decisions: Decision[], refusedLinks: number): string {
   const counts = new Map<string, number>();
   for (const d of decisions) counts.set(d.reason, (counts.get(d.reason) ?? 0) + 1);
+  if (refusedLinks > 0) counts.set("refused_link", refusedLinks);
   return [...counts].map(([reason, n]) => `${n} ${reason}`).join(", ");
 }

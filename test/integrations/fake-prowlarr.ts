@@ -16,7 +16,9 @@ export function prowlarrRelease(title: string, fields: Record<string, unknown> =
     leechers: 1,
     grabs: 40,
     publishDate: "2026-11-01T10:00:00Z",
-    downloadUrl: `http://prowlarr.home.test:9696/4/download?apikey=x&link=${id}`,
+    // Prowlarr's download proxy (DownloadMappingService.ConvertToProxyLink): its own key, the
+    // indexer's link encrypted and base64url-encoded, and the file name.
+    downloadUrl: `${PROWLARR.PROWLARR_URL}/4/download?apikey=${PROWLARR.PROWLARR_API_KEY}&link=${btoa(`enc-${id}`).replaceAll("=", "")}&file=${encodeURIComponent(title)}`,
     infoUrl: `https://www.myanonamouse.net/t/${id}`,
     categories: [{ id: 3030, name: "Audio/Audiobook" }],
     indexerFlags: [],

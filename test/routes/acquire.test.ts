@@ -1,12 +1,15 @@
 import { env } from "cloudflare:workers";
-import { eq } from "drizzle-orm";
+import { and, eq, inArray, ne } from "drizzle-orm";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { primaryDatabase } from "../../src/db/client";
 import { books, downloads, missingBooks, series } from "../../src/db/schema";
+import { qbittorrent } from "../../src/integrations/qbittorrent";
+import { send } from "../../src/services/queue";
 import { unique } from "../fixtures";
 import { errorShape, withEnv } from "../helpers";
 import { PROWLARR, prowlarrRelease } from "../integrations/fake-prowlarr";
-import { fakeUpstream, json } from "../integrations/fake-upstream";
+import { configWith, fakeQbittorrent, qbKey } from "../integrations/fake-qbittorrent";
+import { captureLogs, fakeUpstream, json } from "../integrations/fake-upstream";
 
 const db = primaryDatabase(env);
 const withProwlarr = withEnv(PROWLARR);
@@ -93,7 +96,8 @@ describe("POST /api/gaps/acquire", () => {
     const download = (await db.select().from(downloads).where(eq(downloads.id, first.queued[0].download_id)).get())!;
     expect(download).toMatchObject({
       status: "queued",
-      torrentUrl: best.downloadUrl,
+      // Prowlarr's link without its key (src/services/downloads/links.ts).
+      torrentUrl: best.downloadUrl.replace(`apikey=${PROWLARR.PROWLARR_API_KEY}&`, ""),
       magnetLink: null,
       source: "Prowlarr: MyAnonamouse",
       missingBookId: first.queued[0].missing_book_id,
@@ -150,6 +154,45 @@ describe("POST /api/gaps/acquire", () => {
     expect(body.detail).toContain("PROWLARR_URL");
     for (const max_downloads of [0, 51, 2.5]) expect((await post("/api/gaps/acquire", { max_downloads })).status).toBe(422);
     expect((await post("/api/gaps/acquire", { nope: 1 })).status).toBe(422);
+  });
+});
+
+describe("links from search results (README, Security notes)", () => {
+  it("queues only a magnet or a link on Prowlarr's origin, reports the rest, and hands qBittorrent the key only when sending", async () => {
+    const logs = captureLogs();
+    const { name } = await seriesWithGap();
+    await post("/api/gaps/analyze");
+    const title = `${name}, Book 2 by James S. A. Corey [ENG / M4B]`;
+    const hostile = [
+      prowlarrRelease(title, { seeders: 100, downloadUrl: "http://169.254.169.254/latest/meta-data/" }),
+      prowlarrRelease(title, { seeders: 90, downloadUrl: null, magnetUrl: "file:///etc/passwd" }),
+      prowlarrRelease(title, { seeders: 80, downloadUrl: "http://127.0.0.1:8080/api/v2/app/shutdown" }),
+      prowlarrRelease(title, { seeders: 70, downloadUrl: "data:application/x-bittorrent;base64,ZA==", magnetUrl: "javascript:alert(1)" }),
+    ];
+    const good = prowlarrRelease(title, { seeders: 5 });
+    prowlarrWith(() => [...hostile, good]);
+    const { status, body } = await post("/api/gaps/acquire", {});
+    expect(status, JSON.stringify(body)).toBe(200);
+    expect(body.data.queued).toEqual([expect.objectContaining({ release: expect.objectContaining({ guid: good.guid }) })]);
+    expect(body.data.refused_links.map((r: { guid: string }) => r.guid)).toEqual(hostile.map((r) => r.guid));
+    expect(body.data.refused_links[0].reason).toContain("outside Prowlarr's origin");
+    const download = (await db.select().from(downloads).where(eq(downloads.id, body.data.queued[0].download_id)).get())!;
+    expect(download.torrentUrl).not.toContain(PROWLARR.PROWLARR_API_KEY);
+    vi.restoreAllMocks();
+
+    // QUEUE: qBittorrent gets Prowlarr's link with the key put back, and nothing else.
+    await db
+      .update(downloads)
+      .set({ status: "abandoned" })
+      .where(and(inArray(downloads.status, ["queued", "downloading"]), ne(downloads.id, download.id)));
+    const qb = fakeQbittorrent({ style: "5.2" });
+    const config = configWith({ ...qbKey, ...PROWLARR });
+    const report = await send(db, qbittorrent(config), config, new Date());
+    expect(report.sent.map((s) => s.download_id)).toEqual([download.id]);
+    const adds = qb.calls.filter((c) => c.url.pathname === "/api/v2/torrents/add");
+    expect(adds).toHaveLength(1);
+    expect(new URLSearchParams(adds[0]!.body).get("urls")).toBe(good.downloadUrl);
+    expect(logs.join("\n")).not.toContain(PROWLARR.PROWLARR_API_KEY);
   });
 });
 

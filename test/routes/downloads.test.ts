@@ -5,7 +5,8 @@ import { primaryDatabase } from "../../src/db/client";
 import { books, DOWNLOAD_STATUSES, downloads, type NewDownload } from "../../src/db/schema";
 import { allowedActions } from "../../src/services/download-states";
 import { bearer, createUser, loginAs, unique } from "../fixtures";
-import { errorShape, withEnv } from "../helpers";
+import { type CallOptions, errorShape, withEnv } from "../helpers";
+import { PROWLARR } from "../integrations/fake-prowlarr";
 import { api, ISO } from "../library";
 
 const db = primaryDatabase(env);
@@ -25,6 +26,14 @@ async function insertDownload(fields: Partial<NewDownload> = {}) {
 async function statusOf(id: number) {
   return (await db.select({ status: downloads.status }).from(downloads).where(eq(downloads.id, id)).get())?.status;
 }
+
+/** The API with Prowlarr configured: torrent URLs on its origin may be queued. */
+const withProwlarr = withEnv(PROWLARR);
+async function prowlarrApi(path: string, options: CallOptions = {}) {
+  const res = await withProwlarr(path, { auth: true, ...options });
+  return { status: res.status, body: (await res.json()) as any };
+}
+const prowlarrLink = (query = `link=${unique("l")}&file=Book`) => `${PROWLARR.PROWLARR_URL}/4/download?${query}`;
 
 const put = (id: number, action: string, json: unknown = {}) => api(`/api/downloads/${id}/${action}`, { method: "PUT", json });
 
@@ -156,8 +165,8 @@ describe("POST /api/downloads", () => {
   });
 
   it("accepts a torrent URL alone", async () => {
-    const url = `https://tracker.example.test/${unique("t")}.torrent`;
-    const { status, body } = await api("/api/downloads", {
+    const url = prowlarrLink();
+    const { status, body } = await prowlarrApi("/api/downloads", {
       method: "POST",
       json: { title: unique("t"), source: "Manual", torrent_url: url },
     });
@@ -167,8 +176,8 @@ describe("POST /api/downloads", () => {
 
   it("answers 409 duplicate_resource with the existing id while the same magnet or URL is active", async () => {
     const link = magnet();
-    const url = `https://tracker.example.test/${unique("t")}.torrent`;
-    const first = await api("/api/downloads", {
+    const url = prowlarrLink();
+    const first = await prowlarrApi("/api/downloads", {
       method: "POST",
       json: { title: unique("a"), source: "MAM", magnet_link: link, torrent_url: url },
     });
@@ -176,7 +185,10 @@ describe("POST /api/downloads", () => {
     const id = first.body.data.id;
 
     for (const json of [{ magnet_link: link }, { torrent_url: url }, { magnet_link: magnet(), torrent_url: url }]) {
-      const { status, body } = await api("/api/downloads", { method: "POST", json: { title: unique("b"), source: "MAM", ...json } });
+      const { status, body } = await prowlarrApi("/api/downloads", {
+        method: "POST",
+        json: { title: unique("b"), source: "MAM", ...json },
+      });
       expect(status, JSON.stringify(json)).toBe(409);
       expect(body).toMatchObject(errorShape(409, "duplicate_resource"));
       expect(body.detail).toContain(`download ${id}`);
@@ -433,5 +445,68 @@ describe("access and the download tier", () => {
     const read = await limited("/api/downloads/pending", { headers });
     expect(read.status).toBe(200);
     expect(read.headers.get("RateLimit-Policy")).toBe('"authenticated";q=60;w=60');
+  });
+});
+
+describe("links are secrets and targets (README, Security notes)", () => {
+  const KEY = PROWLARR.PROWLARR_API_KEY;
+  const PASSKEY = "0123456789abcdef0123456789abcdef";
+
+  it("refuses with 422 every link qBittorrent must not fetch, and stores nothing", async () => {
+    const hostile = [
+      { torrent_url: "http://169.254.169.254/latest/meta-data/iam/security-credentials/" },
+      { torrent_url: "http://127.0.0.1:8080/api/v2/app/shutdown" },
+      { torrent_url: "https://tracker.example.test/download.php?id=1" },
+      { torrent_url: `http://user:pw@${new URL(PROWLARR.PROWLARR_URL).host}/4/download?link=x` },
+      { torrent_url: "file:///etc/passwd" },
+      { torrent_url: "javascript:alert(1)" },
+      { torrent_url: "data:application/x-bittorrent;base64,ZDg6YW5ub3VuY2U=" },
+      { magnet_link: "javascript:alert(1)//magnet:?xt=urn:btih:x" },
+    ];
+    for (const link of hostile) {
+      const title = unique("hostile");
+      const { status, body } = await prowlarrApi("/api/downloads", { method: "POST", json: { title, source: "MAM", ...link } });
+      expect(status, JSON.stringify(link)).toBe(422);
+      expect(body).toMatchObject(errorShape(422, "validation_error"));
+      expect(JSON.stringify(body)).not.toContain("169.254");
+      expect(await db.select().from(downloads).where(eq(downloads.title, title))).toEqual([]);
+    }
+    // Without Prowlarr configured no http(s) link is allowed at all.
+    const { status } = await api("/api/downloads", { method: "POST", json: { title: "x", source: "MAM", torrent_url: prowlarrLink() } });
+    expect(status).toBe(422);
+  });
+
+  it("stores and answers Prowlarr's download link without its key", async () => {
+    const link = prowlarrLink(`apikey=${KEY}&link=${unique("enc")}&file=Dune`);
+    const { status, body } = await prowlarrApi("/api/downloads", {
+      method: "POST",
+      json: { title: unique("Dune"), source: "MAM", torrent_url: link },
+    });
+    expect(status, JSON.stringify(body)).toBe(201);
+    expect(body.data.torrent_url).toBe(link.replace(`apikey=${KEY}&`, ""));
+    const row = await db.select().from(downloads).where(eq(downloads.id, body.data.id)).get();
+    expect(row!.torrentUrl).not.toContain(KEY);
+  });
+
+  it("never answers a stored key or passkey, to any caller", async () => {
+    // Rows stored before the rule: Prowlarr's key in a link, a private tracker's passkey in a magnet.
+    const withKey = await insertDownload({ magnetLink: null, torrentUrl: prowlarrLink(`apikey=${KEY}&link=old&file=Old`) });
+    const hash = "c".repeat(40);
+    const tracker = encodeURIComponent(`https://t.myanonamouse.net/tracker.php/${PASSKEY}/announce?passkey=${PASSKEY}`);
+    const withPasskey = await insertDownload({ magnetLink: `magnet:?xt=urn:btih:${hash}&dn=Old+Book&tr=${tracker}&xs=${tracker}` });
+    const viewer = bearer(await loginAs(await createUser("viewer")));
+    const answers = [
+      await api(`/api/downloads/${withKey.id}`, { auth: false, headers: viewer }),
+      await api(`/api/downloads/${withPasskey.id}`, { auth: false, headers: viewer }),
+      await api("/api/downloads?limit=100", { auth: false, headers: viewer }),
+      await api("/api/downloads/pending?limit=100"),
+    ];
+    for (const answer of answers) {
+      expect(answer.status).toBe(200);
+      expect(JSON.stringify(answer.body)).not.toContain(KEY);
+      expect(JSON.stringify(answer.body)).not.toContain(PASSKEY);
+    }
+    expect(answers[0]!.body.data.torrent_url).toBe(prowlarrLink("link=old&file=Old"));
+    expect(answers[1]!.body.data.magnet_link).toBe(`magnet:?xt=urn:btih:${hash}&dn=Old%20Book`);
   });
 });

@@ -8,6 +8,7 @@ import { runTask } from "../../src/scheduler/runs";
 import { TASKS } from "../../src/scheduler/tasks";
 import { QB_STATES } from "../../src/services/qbittorrent-states";
 import { poll, runQueue, send } from "../../src/services/queue";
+import { PROWLARR } from "../integrations/fake-prowlarr";
 import { configWith, fakeQbittorrent, hashOfUrl, qbKey, qbLogin } from "../integrations/fake-qbittorrent";
 import { ISO } from "../library";
 
@@ -211,9 +212,10 @@ describe("QUEUE: sending", () => {
 
   it("reads 5.2's 409 for a torrent URL as already there: downloading, not added twice", async () => {
     const fake = fakeQbittorrent({ style: "5.2" });
-    const config = configWith(qbKey);
-    const url = "http://prowlarr.lan:9696/4/download?link=dup";
-    const h = await hashOfUrl(url);
+    const config = configWith({ ...qbKey, ...PROWLARR });
+    const url = `${PROWLARR.PROWLARR_URL}/4/download?link=dup`;
+    // What qBittorrent fetched: the link with Prowlarr's key put back.
+    const h = await hashOfUrl(url.replace("?", `?apikey=${PROWLARR.PROWLARR_API_KEY}&`));
     fake.torrents.set(h, { hash: h, name: "x", state: "uploading", progress: 1, tags: "", category: "" });
     const row = await insertDownload({ magnetLink: null, torrentUrl: url });
     const report = await send(db, qbittorrent(config), config, new Date());
@@ -224,8 +226,8 @@ describe("QUEUE: sending", () => {
 
   it("counts a refused add as a failed attempt, never as accepted", async () => {
     fakeQbittorrent({ style: "5.2", refuseAdds: true });
-    const config = configWith(qbKey);
-    const row = await insertDownload({ magnetLink: null, torrentUrl: "http://prowlarr.lan:9696/3/download?link=refused" });
+    const config = configWith({ ...qbKey, ...PROWLARR });
+    const row = await insertDownload({ magnetLink: null, torrentUrl: `${PROWLARR.PROWLARR_URL}/3/download?link=refused` });
     const report = await send(db, qbittorrent(config), config, new Date());
     expect(report.refused).toEqual([{ download_id: row.id, reason: expect.stringContaining("added nothing") }]);
     expect(await reload(row.id)).toMatchObject({ status: "queued", retryCount: 1, qbittorrentStatus: "refused", nextRetry: ISO });
@@ -233,8 +235,8 @@ describe("QUEUE: sending", () => {
 
   it("sends a torrent URL (hash unknown), then finds its hash by the download's tag", async () => {
     const fake = fakeQbittorrent({ style: "5.2", pending: true, urlFetchDelay: 2 });
-    const config = configWith(qbKey);
-    const url = `http://prowlarr.lan:9696/1/download?link=${hash()}`;
+    const config = configWith({ ...qbKey, ...PROWLARR });
+    const url = `${PROWLARR.PROWLARR_URL}/1/download?link=${hash()}`;
     const row = await insertDownload({ magnetLink: null, torrentUrl: url });
     const report = await send(db, qbittorrent(config), config, new Date());
     expect(report.sent).toEqual([{ download_id: row.id, hash: null, outcome: "pending" }]);
@@ -268,8 +270,8 @@ describe("QUEUE: sending", () => {
 
   it("records a torrent added by a run that stopped before recording it, instead of adding it again", async () => {
     const fake = fakeQbittorrent({ style: "4.x" });
-    const config = configWith(qbLogin);
-    const url = "http://prowlarr.lan:9696/2/download?link=stopped";
+    const config = configWith({ ...qbLogin, ...PROWLARR });
+    const url = `${PROWLARR.PROWLARR_URL}/2/download?link=stopped`;
     const row = await insertDownload({
       magnetLink: null,
       torrentUrl: url,
@@ -383,5 +385,47 @@ describe("QUEUE: the task", () => {
     const status = await monitorStatus(db, config);
     expect(status).toMatchObject({ configured: true, max_active: 3, polled_at: ISO, state_counts: { stalledUP: 1 } });
     expect(status.active_downloads).toEqual([expect.objectContaining({ download_id: next.id, progress: 0, qbittorrent_status: "sent" })]);
+  });
+});
+
+describe("QUEUE: links (README, Security notes)", () => {
+  it("never hands qBittorrent a link outside Prowlarr's origin: refused in the run, abandoned", async () => {
+    const fake = fakeQbittorrent({ style: "5.2" });
+    const config = configWith({ ...qbKey, ...PROWLARR, QB_MAX_ACTIVE: "10" });
+    const links = [
+      "http://169.254.169.254/latest/meta-data/",
+      "file:///etc/passwd",
+      "http://127.0.0.1:8080/api/v2/app/shutdown",
+      "javascript:alert(1)",
+      "data:application/x-bittorrent;base64,ZA==",
+    ];
+    const rows = [];
+    for (const torrentUrl of links) rows.push(await insertDownload({ magnetLink: null, torrentUrl }));
+    const report = await send(db, qbittorrent(config), config, new Date());
+    expect(fake.counts().adds).toBe(0);
+    expect(report.refused.map((r) => r.download_id).sort()).toEqual(rows.map((r) => r.id).sort());
+    for (const row of rows) {
+      expect(await reload(row.id)).toMatchObject({
+        status: "abandoned",
+        absImportError: expect.stringMatching(/^Not sent to qBittorrent: /),
+      });
+    }
+  });
+
+  it("puts Prowlarr's key back only in what qBittorrent gets, only on its download path", async () => {
+    const fake = fakeQbittorrent({ style: "5.2" });
+    const config = configWith({ ...qbKey, ...PROWLARR });
+    const row = await insertDownload({ magnetLink: null, torrentUrl: `${PROWLARR.PROWLARR_URL}/7/download?link=abc&file=Book` });
+    const other = await insertDownload({ magnetLink: null, torrentUrl: `${PROWLARR.PROWLARR_URL}/api/v1/system/status` });
+    await send(db, qbittorrent(config), config, new Date());
+    const sent = fake.calls
+      .filter((c) => c.url.pathname === "/api/v2/torrents/add")
+      .map((c) => new URLSearchParams(c.body).get("urls") ?? "");
+    expect(sent.find((body) => body.includes("/7/download"))).toContain(
+      `${PROWLARR.PROWLARR_URL}/7/download?apikey=${PROWLARR.PROWLARR_API_KEY}&link=abc&file=Book`,
+    );
+    expect(sent.find((body) => body.includes("/api/v1/system/status"))).not.toContain(PROWLARR.PROWLARR_API_KEY);
+    expect((await reload(row.id)).torrentUrl).not.toContain(PROWLARR.PROWLARR_API_KEY);
+    expect((await reload(other.id)).status).toBe("downloading");
   });
 });

@@ -2,6 +2,7 @@ import { and, eq, isNull, sql } from "drizzle-orm";
 import type { Database } from "../../db/client";
 import { type ABS_IMPORT_STATUSES, type Download, downloads, missingBooks } from "../../db/schema";
 import { GAP_STATUS_OF } from "../download-states";
+import { shownLink } from "./links";
 
 // A download as sent and answered, and the gap (missing_books row) that follows it.
 
@@ -28,8 +29,9 @@ export function downloadJson(row: Download) {
     title: row.title,
     author: row.author,
     source: row.source,
-    magnet_link: row.magnetLink,
-    torrent_url: row.torrentUrl,
+    // Never a credential: a magnet without its trackers, a URL without its key (./links.ts).
+    magnet_link: shownLink(row.magnetLink),
+    torrent_url: shownLink(row.torrentUrl),
     status: row.status,
     qbittorrent_hash: row.qbittorrentHash,
     qbittorrent_status: row.qbittorrentStatus,

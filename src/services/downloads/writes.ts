@@ -12,6 +12,7 @@ import {
   sourcesOf,
 } from "../download-states";
 import { type AbsImportStatus, type DownloadCreateInput, downloadJson, syncGap } from "./json";
+import { checkLink } from "./links";
 import { findDownload } from "./reads";
 
 const DAY_MS = 86_400_000;
@@ -43,16 +44,34 @@ async function assertReferences(db: Database, input: DownloadCreateInput): Promi
 }
 
 /**
+ * The links as stored (./links.ts): each one a magnet or a link on Prowlarr's origin, Prowlarr's
+ * key taken out; anything else is refused (422) before it can reach qBittorrent.
+ */
+function storedLinks(input: DownloadCreateInput, prowlarrUrl: string | undefined) {
+  const errors: FieldError[] = [];
+  const stored = (field: "magnet_link" | "torrent_url") => {
+    const link = input[field];
+    if (!link) return null;
+    const checked = checkLink(link, prowlarrUrl);
+    if (checked.ok) return checked.link;
+    errors.push({ path: `body.${field}`, message: `Not sent to qBittorrent: ${checked.reason}`, code: "custom" });
+    return null;
+  };
+  const links = { magnet: stored("magnet_link"), url: stored("torrent_url") };
+  if (errors.length > 0) throw new ValidationError(errors);
+  return links;
+}
+
+/**
  * Queues a download. The same magnet link or torrent URL may not be queued twice while a download
  * of it is active: the check and the insert are one statement, so two concurrent requests cannot
  * both pass it. A named gap moves to `queued` in the same transaction.
  */
-export async function createDownload(db: Database, input: DownloadCreateInput) {
-  const magnet = input.magnet_link ?? null;
-  const url = input.torrent_url ?? null;
-  if (!magnet && !url) {
+export async function createDownload(db: Database, input: DownloadCreateInput, prowlarrUrl: string | undefined) {
+  if (!input.magnet_link && !input.torrent_url) {
     throw new ValidationError([{ path: "body", message: "Either magnet_link or torrent_url is required", code: "custom" }]);
   }
+  const { magnet, url } = storedLinks(input, prowlarrUrl);
   await assertReferences(db, input);
   const sameSource = or(magnet ? eq(downloads.magnetLink, magnet) : undefined, url ? eq(downloads.torrentUrl, url) : undefined);
   const activeDuplicate = and(inArray(downloads.status, ACTIVE_STATUSES), sameSource);

@@ -4,6 +4,7 @@ import type { Database } from "../../db/client";
 import { type Download, downloads } from "../../db/schema";
 import { type AddOutcome, downloadTag, magnetHash, QB_TAG, type QbittorrentClient } from "../../integrations/qbittorrent";
 import { syncGap } from "../downloads";
+import { checkLink, type LinkCheck, prowlarrUrlOf, sendableLink } from "../downloads/links";
 import { countFailure, isClaimed, isDownloading, SENDING } from "./status";
 
 /** A claim older than this was left by a run that stopped: the download may be sent again. */
@@ -13,6 +14,21 @@ export interface SendReport {
   sent: { download_id: number; hash: string | null; outcome: AddOutcome["result"] | "already_in_qbittorrent" }[];
   refused: { download_id: number; reason: string }[];
   slots: number;
+}
+
+/**
+ * The first of the download's links that may go to qBittorrent (../downloads/links.ts), or why
+ * none may; undefined when it has none. Rows stored before the rule get the same check.
+ */
+function linkOf(row: Download, prowlarrUrl: string | undefined): LinkCheck | undefined {
+  let first: LinkCheck | undefined;
+  for (const link of [row.magnetLink, row.torrentUrl]) {
+    if (!link) continue;
+    const checked = checkLink(link, prowlarrUrl);
+    if (checked.ok) return checked;
+    first ??= checked;
+  }
+  return first;
 }
 
 /** The release fields stored on a download queued by acquire (metadata_json). */
@@ -59,6 +75,13 @@ function claim(db: Database, id: number, maxActive: number, now: Date) {
     .get();
 }
 
+function abandon(db: Database, id: number, reason: string, stamp: string) {
+  return db
+    .update(downloads)
+    .set({ status: "abandoned", qbittorrentStatus: null, lastAttempt: stamp, nextRetry: null, absImportError: reason })
+    .where(and(eq(downloads.id, id), isClaimed));
+}
+
 /** Step 2: sends the due queued downloads, oldest first, while slots are free. */
 export async function send(db: Database, qb: QbittorrentClient, config: Config, now: Date): Promise<SendReport> {
   const settings = config.integrations.qbittorrent;
@@ -80,7 +103,7 @@ export async function send(db: Database, qb: QbittorrentClient, config: Config, 
     if (report.sent.length >= slots) break;
     const row = await claim(db, id, maxActive, now);
     if (!row) continue;
-    const url = row.magnetLink ?? row.torrentUrl;
+    const link = linkOf(row, prowlarrUrlOf(config));
     const hash = infoHashOf(row);
     const accepted = (qbHash: string | null) =>
       db
@@ -107,13 +130,21 @@ export async function send(db: Database, qb: QbittorrentClient, config: Config, 
         report.sent.push({ download_id: row.id, hash: known.hash.toLowerCase(), outcome: "already_in_qbittorrent" });
         continue;
       }
-      if (!url) {
+      if (!link) {
         report.refused.push({ download_id: row.id, reason: "no magnet link or torrent URL" });
         await release.run();
         continue;
       }
+      if (!link.ok) {
+        // A link that may never go to qBittorrent does not become one by waiting: abandoned.
+        const reason = `Not sent to qBittorrent: ${link.reason}`;
+        report.refused.push({ download_id: row.id, reason });
+        await db.batch([abandon(db, row.id, reason, stamp), ...gap]);
+        continue;
+      }
+      const prowlarr = config.integrations.prowlarr;
       const outcome = await qb.add({
-        url,
+        url: sendableLink(link, prowlarr.configured ? prowlarr.settings : undefined),
         category: settings.settings.category,
         savePath: settings.settings.savePath,
         tags: [QB_TAG, downloadTag(row.id)],
