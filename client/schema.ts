@@ -8324,8 +8324,10 @@ export interface operations {
                             duration_ms: number;
                             libraries: number;
                             pages: number;
-                            /** @description Why nothing was archived although the listing completed (an empty listing, or more than 10 % gone without force) */
+                            /** @description Why nothing was archived: an empty listing, more than 10 % gone without force, or a listing not read to its end (over 100,000 items or 5 minutes) */
                             archive_skipped?: string;
+                            /** @description Listed items left out: not library items (a wrong shape, an id over 100 characters) */
+                            malformed?: number;
                         };
                         error: null;
                         /** Format: date-time */

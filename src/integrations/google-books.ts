@@ -1,6 +1,7 @@
 import { z } from "zod";
 import type { GoogleBooksSettings, UpstreamSettings } from "../config";
 import { ServiceClient, type ServiceClientOptions } from "./http";
+import { upstreamList, upstreamText } from "./upstream-text";
 
 /**
  * Google Books API v1 (`GET {GOOGLE_BOOKS_URL}/volumes?q=...&key=KEY`): a volume search by ISBN
@@ -8,25 +9,26 @@ import { ServiceClient, type ServiceClientOptions } from "./http";
  * out of every error and log line.
  */
 
+/** Texts cleaned and clipped to the catalogue's bounds as they arrive (./upstream-text.ts). */
 const volumeInfo = z.object({
-  title: z.string().optional(),
-  subtitle: z.string().optional(),
-  authors: z.array(z.string()).optional(),
-  publisher: z.string().optional(),
+  title: upstreamText(500).optional(),
+  subtitle: upstreamText(500).optional(),
+  authors: upstreamList(upstreamText(500), 20).optional(),
+  publisher: upstreamText(500).optional(),
   // YYYY, YYYY-MM or YYYY-MM-DD
-  publishedDate: z.string().optional(),
-  description: z.string().optional(),
-  industryIdentifiers: z.array(z.object({ type: z.string(), identifier: z.string() })).optional(),
+  publishedDate: upstreamText(30).optional(),
+  description: upstreamText(20_000, { multiline: true }).optional(),
+  industryIdentifiers: upstreamList(z.object({ type: upstreamText(30), identifier: upstreamText(50) }), 10).optional(),
   pageCount: z.number().optional(),
-  categories: z.array(z.string()).optional(),
-  language: z.string().optional(),
+  categories: upstreamList(upstreamText(100), 20).optional(),
+  language: upstreamText(20).optional(),
 });
 export type VolumeInfo = z.output<typeof volumeInfo>;
 
 const volumesAnswer = z.object({
   totalItems: z.number().int().nonnegative(),
   // Absent when nothing matched.
-  items: z.array(z.object({ id: z.string(), volumeInfo })).optional(),
+  items: upstreamList(z.object({ id: upstreamText(100), volumeInfo }), 10).optional(),
 });
 
 export interface Volume {

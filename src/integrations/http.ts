@@ -19,6 +19,12 @@ const SELF_HOSTED: ReadonlySet<ServiceName> = new Set(["audiobookshelf", "qbitto
 
 const DEFAULT_RETRIES = 2;
 const DEFAULT_BACKOFF_MS = 250;
+/**
+ * The most of an answer read, by default: the isolate has 128 MB, and no answer this Worker asks
+ * for comes near this (a page of 500 Audiobookshelf items is about 1 MB). Larger is a `shape` 502,
+ * read no further than the limit.
+ */
+export const DEFAULT_MAX_ANSWER_BYTES = 8 * 1024 * 1024;
 
 export type HttpMethod = "GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE";
 
@@ -46,6 +52,8 @@ export interface UpstreamRequest {
    * writes (adding a torrent, patching ABS) are never retried blindly.
    */
   idempotent?: boolean;
+  /** The most of the answer read (default: the client's, else DEFAULT_MAX_ANSWER_BYTES). */
+  maxBytes?: number;
 }
 
 /** What came back: status, headers (Set-Cookie included, for the service client only) and text. */
@@ -70,6 +78,8 @@ export interface ServiceClientOptions {
   retries?: number;
   /** Base of the exponential, fully jittered backoff (default 250 ms). */
   backoffMs?: number;
+  /** The most of an answer read (default DEFAULT_MAX_ANSWER_BYTES). */
+  maxBytes?: number;
 }
 
 /** One outside service, called through `request` / `json` / `text`. */
@@ -105,6 +115,14 @@ export class ServiceClient {
         const retryable = response.status === 429 || response.status >= 500;
         if (!retryable || attempt >= retries) return this.fail(error, attempt, started);
         retryAfterMs = retryAfter(response.headers.get("Retry-After"));
+      } else if (outcome.failure === "too_large") {
+        // The same answer again would be as large: never retried.
+        const limit = Math.round(outcome.maxBytes / 1024 / 1024);
+        return this.fail(
+          new UpstreamError(this.service, "shape", `${label} answered ${where} with more than ${limit} MB`),
+          attempt,
+          started,
+        );
       } else {
         error =
           outcome.failure === "timeout"
@@ -156,7 +174,7 @@ export class ServiceClient {
     request: UpstreamRequest,
     method: HttpMethod,
     deadline: number,
-  ): Promise<{ response: UpstreamResponse } | { failure: "timeout" | "unreachable" }> {
+  ): Promise<{ response: UpstreamResponse } | { failure: "timeout" | "unreachable" } | { failure: "too_large"; maxBytes: number }> {
     const remaining = deadline - Date.now();
     if (remaining <= 0) return { failure: "timeout" };
     const controller = new AbortController();
@@ -172,7 +190,9 @@ export class ServiceClient {
         redirect: "manual",
         signal: controller.signal,
       });
-      const text = await res.text();
+      const maxBytes = request.maxBytes ?? this.options.maxBytes ?? DEFAULT_MAX_ANSWER_BYTES;
+      const text = await readAtMost(res, maxBytes);
+      if (text === undefined) return { failure: "too_large", maxBytes };
       return { response: { status: res.status, headers: res.headers, text } };
     } catch {
       return { failure: controller.signal.aborted ? "timeout" : "unreachable" };
@@ -223,6 +243,33 @@ export class ServiceClient {
     );
     return error;
   }
+}
+
+/**
+ * The body as text, read as it streams and abandoned past `maxBytes` (undefined then), so an
+ * endless or huge answer costs at most that much memory and the time to read it.
+ */
+async function readAtMost(res: Response, maxBytes: number): Promise<string | undefined> {
+  const declared = Number(res.headers.get("Content-Length") ?? "");
+  if (declared > maxBytes || !res.body) {
+    await res.body?.cancel();
+    return res.body ? undefined : "";
+  }
+  const reader = res.body.getReader();
+  const decoder = new TextDecoder();
+  let read = 0;
+  let text = "";
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    read += value.byteLength;
+    if (read > maxBytes) {
+      await reader.cancel();
+      return undefined;
+    }
+    text += decoder.decode(value, { stream: true });
+  }
+  return text + decoder.decode();
 }
 
 function statusDetail(label: string, status: number, where: string): string {

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { type Config, type ProwlarrSettings, requireService } from "../config";
 import type { Release } from "../services/releases";
 import { ServiceClient, type UpstreamRequest } from "./http";
+import { parseEach, upstreamList, upstreamNullableText, upstreamText } from "./upstream-text";
 
 /**
  * Prowlarr API v1 over the shared HTTP helper: a search in the audiobook category (Newznab 3030)
@@ -12,19 +13,23 @@ import { ServiceClient, type UpstreamRequest } from "./http";
 export const AUDIOBOOK_CATEGORY = 3030;
 const SEARCH_LIMIT = 100;
 
-/** One search result; fields this service does not read are let through unchecked. */
+/**
+ * One search result; fields this service does not read are let through unchecked. Texts are
+ * cleaned and clipped to where they land (./upstream-text.ts): the title and indexer in a
+ * download, the guid in its metadata. Links are judged by src/services/downloads/links.ts.
+ */
 const releaseSchema = z.object({
-  guid: z.string().min(1),
-  title: z.string().min(1),
+  guid: upstreamText(2_048).pipe(z.string().min(1)),
+  title: upstreamText(500).pipe(z.string().min(1)),
   size: z.number().nonnegative().optional().default(0),
-  indexer: z.string().nullish(),
+  indexer: upstreamNullableText(80),
   seeders: z.number().nullish(),
   downloadUrl: z.string().nullish(),
   magnetUrl: z.string().nullish(),
-  infoHash: z.string().nullish(),
-  protocol: z.union([z.string(), z.number()]).nullish(),
+  infoHash: upstreamNullableText(100),
+  protocol: z.union([upstreamText(20), z.number()]).nullish(),
   // Strings ("freeleech") in the API's JSON; an object or number from other versions is tolerated.
-  indexerFlags: z.array(z.unknown()).nullish(),
+  indexerFlags: upstreamList(z.unknown(), 20).nullish(),
   downloadVolumeFactor: z.number().nullish(),
 });
 
@@ -93,15 +98,10 @@ export class ProwlarrClient {
    */
   async search(query: string, limit = SEARCH_LIMIT): Promise<SearchResult> {
     const request: UpstreamRequest = { path: "/api/v1/search", query: { query, type: "search", categories: AUDIOBOOK_CATEGORY, limit } };
-    const items = await this.http.json(request, z.array(z.unknown()));
-    const releases: Release[] = [];
-    let malformed = 0;
-    for (const item of items) {
-      const parsed = releaseSchema.safeParse(item);
-      if (parsed.success) releases.push(toRelease(parsed.data));
-      else malformed++;
-    }
-    return { releases, malformed };
+    const answer = await this.http.json(request, z.array(z.unknown()));
+    // No more than asked for, whatever the answer holds.
+    const { items, malformed } = parseEach(answer, releaseSchema, limit);
+    return { releases: items.map(toRelease), malformed };
   }
 }
 

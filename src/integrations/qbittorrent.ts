@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { type Config, type QbittorrentSettings, requireService } from "../config";
 import { ServiceClient, UpstreamError, type UpstreamRequest, type UpstreamResponse } from "./http";
+import { upstreamId, upstreamList, upstreamText } from "./upstream-text";
 
 /**
  * qBittorrent Web API v2 over the shared HTTP helper. Authentication, oldest to newest:
@@ -15,18 +16,26 @@ import { ServiceClient, UpstreamError, type UpstreamRequest, type UpstreamRespon
 export const QB_TAG = "mamcrawler";
 export const downloadTag = (downloadId: number) => `${QB_TAG}-${downloadId}`;
 
+/** Texts cleaned and clipped where they land (./upstream-text.ts): the hash and state in a download. */
 const torrentSchema = z.object({
-  hash: z.string(),
-  name: z.string().optional().default(""),
-  state: z.string(),
-  progress: z.number().optional().default(0),
+  hash: upstreamId(64).regex(/^[0-9a-f]+$/i),
+  name: upstreamText(500).optional().default(""),
+  state: upstreamText(100),
+  // A fraction in 0..1 (stored as the download's progress).
+  progress: z
+    .number()
+    .optional()
+    .default(0)
+    .transform((value) => Math.min(1, Math.max(0, value))),
   dlspeed: z.number().optional(),
   eta: z.number().optional(),
   amount_left: z.number().optional(),
   completion_on: z.number().optional(),
-  tags: z.string().optional().default(""),
-  category: z.string().optional(),
+  tags: upstreamText(2_000).optional().default(""),
+  category: upstreamText(200).optional(),
 });
+/** Torrents read of one answer: the QUEUE task asks by hash or by one download's tag. */
+const MAX_TORRENTS = 5_000;
 export type Torrent = z.output<typeof torrentSchema>;
 
 /** 5.2+ answer of torrents/add; older versions answer the text `Ok.` / `Fails.`. */
@@ -34,7 +43,7 @@ const addJsonSchema = z.object({
   success_count: z.number().optional().default(0),
   failure_count: z.number().optional().default(0),
   pending_count: z.number().optional().default(0),
-  added_torrent_ids: z.array(z.string()).optional().default([]),
+  added_torrent_ids: upstreamList(z.string(), 10).optional().default([]),
 });
 
 export type AddOutcome =
@@ -84,7 +93,7 @@ export class QbittorrentClient {
   async torrents(filter: { hashes?: string[]; tag?: string }): Promise<Torrent[]> {
     if (filter.hashes && filter.hashes.length === 0) return [];
     const request: UpstreamRequest = { path: "/api/v2/torrents/info", query: { hashes: filter.hashes?.join("|"), tag: filter.tag } };
-    return this.http.parse(await this.call(request), z.array(torrentSchema), request);
+    return this.http.parse(await this.call(request), upstreamList(torrentSchema, MAX_TORRENTS), request);
   }
 
   /**
@@ -104,7 +113,8 @@ export class QbittorrentClient {
     if (text === "Ok.") return { result: "added" };
     if (text === "Fails.") return { result: "refused", detail: "qBittorrent answered Fails. (an invalid or already added torrent)" };
     const json = this.http.parse(response, addJsonSchema, request);
-    if (json.success_count > 0) return { result: "added", hash: json.added_torrent_ids[0]?.toLowerCase() };
+    const id = json.added_torrent_ids[0]?.toLowerCase();
+    if (json.success_count > 0) return { result: "added", hash: id && /^[0-9a-f]{40}(?:[0-9a-f]{24})?$/.test(id) ? id : undefined };
     if (json.pending_count > 0) return { result: "pending" };
     return { result: "refused", detail: `qBittorrent added nothing (failure_count ${json.failure_count})` };
   }

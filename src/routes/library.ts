@@ -25,8 +25,14 @@ const syncResult = z.strictObject({
   libraries: z.number().int(),
   pages: z.number().int(),
   archive_skipped: z.string().optional().meta({
-    description: "Why nothing was archived although the listing completed (an empty listing, or more than 10 % gone without force)",
+    description:
+      "Why nothing was archived: an empty listing, more than 10 % gone without force, or a listing not read to its end (over 100,000 items or 5 minutes)",
   }),
+  malformed: z
+    .number()
+    .int()
+    .optional()
+    .meta({ description: "Listed items left out: not library items (a wrong shape, an id over 100 characters)" }),
 });
 
 const syncQuery = z.object({

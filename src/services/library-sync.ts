@@ -128,6 +128,11 @@ export function importRowOf(item: AbsLibraryItem): BookImportRow {
   };
 }
 
+/** The most items one sync reads, every library together: far beyond a personal library. */
+export const MAX_SYNC_ITEMS = 100_000;
+/** A sync reads no further page after this long; what it read stands, and nothing is archived. */
+export const SYNC_TIME_BUDGET_MS = 5 * 60_000;
+
 export interface SyncResult {
   created: number;
   updated: number;
@@ -143,13 +148,17 @@ export interface SyncResult {
   duration_ms: number;
   libraries: number;
   pages: number;
-  /** Why nothing was archived although the listing completed, when that is the case. */
+  /** Why nothing was archived, when that is the case. */
   archive_skipped?: string;
+  /** Listed items that were not library items (an id too long, a wrong shape): left out. */
+  malformed?: number;
 }
 
 export interface SyncOptions {
   /** Archive what the listing lacks even when it is more than ARCHIVE_GUARD_SHARE of the library. */
   force?: boolean;
+  /** The time, in milliseconds (tests give it). */
+  clock?: () => number;
 }
 
 /**
@@ -161,13 +170,18 @@ export const ARCHIVE_GUARD_SHARE = 0.1;
 /** Books per archive UPDATE: their ids travel as one JSON parameter. */
 const ARCHIVE_SLICE = 1000;
 
+/**
+ * The walk is bounded whatever Audiobookshelf answers: our own page size (an answer's `limit` is
+ * not read), at most MAX_SYNC_ITEMS listed and SYNC_TIME_BUDGET_MS spent (`clock` gives the time).
+ * A walk stopped by either archives nothing and says why.
+ */
 export async function syncLibrary(
   db: Database,
   abs: Audiobookshelf,
   actor: string,
-  { force = false }: SyncOptions = {},
+  { force = false, clock = Date.now }: SyncOptions = {},
 ): Promise<SyncResult> {
-  const started = Date.now();
+  const started = clock();
   const libraries = await abs.bookLibraries();
   if (abs.settings.libraryId && libraries.length === 0) {
     throw new UpstreamError("audiobookshelf", "status", "Audiobookshelf has no library with the id set in ABS_LIBRARY_ID");
@@ -175,14 +189,22 @@ export async function syncLibrary(
   const seen = new Set<string>();
   const counts = { created: 0, updated: 0, unchanged: 0, reactivated: 0, missing_files: 0, series_created: 0, authors_created: 0 };
   let pages = 0;
+  let listedItems = 0;
+  let malformed = 0;
+  let stopped: string | undefined;
 
-  for (const library of libraries) {
+  walk: for (const library of libraries) {
     // A page count taken from the first answer bounds the walk, whatever later pages claim.
     let lastPage = Number.POSITIVE_INFINITY;
     for (let page = 0; page <= lastPage; page++) {
+      if (listedItems >= MAX_SYNC_ITEMS) stopped = `Audiobookshelf lists more than ${MAX_SYNC_ITEMS} items`;
+      else if (clock() - started >= SYNC_TIME_BUDGET_MS) stopped = `the sync took more than ${SYNC_TIME_BUDGET_MS / 60_000} minutes`;
+      if (stopped) break walk;
       const answer = await abs.itemsPage(library.id, page);
       pages++;
-      const limit = answer.limit || ABS_PAGE_SIZE;
+      listedItems += answer.listed;
+      malformed += answer.malformed;
+      const limit = ABS_PAGE_SIZE;
       if (page === 0) lastPage = Math.max(0, Math.ceil(answer.total / limit) - 1);
       const items = answer.results.filter((item) => (item.mediaType ?? "book") === "book" && !seen.has(item.id));
       for (const item of items) seen.add(item.id);
@@ -198,21 +220,24 @@ export async function syncLibrary(
         counts.authors_created += outcome.authors_created;
         counts.missing_files += listed.filter((b) => b.filesMissing).length;
       }
-      if (answer.results.length < limit) break;
+      if (answer.listed < limit) break;
     }
   }
 
   // Scoped by ABS_LIBRARY_ID: only that library's books can be missing from the listing.
   const scope = abs.settings.libraryId ? libraries.map((l) => l.id) : undefined;
-  const { archived, skipped } = await archiveMissing(db, seen, { scope, force });
+  const { archived, skipped } = stopped
+    ? { archived: 0, skipped: `The listing was not read to its end (${stopped}): nothing was archived` }
+    : await archiveMissing(db, seen, { scope, force });
   return {
     ...counts,
     archived,
     total: seen.size,
-    duration_ms: Date.now() - started,
+    duration_ms: clock() - started,
     libraries: libraries.length,
     pages,
     ...(skipped ? { archive_skipped: skipped } : {}),
+    ...(malformed > 0 ? { malformed } : {}),
   };
 }
 

@@ -229,6 +229,53 @@ describe("ServiceClient", () => {
   });
 });
 
+describe("ServiceClient: the bytes of an answer (issue 23)", () => {
+  /** An answer that never ends, counting the bytes the client pulled from it. */
+  function endless(chunk = 64 * 1024) {
+    const pulled = { bytes: 0, cancelled: false };
+    const bytes = new TextEncoder().encode(`[${'"x",'.repeat(chunk / 4 - 1)}`.slice(0, chunk));
+    const body = () =>
+      new ReadableStream<Uint8Array>({
+        pull(controller) {
+          pulled.bytes += bytes.byteLength;
+          controller.enqueue(bytes);
+        },
+        cancel() {
+          pulled.cancelled = true;
+        },
+      });
+    return { pulled, body };
+  }
+
+  it("stops reading an answer at its byte limit: a 502 shape error, never retried, never the whole answer", async () => {
+    const { pulled, body } = endless();
+    const fake = fakeUpstream(() => new Response(body(), { headers: { "Content-Type": "application/json" } }));
+    const maxBytes = 1024 * 1024;
+    const error = await failure(
+      client({ maxBytes, upstream: { timeoutMs: 60_000, accessToken: undefined } }).json({ path: "/api/libraries" }, libraries),
+    );
+    expect(error).toMatchObject({
+      status: 502,
+      failure: "shape",
+      detail: "Audiobookshelf answered GET /api/libraries with more than 1 MB",
+    });
+    expect(fake.calls).toHaveLength(1);
+    expect(pulled.bytes).toBeLessThanOrEqual(maxBytes + 2 * 64 * 1024);
+    expect(pulled.cancelled).toBe(true);
+  });
+
+  it("refuses an answer whose Content-Length is over the limit without reading it, and reads one under it whole", async () => {
+    const { pulled, body } = endless();
+    fakeUpstream(() => new Response(body(), { headers: { "Content-Length": String(80 * 1024 * 1024) } }));
+    expect((await failure(client().text({ path: "/big" }))).detail).toContain("more than 8 MB");
+    expect(pulled.bytes).toBeLessThanOrEqual(2 * 64 * 1024);
+    vi.restoreAllMocks();
+    const text = "é".repeat(300_000);
+    fakeUpstream(() => new Response(text));
+    expect(await client({ maxBytes: 600_000 }).text({ path: "/fits" })).toBe(text);
+  });
+});
+
 describe("retryAfter", () => {
   it("reads seconds and HTTP dates", () => {
     const now = Date.parse("2026-11-29T12:00:00Z");

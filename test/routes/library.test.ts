@@ -4,10 +4,11 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { parseConfig } from "../../src/config";
 import { primaryDatabase } from "../../src/db/client";
 import { books, metadataCorrections } from "../../src/db/schema";
-import { librarySyncTask } from "../../src/services/library-sync";
+import { Audiobookshelf } from "../../src/integrations/audiobookshelf";
+import { librarySyncTask, MAX_SYNC_ITEMS, syncLibrary } from "../../src/services/library-sync";
 import { errorShape, withEnv } from "../helpers";
 import { ABS_TOKEN, ABS_URL, absItem, absItemExpanded, fakeAbs } from "../integrations/fake-abs";
-import { captureLogs, json } from "../integrations/fake-upstream";
+import { captureLogs, fakeUpstream, json } from "../integrations/fake-upstream";
 
 const db = primaryDatabase(env);
 const abs = withEnv({ ABS_URL, ABS_TOKEN });
@@ -245,5 +246,80 @@ describe("POST /api/library/sync", () => {
     const { status, body } = await sync(withEnv({ ABS_URL, ABS_TOKEN: "wrong-key" }));
     expect(status).toBe(502);
     expect(body.detail).toBe("Audiobookshelf answered 401 to GET /api/libraries: check its credentials");
+  });
+});
+
+describe("POST /api/library/sync: a hostile Audiobookshelf (issue 23)", () => {
+  /** ABS answering every page with `page(n)`; more than `cap` item pages answer 500, so a walk that does not stop fails. */
+  function hostileAbs(page: (n: number) => unknown, cap = 250) {
+    let pages = 0;
+    const fake = fakeUpstream((_, url) => {
+      if (url.pathname === "/api/libraries") return json({ libraries: [{ id: "lib_books", name: "Books", mediaType: "book" }] });
+      if (++pages > cap) return new Response("too many pages", { status: 500 });
+      return json(page(Number(url.searchParams.get("page"))));
+    });
+    return { fake, pages: () => pages };
+  }
+
+  it("uses its own page size: total 1e9 with limit 1 ends after its one short page", async () => {
+    const abs500 = hostileAbs((n) => ({ results: [absItem(`li_tiny_${n}`)], total: 1e9, limit: 1, page: n }), 50);
+    const { status, body } = await sync();
+    expect(status, JSON.stringify(body)).toBe(200);
+    expect(body.data).toMatchObject({ created: 1, total: 1, pages: 1 });
+    expect(abs500.pages()).toBe(1);
+  });
+
+  it("stops after 100,000 listed items and archives nothing", { timeout: 60_000 }, async () => {
+    const [kept] = await db.insert(books).values({ title: "Kept", absId: "li_not_listed" }).returning();
+    const items = Array.from({ length: 500 }, (_, i) => absItem(`li_loop_${i}`));
+    const abs = hostileAbs((n) => ({ results: items, total: 1e9, limit: 500, page: n }));
+    const { status, body } = await sync();
+    expect(status, JSON.stringify(body).slice(0, 500)).toBe(200);
+    expect(abs.pages()).toBe(MAX_SYNC_ITEMS / 500);
+    expect(body.data).toMatchObject({ created: 500, archived: 0, pages: MAX_SYNC_ITEMS / 500 });
+    expect(body.data.archive_skipped).toContain("more than 100000 items");
+    expect((await byAbsId("li_not_listed"))!.status).toBe(kept!.status);
+  });
+
+  it("reads no page after its time budget (the time given as a clock), and archives nothing", async () => {
+    hostileAbs((n) => ({ results: Array.from({ length: 500 }, (_, i) => absItem(`li_slow_${i}`)), total: 1e9, limit: 500, page: n }));
+    let now = 0;
+    const clock = () => (now += 2 * 60_000);
+    const config = parseConfig({ ENVIRONMENT: "development", ABS_URL, ABS_TOKEN });
+    const client = new Audiobookshelf({ url: ABS_URL, token: ABS_TOKEN, libraryId: undefined }, config.upstream);
+    const result = await syncLibrary(db, client, "test", { clock });
+    expect(result).toMatchObject({ pages: 2, archived: 0 });
+    expect(result.archive_skipped).toContain("more than 5 minutes");
+  });
+
+  it("stores no id past its bound and no control character; clips every text to its field", async () => {
+    const huge = "x".repeat(200_000);
+    hostileAbs(() => ({
+      results: [
+        absItem(`li_${huge}`),
+        absItem("li_nul\u0000"),
+        absItemExpanded("li_dirty", {
+          title: `Dune\u0000\u001b[31m ${"T".repeat(1_000)}`,
+          authors: [{ name: "Frank\u0007 Herbert" }],
+          description: `Line one\nLine two\u0000\u001b`,
+          genres: Array.from({ length: 1_000 }, (_, i) => `Genre\u0000 ${i}`),
+          publisher: huge,
+        }),
+      ],
+      total: 3,
+      limit: 500,
+      page: 0,
+    }));
+    const { status, body } = await sync();
+    expect(status, JSON.stringify(body).slice(0, 300)).toBe(200);
+    expect(body.data).toMatchObject({ created: 1, total: 1, malformed: 2 });
+    const book = (await byAbsId("li_dirty"))!;
+    expect(book.title).toHaveLength(500);
+    expect(book.title.startsWith("Dune[31m TTT")).toBe(true);
+    expect(book.author).toBe("Frank Herbert");
+    expect(book.description).toBe("Line one\nLine two");
+    expect(book.publisher).toHaveLength(500);
+    expect(JSON.stringify(await db.select().from(books))).not.toMatch(/\\u00(0[0-8bcef]|1[0-9a-f])/);
+    expect((await db.select({ n: sql<number>`max(length(abs_id))` }).from(books).get())!.n).toBeLessThanOrEqual(100);
   });
 });
