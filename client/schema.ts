@@ -2692,7 +2692,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Over the public tier's limit for this client; see Retry-After */
+            /** @description Over the docs tier's limit for this client; see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -2766,7 +2766,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Over the public tier's limit for this client; see Retry-After */
+            /** @description Over the docs tier's limit for this client; see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -15759,7 +15759,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                tier: "public" | "authenticated" | "admin" | "download" | "metadata" | "search" | "health" | "upload";
+                tier: "public" | "docs" | "authenticated" | "admin" | "download" | "metadata" | "search" | "health" | "upload";
                 client: string;
             };
             cookie?: never;
@@ -15777,7 +15777,7 @@ export interface operations {
                         success: true;
                         data: {
                             /** @enum {string} */
-                            tier: "public" | "authenticated" | "admin" | "download" | "metadata" | "search" | "health" | "upload";
+                            tier: "public" | "docs" | "authenticated" | "admin" | "download" | "metadata" | "search" | "health" | "upload";
                             client: string;
                             limit: number;
                             window_seconds: number;
@@ -15908,7 +15908,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                tier: "public" | "authenticated" | "admin" | "download" | "metadata" | "search" | "health" | "upload";
+                tier: "public" | "docs" | "authenticated" | "admin" | "download" | "metadata" | "search" | "health" | "upload";
                 client: string;
             };
             cookie?: never;
@@ -15926,7 +15926,7 @@ export interface operations {
                         success: true;
                         data: {
                             /** @enum {string} */
-                            tier: "public" | "authenticated" | "admin" | "download" | "metadata" | "search" | "health" | "upload";
+                            tier: "public" | "docs" | "authenticated" | "admin" | "download" | "metadata" | "search" | "health" | "upload";
                             client: string;
                             /** @enum {boolean} */
                             cleared: true;

@@ -29,8 +29,10 @@ export const ROUTE_POLICIES: Record<string, RoutePolicy> = {
   "GET /health/ready": { tier: "health", access: "public" },
   "GET /": { tier: "public", access: "public" },
   "GET /api/info": { tier: "public", access: "public" },
-  "GET /openapi.json": { tier: "public", access: "public" },
-  "GET /docs": { tier: "public", access: "public" },
+  // The API reference a browser loads (the page and its document): a budget of its own, so reading
+  // the reference never spends the public tier's logins and API calls, nor they the reference's.
+  "GET /openapi.json": { tier: "docs", access: "public" },
+  "GET /docs": { tier: "docs", access: "public" },
   "GET /api/system/health": { tier: "health", access: "viewer" },
   // books: reads for viewers, writes for operators; search, metadata-source and import have their own tiers
   "GET /api/books": { tier: "authenticated", access: "viewer" },

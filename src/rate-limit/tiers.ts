@@ -3,6 +3,7 @@ import { z } from "zod";
 /** The tiers (RATE_LIMITING.md, "Tiers") with their default limits. */
 export const DEFAULT_LIMITS = {
   public: "10/minute",
+  docs: "60/minute",
   authenticated: "60/minute",
   admin: "1000/minute",
   download: "20/hour",

@@ -43,6 +43,12 @@ export const DOCS_CSP = [
 ].join("; ");
 
 /**
+ * Both answers change only with a deploy: a browser may keep them a few minutes, so reloading the
+ * reference is answered from its cache and spends nothing of the `docs` tier (src/route-policy.ts).
+ */
+export const DOCS_CACHE = "public, max-age=300";
+
+/**
  * `GET /openapi.json` and `GET /docs` for an app. The document is built on first use, from the
  * app's routes as registered, then kept for the isolate's life.
  */
@@ -59,7 +65,10 @@ export function docs(app: OpenAPIHono<AppEnv>) {
         "The OpenAPI 3.1 document of every route: parameters, bodies, answers and errors, each route's rate-limit tier and least role.",
       responses: { 200: json(z.looseObject({ openapi: z.literal("3.1.0") }), "The OpenAPI 3.1 document") },
     }),
-    (c) => c.json((document ??= openApiDocument(app)) as { openapi: "3.1.0" }, 200),
+    (c) => {
+      c.header("Cache-Control", DOCS_CACHE);
+      return c.json((document ??= openApiDocument(app)) as { openapi: "3.1.0" }, 200);
+    },
   );
   routes.openapi(
     createRoute({
@@ -72,6 +81,7 @@ export function docs(app: OpenAPIHono<AppEnv>) {
     }),
     (c) => {
       c.header("Content-Security-Policy", DOCS_CSP);
+      c.header("Cache-Control", DOCS_CACHE);
       return c.html(REFERENCE_PAGE, 200);
     },
   );

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { call } from "../helpers";
+import { call, uniqueIp, withEnv } from "../helpers";
 
 /** The policy's directives by name, e.g. `script-src` → ["'self'"]. */
 function directives(policy: string): Map<string, string[]> {
@@ -50,6 +50,48 @@ describe("GET /docs", () => {
     expect(policy.get("base-uri")).toEqual(["'none'"]);
     for (const [name, sources] of policy) {
       for (const source of sources) expect(source, name).toMatch(/^('self'|'none'|data:)$/);
+    }
+  });
+});
+
+describe("the reference's budget", () => {
+  // The default limits (RATE_LIMITS empty): public 10 a minute, docs 60 (RATE_LIMITING.md, "Tiers").
+  const defaults = withEnv({ RATE_LIMITS: "" });
+
+  it("is its own: reloading /docs and its document spends nothing of the public tier", async () => {
+    const ip = uniqueIp();
+    for (let load = 1; load <= 12; load++) {
+      for (const path of ["/docs", "/openapi.json"]) {
+        const res = await defaults(path, { ip });
+        expect(res.status, `${path}, load ${load}`).toBe(200);
+        expect(res.headers.get("RateLimit-Policy")).toBe('"docs";q=60;w=60');
+      }
+    }
+    // 24 reference requests, more than the public tier's 10: its budget is whole.
+    const info = await defaults("/api/info", { ip });
+    expect(info.status).toBe(200);
+    expect(info.headers.get("RateLimit")).toMatch(/^"public";r=9;t=\d+$/);
+  });
+
+  it("is still a budget: the 61st request in a minute is refused, and logins keep theirs", async () => {
+    const ip = uniqueIp();
+    for (let i = 1; i <= 60; i++) expect((await defaults("/openapi.json", { ip })).status, `request ${i}`).toBe(200);
+    const refused = await defaults("/docs", { ip });
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get("RateLimit-Policy")).toBe('"docs";q=60;w=60');
+    expect((await defaults("/api/info", { ip })).status).toBe(200);
+  });
+
+  it("lets a browser keep the page and the document for five minutes, so a reload asks nothing", async () => {
+    for (const path of ["/docs", "/openapi.json"]) {
+      expect((await call(path)).headers.get("Cache-Control"), path).toBe("public, max-age=300");
+    }
+  });
+
+  it("is stated in the document: both routes on the docs tier", async () => {
+    const document = (await (await call("/openapi.json")).json()) as { paths: Record<string, { get: Record<string, unknown> }> };
+    for (const path of ["/docs", "/openapi.json"]) {
+      expect(document.paths[path]?.get).toMatchObject({ "x-rate-limit-tier": "docs", "x-rate-limit": "60/minute" });
     }
   });
 });

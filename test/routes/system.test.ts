@@ -213,6 +213,7 @@ describe("GET /api/system/configuration", () => {
   });
   const DEFAULTS = {
     public: "10/minute",
+    docs: "60/minute",
     authenticated: "60/minute",
     admin: "1000/minute",
     download: "20/hour",
