@@ -11,6 +11,7 @@
 // 5. stage      deploy it at 0 % beside the old one, so a version override can reach it; smoke it
 // 6. 10 %       deploy it at 10 %; smoke it again
 // 7. 100 %      deploy it at 100 %; smoke it again, now without the override
+// then           tag the commit v<package.json version> the first time that version is released
 // Any failure after step 5 began runs `wrangler rollback <previous>`. The job summary (or stdout)
 // gives the version id, the bookmark, the smoke results, and the exact `d1 time-travel restore`.
 import { spawnSync } from "node:child_process";
@@ -19,6 +20,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { releaseSummary, shellQuote } from "./lib/release-summary.js";
+import { releaseVersion, tagRelease } from "./lib/release-version.js";
 import { root, runTool } from "./lib/tool.js";
 
 export const STEPS = [
@@ -67,10 +69,16 @@ if (!dryRun && !(process.env.CLOUDFLARE_API_TOKEN && process.env.CLOUDFLARE_ACCO
   usage("CLOUDFLARE_API_TOKEN and CLOUDFLARE_ACCOUNT_ID must be set (see DEPLOYMENT.md, first-time setup)");
 }
 
+// package.json's version must be CHANGELOG.md's newest: a release never goes out under a version
+// whose changes are not written down (CHANGELOG.md, "Versioning").
+const { version: semver, problem: versionProblem } = releaseVersion(root);
+if (versionProblem) usage(versionProblem);
+
 const git = (...gitArgs) => spawnSync("git", gitArgs, { cwd: root, encoding: "utf8" }).stdout?.trim() || null;
 const env = args.env;
 const release = {
   env,
+  semver,
   worker: workerName(env),
   // A version tag is short; the commit is the natural one. The message is the commit's subject.
   tag: (args.tag ?? git("rev-parse", "--short=12", "HEAD") ?? "manual").slice(0, 64),
@@ -86,6 +94,7 @@ const release = {
   trafficChanged: false, // a `versions deploy` ran: a failure now needs a rollback
   failure: null, // {step, message}
   rollback: null, // {status, command, detail}
+  gitTag: null, // {name, created, detail}
 };
 
 /** The Worker's name in this environment: `name` under [env.<env>], else the top-level one. */
@@ -218,7 +227,7 @@ function deploy(name, specs) {
 }
 
 async function run() {
-  console.log(`release: ${release.worker} (${env}), tag ${release.tag}${dryRun ? ", DRY RUN: nothing is run" : ""}`);
+  console.log(`release: ${release.worker} (${env}), version ${semver}, tag ${release.tag}${dryRun ? ", DRY RUN: nothing is run" : ""}`);
   await resolveUrl();
   output("url", release.url);
   step("bookmark", (entry) => {
@@ -258,6 +267,8 @@ async function run() {
   smoke("smoke-10", { override: true });
   deploy("deploy-100", [`${release.version}@100%`]);
   smoke("smoke-100", { override: false });
+  release.gitTag = tagRelease(release, { root, dryRun });
+  if (release.gitTag.created) output("git_tag", release.gitTag.name);
 }
 
 try {

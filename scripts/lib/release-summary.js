@@ -26,6 +26,7 @@ export function releaseSummary(release) {
     `| Previous version | ${previous ? code(previous) : "unknown"} |`,
     `| D1 bookmark before the migrations | ${bookmark ? code(bookmark) : "not recorded"} |`,
     `| URL | ${release.url ?? "unknown"} |`,
+    `| Version | ${code(release.semver)}${release.gitTag ? `; git tag ${code(release.gitTag.name)}: ${cell(release.gitTag.detail)}` : ""} |`,
     "",
     "### Steps",
     "",

@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -13,6 +13,10 @@ afterEach(() => {
 });
 
 function dryRun(...extra: string[]) {
+  return dryRunIn(root, ...extra);
+}
+
+function dryRunIn(cwd: string, ...extra: string[]) {
   const dir = mkdtempSync(path.join(tmpdir(), "release-test-"));
   tmpDirs.push(dir);
   const summaryFile = path.join(dir, "summary.md");
@@ -31,7 +35,7 @@ function dryRun(...extra: string[]) {
       ...extra,
     ],
     {
-      cwd: root,
+      cwd,
       encoding: "utf8",
       // As on a GitHub runner, and with no Cloudflare credentials: a dry run must need none.
       env: { PATH: process.env.PATH, GITHUB_STEP_SUMMARY: summaryFile, GITHUB_OUTPUT: outputFile },
@@ -73,7 +77,8 @@ describe("scripts/release.js --dry-run", { timeout: 30_000 }, () => {
   it("prints the whole release in order: bookmark, migrations, upload, then smoke before each promotion", () => {
     const run = dryRun();
     expect(run.status, run.stderr).toBe(0);
-    expect(run.commands).toEqual([
+    // The git tag at the end depends on the repository's tags: its own tests below use a repository of their own.
+    expect(run.commands.filter((c) => !c.startsWith("git "))).toEqual([
       "npx wrangler d1 time-travel info DB --env production --json",
       "npx wrangler deployments status --env production --json",
       "npx wrangler d1 migrations apply DB --remote --env production",
@@ -151,5 +156,73 @@ describe("scripts/release.js --dry-run", { timeout: 30_000 }, () => {
     expect(real.status).toBe(2);
     expect(real.stderr).toContain("--simulate-failure only goes with --dry-run");
     expect(dryRun("--simulate-failure", "nope").status).toBe(2);
+  });
+});
+
+describe("scripts/release.js: the version and its tag", { timeout: 30_000 }, () => {
+  const gitEnv = {
+    ...process.env,
+    GIT_AUTHOR_NAME: "t",
+    GIT_AUTHOR_EMAIL: "t@example.com",
+    GIT_COMMITTER_NAME: "t",
+    GIT_COMMITTER_EMAIL: "t@example.com",
+  };
+  const git = (cwd: string, ...args: string[]) => {
+    const result = spawnSync("git", args, { cwd, encoding: "utf8", env: gitEnv });
+    expect(result.status, result.stderr).toBe(0);
+    return result.stdout.trim();
+  };
+
+  /** A repository holding the release script and this project's package.json, wrangler.toml and CHANGELOG.md. */
+  function repository(edit: { version?: string } = {}) {
+    const dir = mkdtempSync(path.join(tmpdir(), "release-repo-"));
+    tmpDirs.push(dir);
+    cpSync(path.join(root, "scripts/release.js"), path.join(dir, "scripts/release.js"));
+    cpSync(path.join(root, "scripts/lib"), path.join(dir, "scripts/lib"), { recursive: true });
+    for (const file of ["wrangler.toml", "CHANGELOG.md"]) cpSync(path.join(root, file), path.join(dir, file));
+    const pkg = JSON.parse(readFileSync(path.join(root, "package.json"), "utf8"));
+    writeFileSync(path.join(dir, "package.json"), JSON.stringify({ ...pkg, version: edit.version ?? pkg.version }, null, 2));
+    git(dir, "init", "-q");
+    git(dir, "add", ".");
+    git(dir, "commit", "-qm", "first");
+    return { dir, version: edit.version ?? (pkg.version as string) };
+  }
+
+  it("tags the released commit v<version> once the last smoke check passed", () => {
+    const { dir, version } = repository();
+    const run = dryRunIn(dir);
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.commands.at(-1)).toBe(`git tag -a v${version} -m 'v${version}: Add series sorting'`);
+    expect(run.commands.at(-2)).toBe(SMOKE_NEW);
+    expect(run.summary).toContain(`| Version | \`${version}\`; git tag \`v${version}\`: not created (dry run) |`);
+  });
+
+  it("tags nothing when the release fails", () => {
+    const { dir } = repository();
+    const run = dryRunIn(dir, "--simulate-failure", "smoke-100");
+    expect(run.status).toBe(1);
+    expect(run.commands.some((c) => c.startsWith("git "))).toBe(false);
+  });
+
+  it("does not move a version's tag: later commits are released untagged until the next version", () => {
+    const { dir, version } = repository();
+    git(dir, "tag", "-a", `v${version}`, "-m", "first release");
+    const first = git(dir, "rev-parse", "HEAD");
+    writeFileSync(path.join(dir, "later.txt"), "a fix\n");
+    git(dir, "add", ".");
+    git(dir, "commit", "-qm", "later");
+    const run = dryRunIn(dir);
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.commands.some((c) => c.startsWith("git "))).toBe(false);
+    expect(run.summary).toContain(`already tags ${first.slice(0, 12)}`);
+    expect(git(dir, "rev-parse", `v${version}^{commit}`)).toBe(first);
+  });
+
+  it("refuses a version CHANGELOG.md has not released, before any command", () => {
+    const { dir } = repository({ version: "99.0.0" });
+    const run = dryRunIn(dir);
+    expect(run.status).toBe(2);
+    expect(run.commands).toEqual([]);
+    expect(run.stderr).toContain("package.json's version 99.0.0 is not CHANGELOG.md's newest");
   });
 });
