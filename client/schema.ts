@@ -769,7 +769,7 @@ export interface paths {
         put?: never;
         /**
          * Import the catalogue from Audiobookshelf
-         * @description Reads every book library of Audiobookshelf (or ABS_LIBRARY_ID alone) and imports its books by abs_id, as POST /api/books/import does, making the rows of their series and authors. A book it lists again is active again; one whose files are gone is kept with files_missing and not owned. Books it no longer lists are archived (of ABS_LIBRARY_ID's library only, when set), unless they are more than 10 % of the library and force is not set. Each page is all or nothing: a failing Audiobookshelf leaves the catalogue as the last complete page left it, and archives nothing.
+         * @description Reads every book library of Audiobookshelf (or ABS_LIBRARY_ID alone) and imports its books by abs_id, as POST /api/books/import does, making the rows of their series and authors. A book it lists again is active again; one whose files are gone is kept with files_missing and not owned. Books it no longer lists are archived (of ABS_LIBRARY_ID's library only, when set), unless they are more than 10 % of the library and force is not set. Each page is all or nothing: a failing Audiobookshelf leaves the catalogue as the last complete page left it, and archives nothing. With `Accept: application/x-ndjson` the answer follows the sync as it goes: one line {"progress": …} after each page, then a last line that is the answer (or error) the route gives without it.
          */
         post: operations["postApiLibrarySync"];
         delete?: never;
@@ -8297,7 +8297,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description What the sync did */
+            /** @description What the sync did; or, as asked by Accept, its progress and then that */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -8332,6 +8332,70 @@ export interface operations {
                         error: null;
                         /** Format: date-time */
                         timestamp: string;
+                    };
+                    "application/x-ndjson": {
+                        progress: {
+                            /** @description The Audiobookshelf library being read */
+                            library: string;
+                            /** @description The page just written, from 1 */
+                            page: number;
+                            /** @description This library's pages, as its first page counted them */
+                            pages: number;
+                            /** @description Books read so far, over every library */
+                            books: number;
+                            created: number;
+                            updated: number;
+                            unchanged: number;
+                        };
+                    } | {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            created: number;
+                            updated: number;
+                            unchanged: number;
+                            /** @description Active books from Audiobookshelf that it no longer lists */
+                            archived: number;
+                            /** @description Archived books Audiobookshelf lists again: active again */
+                            reactivated: number;
+                            /** @description Listed books whose files are gone (Audiobookshelf's isMissing): kept with files_missing, not owned */
+                            missing_files: number;
+                            /** @description Series rows made for the series of the books listed */
+                            series_created: number;
+                            /** @description Author rows made for the authors of the books listed */
+                            authors_created: number;
+                            total: number;
+                            duration_ms: number;
+                            libraries: number;
+                            pages: number;
+                            /** @description Why nothing was archived: an empty listing, more than 10 % gone without force, or a listing not read to its end (over 100,000 items or 5 minutes) */
+                            archive_skipped?: string;
+                            /** @description Listed items left out: not library items (a wrong shape, an id over 100 characters) */
+                            malformed?: number;
+                        };
+                        error: null;
+                        /** Format: date-time */
+                        timestamp: string;
+                    } | {
+                        /** @enum {boolean} */
+                        success: false;
+                        /** @enum {string} */
+                        error: "validation_error" | "invalid_input" | "malformed_request" | "missing_field" | "unauthorized" | "invalid_credentials" | "invalid_token" | "token_expired" | "no_authentication" | "forbidden" | "insufficient_permissions" | "access_denied" | "not_found" | "resource_not_found" | "endpoint_not_found" | "method_not_allowed" | "conflict" | "duplicate_resource" | "resource_exists" | "payload_too_large" | "unsupported_media_type" | "unprocessable_entity" | "account_locked" | "rate_limit_exceeded" | "too_many_requests" | "internal_error" | "internal_server_error" | "unknown_error" | "processing_error" | "async_task_failed" | "bad_gateway" | "upstream_error" | "external_api_error" | "audiobookshelf_error" | "qbittorrent_error" | "mam_crawl_error" | "download_failed" | "metadata_error" | "service_unavailable" | "maintenance" | "configuration_error" | "database_error" | "database_connection_error" | "transaction_failed";
+                        code: string;
+                        message: string;
+                        status_code: number;
+                        detail: string | null;
+                        /** Format: date-time */
+                        timestamp: string;
+                        request_id: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                            code: string;
+                        }[];
+                        context?: {
+                            [key: string]: unknown;
+                        };
                     };
                 };
             };

@@ -159,6 +159,8 @@ export interface SyncOptions {
   force?: boolean;
   /** The time, in milliseconds (tests give it). */
   clock?: () => number;
+  /** Told after each page of the listing has been written (POST /api/library/sync's progress). */
+  onPage?: (progress: SyncProgress) => Promise<void>;
 }
 
 /**
@@ -166,6 +168,19 @@ export interface SyncOptions {
  * likelier a wrong ABS_LIBRARY_ID, a half-mounted disk or a filtered view than books deleted.
  */
 export const ARCHIVE_GUARD_SHARE = 0.1;
+
+/** How far a sync is, after each page of Audiobookshelf's listing has been written. */
+export interface SyncProgress {
+  library: string;
+  /** 1-based, of `pages` in this library (as its first page counted them). */
+  page: number;
+  pages: number;
+  /** Books read so far, over every library, and what became of them. */
+  books: number;
+  created: number;
+  updated: number;
+  unchanged: number;
+}
 
 /** Books per archive UPDATE: their ids travel as one JSON parameter. */
 const ARCHIVE_SLICE = 1000;
@@ -179,7 +194,7 @@ export async function syncLibrary(
   db: Database,
   abs: Audiobookshelf,
   actor: string,
-  { force = false, clock = Date.now }: SyncOptions = {},
+  { force = false, clock = Date.now, onPage }: SyncOptions = {},
 ): Promise<SyncResult> {
   const started = clock();
   const libraries = await abs.bookLibraries();
@@ -220,6 +235,8 @@ export async function syncLibrary(
         counts.authors_created += outcome.authors_created;
         counts.missing_files += listed.filter((b) => b.filesMissing).length;
       }
+      const { created, updated, unchanged } = counts;
+      await onPage?.({ library: library.id, page: page + 1, pages: lastPage + 1, books: seen.size, created, updated, unchanged });
       if (answer.listed < limit) break;
     }
   }

@@ -69,6 +69,16 @@ export async function assertDocumented(request: Request, response: Response): Pr
   if (!documented) {
     throw new Error(`${what}: ${route} does not document ${status} (documents ${Object.keys(match.op.responses).join(", ")})`);
   }
+  // A stream of JSON lines (src/lib/progress.ts) is checked line by line against its own schema.
+  if (response.headers.get("Content-Type")?.startsWith("application/x-ndjson")) {
+    const lines = documented.content?.["application/x-ndjson"]?.schema;
+    if (!lines) throw new Error(`${what}: ${route} does not document application/x-ndjson`);
+    const text = await response.clone().text();
+    for (const line of text.split("\n").filter(Boolean)) {
+      await checkBody(`${what} (${route}), a line`, request, new Response(line), lines);
+    }
+    return;
+  }
   const schema = documented.content?.["application/json"]?.schema;
   if (schema) await checkBody(`${what} (${route})`, request, response, schema);
 }
