@@ -1,6 +1,6 @@
 // RATE_LIMITING.md's tables of tiers and routes, written from the route policy table
 // (src/route-policy.ts) and the default limits (src/rate-limit/tiers.ts), so the document cannot
-// say another thing than the code. `npm run docs:tiers` writes them; test/node/scripts/docs.test.ts
+// say another thing than the code. `npm run docs:tiers` writes them; test/node/docs.test.ts
 // fails when the committed document differs.
 
 export const BEGIN = "<!-- tiers:begin: generated from src/route-policy.ts by `npm run docs:tiers`; do not edit by hand -->";
