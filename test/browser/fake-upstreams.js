@@ -145,7 +145,10 @@ function qbittorrent() {
     if (!(req.headers.cookie ?? "").includes(`SID=${sid}`)) return text(res, 403, "Forbidden");
     if (url.pathname === "/api/v2/app/version") return text(res, 200, "v5.0.1");
     if (url.pathname === "/api/v2/torrents/add") {
-      const body = await readBody(req);
+      // The API sends the add urlencoded (src/integrations/qbittorrent.ts), as qBittorrent reads it.
+      const body = (req.headers["content-type"] ?? "").includes("urlencoded")
+        ? (new URLSearchParams(await readBody(req)).get("urls") ?? "")
+        : await readBody(req);
       const magnet = body.match(/xt=urn:btih:([0-9a-fA-F]{40})/);
       const hash = (magnet?.[1] ?? `c${String(torrents.size).padStart(39, "0")}`).toLowerCase();
       torrents.set(hash, {
