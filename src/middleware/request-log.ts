@@ -38,10 +38,33 @@ export function requestLog(): MiddlewareHandler<AppEnv> {
         tier: c.var.policy?.tier ?? null,
         version_id: version.id,
         version_tag: version.tag,
-        client: (await hmacHex(logKey(c.env), `request-log-client:${clientKey(c)}`)).slice(0, 16),
+        client: await clientHash(logKey(c.env), clientKey(c)),
       }),
     );
   };
+}
+
+/**
+ * The client's short hash, kept per isolate for the clients it saw last (an HMAC is an async
+ * Web Crypto call on every request otherwise). At most CLIENT_HASHES entries: the oldest go first.
+ */
+const CLIENT_HASHES = 1024;
+const clientHashes = new Map<string, string>();
+let hashedUnder: string | undefined;
+
+async function clientHash(key: string, client: string): Promise<string> {
+  // Another key (the secret rotated, or another env in tests): the kept hashes are not its.
+  if (key !== hashedUnder) {
+    clientHashes.clear();
+    hashedUnder = key;
+  }
+  let hash = clientHashes.get(client);
+  if (hash === undefined) {
+    hash = (await hmacHex(key, `request-log-client:${client}`)).slice(0, 16);
+    if (clientHashes.size >= CLIENT_HASHES) clientHashes.delete(clientHashes.keys().next().value!);
+    clientHashes.set(client, hash);
+  }
+  return hash;
 }
 
 function logKey(env: Env): string {
