@@ -2,7 +2,7 @@ import { and, eq, inArray, lt } from "drizzle-orm";
 import { type Task, tasks } from "../db/schema";
 import { AppError } from "../errors";
 import { failureReason, TaskError } from "../lib/failure";
-import { type FailedItem, tallyFailure } from "../services/failed-attempts";
+import { type FailedItem, tallyFailures } from "../services/failed-attempts";
 import { resolveTask, schedulerStates } from "./state";
 import { TASK_LIST, type TaskContext, type TaskDefinition, type TaskOutcome, unavailableReason } from "./tasks";
 
@@ -14,7 +14,7 @@ import { TASK_LIST, type TaskContext, type TaskDefinition, type TaskOutcome, una
 
 /** A scheduled handler runs for at most 15 minutes: a row still unfinished after that was cut off. */
 export const INTERRUPTED_AFTER_MS = 15 * 60_000;
-/** Failed items tallied per run at most (each tally is a D1 statement). */
+/** Failed items tallied per run at most (one D1 statement for all of them). */
 const MAX_TALLIED_ITEMS = 20;
 
 export interface Trigger {
@@ -147,7 +147,7 @@ export async function runTask(ctx: TaskContext, task: TaskDefinition, trigger: T
       .where(byId)
       .returning();
   }
-  const [[row]] = await db.batch([update, ...tallies.map((item) => tallyFailure(db, item))]);
+  const [[row]] = await db.batch([update, ...(tallies.length > 0 ? [tallyFailures(db, tallies)] : [])]);
   if (!row) throw new Error("UPDATE ... RETURNING answered no row");
   console.log(
     JSON.stringify({

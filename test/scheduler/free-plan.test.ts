@@ -1,18 +1,23 @@
 import { env } from "cloudflare:workers";
 import { inArray } from "drizzle-orm";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { getConfig } from "../../src/config";
 import { type Database, primaryDatabase, sessionDatabase } from "../../src/db/client";
-import { downloads, missingBooks } from "../../src/db/schema";
+import { books, downloads, missingBooks, schedulerState } from "../../src/db/schema";
 import { downloadTag, forgetSessions, QB_TAG } from "../../src/integrations/qbittorrent";
-import { runQueue } from "../../src/services/queue";
+import { dispatch } from "../../src/scheduler/dispatch";
+import { runTask } from "../../src/scheduler/runs";
+import { TASK_NAMES, TASKS, type TaskName } from "../../src/scheduler/tasks";
+import { fakeGoogle, GOOGLE_KEY, GOOGLE_URL } from "../integrations/fake-google-books";
 import { configWith, fakeQbittorrent, qbKey } from "../integrations/fake-qbittorrent";
 
 /**
  * The Free plan's limits per invocation (DEPLOYMENT.md, "Free or Paid"): 50 D1 queries and 50
- * subrequests. A statement in a batch counts as one query, as D1 bills it. Counted from the calls
+ * subrequests (the Paid plan's: 1,000 queries). A statement in a batch counts as one query, as D1 bills it. Counted from the calls
  * the code really makes, through an instrumented D1 session and the fake outside service's log.
  */
 const FREE = { queries: 50, subrequests: 50 };
+const PAID = { queries: 1_000, subrequests: 1_000 };
 
 class CountedStatement {
   constructor(
@@ -70,68 +75,80 @@ beforeEach(async () => {
 });
 afterEach(() => vi.restoreAllMocks());
 
+/**
+ * 100 downloads in `downloading` that all change at this poll: a fifth each completed, failed,
+ * moved on, sent by URL (found by tag), gone from qBittorrent; 40 fill gaps; 10 more queued.
+ */
+async function hundredActiveDownloads() {
+  const fake = fakeQbittorrent({ style: "5.2" });
+  // 45 at once: the 40 still downloading after the poll leave 5 slots to send into.
+  const config = configWith({ ...qbKey, QB_MAX_ACTIVE: "45" });
+  const long = new Date(Date.now() - 3 * 3_600_000).toISOString();
+  // One row a statement (D1 binds at most 100 parameters a statement), in one batch each.
+  const gaps = (
+    await plain.batch(
+      each(40, (i) =>
+        plain
+          .insert(missingBooks)
+          .values({ title: `Gap ${i}`, reasonMissing: "series_gap" })
+          .returning({ id: missingBooks.id }),
+      ),
+    )
+  ).map(([row]) => row!);
+  const kinds = ["completed", "failed", "progress", "url", "gone"] as const;
+  const rows = (
+    await plain.batch(
+      each(100, (i) =>
+        plain
+          .insert(downloads)
+          .values({
+            title: `Book ${i}`,
+            source: "Prowlarr: MyAnonamouse",
+            status: "downloading",
+            qbittorrentHash: kinds[i % 5] === "url" ? null : hash(),
+            qbittorrentStatus: "downloading",
+            progress: 0.1,
+            lastAttempt: long,
+            missingBookId: i < 40 ? gaps[i]!.id : null,
+          })
+          .returning(),
+      ),
+    )
+  ).map(([row]) => row!);
+  rows.forEach((row, i) => {
+    const kind = kinds[i % 5]!;
+    if (kind === "gone") return;
+    const h = row.qbittorrentHash ?? hash();
+    const state = kind === "completed" ? "uploading" : kind === "failed" ? "error" : "downloading";
+    fake.torrents.set(h, {
+      hash: h,
+      name: row.title,
+      state,
+      progress: kind === "completed" ? 1 : 0.5,
+      tags: `${QB_TAG},${downloadTag(row.id)}`,
+      category: "audiobooks",
+    });
+  });
+  // Queued and due, to be sent once the poll frees slots.
+  await plain.insert(downloads).values(
+    Array.from({ length: 10 }, (_, i) => ({
+      title: `Queued ${i}`,
+      source: "MAM",
+      magnetLink: `magnet:?xt=urn:btih:${hash()}&dn=Q${i}`,
+    })),
+  );
+
+  return { fake, config, rows, gaps };
+}
+
 describe("QUEUE within the Free plan", () => {
   it("polls 100 active downloads that all change at once (completed, failed, moved on, sent by URL, gone), and sends: within 50 queries and 50 subrequests", async () => {
-    const fake = fakeQbittorrent({ style: "5.2" });
-    // 45 at once: the 40 still downloading after the poll leave 5 slots to send into.
-    const config = configWith({ ...qbKey, QB_MAX_ACTIVE: "45" });
-    const long = new Date(Date.now() - 3 * 3_600_000).toISOString();
-    // One row a statement (D1 binds at most 100 parameters a statement), in one batch each.
-    const gaps = (
-      await plain.batch(
-        each(40, (i) =>
-          plain
-            .insert(missingBooks)
-            .values({ title: `Gap ${i}`, reasonMissing: "series_gap" })
-            .returning({ id: missingBooks.id }),
-        ),
-      )
-    ).map(([row]) => row!);
-    const kinds = ["completed", "failed", "progress", "url", "gone"] as const;
-    const rows = (
-      await plain.batch(
-        each(100, (i) =>
-          plain
-            .insert(downloads)
-            .values({
-              title: `Book ${i}`,
-              source: "Prowlarr: MyAnonamouse",
-              status: "downloading",
-              qbittorrentHash: kinds[i % 5] === "url" ? null : hash(),
-              qbittorrentStatus: "downloading",
-              progress: 0.1,
-              lastAttempt: long,
-              missingBookId: i < 40 ? gaps[i]!.id : null,
-            })
-            .returning(),
-        ),
-      )
-    ).map(([row]) => row!);
-    rows.forEach((row, i) => {
-      const kind = kinds[i % 5]!;
-      if (kind === "gone") return;
-      const h = row.qbittorrentHash ?? hash();
-      const state = kind === "completed" ? "uploading" : kind === "failed" ? "error" : "downloading";
-      fake.torrents.set(h, {
-        hash: h,
-        name: row.title,
-        state,
-        progress: kind === "completed" ? 1 : 0.5,
-        tags: `${QB_TAG},${downloadTag(row.id)}`,
-        category: "audiobooks",
-      });
-    });
-    // Queued and due, to be sent once the poll frees slots.
-    await plain.insert(downloads).values(
-      Array.from({ length: 10 }, (_, i) => ({
-        title: `Queued ${i}`,
-        source: "MAM",
-        magnetLink: `magnet:?xt=urn:btih:${hash()}&dn=Q${i}`,
-      })),
-    );
-
+    const { fake, config, rows, gaps } = await hundredActiveDownloads();
+    // As the dispatcher runs it: the task's row and its failed-attempt tally are counted too.
     const { db, counter } = countedDatabase();
-    const outcome = await runQueue({ db, env, config }, undefined);
+    const at = new Date(Date.UTC(2041, 0, 1) + Math.floor(Math.random() * 1e12));
+    const run = await runTask({ db, env, config }, TASKS.QUEUE, { kind: "cron", scheduledTime: at, cron: TASKS.QUEUE.cron });
+    const outcome = { metadata: run.task_metadata };
 
     expect(outcome.metadata).toMatchObject({ polled: 100 });
     expect((outcome.metadata as { sent: unknown[] }).sent).toHaveLength(5);
@@ -160,6 +177,80 @@ describe("QUEUE within the Free plan", () => {
       );
     expect(settledGaps.filter((g) => g.downloadStatus === "completed")).toHaveLength(8);
 
+    expect(counter.queries).toBeLessThanOrEqual(FREE.queries);
+    expect(fake.calls.length).toBeLessThanOrEqual(FREE.subrequests);
+  });
+});
+
+/** `n` more active books, in series of 12 by authors of 120 books each (as the bench's library). */
+async function addBooks(n: number) {
+  const start = Math.floor(Math.random() * 1e9);
+  for (let from = 0; from < n; from += 100) {
+    await plain.batch(
+      each(Math.min(100, n - from), (i) => {
+        const k = start + from + i;
+        return plain.insert(books).values({
+          title: `Free Plan Book ${k}`,
+          author: `Free Author ${Math.floor(k / 120)}`,
+          series: `Free Series ${Math.floor(k / 12)}`,
+          seriesNumber: String((k % 12) + 1),
+        });
+      }),
+    );
+  }
+}
+
+/** One scheduled run of `name` as the dispatcher makes it, its D1 queries counted. */
+async function queriesOf(name: TaskName, env2: Env = env) {
+  const { db, counter } = countedDatabase();
+  const at = new Date(Date.UTC(2041, 0, 1) + Math.floor(Math.random() * 1e12));
+  await runTask({ db, env: env2, config: getConfig(env2) }, TASKS[name], { kind: "cron", scheduledTime: at, cron: TASKS[name].cron });
+  return counter.queries;
+}
+
+describe("the database-only tasks within the Free plan", () => {
+  // Set-based statements: a bigger library costs the same number of queries.
+  it.each(["GAPS", "SERIES", "AUTHOR", "CLEANUP"] as const)("%s: the same queries for 200 more books, within 50", async (name) => {
+    await addBooks(50);
+    const before = await queriesOf(name);
+    await addBooks(200);
+    const after = await queriesOf(name);
+    expect(after).toBe(before);
+    expect(after).toBeLessThanOrEqual(FREE.queries);
+  });
+});
+
+describe("METADATA_FULL: a Paid plan task", () => {
+  // DEPLOYMENT.md, "Free or Paid": a run looks up to 100 books in Google Books, about 4 queries
+  // and one subrequest each: past the Free plan's 50 and 50, within the Paid plan's 1,000.
+  it("looks up 100 books in one run: within the Paid plan's 1,000 queries and 1,000 subrequests", async () => {
+    const fake = fakeGoogle({});
+    await addBooks(150);
+    const googleEnv = { ...env, GOOGLE_BOOKS_API_KEY: GOOGLE_KEY, GOOGLE_BOOKS_URL: GOOGLE_URL } as Env;
+    const queries = await queriesOf("METADATA_FULL", googleEnv);
+    expect(fake.calls.length).toBe(100);
+    expect(queries).toBeLessThanOrEqual(PAID.queries);
+  });
+});
+
+describe("a whole tick within the Free plan", () => {
+  // GAPS, CLEANUP and QUEUE are due at 01:00 UTC: one invocation shares the limits among them.
+  it("01:00 UTC (GAPS, CLEANUP, QUEUE with 100 active downloads, and the dispatcher's own claims): within 50 queries and 50 subrequests", async () => {
+    await addBooks(200);
+    const { fake, config } = await hundredActiveDownloads();
+    const tick = new Date("2042-03-04T01:00:00.000Z");
+    const before = new Date(tick.getTime() - 5 * 60_000).toISOString();
+    await plain.batch(
+      each(TASK_NAMES.length, (i) =>
+        plain
+          .insert(schedulerState)
+          .values({ taskName: TASK_NAMES[i]!, lastCheckedAt: before, updatedAt: before })
+          .onConflictDoUpdate({ target: schedulerState.taskName, set: { lastCheckedAt: before, paused: false, cron: null } }),
+      ),
+    );
+    const { db, counter } = countedDatabase();
+    const result = await dispatch({ db, env, config }, tick);
+    expect(result.ran.map((run) => run.task_name).sort()).toEqual(["CLEANUP", "GAPS", "QUEUE"]);
     expect(counter.queries).toBeLessThanOrEqual(FREE.queries);
     expect(fake.calls.length).toBeLessThanOrEqual(FREE.subrequests);
   });
