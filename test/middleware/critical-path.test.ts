@@ -13,10 +13,18 @@ import { assertDocumented } from "../openapi/conformance";
  * finished before it started, so the longest chain is the number of round trips the caller waits
  * for one after another. Counted from the calls the code really makes through instrumented bindings,
  * per route: reads at most 2 (the limiter beside authentication's lookup, then one batch), writes
- * at most 3. Work after the response (waitUntil) is not on the caller's path and is not counted.
+ * at most 3. Work after the response (waitUntil) is not on the caller's path and is not counted
+ * there; every route's D1 queries and subrequests, that work included, are held to the Free plan's.
  */
 const READ_BUDGET = 2;
 const WRITE_BUDGET = 3;
+/**
+ * The Free plan's limits per invocation (DEPLOYMENT.md, "Free or Paid"): 50 D1 queries (a batch
+ * counts each of its statements) and 50 subrequests (here: the rate limiter's calls; routes that
+ * call an outside service are counted with their fakes in their own tests).
+ */
+const FREE_QUERIES = 50;
+const FREE_SUBREQUESTS = 50;
 
 interface Call {
   done: boolean;
@@ -26,6 +34,9 @@ interface Call {
 class Timeline {
   readonly calls: Call[] = [];
   open = true;
+  /** D1 statements, one by one (a batch's each), and Durable Object calls. */
+  queries = 0;
+  limiterCalls = 0;
 
   track<T>(run: () => Promise<T>): Promise<T> {
     if (!this.open) return run();
@@ -49,15 +60,19 @@ class CountedStatement {
     return new CountedStatement(this.inner.bind(...values), this.timeline);
   }
   first(column?: string) {
+    this.timeline.queries++;
     return this.timeline.track(() => (column === undefined ? this.inner.first() : this.inner.first(column)));
   }
   run() {
+    this.timeline.queries++;
     return this.timeline.track(() => this.inner.run());
   }
   all() {
+    this.timeline.queries++;
     return this.timeline.track(() => this.inner.all());
   }
   raw(options?: { columnNames?: boolean }) {
+    this.timeline.queries++;
     return this.timeline.track(() => this.inner.raw(options as { columnNames: true }));
   }
 }
@@ -65,7 +80,10 @@ class CountedStatement {
 function counted(inner: D1Database | D1DatabaseSession, timeline: Timeline) {
   return {
     prepare: (sql: string) => new CountedStatement(inner.prepare(sql), timeline),
-    batch: (statements: CountedStatement[]) => timeline.track(() => inner.batch(statements.map((s) => s.inner))),
+    batch: (statements: CountedStatement[]) => {
+      timeline.queries += statements.length;
+      return timeline.track(() => inner.batch(statements.map((s) => s.inner)));
+    },
   };
 }
 
@@ -91,8 +109,10 @@ function countedLimiter(timeline: Timeline): DurableObjectNamespace {
             const member = Reflect.get(stub, method);
             if (typeof method !== "string" || method === "then" || typeof member !== "function") return member;
             // Called as a method of the stub: an RPC method stub has no `apply` of its own.
-            return (...args: unknown[]) =>
-              timeline.track(async () => (stub as unknown as Record<string, (...a: unknown[]) => unknown>)[method]!(...args));
+            return (...args: unknown[]) => {
+              timeline.limiterCalls++;
+              return timeline.track(async () => (stub as unknown as Record<string, (...a: unknown[]) => unknown>)[method]!(...args));
+            };
           },
         });
     },
@@ -116,7 +136,10 @@ async function roundTrips(path: string, init: { method?: string; headers?: Recor
   await assertDocumented(request, response);
   const body = await response.text();
   await waitOnExecutionContext(ctx);
-  return { status: response.status, body, sequential: timeline.sequential, calls: timeline.calls.length };
+  // Counted to the end of the invocation: work after the response (waitUntil) is within its limits too.
+  expect(timeline.queries, `${path}: D1 queries`).toBeLessThanOrEqual(FREE_QUERIES);
+  expect(timeline.limiterCalls, `${path}: subrequests`).toBeLessThanOrEqual(FREE_SUBREQUESTS);
+  return { status: response.status, body, sequential: timeline.sequential, calls: timeline.calls.length, queries: timeline.queries };
 }
 
 const magnet = () => `magnet:?xt=urn:btih:${crypto.randomUUID().replaceAll("-", "")}`;
@@ -225,9 +248,10 @@ describe("sequential remote calls per write route", () => {
 
 describe("the counting itself", () => {
   it("sees the calls a request makes: the operator key's read is the limiter, then the query", async () => {
-    const { status, sequential, calls } = await roundTrips(`/api/books/${ids.book}`, { headers: { "X-API-Key": API_KEY } });
+    const { status, sequential, calls, queries } = await roundTrips(`/api/books/${ids.book}`, { headers: { "X-API-Key": API_KEY } });
     expect(status).toBe(200);
     expect(calls).toBeGreaterThanOrEqual(2);
+    expect(queries).toBeGreaterThanOrEqual(1);
     expect(sequential).toBe(2);
   });
 });
