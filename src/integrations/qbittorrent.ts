@@ -8,8 +8,9 @@ import { upstreamId, upstreamList, upstreamText } from "./upstream-text";
  * username/password login (4.1+: 200 `Ok.` and a `SID` cookie; 200 `Fails.` on a wrong password;
  * 5.2+: 204 and a `QBT_SID_<port>` cookie, 401 on failure), or a 5.2+ API key sent as
  * `Authorization: Bearer qbt_…` with no login at all. A 403 means the session expired: log in
- * again, once. The session cookie is kept per isolate, so a QUEUE run every five minutes does not
- * log in every time.
+ * again, once. The session cookie is kept per isolate, so a QUEUE run every five minutes (or a
+ * status probe) does not log in every time. A refused login is remembered for LOGIN_HOLD_MS, in
+ * which no new login is tried: qBittorrent bans the address for an hour after five failed logins.
  */
 
 /** The tag on every torrent this service adds; a second tag names the download. */
@@ -66,15 +67,34 @@ export interface AddTorrent {
 /** Session cookies by qBittorrent URL and user, for the life of the isolate. */
 const sessions = new Map<string, string>();
 
+/** How long a refused login is remembered before another is tried (qBittorrent's ban: 5 failures, then an hour). */
+export const LOGIN_HOLD_MS = 15 * 60_000;
+
+/** Refused logins by qBittorrent URL and credentials: when, and what qBittorrent answered. */
+const refusals = new Map<string, { at: number; detail: string; upstreamStatus: number }>();
+
+export interface QbittorrentClientOptions {
+  /** Retries of idempotent reads (a status probe makes none). */
+  retries?: number;
+  /** The clock, in milliseconds (tests give it). */
+  now?: () => number;
+}
+
 export class QbittorrentClient {
   private readonly http: ServiceClient;
   private readonly settings: QbittorrentSettings;
   private readonly sessionKey: string;
+  private readonly loginKey: string;
+  private readonly now: () => number;
 
-  constructor(settings: QbittorrentSettings, upstream: Config["upstream"]) {
+  constructor(settings: QbittorrentSettings, upstream: Config["upstream"], options: QbittorrentClientOptions = {}) {
     this.settings = settings;
     this.sessionKey = `${settings.url}\n${settings.login?.username ?? ""}`;
+    // A corrected password is tried at once; only the refused one is held.
+    this.loginKey = `${this.sessionKey}\n${settings.login?.password ?? ""}`;
+    this.now = options.now ?? Date.now;
     this.http = new ServiceClient({
+      ...(options.retries !== undefined ? { retries: options.retries } : {}),
       service: "qbittorrent",
       baseUrl: settings.url,
       upstream,
@@ -137,6 +157,18 @@ export class QbittorrentClient {
   private async login(): Promise<string> {
     const login = this.settings.login;
     if (!login) throw new UpstreamError("qbittorrent", "status", "qBittorrent needs QB_API_KEY or QB_USERNAME and QB_PASSWORD");
+    const held = refusals.get(this.loginKey);
+    if (held && this.now() - held.at < LOGIN_HOLD_MS) {
+      const until = new Date(held.at + LOGIN_HOLD_MS).toISOString();
+      throw new UpstreamError(
+        "qbittorrent",
+        "status",
+        `${held.detail} (at ${new Date(held.at).toISOString()}; no new login before ${until}, so qBittorrent does not ban this address)`,
+        {
+          upstreamStatus: held.upstreamStatus,
+        },
+      );
+    }
     const response = await this.http.request({
       method: "POST",
       path: "/api/v2/auth/login",
@@ -151,8 +183,10 @@ export class QbittorrentClient {
         response.status === 403
           ? "answered 403 to the login: too many failed logins, the IP is banned for a while"
           : "refused the login: check QB_USERNAME and QB_PASSWORD";
+      refusals.set(this.loginKey, { at: this.now(), detail: `qBittorrent ${why}`, upstreamStatus: response.status });
       throw new UpstreamError("qbittorrent", "status", `qBittorrent ${why}`, { upstreamStatus: response.status });
     }
+    refusals.delete(this.loginKey);
     const cookie = sessionCookie(response.headers);
     if (!cookie)
       throw new UpstreamError("qbittorrent", "shape", "qBittorrent accepted the login but set no session cookie (SID or QBT_SID_<port>)");
@@ -172,13 +206,14 @@ export function sessionCookie(headers: Headers): string | undefined {
 }
 
 /** The client for this configuration, or a 503 naming the bindings to set. */
-export function qbittorrent(config: Config): QbittorrentClient {
-  return new QbittorrentClient(requireService(config, "qbittorrent"), config.upstream);
+export function qbittorrent(config: Config, options: QbittorrentClientOptions = {}): QbittorrentClient {
+  return new QbittorrentClient(requireService(config, "qbittorrent"), config.upstream, options);
 }
 
-/** Forget cached sessions (tests start each case logged out). */
+/** Forget cached sessions and refused logins (tests start each case logged out). */
 export function forgetSessions(): void {
   sessions.clear();
+  refusals.clear();
 }
 
 /** The BitTorrent info hash of a magnet link, lower-case hex (base32 btih converted), or null. */

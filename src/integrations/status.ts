@@ -2,10 +2,12 @@ import { z } from "zod";
 import { type Config, SERVICE_NAMES, type ServiceName } from "../config";
 import { Audiobookshelf } from "./audiobookshelf";
 import { ServiceClient, UpstreamError } from "./http";
+import { QbittorrentClient } from "./qbittorrent";
 
 /**
  * Live status of each outside service (GET /api/integrations), each probed with one cheap call:
- * ABS `GET /api/libraries`, qBittorrent `GET /api/v2/app/version`, Prowlarr
+ * ABS `GET /api/libraries`, qBittorrent `GET /api/v2/app/version` (through its client: the session
+ * is reused, and a refused login is not tried again for a while), Prowlarr
  * `GET /api/v1/system/status`. Google Books is not probed (every call counts against its daily
  * quota): configured is all it reports. Answers are cached per isolate for up to CACHE_MS.
  */
@@ -70,31 +72,9 @@ const PROBES: Record<Exclude<ServiceName, "google_books">, (config: Config) => P
   async qbittorrent(config) {
     const integration = config.integrations.qbittorrent;
     if (!integration.configured) return undefined;
-    const { url, apiKey, login, fetcher } = integration.settings;
-    const client = new ServiceClient({
-      service: "qbittorrent",
-      baseUrl: url,
-      fetcher,
-      upstream: config.upstream,
-      authHeaders: apiKey ? { Authorization: `Bearer ${apiKey}` } : {},
-      ...PROBE_OPTIONS,
-    });
-    const headers: Record<string, string> = {};
-    if (!apiKey && login) {
-      // Before 5.2: 200 "Ok." (or "Fails.") with an SID cookie; 5.2+: 204, or 401 on a wrong password.
-      const answer = await client.request({ method: "POST", path: "/api/v2/auth/login", body: { form: login }, idempotent: true });
-      const cookie = answer.headers
-        .getSetCookie()
-        .map((line) => line.split(";")[0]!)
-        .find((pair) => /^(SID|QBT_SID_\d+)=/.test(pair));
-      if (answer.text.trim() === "Fails." || !cookie) {
-        throw new UpstreamError("qbittorrent", "status", "qBittorrent refused the login: check QB_USERNAME and QB_PASSWORD", {
-          upstreamStatus: answer.status,
-        });
-      }
-      headers.Cookie = cookie;
-    }
-    return (await client.text({ path: "/api/v2/app/version", headers })).trim().slice(0, 40);
+    // The client's session and its memory of a refused login: probes never log in every time, nor
+    // retry a wrong password into qBittorrent's ban.
+    return (await new QbittorrentClient(integration.settings, config.upstream, PROBE_OPTIONS).version()).slice(0, 40);
   },
 
   async prowlarr(config) {

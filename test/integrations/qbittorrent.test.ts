@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { UpstreamError } from "../../src/integrations/http";
-import { forgetSessions, magnetHash, qbittorrent, sessionCookie } from "../../src/integrations/qbittorrent";
-import { configWith, fakeQbittorrent, QB_KEY, QB_PASS, QB_URL, qbKey, qbLogin, qbPostFields } from "./fake-qbittorrent";
+import { forgetSessions, LOGIN_HOLD_MS, magnetHash, qbittorrent, sessionCookie } from "../../src/integrations/qbittorrent";
+import { configWith, fakeQbittorrent, QB_BAN_AFTER, QB_KEY, QB_PASS, QB_URL, qbKey, qbLogin, qbPostFields } from "./fake-qbittorrent";
 import { fakeVpcBinding } from "./fake-upstream";
 import { makeTorrent } from "./torrent-file";
 
@@ -105,6 +105,47 @@ describe.each(["4.x", "5.2"] as const)("qBittorrent %s, username and password", 
     expect((await qb.torrents({ tag: "mamcrawler-8" })).map((t) => t.hash)).toEqual([other]);
     const info = fake.calls.filter((c) => c.url.pathname === "/api/v2/torrents/info").at(-3)!;
     expect(info.url.searchParams.get("hashes")).toBe(`${HASH}|${other}`);
+  });
+});
+
+describe("logins that do no harm", () => {
+  const MINUTE = 60_000;
+
+  it.each(["4.x", "5.2"] as const)(
+    "%s: after a refused login, tries no other for LOGIN_HOLD_MS and says so; then once more",
+    async (style) => {
+      const fake = fakeQbittorrent({ style });
+      let now = Date.parse("2026-12-07T20:00:00Z");
+      const wrong = () => qbittorrent(configWith({ ...qbLogin, QB_PASSWORD: "wrong-password-1" }), { now: () => now });
+      expect((await failure(wrong().version())).detail).toBe("qBittorrent refused the login: check QB_USERNAME and QB_PASSWORD");
+      for (let i = 0; i < 10; i++) {
+        now += MINUTE;
+        const held = await failure(wrong().torrents({ tag: "mamcrawler" }));
+        expect(held.detail).toBe(
+          "qBittorrent refused the login: check QB_USERNAME and QB_PASSWORD (at 2026-12-07T20:00:00.000Z; no new login before 2026-12-07T20:15:00.000Z, so qBittorrent does not ban this address)",
+        );
+      }
+      expect(fake.counts()).toMatchObject({ logins: 1, failedLogins: 1 });
+      now = Date.parse("2026-12-07T20:15:00Z");
+      await failure(wrong().version());
+      expect(fake.counts().logins).toBe(2);
+      // The right password is not held by the wrong one's refusal.
+      expect(await qbittorrent(configWith(qbLogin), { now: () => now }).version()).toMatch(/^v/);
+      expect(LOGIN_HOLD_MS).toBe(15 * MINUTE);
+    },
+  );
+
+  it("reads the ban (403 to the login) as such, and holds it too", async () => {
+    const fake = fakeQbittorrent({ style: "4.x" });
+    const now = Date.parse("2026-12-07T20:00:00Z");
+    for (let i = 0; i < QB_BAN_AFTER; i++) {
+      await failure(qbittorrent(configWith({ ...qbLogin, QB_PASSWORD: `wrong-${i}` }), { now: () => now }).version());
+    }
+    const banned = await failure(qbittorrent(configWith(qbLogin), { now: () => now }).version());
+    expect(banned.detail).toContain("the IP is banned");
+    const calls = fake.calls.length;
+    await failure(qbittorrent(configWith(qbLogin), { now: () => now + 60_000 }).version());
+    expect(fake.calls).toHaveLength(calls);
   });
 });
 

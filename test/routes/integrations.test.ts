@@ -1,8 +1,10 @@
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { forgetSessions } from "../../src/integrations/qbittorrent";
 import { withEnv } from "../helpers";
 import { ABS_TOKEN, ABS_URL } from "../integrations/fake-abs";
 import { fakeUpstream, json } from "../integrations/fake-upstream";
 
+beforeEach(() => forgetSessions());
 afterEach(() => vi.restoreAllMocks());
 
 const QB_URL = "http://qb.home.test:8080";
@@ -105,6 +107,23 @@ describe("GET /api/integrations", () => {
       detail: "qBittorrent refused the login: check QB_USERNAME and QB_PASSWORD",
     });
     expect(data.integrations[2]).toMatchObject({ status: "ok" });
+  });
+
+  it("keeps qBittorrent's session across probes, and after a refused login reports it without logging in again", async () => {
+    const fake = homeServer();
+    const logins = () => fake.calls.filter((call) => call.url.pathname === "/api/v2/auth/login").length;
+    // Each withEnv is a new configuration: nothing comes from the 60-second cache.
+    await statuses(withEnv(everything));
+    await statuses(withEnv(everything));
+    expect(logins()).toBe(1);
+    // A new isolate, with a wrong password this time.
+    forgetSessions();
+    for (let i = 0; i < 6; i++) {
+      const data = await statuses(withEnv({ ...everything, QB_PASSWORD: "wrong" }));
+      expect(data.integrations[1]).toMatchObject({ status: "error", detail: expect.stringContaining("refused the login") });
+      if (i > 0) expect(data.integrations[1].detail).toContain("so qBittorrent does not ban this address");
+    }
+    expect(logins()).toBe(2);
   });
 
   it("caches the probes for up to 60 seconds", async () => {
