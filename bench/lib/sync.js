@@ -13,10 +13,15 @@ export const SYNC_ITEMS = 10_000;
 const TOKEN = "bench-abs-token-7d1e";
 const LIBRARY = { id: "lib_bench", name: "Audiobooks", mediaType: "book", provider: "audible", folders: [] };
 
-/** A deterministic library item, expanded as GET /api/libraries/:id/items answers it (ABS 2.x). */
+/**
+ * A deterministic library item, in the short form GET /api/libraries/:id/items answers with in ABS 2.x
+ * (LibraryItem.toOldJSONMinified): authors and series as strings, a co-author on every 10th book and
+ * a second series on every 7th.
+ */
 function item(n, revision = 0) {
-  const series =
-    n % 5 === 0 ? [] : [{ id: `se_${Math.floor(n / 12)}`, name: `Series ${Math.floor(n / 12)}`, sequence: String((n % 12) + 1) }];
+  const series = n % 5 === 0 ? [] : [`Series ${Math.floor(n / 12)} #${(n % 12) + 1}`];
+  if (n % 7 === 0) series.push(`Omnibus ${n % 50} #${(n % 3) + 1}`);
+  const authors = n % 10 === 0 ? [`Author ${n % 900}`, `Author ${(n + 1) % 900}`] : [`Author ${n % 900}`];
   return {
     id: `li_${n.toString(36).padStart(6, "0")}`,
     ino: String(649644248522215260n + BigInt(n)),
@@ -32,10 +37,12 @@ function item(n, revision = 0) {
       id: `media_${n}`,
       metadata: {
         title: `Book ${n}${revision ? " (revised)" : ""}`,
+        titleIgnorePrefix: `Book ${n}${revision ? " (revised)" : ""}`,
         subtitle: n % 3 === 0 ? `A Novel, part ${n % 7}` : null,
-        authors: [{ id: `au_${n % 900}`, name: `Author ${n % 900}` }],
-        narrators: [`Narrator ${n % 400}`],
-        series,
+        authorName: authors.join(", "),
+        authorNameLF: authors.map((a) => a.split(" ").reverse().join(", ")).join(", "),
+        narratorName: `Narrator ${n % 400}`,
+        seriesName: series.join(", "),
         genres: ["Fantasy", n % 2 ? "Adventure" : "Science Fiction"],
         publishedYear: String(1950 + (n % 75)),
         publishedDate: null,
@@ -84,7 +91,7 @@ function fakeAbs(count) {
         sortBy: url.searchParams.get("sort") ?? undefined,
         sortDesc: false,
         mediaType: "book",
-        minified: false,
+        minified: true,
         collapseseries: false,
         include: "",
         offset: page * limit,
