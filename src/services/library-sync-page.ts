@@ -1,23 +1,31 @@
-import { and, sql } from "drizzle-orm";
+import { sql } from "drizzle-orm";
 import { runBatch, type Statement } from "../db/batch";
 import type { Database } from "../db/client";
 import { selectJsonRows } from "../db/json-rows";
-import { authors, bookAuthors, bookSeries, books, series } from "../db/schema";
-import { recomputeAuthors, recomputeSeries } from "./completion";
+import { authors, type Book, books, series } from "../db/schema";
+import type { BookImportRow } from "./books";
+import { authorNamesOf, type BookGroups, recomputeAuthors, recomputeSeries, seriesNamesOf } from "./completion";
 
 /**
  * What a sync keeps true about the books of one listed page, beyond their metadata (which
  * `importBooks` writes): the library each is in, whether ABS has its files (`isMissing`), a book
  * archived before that ABS lists again is active again, and every series and author of the page
- * has its row (with the first author as the series' author), completion computed. One batch, run
- * after the page's import: all or nothing, and idempotent, so a sync that stops between the two
- * leaves nothing the next sync does not finish.
+ * has its row (with the first author as the series' author), completion computed. It reads
+ * nothing: the rows as the import read them, and the names the sync already knows. One batch, run
+ * after the page's import, only when something is to change: all or nothing, and idempotent, so a
+ * sync that stops between the two leaves nothing the next sync does not finish.
  */
 
 export interface ListedBook {
-  absId: string;
+  row: BookImportRow;
   libraryId: string;
   filesMissing: boolean;
+}
+
+/** The series and author names that have a row, as SQLite's lower() compares them; the sync adds what it makes. */
+export interface KnownNames {
+  series: Set<string>;
+  authors: Set<string>;
 }
 
 export interface PageOutcome {
@@ -26,113 +34,76 @@ export interface PageOutcome {
   authors_created: number;
 }
 
-const inJson = (ids: readonly (string | number)[]) => sql`(SELECT value FROM json_each(${JSON.stringify(ids)}))`;
+/** A name as SQLite's lower() compares it (ASCII letters only). */
+const key = (name: string) => name.trim().replace(/[A-Z]/g, (c) => c.toLowerCase());
 
-export async function reconcilePage(db: Database, listed: readonly ListedBook[]): Promise<PageOutcome> {
-  const byAbsId = new Map(listed.map((b) => [b.absId, b]));
-  const absIds = [...byAbsId.keys()];
-  const [state, newSeries, newAuthors] = await db.batch([
-    db
-      .select({
-        id: books.id,
-        absId: books.absId,
-        status: books.status,
-        filesMissing: books.filesMissing,
-        absLibraryId: books.absLibraryId,
-        series: books.series,
-        additionalSeries: books.additionalSeries,
-        author: books.author,
-      })
-      .from(books)
-      .where(sql`${books.absId} IN ${inJson(absIds)}`),
-    db
-      .select({
-        name: bookSeries.name,
-        author: sql<
-          string | null
-        >`(SELECT a.name FROM ${bookAuthors} a WHERE a.book_id = ${bookSeries.bookId} ORDER BY a.position LIMIT 1)`,
-      })
-      .from(bookSeries)
-      .where(
-        and(
-          sql`${bookSeries.bookId} IN (SELECT id FROM ${books} WHERE abs_id IN ${inJson(absIds)})`,
-          sql`NOT EXISTS (SELECT 1 FROM ${series} s WHERE lower(s.name) = lower(${bookSeries.name}))`,
-        ),
-      ),
-    db
-      .select({ name: bookAuthors.name })
-      .from(bookAuthors)
-      .where(
-        and(
-          sql`${bookAuthors.bookId} IN (SELECT id FROM ${books} WHERE abs_id IN ${inJson(absIds)})`,
-          sql`NOT EXISTS (SELECT 1 FROM ${authors} x WHERE lower(x.name) = lower(${bookAuthors.name}))`,
-        ),
-      ),
-  ]);
+/** The names that have a row when the sync starts: one statement, one round trip. */
+export async function knownNames(db: Database): Promise<KnownNames> {
+  const rows = await db.all<{ kind: "s" | "a"; name: string }>(
+    sql`SELECT 's' AS kind, ${series.name} AS name FROM ${series} UNION ALL SELECT 'a', ${authors.name} FROM ${authors}`,
+  );
+  const names = (kind: "s" | "a") => new Set(rows.filter((r) => r.kind === kind).map((r) => key(r.name)));
+  return { series: names("s"), authors: names("a") };
+}
 
-  const reactivate: number[] = [];
-  const lost: number[] = [];
-  const found: number[] = [];
-  const moved = new Map<string, number[]>();
-  const recount: typeof state = [];
-  for (const book of state) {
-    const seen = byAbsId.get(book.absId ?? "");
-    if (!seen) continue;
-    if (book.status === "archived") reactivate.push(book.id);
-    if (book.filesMissing !== seen.filesMissing) (seen.filesMissing ? lost : found).push(book.id);
-    if (book.absLibraryId !== seen.libraryId) moved.set(seen.libraryId, [...(moved.get(seen.libraryId) ?? []), book.id]);
-    if (book.status === "archived" || book.filesMissing !== seen.filesMissing) recount.push(book);
+/** A book as the page's import read it, before writing. */
+type Before = Pick<Book, "absId" | "status" | "filesMissing" | "absLibraryId" | "series" | "additionalSeries" | "author">;
+
+const absIdIn = (ids: readonly string[]) => sql`${books.absId} IN (SELECT value FROM json_each(${JSON.stringify(ids)}))`;
+
+export async function reconcilePage(
+  db: Database,
+  listed: readonly ListedBook[],
+  before: readonly Before[],
+  known: KnownNames,
+): Promise<PageOutcome> {
+  const was = new Map(before.map((b) => [b.absId, b]));
+  const reactivate: string[] = [];
+  const lost: string[] = [];
+  const found: string[] = [];
+  const moved = new Map<string, string[]>();
+  /** Books whose ownership this batch changes: their series and authors are recounted. */
+  const recount: BookGroups[] = [];
+  const newSeries = new Map<string, { name: string; author: string | null }>();
+  const newAuthors = new Map<string, { name: string }>();
+  for (const { row, libraryId, filesMissing } of listed) {
+    const old = was.get(row.abs_id);
+    // A field ABS left empty keeps the stored value (importBooks), so its names stay the book's.
+    const groups: BookGroups = {
+      series: row.series ?? old?.series,
+      additionalSeries: row.additional_series ?? old?.additionalSeries,
+      author: row.author ?? old?.author,
+    };
+    if (old?.status === "archived") reactivate.push(row.abs_id);
+    if ((old?.filesMissing ?? false) !== filesMissing) (filesMissing ? lost : found).push(row.abs_id);
+    if (old?.absLibraryId !== libraryId) moved.set(libraryId, [...(moved.get(libraryId) ?? []), row.abs_id]);
+    if (old?.status === "archived" || (old?.filesMissing ?? false) !== filesMissing) recount.push(groups);
+    const authorNames = authorNamesOf(groups.author);
+    for (const name of seriesNamesOf(groups)) {
+      if (!known.series.has(key(name)) && !newSeries.has(key(name)))
+        newSeries.set(key(name), { name: name.trim(), author: authorNames[0] ?? null });
+    }
+    for (const name of authorNames) if (!known.authors.has(key(name)) && !newAuthors.has(key(name))) newAuthors.set(key(name), { name });
   }
-  const seriesRows = unique(newSeries);
-  const authorRows = unique(newAuthors);
 
   const statements: Statement[] = [];
   const now = new Date().toISOString();
-  if (reactivate.length > 0)
-    statements.push(
-      db
-        .update(books)
-        .set({ status: "active", dateUpdated: now })
-        .where(sql`${books.id} IN ${inJson(reactivate)}`),
-    );
-  if (lost.length > 0)
-    statements.push(
-      db
-        .update(books)
-        .set({ filesMissing: true, dateUpdated: now })
-        .where(sql`${books.id} IN ${inJson(lost)}`),
-    );
-  if (found.length > 0)
-    statements.push(
-      db
-        .update(books)
-        .set({ filesMissing: false, dateUpdated: now })
-        .where(sql`${books.id} IN ${inJson(found)}`),
-    );
-  for (const [libraryId, ids] of moved)
-    statements.push(
-      db
-        .update(books)
-        .set({ absLibraryId: libraryId })
-        .where(sql`${books.id} IN ${inJson(ids)}`),
-    );
+  if (reactivate.length > 0) statements.push(db.update(books).set({ status: "active", dateUpdated: now }).where(absIdIn(reactivate)));
+  if (lost.length > 0) statements.push(db.update(books).set({ filesMissing: true, dateUpdated: now }).where(absIdIn(lost)));
+  if (found.length > 0) statements.push(db.update(books).set({ filesMissing: false, dateUpdated: now }).where(absIdIn(found)));
+  for (const [libraryId, ids] of moved) statements.push(db.update(books).set({ absLibraryId: libraryId }).where(absIdIn(ids)));
+  const seriesRows = [...newSeries.values()];
+  const authorRows = [...newAuthors.values()];
   for (const rows of selectJsonRows(series, ["name", "author"], seriesRows))
     statements.push(db.insert(series).select(rows).onConflictDoNothing());
   for (const rows of selectJsonRows(authors, ["name"], authorRows)) statements.push(db.insert(authors).select(rows).onConflictDoNothing());
-  const seriesNames = [...seriesRows.map((s) => s.name), ...recount.flatMap((b) => [b.series, ...b.additionalSeries.map((s) => s.name)])];
+  // Completion of what this batch changed: the new rows, and the groups of books whose ownership changed.
+  const seriesNames = [...seriesRows.map((s) => s.name), ...recount.flatMap(seriesNamesOf)];
   const authorNames = [...authorRows.map((a) => a.name), ...recount.map((b) => b.author)];
   if (seriesNames.length > 0) statements.push(recomputeSeries(db, seriesNames));
   if (authorNames.length > 0) statements.push(recomputeAuthors(db, authorNames));
   await runBatch(db, statements);
+  for (const k of newSeries.keys()) known.series.add(k);
+  for (const k of newAuthors.keys()) known.authors.add(k);
   return { reactivated: reactivate.length, series_created: seriesRows.length, authors_created: authorRows.length };
-}
-
-/** One row per name, compared as SQLite's lower() compares them (ASCII letters only), the first seen kept. */
-function unique<T extends { name: string }>(rows: readonly T[]): T[] {
-  const kept = new Map<string, T>();
-  for (const row of rows) {
-    const key = row.name.replace(/[A-Z]/g, (c) => c.toLowerCase());
-    if (!kept.has(key)) kept.set(key, row);
-  }
-  return [...kept.values()];
 }

@@ -2,11 +2,11 @@ import { and, eq, isNotNull, sql } from "drizzle-orm";
 import { type Config, requireService } from "../config";
 import { chunk, runBatch } from "../db/batch";
 import type { Database } from "../db/client";
-import { books, type SeriesEntry } from "../db/schema";
+import { type Book, books, type SeriesEntry } from "../db/schema";
 import { ABS_PAGE_SIZE, type AbsLibraryItem, Audiobookshelf } from "../integrations/audiobookshelf";
 import { UpstreamError } from "../integrations/http";
 import { type BookImportRow, completionStatements, importBooks } from "./books";
-import { reconcilePage } from "./library-sync-page";
+import { type KnownNames, knownNames, reconcilePage } from "./library-sync-page";
 
 /**
  * The catalogue from Audiobookshelf (POST /api/library/sync; README, "Connecting your services"): every
@@ -207,6 +207,7 @@ export async function syncLibrary(
   let listedItems = 0;
   let malformed = 0;
   let stopped: string | undefined;
+  let known: KnownNames | undefined;
 
   walk: for (const library of libraries) {
     // A page count taken from the first answer bounds the walk, whatever later pages claim.
@@ -224,12 +225,18 @@ export async function syncLibrary(
       const items = answer.results.filter((item) => (item.mediaType ?? "book") === "book" && !seen.has(item.id));
       for (const item of items) seen.add(item.id);
       if (items.length > 0) {
-        const result = await importBooks(db, items.map(importRowOf), actor, { reason: SYNC_REASON });
+        const listed = items.map((item) => ({ row: importRowOf(item), libraryId: library.id, filesMissing: item.isMissing === true }));
+        let before: readonly Book[] = [];
+        const result = await importBooks(
+          db,
+          listed.map((l) => l.row),
+          actor,
+          { reason: SYNC_REASON, seen: (rows) => (before = rows) },
+        );
         counts.created += result.created;
         counts.updated += result.updated;
         counts.unchanged += result.unchanged;
-        const listed = items.map((item) => ({ absId: item.id, libraryId: library.id, filesMissing: item.isMissing === true }));
-        const outcome = await reconcilePage(db, listed);
+        const outcome = await reconcilePage(db, listed, before, (known ??= await knownNames(db)));
         counts.reactivated += outcome.reactivated;
         counts.series_created += outcome.series_created;
         counts.authors_created += outcome.authors_created;

@@ -2,7 +2,7 @@ import { sql } from "drizzle-orm";
 import { runBatch } from "../../db/batch";
 import type { Database } from "../../db/client";
 import { selectJsonRows } from "../../db/json-rows";
-import { books, metadataCorrections, type NewBook, type NewMetadataCorrection } from "../../db/schema";
+import { type Book, books, metadataCorrections, type NewBook, type NewMetadataCorrection } from "../../db/schema";
 import { changesOf } from "../../lib/changes";
 import type { BookGroups } from "../completion";
 import { type BookImportRow, columnsOf, completenessOf } from "./fields";
@@ -57,13 +57,20 @@ const CORRECTION_COLUMNS = [
  * touched. When every row is unchanged, nothing is sent. The rows travel as JSON (src/db/json-rows.ts):
  * a page of 500 books is one INSERT, not 125 of four rows (D1's 100 bound parameters).
  */
-export async function importBooks(db: Database, rows: readonly BookImportRow[], actor: string, { reason = "bulk import" } = {}) {
+export async function importBooks(
+  db: Database,
+  rows: readonly BookImportRow[],
+  actor: string,
+  { reason = "bulk import", seen }: { reason?: string; seen?: (existing: readonly Book[]) => void } = {},
+) {
   const now = new Date().toISOString();
   // One bound parameter for every abs_id (D1 allows 100 per statement): a JSON array.
   const existing = await db
     .select()
     .from(books)
     .where(sql`${books.absId} IN (SELECT value FROM json_each(${JSON.stringify(rows.map((r) => r.abs_id))}))`);
+  // The sync goes on from the rows as they were (src/services/library-sync-page.ts), without reading them again.
+  seen?.(existing);
   const byAbsId = new Map(existing.map((book) => [book.absId, book]));
 
   const writes: NewBook[] = [];

@@ -43,11 +43,11 @@ describe("the import's statements", () => {
     expect(status).toBe(200);
     expect(body.data).toMatchObject({ created: 1_500, pages: 3, total: 1_500 });
     // Each of the 3 pages: the read of its known abs_ids, the INSERT, the series and author
-    // recomputes; then its reconcile (src/services/library-sync-page.ts): the reads of its books,
-    // new series and new authors, and its library id. The first page also makes its series and
+    // recomputes, and its books' library id (src/services/library-sync-page.ts, which reads nothing).
+    // Once: the read of the series and author names known; the first page makes its series and
     // author rows and computes them. Then the two reads of what ABS no longer lists.
     // (Four-row INSERTs made it 385.)
-    expect(statements).toBe(3 * (4 + 4) + 4 + 2);
+    expect(statements).toBe(3 * (4 + 1) + 1 + 4 + 2);
     expect(await count(books)).toBe(1_500);
     const [first, last] = [
       await db.select().from(books).where(eq(books.absId, "li_0")).get(),
@@ -78,9 +78,9 @@ describe("the import's statements", () => {
     fakeAbs([{ id: "lib_books", items: items("Gollancz") }]);
     const { body, statements } = await countedSync();
     expect(body.data).toMatchObject({ created: 0, updated: 600, unchanged: 0, pages: 2 });
-    // Per page: the read, the books, the corrections, two recomputes, the reconcile's three reads;
-    // then the two archive reads.
-    expect(statements).toBe(2 * (5 + 3) + 2);
+    // Per page: the read, the books, the corrections, two recomputes; the names known, once; then
+    // the two archive reads.
+    expect(statements).toBe(2 * 5 + 1 + 2);
     const rows = await db.select().from(metadataCorrections).orderBy(asc(metadataCorrections.id));
     expect(rows).toHaveLength(600);
     expect(rows[599]).toMatchObject({
@@ -104,9 +104,9 @@ describe("the import's statements", () => {
     const { body, statements } = await countedSync();
     expect(body.data).toMatchObject({ created: 500 });
     // About 7 KB of JSON a book, so 141 to a 1 MB slice: the page goes in 4 INSERTs.
-    // The read, 4 INSERTs, 2 recomputes; the reconcile's 3 reads and the library id (the author
-    // row exists from an earlier test); the 2 archive reads.
-    expect(statements).toBe(1 + 4 + 2 + 4 + 2);
+    // The read, 4 INSERTs, 2 recomputes; the names known and the library id (the author row exists
+    // from an earlier test); the 2 archive reads.
+    expect(statements).toBe(1 + 4 + 2 + 2 + 2);
     const stored = await db.select().from(books).where(eq(books.absId, "li_499")).get();
     expect(stored).toMatchObject({ title: "Livre 499 — « été »", description: description.trim() });
     expect(await count(books)).toBe(500);
