@@ -1,6 +1,6 @@
 import { and, asc, count, desc, eq, gte, sql } from "drizzle-orm";
 import type { Database } from "../db/client";
-import { type Author, authors, books } from "../db/schema";
+import { type Author, authors, bookAuthors, books } from "../db/schema";
 import type { PageQuery } from "../lib/pagination";
 import { authorCompletionPercent, authorStoredPercent, recomputeAuthors } from "./completion";
 import { type CompletionStatus, trackedNames } from "./tracked";
@@ -64,9 +64,9 @@ const tracked = trackedNames({
 /** Most books owned first, then by name. */
 const mostOwned = [desc(authors.audiobooksOwned), asc(authors.name)];
 
-/** Books of the author with this id, matched by name as completion counts them. */
+/** Books of the author with this id, alone or with others ("A, B": book_authors), matched by name as completion counts them. */
 const booksOfAuthor = (id: number) =>
-  sql`lower(${books.author}) = (SELECT lower(${authors.name}) FROM ${authors} WHERE ${authors.id} = ${id})`;
+  sql`${books.id} IN (SELECT ${bookAuthors.bookId} FROM ${bookAuthors} WHERE lower(${bookAuthors.name}) = (SELECT lower(${authors.name}) FROM ${authors} WHERE ${authors.id} = ${id}))`;
 const bookFields = {
   id: books.id,
   title: books.title,

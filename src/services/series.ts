@@ -1,6 +1,6 @@
 import { and, asc, count, desc, eq, gte, lte, sql } from "drizzle-orm";
 import type { Database } from "../db/client";
-import { books, type Series, series } from "../db/schema";
+import { bookSeries, books, type Series, series } from "../db/schema";
 import type { PageQuery } from "../lib/pagination";
 import { recomputeSeries } from "./completion";
 import { type CompletionStatus, trackedNames } from "./tracked";
@@ -56,9 +56,12 @@ const tracked = trackedNames({
 /** Most complete first, then by name. */
 const mostComplete = [desc(series.completionPercentage), asc(series.name)];
 
-/** Active books of the series with this id, matched by name as completion counts them. */
+/** Active books in the series with this id, as any of their series (book_series), matched by name as completion counts them. */
 const booksOfSeries = (id: number) =>
-  and(sql`lower(${books.series}) = (SELECT lower(${series.name}) FROM ${series} WHERE ${series.id} = ${id})`, eq(books.status, "active"));
+  and(
+    sql`lower(${bookSeries.name}) = (SELECT lower(${series.name}) FROM ${series} WHERE ${series.id} = ${id})`,
+    eq(books.status, "active"),
+  );
 
 export function listSeries(db: Database, query: PageQuery & { completion_status?: CompletionStatus }) {
   return tracked.list(db, "series", mostComplete, query);
@@ -72,13 +75,16 @@ export async function getSeries(db: Database, id: number) {
       .select({
         id: books.id,
         title: books.title,
-        series_number: books.seriesNumber,
+        // The book's place in this series (for a further series, not books.series_number).
+        series_number: bookSeries.sequence,
         published_year: books.publishedYear,
         status: books.status,
       })
-      .from(books)
+      .from(bookSeries)
+      .innerJoin(books, eq(books.id, bookSeries.bookId))
       .where(booksOfSeries(id))
-      .orderBy(sql`${books.seriesNumber} IS NULL`, sql`cast(${books.seriesNumber} AS REAL)`, asc(books.seriesNumber), asc(books.title)),
+      .groupBy(books.id)
+      .orderBy(sql`${bookSeries.sequence} IS NULL`, sql`cast(${bookSeries.sequence} AS REAL)`, asc(bookSeries.sequence), asc(books.title)),
   );
   return { ...seriesJson(row), books: related };
 }

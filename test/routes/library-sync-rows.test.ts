@@ -56,6 +56,8 @@ describe("a sync makes the series and authors of what it brings in", () => {
     expect(await authorRow("Terry Pratchett")).toMatchObject({ audiobooksOwned: 3 });
     expect(await authorRow("Neil Gaiman")).toMatchObject({ audiobooksOwned: 1 });
     expect(await authorRow("Terry Pratchett, Neil Gaiman")).toBeUndefined();
+    const gaiman = await (await abs(`/api/authors/${(await authorRow("Neil Gaiman"))!.id}`, { auth: true })).json<any>();
+    expect(gaiman.data.books.map((b: { title: string }) => b.title)).toEqual(["Title li_omens"]);
 
     const listed = await (await abs("/api/series?per_page=50", { auth: true })).json<any>();
     expect(listed.data.series.map((s: { name: string }) => s.name).sort()).toEqual(["Discworld", "Discworld Extras", "Gaiman Standalones"]);
@@ -85,6 +87,15 @@ describe("a sync makes the series and authors of what it brings in", () => {
     const gaps = await db.select({ series: missingBooks.seriesName, n: missingBooks.seriesNumber }).from(missingBooks);
     expect(gaps.map((g) => `${g.series} #${g.n}`).sort()).toEqual(["Alpha #3", "Beta #2"]);
     expect(await seriesRow("Beta")).toMatchObject({ booksOwned: 2, booksMissing: 1 });
+    // And it is listed in both, at its place in each.
+    const books = async (name: string) => {
+      const detail = await (await abs(`/api/series/${(await seriesRow(name))!.id}`, { auth: true })).json<any>();
+      return detail.data.books.map((b: { series_number: string; title: string }) => `${b.series_number} ${b.title}`);
+    };
+    expect(await books("Alpha")).toEqual(["1 Title li_a1", "2 Title li_both"]);
+    expect(await books("Beta")).toEqual(["1 Title li_both", "3 Title li_b3"]);
+    const byName = await (await abs("/api/books/series/Beta", { auth: true })).json<any>();
+    expect(byName.data.books.map((b: { title: string }) => b.title)).toEqual(["Title li_both", "Title li_b3"]);
   });
 });
 

@@ -1,7 +1,7 @@
 import { and, asc, count, desc, eq, lt, or, type SQL, sql } from "drizzle-orm";
 import { integer, type SQLiteColumn, sqliteTable, text } from "drizzle-orm/sqlite-core";
 import type { Database } from "../../db/client";
-import { books } from "../../db/schema";
+import { bookSeries, books } from "../../db/schema";
 import { NotFoundError } from "../../errors";
 import { type PageQuery, page } from "../../lib/pagination";
 import { correctionHistoryJson, correctionHistoryQueries } from "../metadata";
@@ -151,12 +151,17 @@ const seriesOrder = [
   books.id,
 ];
 
-/** The active books of a series, matched by name case-insensitively. */
+/** The active books in a series, as any of their series (book_series), matched by name case-insensitively. */
 export async function booksInSeries(db: Database, name: string) {
   const rows = await db
     .select(summaryColumns)
     .from(books)
-    .where(and(sql`lower(${books.series}) = lower(${name})`, eq(books.status, "active")))
+    .where(
+      and(
+        sql`${books.id} IN (SELECT ${bookSeries.bookId} FROM ${bookSeries} WHERE lower(${bookSeries.name}) = lower(trim(${name})))`,
+        eq(books.status, "active"),
+      ),
+    )
     .orderBy(...seriesOrder);
   return { series_name: name, books: rows.map(bookSummaryJson), total_books: rows.length };
 }
