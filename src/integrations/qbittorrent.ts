@@ -9,8 +9,9 @@ import { upstreamId, upstreamList, upstreamText } from "./upstream-text";
  * 5.2+: 204 and a `QBT_SID_<port>` cookie, 401 on failure), or a 5.2+ API key sent as
  * `Authorization: Bearer qbt_…` with no login at all. A 403 means the session expired: log in
  * again, once. The session cookie is kept per isolate, so a QUEUE run every five minutes (or a
- * status probe) does not log in every time. A refused login is remembered for LOGIN_HOLD_MS, in
- * which no new login is tried: qBittorrent bans the address for an hour after five failed logins.
+ * status probe) does not log in every time. A refused login is remembered for LOGIN_HOLD_MS (in D1
+ * when the caller passes `refusals`, so across isolates), in which no new login is tried:
+ * qBittorrent bans the address for an hour after five failed logins.
  */
 
 /** The tag on every torrent this service adds; a second tag names the download. */
@@ -70,14 +71,38 @@ const sessions = new Map<string, string>();
 /** How long a refused login is remembered before another is tried (qBittorrent's ban: 5 failures, then an hour). */
 export const LOGIN_HOLD_MS = 15 * 60_000;
 
-/** Refused logins by qBittorrent URL and credentials: when, and what qBittorrent answered. */
-const refusals = new Map<string, { at: number; detail: string; upstreamStatus: number }>();
+/** A refused login: when, and what qBittorrent answered. */
+export interface LoginRefusal {
+  at: number;
+  detail: string;
+  upstreamStatus: number;
+}
+
+/**
+ * Where refused logins are remembered, by a key that is the SHA-256 of the URL, user and password
+ * (no credential in it). The Worker passes one kept in D1, so every isolate knows
+ * (src/services/login-refusals.ts); without it, this isolate's memory.
+ */
+export interface LoginRefusals {
+  get(key: string): Promise<LoginRefusal | undefined>;
+  set(key: string, refusal: LoginRefusal): Promise<void>;
+  clear(key: string): Promise<void>;
+}
+
+const remembered = new Map<string, LoginRefusal>();
+const isolateRefusals: LoginRefusals = {
+  get: async (key) => remembered.get(key),
+  set: async (key, refusal) => void remembered.set(key, refusal),
+  clear: async (key) => void remembered.delete(key),
+};
 
 export interface QbittorrentClientOptions {
   /** Retries of idempotent reads (a status probe makes none). */
   retries?: number;
   /** The clock, in milliseconds (tests give it). */
   now?: () => number;
+  /** Where refused logins are remembered (default: this isolate). */
+  refusals?: LoginRefusals;
 }
 
 export class QbittorrentClient {
@@ -86,6 +111,7 @@ export class QbittorrentClient {
   private readonly sessionKey: string;
   private readonly loginKey: string;
   private readonly now: () => number;
+  private readonly refusals: LoginRefusals;
 
   constructor(settings: QbittorrentSettings, upstream: Config["upstream"], options: QbittorrentClientOptions = {}) {
     this.settings = settings;
@@ -93,6 +119,7 @@ export class QbittorrentClient {
     // A corrected password is tried at once; only the refused one is held.
     this.loginKey = `${this.sessionKey}\n${settings.login?.password ?? ""}`;
     this.now = options.now ?? Date.now;
+    this.refusals = options.refusals ?? isolateRefusals;
     this.http = new ServiceClient({
       ...(options.retries !== undefined ? { retries: options.retries } : {}),
       service: "qbittorrent",
@@ -157,7 +184,8 @@ export class QbittorrentClient {
   private async login(): Promise<string> {
     const login = this.settings.login;
     if (!login) throw new UpstreamError("qbittorrent", "status", "qBittorrent needs QB_API_KEY or QB_USERNAME and QB_PASSWORD");
-    const held = refusals.get(this.loginKey);
+    const key = await sha256(this.loginKey);
+    const held = await this.refusals.get(key);
     if (held && this.now() - held.at < LOGIN_HOLD_MS) {
       const until = new Date(held.at + LOGIN_HOLD_MS).toISOString();
       throw new UpstreamError(
@@ -183,10 +211,10 @@ export class QbittorrentClient {
         response.status === 403
           ? "answered 403 to the login: too many failed logins, the IP is banned for a while"
           : "refused the login: check QB_USERNAME and QB_PASSWORD";
-      refusals.set(this.loginKey, { at: this.now(), detail: `qBittorrent ${why}`, upstreamStatus: response.status });
+      await this.refusals.set(key, { at: this.now(), detail: `qBittorrent ${why}`, upstreamStatus: response.status });
       throw new UpstreamError("qbittorrent", "status", `qBittorrent ${why}`, { upstreamStatus: response.status });
     }
-    refusals.delete(this.loginKey);
+    if (held) await this.refusals.clear(key);
     const cookie = sessionCookie(response.headers);
     if (!cookie)
       throw new UpstreamError("qbittorrent", "shape", "qBittorrent accepted the login but set no session cookie (SID or QBT_SID_<port>)");
@@ -213,7 +241,12 @@ export function qbittorrent(config: Config, options: QbittorrentClientOptions = 
 /** Forget cached sessions and refused logins (tests start each case logged out). */
 export function forgetSessions(): void {
   sessions.clear();
-  refusals.clear();
+  remembered.clear();
+}
+
+async function sha256(text: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 /** The BitTorrent info hash of a magnet link, lower-case hex (base32 btih converted), or null. */

@@ -2,7 +2,7 @@ import { z } from "zod";
 import { type Config, SERVICE_NAMES, type ServiceName } from "../config";
 import { Audiobookshelf } from "./audiobookshelf";
 import { ServiceClient, UpstreamError } from "./http";
-import { QbittorrentClient } from "./qbittorrent";
+import { type LoginRefusals, QbittorrentClient } from "./qbittorrent";
 
 /**
  * Live status of each outside service (GET /api/integrations), each probed with one cheap call:
@@ -25,15 +25,20 @@ export interface ServiceStatus {
 
 const cache = new WeakMap<Config, { at: number; statuses: ServiceStatus[] }>();
 
-export async function integrationStatuses(config: Config, now = Date.now()) {
+export interface ProbeOptions {
+  /** Where qBittorrent's refused logins are remembered (the Worker: D1). */
+  qbRefusals?: LoginRefusals;
+}
+
+export async function integrationStatuses(config: Config, options: ProbeOptions = {}, now = Date.now()) {
   const hit = cache.get(config);
   if (hit && now - hit.at < CACHE_MS) return { integrations: hit.statuses, checked_at: new Date(hit.at).toISOString(), cached: true };
-  const statuses = await Promise.all(SERVICE_NAMES.map((name) => statusOf(config, name)));
+  const statuses = await Promise.all(SERVICE_NAMES.map((name) => statusOf(config, name, options)));
   cache.set(config, { at: now, statuses });
   return { integrations: statuses, checked_at: new Date(now).toISOString(), cached: false };
 }
 
-async function statusOf(config: Config, name: ServiceName): Promise<ServiceStatus> {
+async function statusOf(config: Config, name: ServiceName, options: ProbeOptions): Promise<ServiceStatus> {
   const integration = config.integrations[name];
   if (!integration.configured) {
     const detail = config.isProduction ? "Not configured; see the deployment guide" : `Set ${integration.missing.join(" and ")}`;
@@ -50,7 +55,7 @@ async function statusOf(config: Config, name: ServiceName): Promise<ServiceStatu
   }
   const started = Date.now();
   try {
-    const version = await PROBES[name](config);
+    const version = await PROBES[name](config, options);
     return { name, configured: true, status: "ok", latency_ms: Date.now() - started, ...(version ? { version } : {}) };
   } catch (error) {
     const detail = error instanceof UpstreamError ? error.detail : "The probe failed";
@@ -61,7 +66,7 @@ async function statusOf(config: Config, name: ServiceName): Promise<ServiceStatu
 /** A probe makes one attempt: a status page should show a failure now, not after retries. */
 const PROBE_OPTIONS = { retries: 0 };
 
-const PROBES: Record<Exclude<ServiceName, "google_books">, (config: Config) => Promise<string | undefined>> = {
+const PROBES: Record<Exclude<ServiceName, "google_books">, (config: Config, options: ProbeOptions) => Promise<string | undefined>> = {
   async audiobookshelf(config) {
     const settings = config.integrations.audiobookshelf;
     if (!settings.configured) return undefined;
@@ -69,12 +74,13 @@ const PROBES: Record<Exclude<ServiceName, "google_books">, (config: Config) => P
     return undefined;
   },
 
-  async qbittorrent(config) {
+  async qbittorrent(config, { qbRefusals }) {
     const integration = config.integrations.qbittorrent;
     if (!integration.configured) return undefined;
     // The client's session and its memory of a refused login: probes never log in every time, nor
     // retry a wrong password into qBittorrent's ban.
-    return (await new QbittorrentClient(integration.settings, config.upstream, PROBE_OPTIONS).version()).slice(0, 40);
+    const client = new QbittorrentClient(integration.settings, config.upstream, { ...PROBE_OPTIONS, refusals: qbRefusals });
+    return (await client.version()).slice(0, 40);
   },
 
   async prowlarr(config) {

@@ -1,10 +1,12 @@
 import { createRoute } from "@hono/zod-openapi";
 import { z } from "zod";
 import { SERVICE_NAMES } from "../config";
+import { database } from "../db/client";
 import { integrationStatuses } from "../integrations/status";
 import { ok } from "../lib/response";
 import { timestamp } from "../openapi/common";
 import { router, success } from "../openapi/declare";
+import { d1LoginRefusals } from "../services/login-refusals";
 
 const statuses = z.strictObject({
   integrations: z.array(
@@ -34,5 +36,5 @@ integrations.openapi(
       "Whether Audiobookshelf, qBittorrent, Prowlarr and Google Books are configured, and the first three answering a cheap probe now (cached up to 60 s). A failing service is a status, not an error.",
     responses: { 200: success(statuses, "Each service's status") },
   }),
-  async (c) => ok(c, await integrationStatuses(c.var.config)),
+  async (c) => ok(c, await integrationStatuses(c.var.config, { qbRefusals: d1LoginRefusals(database(c)) })),
 );

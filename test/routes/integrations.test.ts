@@ -1,10 +1,16 @@
+import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { primaryDatabase } from "../../src/db/client";
+import { upstreamLoginRefusals } from "../../src/db/schema";
 import { forgetSessions } from "../../src/integrations/qbittorrent";
 import { withEnv } from "../helpers";
 import { ABS_TOKEN, ABS_URL } from "../integrations/fake-abs";
 import { fakeUpstream, json } from "../integrations/fake-upstream";
 
-beforeEach(() => forgetSessions());
+beforeEach(async () => {
+  forgetSessions();
+  await primaryDatabase(env).delete(upstreamLoginRefusals);
+});
 afterEach(() => vi.restoreAllMocks());
 
 const QB_URL = "http://qb.home.test:8080";
@@ -124,6 +130,14 @@ describe("GET /api/integrations", () => {
       if (i > 0) expect(data.integrations[1].detail).toContain("so qBittorrent does not ban this address");
     }
     expect(logins()).toBe(2);
+    // Another isolate knows it too (kept in D1, by a hash: no password stored).
+    forgetSessions();
+    const again = await statuses(withEnv({ ...everything, QB_PASSWORD: "wrong" }));
+    expect(again.integrations[1].detail).toContain("no new login before");
+    expect(logins()).toBe(2);
+    const stored = await primaryDatabase(env).select().from(upstreamLoginRefusals);
+    expect(stored).toEqual([expect.objectContaining({ loginKey: expect.stringMatching(/^[0-9a-f]{64}$/) })]);
+    expect(JSON.stringify(stored)).not.toContain("wrong");
   });
 
   it("caches the probes for up to 60 seconds", async () => {

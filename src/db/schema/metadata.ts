@@ -46,5 +46,15 @@ export const upstreamQuota = sqliteTable(
   (t) => [uniqueIndex("upstream_quota_service_day_unique").on(t.service, t.day)],
 );
 
+// A login an outside service refused (qBittorrent bans an address after five), remembered across
+// isolates so none tries again for a while (src/integrations/qbittorrent.ts). The key is the SHA-256
+// of the service URL, user and password: no credential is stored.
+export const upstreamLoginRefusals = sqliteTable("upstream_login_refusals", {
+  loginKey: text("login_key").primaryKey(),
+  refusedAt: text("refused_at").notNull(),
+  detail: text("detail").notNull(),
+  upstreamStatus: integer("upstream_status"),
+});
+
 export type MetadataCorrection = typeof metadataCorrections.$inferSelect;
 export type NewMetadataCorrection = typeof metadataCorrections.$inferInsert;

@@ -6,6 +6,7 @@ import { AppError } from "../../errors";
 import { qbittorrent } from "../../integrations/qbittorrent";
 import { TaskError } from "../../lib/failure";
 import type { TaskContext, TaskOutcome } from "../../scheduler/tasks";
+import { d1LoginRefusals } from "../login-refusals";
 import { poll } from "./poll";
 import { type SendReport, send } from "./send";
 import { isDownloading } from "./status";
@@ -36,7 +37,7 @@ export type LibraryScan = (config: Config) => Promise<unknown>;
  */
 export async function runQueue(ctx: TaskContext, scan: LibraryScan | undefined): Promise<TaskOutcome> {
   const { db, config } = ctx;
-  const qb = qbittorrent(config);
+  const qb = qbittorrent(config, { refusals: d1LoginRefusals(db) });
   const now = new Date();
   const polled = await poll(db, qb, config, now);
   const metadata: Record<string, unknown> = {
