@@ -47,8 +47,10 @@ async function recalculateAuthors({ db }: TaskContext): Promise<TaskOutcome> {
   return { processed: n, succeeded: n, failed: 0, metadata: { authors_recalculated: n } };
 }
 
-async function analyze({ db }: TaskContext): Promise<TaskOutcome> {
-  const run = await analyzeGaps(db);
+const analyze = async ({ db }: TaskContext): Promise<TaskOutcome> => analysisOutcome(await analyzeGaps(db));
+
+/** A gap analysis as a task outcome (the task's run, or the route's recorded run). */
+export function analysisOutcome(run: Awaited<ReturnType<typeof analyzeGaps>>): TaskOutcome {
   const n = run.series_analyzed + run.authors_analyzed;
   return {
     processed: n,
