@@ -1,7 +1,7 @@
 // The dashboard's entry: sign-in, sign-out, and a hash router over the views. Each view is a
 // function (main element, route parameters) → optional cleanup, called when the view is left.
 
-import { plainWords, session, signIn, signOut, whenSignedOut } from "./api.js";
+import { keepSessionFresh, plainWords, session, signIn, signOut, whenSignedOut } from "./api.js";
 import { errorNotice, fill, h, notice } from "./dom.js";
 import { bookView } from "./views/book.js";
 import { downloadsView } from "./views/downloads.js";
@@ -166,6 +166,8 @@ document.getElementById("sign-out").addEventListener("click", async (event) => {
 });
 
 window.addEventListener("hashchange", route);
+// A working day signed in: the token is renewed while this tab is open (README "Security notes").
+setInterval(() => keepSessionFresh().catch(() => {}), 60_000);
 const current = session();
 if (current) startSession(current);
 else showSignIn(null);
