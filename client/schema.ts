@@ -151,7 +151,7 @@ export interface paths {
         };
         /**
          * List books
-         * @description A page of the catalogue (active books by default, or another status, or all), newest first, optionally filtered by a text in title, author, series or narrator.
+         * @description A page of the catalogue (active books by default, or another status, or all), newest first, optionally filtered by a text in title or author, a series, an author, or missing metadata.
          */
         get: operations["getApiBooks"];
         put?: never;
@@ -175,7 +175,7 @@ export interface paths {
         };
         /**
          * Search books
-         * @description Active books matching the text in title, author, series, narrator, ISBN or ASIN: exact matches first, then prefix matches, then the rest.
+         * @description Active books matching the text in title, author, series, narrator, ISBN or ASIN: exact matches first, then prefix matches, then the rest; `offset` pages through them (total_results counts every match, 0 on a page past the last).
          */
         get: operations["getApiBooksSearch"];
         put?: never;
@@ -2822,6 +2822,12 @@ export interface operations {
                 offset?: number;
                 status?: "active" | "duplicate" | "archived" | "all";
                 search?: string;
+                /** @description Only the books of this series (any case) */
+                series?: string;
+                /** @description Only the books of this author (any case) */
+                author?: string;
+                /** @description true: only books with a counted metadata field empty (under 100 %); false: only complete ones */
+                missing_metadata?: "true" | "false";
             };
             header?: never;
             path?: never;
@@ -3105,6 +3111,7 @@ export interface operations {
             query: {
                 query: string;
                 limit?: number;
+                offset?: number;
             };
             header?: never;
             path?: never;
@@ -4380,7 +4387,29 @@ export interface operations {
                         /** @enum {boolean} */
                         success: true;
                         data: {
-                            series: components["schemas"]["Series"][];
+                            series: {
+                                id: number;
+                                name: string;
+                                author: string | null;
+                                goodreads_id: string | null;
+                                hardcover_id: string | null;
+                                /** @description Books in the series, when known */
+                                total_books_in_series: number | null;
+                                books_owned: number;
+                                books_missing: number;
+                                /** @description Owned of the known total, floored; above 100 when more are owned than the total */
+                                completion_percentage: number;
+                                /** @enum {string|null} */
+                                completion_status: "complete" | "partial" | "incomplete" | null;
+                                /** Format: date-time */
+                                last_completion_check: string | null;
+                                /** Format: date-time */
+                                date_created: string;
+                                /** Format: date-time */
+                                date_updated: string;
+                                /** @description The whole-number positions 1..total_books_in_series that no active book of the series holds (its series_number: 3, 03, 3.0), as texts, the first 200 at most (books_missing counts them all); null while the total is unknown */
+                                missing_positions: string[] | null;
+                            }[];
                             total: number;
                             page_info: {
                                 limit: number;
@@ -4910,6 +4939,8 @@ export interface operations {
                             date_created: string;
                             /** Format: date-time */
                             date_updated: string;
+                            /** @description The whole-number positions 1..total_books_in_series that no active book of the series holds (its series_number: 3, 03, 3.0), as texts, the first 200 at most (books_missing counts them all); null while the total is unknown */
+                            missing_positions: string[] | null;
                             books: {
                                 id: number;
                                 title: string;

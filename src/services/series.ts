@@ -3,6 +3,7 @@ import type { Database } from "../db/client";
 import { books, type Series, series } from "../db/schema";
 import type { PageQuery } from "../lib/pagination";
 import { recomputeSeries } from "./completion";
+import { wholePosition } from "./gap-analysis";
 import { type CompletionStatus, trackedNames } from "./tracked";
 
 /**
@@ -60,8 +61,44 @@ const mostComplete = [desc(series.completionPercentage), asc(series.name)];
 const booksOfSeries = (id: number) =>
   and(sql`lower(${books.series}) = (SELECT lower(${series.name}) FROM ${series} WHERE ${series.id} = ${id})`, eq(books.status, "active"));
 
-export function listSeries(db: Database, query: PageQuery & { completion_status?: CompletionStatus }) {
-  return tracked.list(db, "series", mostComplete, query);
+/** Missing positions listed per series at most (books_missing counts them all). */
+export const MAX_LISTED_POSITIONS = 200;
+
+/**
+ * Each series with the positions 1..total that no active book holds (as the gap analysis counts
+ * them, src/services/gap-analysis.ts), read now: one query for the whole page.
+ */
+async function withMissingPositions<T extends { name: string; total_books_in_series: number | null }>(db: Database, rows: T[]) {
+  const known = rows.filter((row) => (row.total_books_in_series ?? 0) > 0);
+  const held = new Map<string, Set<number>>();
+  if (known.length > 0) {
+    const position = wholePosition(sql`${books.seriesNumber}`);
+    const names = JSON.stringify(known.map((row) => row.name.toLowerCase()));
+    const found = await db
+      .selectDistinct({ series: sql<string>`lower(${books.series})`, n: sql<number>`${position}` })
+      .from(books)
+      .where(
+        and(
+          eq(books.status, "active"),
+          sql`lower(${books.series}) IN (SELECT value FROM json_each(${names}))`,
+          sql`${position} IS NOT NULL`,
+        ),
+      );
+    for (const { series: name, n } of found) held.set(name, (held.get(name) ?? new Set()).add(Number(n)));
+  }
+  return rows.map((row) => {
+    const total = row.total_books_in_series ?? 0;
+    if (total <= 0) return { ...row, missing_positions: null };
+    const owned = held.get(row.name.toLowerCase()) ?? new Set<number>();
+    const missing: string[] = [];
+    for (let n = 1; n <= total && missing.length < MAX_LISTED_POSITIONS; n++) if (!owned.has(n)) missing.push(String(n));
+    return { ...row, missing_positions: missing };
+  });
+}
+
+export async function listSeries(db: Database, query: PageQuery & { completion_status?: CompletionStatus }) {
+  const answer = await tracked.list(db, "series", mostComplete, query);
+  return { ...answer, series: await withMissingPositions(db, answer.series) };
 }
 
 export async function getSeries(db: Database, id: number) {
@@ -80,7 +117,8 @@ export async function getSeries(db: Database, id: number) {
       .where(booksOfSeries(id))
       .orderBy(sql`${books.seriesNumber} IS NULL`, sql`cast(${books.seriesNumber} AS REAL)`, asc(books.seriesNumber), asc(books.title)),
   );
-  return { ...seriesJson(row), books: related };
+  const [withMissing] = await withMissingPositions(db, [seriesJson(row)]);
+  return { ...withMissing!, books: related };
 }
 
 export const createSeries = (db: Database, fields: SeriesFields) => tracked.create(db, fields);
