@@ -976,7 +976,7 @@ export interface paths {
         get?: never;
         /**
          * Retry a download
-         * @description Back to the queue, due again in days_until_retry days; a completed or abandoned download starts a new round of attempts.
+         * @description Back to the queue, due again in days_until_retry days (0: now, sent at the next QUEUE run); the last error is cleared; a completed or abandoned download starts a new round of attempts.
          */
         put: operations["putApiDownloadsIdRetry"];
         post?: never;
@@ -8703,6 +8703,8 @@ export interface operations {
                 offset?: number;
                 status?: "queued" | "downloading" | "completed" | "failed" | "abandoned";
                 status_filter?: "queued" | "downloading" | "completed" | "failed" | "abandoned";
+                /** @description Only the downloads of this book */
+                book_id?: number;
             };
             header?: never;
             path?: never;
