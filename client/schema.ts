@@ -13712,6 +13712,10 @@ export interface operations {
                                 qbittorrent_hash: string | null;
                                 qbittorrent_status: string | null;
                                 progress: number;
+                                /** @description Bytes a second, as qBittorrent reported at the last poll */
+                                download_speed: number | null;
+                                /** @description Seconds left, as qBittorrent estimated at the last poll; null when unknown or never */
+                                eta_seconds: number | null;
                                 /** Format: date-time */
                                 state_since: string | null;
                                 /** Format: date-time */
