@@ -5,17 +5,19 @@ import { keepSessionFresh, plainWords, session, signIn, signOut, whenSignedOut }
 import { errorNotice, fill, h, notice } from "./dom.js";
 import { bookView } from "./views/book.js";
 import { downloadsView } from "./views/downloads.js";
+import { libraryView } from "./views/library.js";
 import { overviewView } from "./views/overview.js";
 import { scheduleView } from "./views/schedule.js";
 import { seriesDetailView, seriesView } from "./views/series.js";
 
 const ROUTES = [
   [/^#\/overview$/, overviewView, "#/overview"],
+  [/^#\/library(?:\?.*)?$/, libraryView, "#/library"],
   [/^#\/series$/, seriesView, "#/series"],
   [/^#\/series\/(\d+)$/, seriesDetailView, "#/series"],
   [/^#\/downloads$/, downloadsView, "#/downloads"],
   [/^#\/schedule$/, scheduleView, "#/schedule"],
-  [/^#\/books\/(\d+)$/, bookView, null],
+  [/^#\/books\/(\d+)$/, bookView, "#/library"],
 ];
 
 const main = document.getElementById("main");
