@@ -9,7 +9,7 @@ import { pageQuery } from "../lib/pagination";
 import { ok } from "../lib/response";
 import { decimalInt } from "../lib/validate";
 import { errors, jsonBody, router, success } from "../openapi/declare";
-import { analysisOutcome, recordedRun } from "../scheduler";
+import { acquisitionOutcome, analysisOutcome, recordedRun } from "../scheduler";
 import { acquire, type Search } from "../services/acquire";
 import { prowlarrUrlOf } from "../services/downloads/links";
 import * as service from "../services/gaps";
@@ -129,14 +129,11 @@ gaps.openapi(
   }),
   async (c) => {
     const body = c.req.valid("json");
-    return ok(
-      c,
-      await acquire(database(c), searchOf(c.var.config), {
-        maxDownloads: body.max_downloads,
-        dryRun: body.dry_run,
-        prowlarrUrl: prowlarrUrlOf(c.var.config),
-      }),
-    );
+    const [db, search] = [database(c), searchOf(c.var.config)];
+    const work = () =>
+      acquire(db, search, { maxDownloads: body.max_downloads, dryRun: body.dry_run, prowlarrUrl: prowlarrUrlOf(c.var.config) });
+    // A real acquisition is recorded as an ACQUIRE run (a dry run queues nothing and is not a run).
+    return ok(c, body.dry_run ? await work() : await recordedRun(db, "ACQUIRE", actorOf(c.var.identity), work, acquisitionOutcome));
   },
 );
 

@@ -4,4 +4,4 @@
 export { executionHistory, listTasks, schedulerConfiguration, schedulerStatus, taskDetail, upcomingTasks } from "./overview";
 export { recordedRun, triggerAll, triggerTask } from "./runs";
 export { pauseTask, resumeTask, setSchedule } from "./state";
-export { analysisOutcome } from "./tasks";
+export { acquisitionOutcome, analysisOutcome } from "./tasks";

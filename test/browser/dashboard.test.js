@@ -188,7 +188,13 @@ describe("the operator's dashboard in Chromium", { timeout: 600_000 }, () => {
     const alert = page.getByRole("alert");
     await alert.getByText("That user name, password or key is not right").waitFor();
     assert.match(await alert.textContent(), /Request id \(quote it when asking for help\): req_[0-9a-f]+/);
+    for (const viewport of [DESKTOP, PHONE]) {
+      await page.setViewportSize(viewport);
+      assert.deepEqual(await misfits(page), [], `the sign-in page at ${viewport.width} px`);
+    }
+    await page.setViewportSize(DESKTOP);
     await shot("sign-in");
+    await shot("sign-in-phone", PHONE);
   });
 
   it("signs in with the keyboard alone and shows the overview", async () => {
