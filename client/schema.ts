@@ -151,7 +151,7 @@ export interface paths {
         };
         /**
          * List books
-         * @description A page of the catalogue (active books by default, or another status, or all), newest first, optionally filtered by a text in title or author, a series, an author, or missing metadata.
+         * @description A page of the catalogue (active books by default, or another status, or all), newest first, optionally filtered by a text in title or author, a series, an author, missing metadata or missing files.
          */
         get: operations["getApiBooks"];
         put?: never;
@@ -2828,6 +2828,8 @@ export interface operations {
                 author?: string;
                 /** @description true: only books with a counted metadata field empty (under 100 %); false: only complete ones */
                 missing_metadata?: "true" | "false";
+                /** @description true: only books whose files Audiobookshelf reports missing (files_missing); false: only those with their files */
+                missing_files?: "true" | "false";
             };
             header?: never;
             path?: never;

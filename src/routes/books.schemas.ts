@@ -102,6 +102,13 @@ export const listQuery = pageQuery.extend({
     .transform((value) => value === "true")
     .optional()
     .meta({ description: "true: only books with a counted metadata field empty (under 100 %); false: only complete ones" }),
+  missing_files: z
+    .enum(["true", "false"])
+    .transform((value) => value === "true")
+    .optional()
+    .meta({
+      description: "true: only books whose files Audiobookshelf reports missing (files_missing); false: only those with their files",
+    }),
 });
 
 export const searchQuery = z.object({

@@ -42,7 +42,7 @@ books.openapi(
     tags,
     summary: "List books",
     description:
-      "A page of the catalogue (active books by default, or another status, or all), newest first, optionally filtered by a text in title or author, a series, an author, or missing metadata.",
+      "A page of the catalogue (active books by default, or another status, or all), newest first, optionally filtered by a text in title or author, a series, an author, missing metadata or missing files.",
     request: { query: listQuery },
     responses: { 200: success(schemas.bookPage, "A page of books") },
   }),

@@ -1,8 +1,8 @@
 import { and, asc, count, desc, eq, gte, lte, sql } from "drizzle-orm";
 import type { Database } from "../db/client";
-import { books, type Series, series } from "../db/schema";
+import { bookSeries, books, type Series, series } from "../db/schema";
 import type { PageQuery } from "../lib/pagination";
-import { recomputeSeries } from "./completion";
+import { OWNED, recomputeSeries } from "./completion";
 import { wholePosition } from "./gap-analysis";
 import { type CompletionStatus, trackedNames } from "./tracked";
 
@@ -72,18 +72,14 @@ async function withMissingPositions<T extends { name: string; total_books_in_ser
   const known = rows.filter((row) => (row.total_books_in_series ?? 0) > 0);
   const held = new Map<string, Set<number>>();
   if (known.length > 0) {
-    const position = wholePosition(sql`${books.seriesNumber}`);
+    // Held as completion and the gaps count it (src/services/completion.ts OWNED): every series of a
+    // book (book_series), active and with its files.
+    const position = wholePosition(sql`l.sequence`);
     const names = JSON.stringify(known.map((row) => row.name.toLowerCase()));
-    const found = await db
-      .selectDistinct({ series: sql<string>`lower(${books.series})`, n: sql<number>`${position}` })
-      .from(books)
-      .where(
-        and(
-          eq(books.status, "active"),
-          sql`lower(${books.series}) IN (SELECT value FROM json_each(${names}))`,
-          sql`${position} IS NOT NULL`,
-        ),
-      );
+    const found = await db.all<{ series: string; n: number }>(sql`
+      SELECT DISTINCT lower(l.name) AS series, ${position} AS n
+      FROM ${bookSeries} l JOIN ${books} b ON b.id = l.book_id
+      WHERE lower(l.name) IN (SELECT value FROM json_each(${names})) AND ${OWNED} AND ${position} IS NOT NULL`);
     for (const { series: name, n } of found) held.set(name, (held.get(name) ?? new Set()).add(Number(n)));
   }
   return rows.map((row) => {

@@ -1,5 +1,8 @@
 import { env } from "cloudflare:workers";
+import { eq } from "drizzle-orm";
 import { describe, expect, it, vi } from "vitest";
+import { primaryDatabase } from "../../src/db/client";
+import { books } from "../../src/db/schema";
 import { createBook, createSeries, unique } from "../fixtures";
 import { call, errorShape } from "../helpers";
 
@@ -248,6 +251,10 @@ describe("GET /api/books", () => {
     const paged = await get(`/api/books?author=${encodeURIComponent(writer)}&limit=1&offset=1`);
     expect(paged.body.data).toMatchObject({ total: 3, page_info: { limit: 1, offset: 1, has_more: true } });
     expect((await get("/api/books?missing_metadata=maybe")).status).toBe(422);
+    // Files gone from Audiobookshelf (the sync sets files_missing).
+    await primaryDatabase(env).update(books).set({ filesMissing: true }).where(eq(books.id, sparse.book_id));
+    expect(await ids(`author=${encodeURIComponent(writer)}&missing_files=true`)).toEqual([sparse.book_id]);
+    expect(await ids(`author=${encodeURIComponent(writer)}&missing_files=false`)).toEqual([other.book_id, full.book_id]);
   });
 
   it("answers 422 for a bad status or page", async () => {

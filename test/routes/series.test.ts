@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { primaryDatabase } from "../../src/db/client";
-import { missingBooks } from "../../src/db/schema";
+import { books, missingBooks } from "../../src/db/schema";
 import { bearer, createAuthor, createBook, createSeries, createUser, loginAs, unique } from "../fixtures";
 import { call, errorShape } from "../helpers";
 import { api, ISO, insertBooks, storedCounts } from "../library";
@@ -222,6 +222,17 @@ describe("GET /api/series", () => {
     expect(byId(created.series_id).missing_positions).toEqual(["2", "4", "5", "6"]);
     expect(byId(unknown.series_id).missing_positions).toBeNull();
     expect((await api(`/api/series/${created.series_id}`)).body.data.missing_positions).toEqual(["2", "4", "5", "6"]);
+    // A book whose files are gone holds nothing (as completion counts it); a further series of a book holds its position.
+    const db = primaryDatabase(env);
+    const fourth = await createBook({ series: name, series_number: "4" });
+    await db.update(books).set({ filesMissing: true }).where(eq(books.id, fourth.book_id));
+    await createBook({ series: unique("Other"), series_number: "1" }).then((b) =>
+      db
+        .update(books)
+        .set({ additionalSeries: [{ name, sequence: "2" }] })
+        .where(eq(books.id, b.book_id)),
+    );
+    expect((await api(`/api/series/${created.series_id}`)).body.data.missing_positions).toEqual(["4", "5", "6"]);
     const gaps = await primaryDatabase(env).select().from(missingBooks).where(eq(missingBooks.seriesId, created.series_id));
     expect(gaps).toEqual([]);
   });

@@ -61,6 +61,7 @@ export interface BookListQuery extends PageQuery {
   series?: string | undefined;
   author?: string | undefined;
   missing_metadata?: boolean | undefined;
+  missing_files?: boolean | undefined;
 }
 
 /** The list's filters besides the status: a text in title or author, a series, an author, completeness. */
@@ -81,6 +82,7 @@ function listFilters(query: BookListQuery): SQL | undefined {
       : query.missing_metadata
         ? lt(books.metadataCompletenessPercent, 100)
         : eq(books.metadataCompletenessPercent, 100),
+    query.missing_files === undefined ? undefined : eq(books.filesMissing, query.missing_files),
   ].filter((condition) => condition !== undefined);
   return conditions.length > 0 ? and(...conditions) : undefined;
 }
