@@ -1,5 +1,5 @@
 // Every book: a search (GET /api/books/search, on the search tier's budget) or a filtered list
-// (GET /api/books: status, series, author, missing metadata), a page at a time. The query lives in
+// (GET /api/books: status, series, author, missing metadata, missing files), a page at a time. The query lives in
 // the address (#/library?series=…), so a view can link to it and a reload keeps it.
 
 import { api } from "../api.js";
@@ -17,6 +17,7 @@ function readQuery() {
     series: params.get("series") ?? "",
     author: params.get("author") ?? "",
     missing: params.get("missing") === "1",
+    noFiles: params.get("nofiles") === "1",
     page: Math.max(1, Number.parseInt(params.get("page") ?? "1", 10) || 1),
   };
 }
@@ -29,6 +30,7 @@ export function libraryHash(query) {
   if (query.series) params.set("series", query.series);
   if (query.author) params.set("author", query.author);
   if (query.missing) params.set("missing", "1");
+  if (query.noFiles) params.set("nofiles", "1");
   if (query.page > 1) params.set("page", String(query.page));
   const text = params.toString();
   return text ? `#/library?${text}` : "#/library";
@@ -48,6 +50,7 @@ async function booksFor(query) {
   if (query.series) params.set("series", query.series);
   if (query.author) params.set("author", query.author);
   if (query.missing) params.set("missing_metadata", "true");
+  if (query.noFiles) params.set("missing_files", "true");
   const list = await api("GET", `/api/books?${params}`);
   return { books: list.books, total: list.total, offset };
 }
@@ -64,6 +67,7 @@ export async function libraryView(main) {
   const series = h("input", { name: "series", value: query.series, placeholder: "exact name" });
   const author = h("input", { name: "author", value: query.author, placeholder: "exact name" });
   const missing = h("input", { name: "missing", type: "checkbox", checked: query.missing });
+  const noFiles = h("input", { name: "nofiles", type: "checkbox", checked: query.noFiles });
   const form = h(
     "form",
     {
@@ -77,6 +81,7 @@ export async function libraryView(main) {
           series: series.value.trim(),
           author: author.value.trim(),
           missing: missing.checked,
+          noFiles: noFiles.checked,
           page: 1,
         });
       },
@@ -89,6 +94,7 @@ export async function libraryView(main) {
       field("Series", series),
       field("Author", author),
       h("label", { class: "check" }, missing, "Missing metadata only"),
+      h("label", { class: "check" }, noFiles, "Missing files only"),
     ),
     h(
       "div",
@@ -138,7 +144,7 @@ function booksTable({ books, total, offset }, query) {
           : "—",
       ),
       h("td", {}, percentBar(b.metadata_completeness_percent, `${b.metadata_completeness_percent} %`)),
-      h("td", {}, badge(b.status)),
+      h("td", {}, badge(b.status), b.files_missing ? [" ", badge("failed", "files missing")] : null),
       h("td", {}, time(b.date_added)),
     ),
   );
