@@ -151,7 +151,7 @@ export interface paths {
         };
         /**
          * List books
-         * @description A page of the catalogue (active books by default, or another status, or all), newest first, optionally filtered by a text in title, author, series or narrator.
+         * @description A page of the catalogue (active books by default, or another status, or all), newest first, optionally filtered by a text in title or author, a series, an author, missing metadata or missing files.
          */
         get: operations["getApiBooks"];
         put?: never;
@@ -175,7 +175,7 @@ export interface paths {
         };
         /**
          * Search books
-         * @description Active books matching the text in title, author, series, narrator, ISBN or ASIN: exact matches first, then prefix matches, then the rest.
+         * @description Active books matching the text in title, author, series, narrator, ISBN or ASIN: exact matches first, then prefix matches, then the rest; `offset` pages through them (total_results counts every match, 0 on a page past the last).
          */
         get: operations["getApiBooksSearch"];
         put?: never;
@@ -976,7 +976,7 @@ export interface paths {
         get?: never;
         /**
          * Retry a download
-         * @description Back to the queue, due again in days_until_retry days; a completed or abandoned download starts a new round of attempts.
+         * @description Back to the queue, due again in days_until_retry days (0: now, sent at the next QUEUE run); the last error is cleared; a completed or abandoned download starts a new round of attempts.
          */
         put: operations["putApiDownloadsIdRetry"];
         post?: never;
@@ -1520,6 +1520,26 @@ export interface paths {
          * @description Ends the Bearer token's session (its token stops working at once).
          */
         post: operations["postApiAdminLogout"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/refresh": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Refresh the session
+         * @description Exchanges the Bearer token for a new 30-minute one of the same session and revokes the old one. A session lasts at most 12 hours from its login; a logout, or a password, status or role change, ends it at once.
+         */
+        post: operations["postApiAdminRefresh"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2802,6 +2822,14 @@ export interface operations {
                 offset?: number;
                 status?: "active" | "duplicate" | "archived" | "all";
                 search?: string;
+                /** @description Only the books of this series (any case) */
+                series?: string;
+                /** @description Only the books of this author (any case) */
+                author?: string;
+                /** @description true: only books with a counted metadata field empty (under 100 %); false: only complete ones */
+                missing_metadata?: "true" | "false";
+                /** @description true: only books whose files Audiobookshelf reports missing (files_missing); false: only those with their files */
+                missing_files?: "true" | "false";
             };
             header?: never;
             path?: never;
@@ -3085,6 +3113,7 @@ export interface operations {
             query: {
                 query: string;
                 limit?: number;
+                offset?: number;
             };
             header?: never;
             path?: never;
@@ -4360,7 +4389,29 @@ export interface operations {
                         /** @enum {boolean} */
                         success: true;
                         data: {
-                            series: components["schemas"]["Series"][];
+                            series: {
+                                id: number;
+                                name: string;
+                                author: string | null;
+                                goodreads_id: string | null;
+                                hardcover_id: string | null;
+                                /** @description Books in the series, when known */
+                                total_books_in_series: number | null;
+                                books_owned: number;
+                                books_missing: number;
+                                /** @description Owned of the known total, floored; above 100 when more are owned than the total */
+                                completion_percentage: number;
+                                /** @enum {string|null} */
+                                completion_status: "complete" | "partial" | "incomplete" | null;
+                                /** Format: date-time */
+                                last_completion_check: string | null;
+                                /** Format: date-time */
+                                date_created: string;
+                                /** Format: date-time */
+                                date_updated: string;
+                                /** @description The whole-number positions 1..total_books_in_series that no active book of the series holds (its series_number: 3, 03, 3.0), as texts, the first 200 at most (books_missing counts them all); null while the total is unknown */
+                                missing_positions: string[] | null;
+                            }[];
                             total: number;
                             page_info: {
                                 limit: number;
@@ -4890,6 +4941,8 @@ export interface operations {
                             date_created: string;
                             /** Format: date-time */
                             date_updated: string;
+                            /** @description The whole-number positions 1..total_books_in_series that no active book of the series holds (its series_number: 3, 03, 3.0), as texts, the first 200 at most (books_missing counts them all); null while the total is unknown */
+                            missing_positions: string[] | null;
                             books: {
                                 id: number;
                                 title: string;
@@ -8652,6 +8705,8 @@ export interface operations {
                 offset?: number;
                 status?: "queued" | "downloading" | "completed" | "failed" | "abandoned";
                 status_filter?: "queued" | "downloading" | "completed" | "failed" | "abandoned";
+                /** @description Only the downloads of this book */
+                book_id?: number;
             };
             header?: never;
             path?: never;
@@ -13659,6 +13714,10 @@ export interface operations {
                                 qbittorrent_hash: string | null;
                                 qbittorrent_status: string | null;
                                 progress: number;
+                                /** @description Bytes a second, as qBittorrent reported at the last poll */
+                                download_speed: number | null;
+                                /** @description Seconds left, as qBittorrent estimated at the last poll; null when unknown or never */
+                                eta_seconds: number | null;
                                 /** Format: date-time */
                                 state_since: string | null;
                                 /** Format: date-time */
@@ -13926,8 +13985,13 @@ export interface operations {
                             access_token: string;
                             /** @description bearer */
                             token_type: string;
-                            /** @description Seconds */
+                            /** @description Seconds until this token expires (30 minutes, less near the session's end) */
                             expires_in: number;
+                            /**
+                             * Format: date-time
+                             * @description When the session ends: refreshing cannot go past it (12 hours after the login)
+                             */
+                            session_expires_at: string;
                             user: components["schemas"]["User"];
                         };
                         error: null;
@@ -14107,6 +14171,138 @@ export interface operations {
                 };
             };
             /** @description Only a Bearer token session can log out */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        /** @enum {string} */
+                        error: "validation_error" | "invalid_input" | "malformed_request" | "missing_field" | "unauthorized" | "invalid_credentials" | "invalid_token" | "token_expired" | "no_authentication" | "forbidden" | "insufficient_permissions" | "access_denied" | "not_found" | "resource_not_found" | "endpoint_not_found" | "method_not_allowed" | "conflict" | "duplicate_resource" | "resource_exists" | "payload_too_large" | "unsupported_media_type" | "unprocessable_entity" | "account_locked" | "rate_limit_exceeded" | "too_many_requests" | "internal_error" | "internal_server_error" | "unknown_error" | "processing_error" | "async_task_failed" | "bad_gateway" | "upstream_error" | "external_api_error" | "audiobookshelf_error" | "qbittorrent_error" | "mam_crawl_error" | "download_failed" | "metadata_error" | "service_unavailable" | "maintenance" | "configuration_error" | "database_error" | "database_connection_error" | "transaction_failed";
+                        code: string;
+                        message: string;
+                        status_code: number;
+                        detail: string | null;
+                        /** Format: date-time */
+                        timestamp: string;
+                        request_id: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                            code: string;
+                        }[];
+                        context?: {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Missing, unknown or expired credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The credential's role is below viewer; or the user's account is disabled */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than 1 MB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A body was sent that is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Over the authenticated tier's limit for this client; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An unexpected failure (details are logged, never answered in production) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database, the configuration or the rate limiter is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    postApiAdminRefresh: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The new token and the user */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            /** @description A JWT for `Authorization: Bearer` */
+                            access_token: string;
+                            /** @description bearer */
+                            token_type: string;
+                            /** @description Seconds until this token expires (30 minutes, less near the session's end) */
+                            expires_in: number;
+                            /**
+                             * Format: date-time
+                             * @description When the session ends: refreshing cannot go past it (12 hours after the login)
+                             */
+                            session_expires_at: string;
+                            user: components["schemas"]["User"];
+                        };
+                        error: null;
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description Only a Bearer token session can be refreshed */
             400: {
                 headers: {
                     [name: string]: unknown;

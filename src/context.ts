@@ -5,7 +5,15 @@ import type { RoutePolicy } from "./route-policy";
 /** Who is calling, as established by the auth middleware. */
 export type Identity =
   | { kind: "operator" }
-  | { kind: "user"; userId: number; username: string; role: "admin" | "moderator" | "viewer"; tokenId: string; expiresAt: number }
+  | {
+      kind: "user";
+      userId: number;
+      username: string;
+      role: "admin" | "moderator" | "viewer";
+      tokenId: string;
+      expiresAt: number;
+      sessionStartedAt: number;
+    }
   | { kind: "api_key"; keyId: number; name: string; role: "viewer" | "operator" };
 
 /** The Hono environment of this app: bindings from wrangler.toml, request state from middleware. */

@@ -123,6 +123,7 @@ export const ROUTE_POLICIES: Record<string, RoutePolicy> = {
   "POST /api/admin/login": { tier: "public", access: "public" },
   "GET /api/admin/me": { tier: "authenticated", access: "viewer" },
   "POST /api/admin/logout": { tier: "authenticated", access: "viewer" },
+  "POST /api/admin/refresh": { tier: "authenticated", access: "viewer" },
   "GET /api/admin/users": { tier: "admin", access: "admin" },
   "POST /api/admin/users": { tier: "admin", access: "admin" },
   "GET /api/admin/users/:id": {

@@ -131,7 +131,7 @@ function basicPassword(credentials: string): string {
 
 /** A Bearer token: its signature and claims are checked here, locally; the user is read by `identify`. */
 async function tokenCredential(c: Context<AppEnv>, token: string): Promise<Credential> {
-  const { userId, jti, exp, gen } = await verifySessionToken(token, requireSecret(c.var.config, "JWT_SECRET"));
+  const { userId, jti, exp, gen, authTime } = await verifySessionToken(token, requireSecret(c.var.config, "JWT_SECRET"));
   return {
     // The verified subject: only this service can sign a token for a user.
     client: `user:${userId}`,
@@ -146,7 +146,7 @@ async function tokenCredential(c: Context<AppEnv>, token: string): Promise<Crede
           "invalid_token",
           "The account's password, status or role changed since the token was issued; log in again",
         );
-      return { kind: "user", userId, username: user.username, role: user.role, tokenId: jti, expiresAt: exp };
+      return { kind: "user", userId, username: user.username, role: user.role, tokenId: jti, expiresAt: exp, sessionStartedAt: authTime };
     },
   };
 }

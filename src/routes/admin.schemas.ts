@@ -55,7 +55,8 @@ export const userSchema = z
 export const loginResult = z.strictObject({
   access_token: z.string().meta({ description: "A JWT for `Authorization: Bearer`" }),
   token_type: z.string().meta({ description: "bearer" }),
-  expires_in: z.number().int().meta({ description: "Seconds" }),
+  expires_in: z.number().int().meta({ description: "Seconds until this token expires (30 minutes, less near the session's end)" }),
+  session_expires_at: timestamp.meta({ description: "When the session ends: refreshing cannot go past it (12 hours after the login)" }),
   user: userSchema,
 });
 

@@ -10,7 +10,7 @@ import { idParam } from "../lib/validate";
 import { errors, jsonBody, router, success } from "../openapi/declare";
 import { createApiKey, listApiKeys, revokeApiKey } from "../services/api-keys";
 import { listAuditLogs } from "../services/audit";
-import { login, logout } from "../services/auth";
+import { login, logout, refresh } from "../services/auth";
 import { changePassword, createUser, deleteUser, getUser, isAdmin, listUsers, updateUser, userJson } from "../services/users";
 import * as schemas from "./admin.schemas";
 import { auditQuery, loginBody, newKeyBody, newUserBody, passwordBody, userChangesBody } from "./admin.schemas";
@@ -56,6 +56,22 @@ admin.openapi(
     responses: { 200: success(schemas.messageOnly, "Logged out"), ...errors({ 400: "Only a Bearer token session can log out" }) },
   }),
   async (c) => ok(c, await logout(database(c), actorFrom(c))),
+);
+
+admin.openapi(
+  createRoute({
+    method: "post",
+    path: "/refresh",
+    tags,
+    summary: "Refresh the session",
+    description:
+      "Exchanges the Bearer token for a new 30-minute one of the same session and revokes the old one. A session lasts at most 12 hours from its login; a logout, or a password, status or role change, ends it at once.",
+    responses: {
+      200: success(schemas.loginResult, "The new token and the user"),
+      ...errors({ 400: "Only a Bearer token session can be refreshed" }),
+    },
+  }),
+  async (c) => ok(c, await refresh(database(c), c.var.config, actorFrom(c))),
 );
 
 /** Who the caller is: a user (with its row), a named key, or the operator key. */

@@ -95,11 +95,26 @@ export const listQuery = pageQuery.extend({
     .max(200)
     .transform((value) => value || undefined)
     .optional(),
+  series: z.string().trim().min(1).max(500).optional().meta({ description: "Only the books of this series (any case)" }),
+  author: z.string().trim().min(1).max(500).optional().meta({ description: "Only the books of this author (any case)" }),
+  missing_metadata: z
+    .enum(["true", "false"])
+    .transform((value) => value === "true")
+    .optional()
+    .meta({ description: "true: only books with a counted metadata field empty (under 100 %); false: only complete ones" }),
+  missing_files: z
+    .enum(["true", "false"])
+    .transform((value) => value === "true")
+    .optional()
+    .meta({
+      description: "true: only books whose files Audiobookshelf reports missing (files_missing); false: only those with their files",
+    }),
 });
 
 export const searchQuery = z.object({
   query: z.string().trim().min(1).max(200),
   limit: decimalInt(z.number().min(1).max(100)).default(10),
+  offset: decimalInt(z.number().min(0).max(1_000_000_000)).default(0),
 });
 
 export const incompleteQuery = z.object({

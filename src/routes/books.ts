@@ -42,7 +42,7 @@ books.openapi(
     tags,
     summary: "List books",
     description:
-      "A page of the catalogue (active books by default, or another status, or all), newest first, optionally filtered by a text in title, author, series or narrator.",
+      "A page of the catalogue (active books by default, or another status, or all), newest first, optionally filtered by a text in title or author, a series, an author, missing metadata or missing files.",
     request: { query: listQuery },
     responses: { 200: success(schemas.bookPage, "A page of books") },
   }),
@@ -56,13 +56,13 @@ books.openapi(
     tags,
     summary: "Search books",
     description:
-      "Active books matching the text in title, author, series, narrator, ISBN or ASIN: exact matches first, then prefix matches, then the rest.",
+      "Active books matching the text in title, author, series, narrator, ISBN or ASIN: exact matches first, then prefix matches, then the rest; `offset` pages through them (total_results counts every match, 0 on a page past the last).",
     request: { query: searchQuery },
     responses: { 200: success(schemas.searchResults, "The matches and how many there are in all") },
   }),
   async (c) => {
-    const { query, limit } = c.req.valid("query");
-    return ok(c, await searchBooks(database(c), query, limit));
+    const { query, limit, offset } = c.req.valid("query");
+    return ok(c, await searchBooks(database(c), query, limit, offset));
   },
 );
 

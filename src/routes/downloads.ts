@@ -5,7 +5,7 @@ import { ABS_IMPORT_STATUSES, DOWNLOAD_STATUSES } from "../db/schema";
 import { atMostOneOf, foldAliases, optionalText } from "../lib/fields";
 import { pageQuery } from "../lib/pagination";
 import { created, ok } from "../lib/response";
-import { idParam } from "../lib/validate";
+import { decimalInt, idParam } from "../lib/validate";
 import { errors, jsonBody, router, success } from "../openapi/declare";
 import * as service from "../services/downloads";
 import { MAGNET_PATTERN, MAX_MAGNET_CHARS, MAX_URL_CHARS, prowlarrUrlOf } from "../services/downloads/links";
@@ -49,11 +49,16 @@ const markFailedBody = z.strictObject({
   retry_attempt: z.number().int().min(1).optional(),
 });
 
-const retryBody = z.strictObject({ days_until_retry: z.number().int().min(1).max(30).default(1) });
+/** 0 retries now: due at the next QUEUE run (every 5 minutes). */
+const retryBody = z.strictObject({ days_until_retry: z.number().int().min(0).max(30).default(1) });
 
 /** `status`, or the original's name for it, `status_filter`. */
 const listQuery = pageQuery
-  .extend({ status: z.enum(DOWNLOAD_STATUSES).optional(), status_filter: z.enum(DOWNLOAD_STATUSES).optional() })
+  .extend({
+    status: z.enum(DOWNLOAD_STATUSES).optional(),
+    status_filter: z.enum(DOWNLOAD_STATUSES).optional(),
+    book_id: decimalInt(z.number().positive()).optional().meta({ description: "Only the downloads of this book" }),
+  })
   .superRefine(atMostOneOf(["status", "status_filter"]))
   .transform((query) => foldAliases(query, "status", ["status_filter"]));
 
@@ -204,7 +209,8 @@ downloads.openapi(
     path: "/{id}/retry",
     tags,
     summary: "Retry a download",
-    description: "Back to the queue, due again in days_until_retry days; a completed or abandoned download starts a new round of attempts.",
+    description:
+      "Back to the queue, due again in days_until_retry days (0: now, sent at the next QUEUE run); the last error is cleared; a completed or abandoned download starts a new round of attempts.",
     request: { params: idParam, body: jsonBody(retryBody) },
     responses: { 200: success(schemas.downloadRetried, "The queued download"), ...notFound, ...moveRefused },
   }),

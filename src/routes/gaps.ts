@@ -4,10 +4,12 @@ import type { Config } from "../config";
 import { database } from "../db/client";
 import { GAP_DOWNLOAD_STATUSES, GAP_REASONS } from "../db/schema";
 import { prowlarr } from "../integrations/prowlarr";
+import { actorOf } from "../lib/actor";
 import { pageQuery } from "../lib/pagination";
 import { ok } from "../lib/response";
 import { decimalInt } from "../lib/validate";
 import { errors, jsonBody, router, success } from "../openapi/declare";
+import { acquisitionOutcome, analysisOutcome, recordedRun } from "../scheduler";
 import { acquire, type Search } from "../services/acquire";
 import { prowlarrUrlOf } from "../services/downloads/links";
 import * as service from "../services/gaps";
@@ -44,7 +46,11 @@ gaps.openapi(
       "Recounts every series and author, then records each missing position of every series with a known total as a gap; resolves gaps a book now fills and reopens those whose book is gone. Answers the run.",
     responses: { 200: success(schemas.analysis, "The run and its figures") },
   }),
-  async (c) => ok(c, await service.analyzeGaps(database(c))),
+  async (c) => {
+    const db = database(c);
+    // Recorded as a GAPS run, so the schedule and the overview show it beside the scheduled ones.
+    return ok(c, await recordedRun(db, "GAPS", actorOf(c.var.identity), () => service.analyzeGaps(db), analysisOutcome));
+  },
 );
 
 gaps.openapi(
@@ -123,14 +129,11 @@ gaps.openapi(
   }),
   async (c) => {
     const body = c.req.valid("json");
-    return ok(
-      c,
-      await acquire(database(c), searchOf(c.var.config), {
-        maxDownloads: body.max_downloads,
-        dryRun: body.dry_run,
-        prowlarrUrl: prowlarrUrlOf(c.var.config),
-      }),
-    );
+    const [db, search] = [database(c), searchOf(c.var.config)];
+    const work = () =>
+      acquire(db, search, { maxDownloads: body.max_downloads, dryRun: body.dry_run, prowlarrUrl: prowlarrUrlOf(c.var.config) });
+    // A real acquisition is recorded as an ACQUIRE run (a dry run queues nothing and is not a run).
+    return ok(c, body.dry_run ? await work() : await recordedRun(db, "ACQUIRE", actorOf(c.var.identity), work, acquisitionOutcome));
   },
 );
 

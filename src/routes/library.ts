@@ -8,7 +8,8 @@ import { NDJSON, wantsProgress, withProgress } from "../lib/progress";
 import { ok } from "../lib/response";
 import { envelope, errors, router } from "../openapi/declare";
 import { errorSchema } from "../openapi/schemas";
-import { type SyncProgress, type SyncResult, syncLibrary } from "../services/library-sync";
+import { recordedRun } from "../scheduler";
+import { type SyncProgress, type SyncResult, syncLibrary, syncOutcome } from "../services/library-sync";
 
 const syncResult = z.strictObject({
   created: z.number().int(),
@@ -86,10 +87,13 @@ library.openapi(
     const { force } = c.req.valid("query");
     const [db, actor] = [database(c), actorOf(c.var.identity)];
     if (wantsProgress(c)) {
-      const answer = withProgress<SyncResult, SyncProgress>(c, (onPage) => syncLibrary(db, abs, actor, { force, onPage }));
+      const answer = withProgress<SyncResult, SyncProgress>(c, (onPage) =>
+        recordedRun(db, "LIBRARY_SYNC", actor, () => syncLibrary(db, abs, actor, { force, onPage }), syncOutcome),
+      );
       // A stream: @hono/zod-openapi types an application/x-ndjson answer as never, so it is named as the JSON one.
       return answer as unknown as ReturnType<typeof ok<SyncResult>>;
     }
-    return ok(c, await syncLibrary(db, abs, actor, { force }));
+    // Recorded as a LIBRARY_SYNC run, so the schedule and the overview show it beside the scheduled ones.
+    return ok(c, await recordedRun(db, "LIBRARY_SYNC", actor, () => syncLibrary(db, abs, actor, { force }), syncOutcome));
   },
 );

@@ -7,9 +7,10 @@ import { actorOf } from "../lib/actor";
 import { ok } from "../lib/response";
 import { decimalInt } from "../lib/validate";
 import { errors, jsonBody, router, success } from "../openapi/declare";
+import { recordedRun } from "../scheduler";
 import { incompleteBooks } from "../services/books";
 import { cleanupOldCorrections, correctionHistory, correctionsBySource, metadataStatus } from "../services/metadata";
-import { correctBook, correctMany } from "../services/metadata-correction";
+import { correctBook, correctionOutcome, correctMany } from "../services/metadata-correction";
 import { incompleteBooksSchema, incompleteQuery } from "./books.schemas";
 import * as schemas from "./metadata.schemas";
 
@@ -150,7 +151,10 @@ metadata.openapi(
   async (c) => {
     const { completeness_threshold, limit } = c.req.valid("query");
     const google = googleBooks(c.var.config);
-    return ok(c, await correctMany(database(c), google, { threshold: completeness_threshold, limit }, actorOf(c.var.identity)));
+    const [db, actor] = [database(c), actorOf(c.var.identity)];
+    // Recorded as a METADATA_FULL run, so the schedule and the overview show it beside the scheduled ones.
+    const work = () => correctMany(db, google, { threshold: completeness_threshold, limit }, actor);
+    return ok(c, await recordedRun(db, "METADATA_FULL", actor, work, correctionOutcome));
   },
 );
 
@@ -167,6 +171,9 @@ metadata.openapi(
   async (c) => {
     const { days, limit } = c.req.valid("query");
     const google = googleBooks(c.var.config);
-    return ok(c, await correctMany(database(c), google, { addedWithinDays: days, limit }, actorOf(c.var.identity)));
+    const [db, actor] = [database(c), actorOf(c.var.identity)];
+    // Recorded as a METADATA_NEW run, as correct-all is as METADATA_FULL.
+    const work = () => correctMany(db, google, { addedWithinDays: days, limit }, actor);
+    return ok(c, await recordedRun(db, "METADATA_NEW", actor, work, correctionOutcome));
   },
 );

@@ -25,9 +25,18 @@ export const seriesSchema = z
   })
   .meta({ id: "Series" });
 
-export const seriesPage = pageOf("series", seriesSchema);
+/** The positions no active book holds, computed on every read (no gap analysis needed). */
+const missingPositions = {
+  missing_positions: z.array(z.string()).nullable().meta({
+    description:
+      "The whole-number positions 1..total_books_in_series that no active book of the series holds (its series_number: 3, 03, 3.0), as texts, the first 200 at most (books_missing counts them all); null while the total is unknown",
+  }),
+};
+
+export const seriesPage = pageOf("series", seriesSchema.extend(missingPositions));
 
 export const seriesDetail = seriesSchema.extend({
+  ...missingPositions,
   books: z.array(
     z.strictObject({
       id: z.number().int(),

@@ -74,6 +74,10 @@ export const monitorStatusSchema = z.strictObject({
       qbittorrent_hash: z.string().nullable(),
       qbittorrent_status: z.string().nullable(),
       progress: z.number(),
+      download_speed: n().nullable().meta({ description: "Bytes a second, as qBittorrent reported at the last poll" }),
+      eta_seconds: n()
+        .nullable()
+        .meta({ description: "Seconds left, as qBittorrent estimated at the last poll; null when unknown or never" }),
       state_since: timestamp.nullable(),
       sent_at: timestamp.nullable(),
     }),

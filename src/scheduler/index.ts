@@ -2,5 +2,6 @@
 // what is shown (./overview.ts). The task table is ./tasks.ts, the Cron Trigger's entry ./handler.ts.
 
 export { executionHistory, listTasks, schedulerConfiguration, schedulerStatus, taskDetail, upcomingTasks } from "./overview";
-export { triggerAll, triggerTask } from "./runs";
+export { recordedRun, triggerAll, triggerTask } from "./runs";
 export { pauseTask, resumeTask, setSchedule } from "./state";
+export { acquisitionOutcome, analysisOutcome } from "./tasks";

@@ -4,7 +4,7 @@ import { AppError } from "../errors";
 import { failureReason, TaskError } from "../lib/failure";
 import { type FailedItem, tallyFailures } from "../services/failed-attempts";
 import { resolveTask, schedulerStates } from "./state";
-import { TASK_LIST, type TaskContext, type TaskDefinition, type TaskOutcome, unavailableReason } from "./tasks";
+import { TASK_LIST, type TaskContext, type TaskDefinition, type TaskName, type TaskOutcome, unavailableReason } from "./tasks";
 
 /**
  * Running a task, from the dispatcher (./dispatch.ts) or on request. Each run is a `tasks` row that
@@ -47,20 +47,14 @@ export function taskJson(row: Task) {
   };
 }
 
-/**
- * Runs one task now and records it. Task failures are recorded (status failed, the reason, a
- * failed_attempts tally), not thrown; only a database that cannot record the run throws. A task
- * whose service is not configured is recorded as `skipped` with the bindings to set.
- */
-export async function runTask(ctx: TaskContext, task: TaskDefinition, trigger: Trigger) {
-  const { db } = ctx;
+/** The row a run starts with: `scheduled`, or `skipped` with the reason when `unavailable` says so. */
+async function startRun(db: TaskContext["db"], name: TaskName, trigger: Trigger, unavailable: string | null) {
   const scheduledTime = (trigger.scheduledTime ?? new Date()).toISOString();
   const metadata = {
     trigger: trigger.kind,
     ...(trigger.cron ? { cron: trigger.cron } : {}),
     ...(trigger.actor ? { triggered_by: trigger.actor } : {}),
   };
-  const unavailable = unavailableReason(task, ctx.config);
   const now = new Date().toISOString();
   const [, [created]] = await db.batch([
     // Rows of this task that a stopped Worker left unfinished.
@@ -69,7 +63,7 @@ export async function runTask(ctx: TaskContext, task: TaskDefinition, trigger: T
       .set({ status: "failed", errorMessage: "Interrupted: the Worker stopped before the task finished" })
       .where(
         and(
-          eq(tasks.taskName, task.name),
+          eq(tasks.taskName, name),
           inArray(tasks.status, ["scheduled", "running"]),
           lt(tasks.dateCreated, new Date(Date.now() - INTERRUPTED_AFTER_MS).toISOString()),
         ),
@@ -78,7 +72,7 @@ export async function runTask(ctx: TaskContext, task: TaskDefinition, trigger: T
       ? db
           .insert(tasks)
           .values({
-            taskName: task.name,
+            taskName: name,
             status: "skipped",
             scheduledTime,
             actualStart: now,
@@ -88,30 +82,30 @@ export async function runTask(ctx: TaskContext, task: TaskDefinition, trigger: T
             taskMetadata: metadata,
           })
           .returning()
-      : db.insert(tasks).values({ taskName: task.name, status: "scheduled", scheduledTime, taskMetadata: metadata }).returning(),
+      : db.insert(tasks).values({ taskName: name, status: "scheduled", scheduledTime, taskMetadata: metadata }).returning(),
   ]);
   if (!created) throw new Error("INSERT ... RETURNING answered no row");
-  if (unavailable) {
-    console.log(
-      JSON.stringify({
-        level: "info",
-        event: "task_skipped",
-        task: task.name,
-        task_id: created.id,
-        trigger: trigger.kind,
-        reason: unavailable,
-      }),
-    );
-    return taskJson(created);
-  }
+  return { created, metadata };
+}
 
+/**
+ * Runs `work` on a started row and records how it ended: completed with its outcome, or failed
+ * with the reason (and a failed_attempts tally). Answers the finished row and what work threw.
+ */
+async function execute(
+  db: TaskContext["db"],
+  started: Awaited<ReturnType<typeof startRun>>,
+  trigger: Trigger,
+  work: () => Promise<TaskOutcome>,
+): Promise<{ row: Task; error: unknown }> {
+  const { created, metadata } = started;
   const start = new Date();
   await db.update(tasks).set({ status: "running", actualStart: start.toISOString() }).where(eq(tasks.id, created.id));
 
   let outcome: TaskOutcome | undefined;
   let error: unknown;
   try {
-    outcome = await task.run(ctx);
+    outcome = await work();
   } catch (thrown) {
     error = thrown;
   }
@@ -139,8 +133,8 @@ export async function runTask(ctx: TaskContext, task: TaskDefinition, trigger: T
     // A run that failed part way still records what it did.
     const partial = error instanceof TaskError ? error.metadata : undefined;
     const cause = error instanceof TaskError ? error.cause : error;
-    const reason = failureReason(cause, "task_failed", { task: task.name, task_id: created.id });
-    tallies = [{ taskName: task.name, reason, errorCode: cause instanceof AppError ? cause.code : "internal_error" }];
+    const reason = failureReason(cause, "task_failed", { task: created.taskName, task_id: created.id });
+    tallies = [{ taskName: created.taskName, reason, errorCode: cause instanceof AppError ? cause.code : "internal_error" }];
     update = db
       .update(tasks)
       .set({ ...finished, status: "failed", errorMessage: reason, ...(partial ? { taskMetadata: { ...metadata, ...partial } } : {}) })
@@ -163,7 +157,54 @@ export async function runTask(ctx: TaskContext, task: TaskDefinition, trigger: T
       error: row.errorMessage ?? undefined,
     }),
   );
+  return { row, error };
+}
+
+/**
+ * Runs one task now and records it. Task failures are recorded (status failed, the reason, a
+ * failed_attempts tally), not thrown; only a database that cannot record the run throws. A task
+ * whose service is not configured is recorded as `skipped` with the bindings to set.
+ */
+export async function runTask(ctx: TaskContext, task: TaskDefinition, trigger: Trigger) {
+  const unavailable = unavailableReason(task, ctx.config);
+  const started = await startRun(ctx.db, task.name, trigger, unavailable);
+  if (unavailable) {
+    console.log(
+      JSON.stringify({
+        level: "info",
+        event: "task_skipped",
+        task: task.name,
+        task_id: started.created.id,
+        trigger: trigger.kind,
+        reason: unavailable,
+      }),
+    );
+    return taskJson(started.created);
+  }
+  const { row } = await execute(ctx.db, started, trigger, () => task.run(ctx));
   return taskJson(row);
+}
+
+/**
+ * A task's work started by its own route (POST /api/library/sync, POST /api/gaps/analyze), recorded
+ * as a manual run of that task like a trigger, so the schedule and the overview show it. Answers
+ * the work's own result; a failure is recorded, then thrown on to the route's error answer.
+ */
+export async function recordedRun<T>(
+  db: TaskContext["db"],
+  name: TaskName,
+  actor: string,
+  work: () => Promise<T>,
+  outcomeOf: (result: T) => TaskOutcome,
+): Promise<T> {
+  const trigger: Trigger = { kind: "manual", actor };
+  let result: T | undefined;
+  const { error } = await execute(db, await startRun(db, name, trigger, null), trigger, async () => {
+    result = await work();
+    return outcomeOf(result);
+  });
+  if (error !== undefined) throw error;
+  return result as T;
 }
 
 /** POST trigger/:name: runs the task now, paused or not (pause stops its schedule, not an explicit request). */

@@ -47,8 +47,10 @@ async function recalculateAuthors({ db }: TaskContext): Promise<TaskOutcome> {
   return { processed: n, succeeded: n, failed: 0, metadata: { authors_recalculated: n } };
 }
 
-async function analyze({ db }: TaskContext): Promise<TaskOutcome> {
-  const run = await analyzeGaps(db);
+const analyze = async ({ db }: TaskContext): Promise<TaskOutcome> => analysisOutcome(await analyzeGaps(db));
+
+/** A gap analysis as a task outcome (the task's run, or the route's recorded run). */
+export function analysisOutcome(run: Awaited<ReturnType<typeof analyzeGaps>>): TaskOutcome {
   const n = run.series_analyzed + run.authors_analyzed;
   return {
     processed: n,
@@ -85,11 +87,17 @@ async function cleanup({ db }: TaskContext): Promise<TaskOutcome> {
 /** ACQUIRE: the acquire route's work, ACQUIRE_MAX_PER_RUN downloads at most. */
 async function acquireGaps({ db, config }: TaskContext): Promise<TaskOutcome> {
   const client = prowlarr(config);
-  const result = await acquire(db, (query) => client.search(query), {
-    maxDownloads: config.upstream.acquireMaxPerRun,
-    dryRun: false,
-    prowlarrUrl: prowlarrUrlOf(config),
-  });
+  return acquisitionOutcome(
+    await acquire(db, (query) => client.search(query), {
+      maxDownloads: config.upstream.acquireMaxPerRun,
+      dryRun: false,
+      prowlarrUrl: prowlarrUrlOf(config),
+    }),
+  );
+}
+
+/** An acquisition as a task outcome (the task's run, or the route's recorded run). */
+export function acquisitionOutcome(result: Awaited<ReturnType<typeof acquire>>): TaskOutcome {
   return {
     processed: result.searched,
     succeeded: result.queued.length,

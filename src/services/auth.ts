@@ -21,6 +21,41 @@ import {
 import { userJson } from "./users";
 
 export const TOKEN_TTL_SECONDS = 30 * 60;
+/**
+ * How long one login lasts when its tokens are refreshed (POST /api/admin/refresh): a working day.
+ * Each token still lives 30 minutes, so an idle or closed tab ends the session within the half
+ * hour, and logout, a password, status or role change end it at once (README "Security notes").
+ */
+export const SESSION_MAX_SECONDS = 12 * 60 * 60;
+
+/** A token for `user`'s session that began at `authTime` (seconds): 30 minutes, never past the session's end. */
+async function issueToken(
+  user: { id: number; username: string; role: string; tokenGeneration: number },
+  authTime: number,
+  issuedAt: number,
+  secret: string,
+) {
+  const exp = Math.min(issuedAt + TOKEN_TTL_SECONDS, authTime + SESSION_MAX_SECONDS);
+  const access_token = await signSessionToken(
+    {
+      sub: String(user.id),
+      username: user.username,
+      role: user.role,
+      jti: crypto.randomUUID(),
+      iat: issuedAt,
+      exp,
+      gen: user.tokenGeneration,
+      auth_time: authTime,
+    },
+    secret,
+  );
+  return {
+    access_token,
+    token_type: "bearer",
+    expires_in: exp - issuedAt,
+    session_expires_at: new Date((authTime + SESSION_MAX_SECONDS) * 1000).toISOString(),
+  };
+}
 
 const INVALID_LOGIN = () => new UnauthorizedError("invalid_credentials", "Invalid username or password");
 
@@ -54,6 +89,7 @@ export async function login(db: Database, config: Config, actor: Actor, username
     role: user.role,
     tokenId: "",
     expiresAt: 0,
+    sessionStartedAt: 0,
   };
   // An unknown or disabled user costs the same derivation as a wrong password.
   let verdict = { valid: false, needsRehash: false };
@@ -74,19 +110,7 @@ export async function login(db: Database, config: Config, actor: Actor, username
   if (released.length === 0) throw new AccountLockedError(slot.retryAfterSeconds);
 
   const issuedAt = Math.floor(now / 1000);
-  const jti = crypto.randomUUID();
-  const access_token = await signSessionToken(
-    {
-      sub: String(user.id),
-      username: user.username,
-      role: user.role,
-      jti,
-      iat: issuedAt,
-      exp: issuedAt + TOKEN_TTL_SECONDS,
-      gen: user.tokenGeneration,
-    },
-    secret,
-  );
+  const token = await issueToken(user, issuedAt, issuedAt, secret);
   const nowIso = new Date(now).toISOString();
   const [[updated]] = await db.batch([
     db
@@ -101,7 +125,36 @@ export async function login(db: Database, config: Config, actor: Actor, username
       .returning(),
     auditEntry(db, actor, { action: "login", resource: "auth", resourceId: user.id, identity }),
   ]);
-  return { access_token, token_type: "bearer", expires_in: TOKEN_TTL_SECONDS, user: userJson(updated ?? user) };
+  return { ...token, user: userJson(updated ?? user) };
+}
+
+/**
+ * A new 30-minute token for the caller's session, and the one it replaces revoked (as a logout
+ * revokes it), so only the newest token of a session works. The session keeps its login time: no
+ * refresh reaches past SESSION_MAX_SECONDS after the login. The auth middleware has already
+ * refused a revoked token and one from before a password, status or role change; a token is never
+ * valid past its session's end, so neither is the refresh.
+ */
+export async function refresh(db: Database, config: Config, actor: Actor, now = Date.now()) {
+  const identity = actor.identity;
+  if (identity?.kind !== "user")
+    throw new AppError("invalid_input", "Nothing to refresh", { detail: "Only a Bearer token session can be refreshed" });
+  const secret = requireSecret(config, "JWT_SECRET");
+  const issuedAt = Math.floor(now / 1000);
+  const user = await db.query.users.findFirst({ where: eq(users.id, identity.userId) });
+  if (!user) throw new UnauthorizedError("invalid_token", "The token's user no longer exists");
+  const token = await issueToken(user, identity.sessionStartedAt, issuedAt, secret);
+  // Revoke the old token only if nobody did first: two refreshes of one token give one new session, not two.
+  const [revoked] = await db.batch([
+    db
+      .insert(revokedTokens)
+      .values({ jti: identity.tokenId, userId: identity.userId, expiresAt: new Date(identity.expiresAt * 1000).toISOString() })
+      .onConflictDoNothing()
+      .returning({ jti: revokedTokens.jti }),
+    db.delete(revokedTokens).where(lt(revokedTokens.expiresAt, new Date(now).toISOString())),
+  ]);
+  if (revoked.length === 0) throw new UnauthorizedError("invalid_token", "The token was already refreshed or logged out");
+  return { ...token, user: userJson(user) };
 }
 
 /** Revokes the caller's token until it would have expired; expired revocations are dropped. */

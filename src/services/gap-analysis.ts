@@ -45,7 +45,7 @@ export function gapRunJson(row: GapRun) {
 }
 
 /** The whole-number position a series_number text names ("3", "03", "3.0"), else NULL ("2.5", "III", ""). */
-function wholePosition(text: SQL): SQL {
+export function wholePosition(text: SQL): SQL {
   const t = sql`trim(${text})`;
   return sql`(CASE WHEN ${t} GLOB '[0-9]*' AND ${t} NOT GLOB '*[^0-9.]*' AND cast(${t} AS REAL) = cast(${t} AS INTEGER) THEN cast(${t} AS INTEGER) END)`;
 }

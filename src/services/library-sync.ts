@@ -314,6 +314,10 @@ async function archiveMissing(
 /** The LIBRARY_SYNC task: the same sync, reported as a task outcome (a failure throws and is recorded). */
 export async function librarySyncTask(db: Database, config: Config) {
   const abs = new Audiobookshelf(requireService(config, "audiobookshelf"), config.upstream);
-  const result = await syncLibrary(db, abs, "scheduler");
+  return syncOutcome(await syncLibrary(db, abs, "scheduler"));
+}
+
+/** A sync as a task outcome (the task's run, or the route's recorded run). */
+export function syncOutcome(result: SyncResult) {
   return { processed: result.total, succeeded: result.total, failed: 0, metadata: { ...result } };
 }

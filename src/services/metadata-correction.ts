@@ -284,6 +284,10 @@ export async function correctMany(
  */
 export async function metadataCorrectionTask(db: Database, config: Config, selection: RunSelection) {
   const google = new GoogleBooks(requireService(config, "google_books"), config.upstream);
-  const result = await correctMany(db, google, selection, "scheduler");
+  return correctionOutcome(await correctMany(db, google, selection, "scheduler"));
+}
+
+/** A correction run as a task outcome (the task's run, or the route's recorded run). */
+export function correctionOutcome(result: Awaited<ReturnType<typeof correctMany>>) {
   return { processed: result.books_processed, succeeded: result.books_processed, failed: 0, metadata: { ...result } };
 }

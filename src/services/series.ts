@@ -2,7 +2,8 @@ import { and, asc, count, desc, eq, gte, lte, sql } from "drizzle-orm";
 import type { Database } from "../db/client";
 import { bookSeries, books, type Series, series } from "../db/schema";
 import type { PageQuery } from "../lib/pagination";
-import { recomputeSeries } from "./completion";
+import { OWNED, recomputeSeries } from "./completion";
+import { wholePosition } from "./gap-analysis";
 import { type CompletionStatus, trackedNames } from "./tracked";
 
 /**
@@ -63,8 +64,40 @@ const booksOfSeries = (id: number) =>
     eq(books.status, "active"),
   );
 
-export function listSeries(db: Database, query: PageQuery & { completion_status?: CompletionStatus }) {
-  return tracked.list(db, "series", mostComplete, query);
+/** Missing positions listed per series at most (books_missing counts them all). */
+export const MAX_LISTED_POSITIONS = 200;
+
+/**
+ * Each series with the positions 1..total that no active book holds (as the gap analysis counts
+ * them, src/services/gap-analysis.ts), read now: one query for the whole page.
+ */
+async function withMissingPositions<T extends { name: string; total_books_in_series: number | null }>(db: Database, rows: T[]) {
+  const known = rows.filter((row) => (row.total_books_in_series ?? 0) > 0);
+  const held = new Map<string, Set<number>>();
+  if (known.length > 0) {
+    // Held as completion and the gaps count it (src/services/completion.ts OWNED): every series of a
+    // book (book_series), active and with its files.
+    const position = wholePosition(sql`l.sequence`);
+    const names = JSON.stringify(known.map((row) => row.name.toLowerCase()));
+    const found = await db.all<{ series: string; n: number }>(sql`
+      SELECT DISTINCT lower(l.name) AS series, ${position} AS n
+      FROM ${bookSeries} l JOIN ${books} b ON b.id = l.book_id
+      WHERE lower(l.name) IN (SELECT value FROM json_each(${names})) AND ${OWNED} AND ${position} IS NOT NULL`);
+    for (const { series: name, n } of found) held.set(name, (held.get(name) ?? new Set()).add(Number(n)));
+  }
+  return rows.map((row) => {
+    const total = row.total_books_in_series ?? 0;
+    if (total <= 0) return { ...row, missing_positions: null };
+    const owned = held.get(row.name.toLowerCase()) ?? new Set<number>();
+    const missing: string[] = [];
+    for (let n = 1; n <= total && missing.length < MAX_LISTED_POSITIONS; n++) if (!owned.has(n)) missing.push(String(n));
+    return { ...row, missing_positions: missing };
+  });
+}
+
+export async function listSeries(db: Database, query: PageQuery & { completion_status?: CompletionStatus }) {
+  const answer = await tracked.list(db, "series", mostComplete, query);
+  return { ...answer, series: await withMissingPositions(db, answer.series) };
 }
 
 export async function getSeries(db: Database, id: number) {
@@ -86,7 +119,8 @@ export async function getSeries(db: Database, id: number) {
       .groupBy(books.id)
       .orderBy(sql`${bookSeries.sequence} IS NULL`, sql`cast(${bookSeries.sequence} AS REAL)`, asc(bookSeries.sequence), asc(books.title)),
   );
-  return { ...seriesJson(row), books: related };
+  const [withMissing] = await withMissingPositions(db, [seriesJson(row)]);
+  return { ...withMissing!, books: related };
 }
 
 export const createSeries = (db: Database, fields: SeriesFields) => tracked.create(db, fields);

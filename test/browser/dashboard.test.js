@@ -9,6 +9,7 @@ import { after, before, describe, it } from "node:test";
 import { chromium } from "playwright-core";
 import { root } from "../../scripts/lib/tool.js";
 import { CREDENTIALS, LIBRARY, startFakeUpstreams } from "./fake-upstreams.js";
+import { actions, misfits } from "./fit.js";
 import { SECRETS, startWorker } from "./worker.js";
 
 const SHOTS = path.join(root, "test-results", "dashboard");
@@ -16,6 +17,7 @@ const CHROMIUM = process.env.CHROMIUM_PATH ?? ["/usr/bin/chromium", "/usr/bin/ch
 const DESKTOP = { width: 1280, height: 900 };
 const PHONE = { width: 390, height: 844 };
 const USERS = { admin: ["ada", "ada-password-1"], viewer: ["vera", "vera-password-1"] };
+const STANDALONES = 60;
 
 let upstreams, worker, browser, context, page;
 const consoleProblems = [];
@@ -48,6 +50,13 @@ async function seed() {
     isbn: m.isbn,
   }));
   assert.equal((await api("POST", "/api/books/import", books)).status, 200);
+  // Standalones, as most of a real library: reached only through the Library view (60: two pages).
+  // Added by hand (no abs_id), so the sync from the fake Audiobookshelf leaves them be.
+  for (let i = 0; i < STANDALONES; i++) {
+    const title = `Standalone Novel ${String(i + 1).padStart(2, "0")}`;
+    const author = i % 2 ? "Ursula K. Le Guin" : "Octavia E. Butler";
+    assert.equal((await api("POST", "/api/books", { title, author })).status, 201);
+  }
   assert.equal((await api("POST", "/api/gaps/analyze", {})).status, 200);
   for (const [role, [username, password]] of Object.entries(USERS)) {
     assert.equal((await api("POST", "/api/admin/users", { username, password, role, email: `${username}@example.test` })).status, 201);
@@ -80,13 +89,50 @@ function watch(target) {
 
 async function shot(name, viewport = DESKTOP) {
   await page.setViewportSize(viewport);
-  await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+  await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true, timeout: 90_000 });
   await page.setViewportSize(DESKTOP);
 }
 
 async function view(hash, ready) {
-  await page.evaluate((h) => (location.hash = h), hash);
+  // A new hash renders the view; the same hash again is drawn afresh by a reload of the route.
+  await page.evaluate((h) => {
+    document.querySelector("main").removeAttribute("data-ready");
+    if (location.hash === h) window.dispatchEvent(new HashChangeEvent("hashchange"));
+    else location.hash = h;
+  }, hash);
   await page.waitForSelector(`main[data-ready="${ready}"]`);
+}
+
+/**
+ * The view at `hash` at 1280 and at 390 px: nothing clipped or outside the window (measured per
+ * element, test/browser/fit.js), and the same actions, every one inside the window, at both widths.
+ * Screenshots of both land in test-results/dashboard/. Answers the actions' names.
+ */
+async function fits(hash, ready, shotName) {
+  const seen = {};
+  try {
+    for (const [label, viewport] of [
+      ["1280", DESKTOP],
+      ["390", PHONE],
+    ]) {
+      await page.setViewportSize(viewport);
+      await view(hash, ready);
+      assert.deepEqual(await misfits(page), [], `${hash} at ${label} px: nothing clipped or off-screen`);
+      const found = await actions(page);
+      assert.deepEqual(
+        found.filter((a) => !a.inside).map((a) => a.name),
+        [],
+        `${hash} at ${label} px: every action inside the window`,
+      );
+      seen[label] = found.map((a) => a.name);
+      // A long page on a busy machine: its picture may take a while.
+      await page.screenshot({ path: path.join(SHOTS, `${shotName}-${label}.png`), fullPage: true, timeout: 90_000 });
+    }
+  } finally {
+    await page.setViewportSize(DESKTOP);
+  }
+  assert.deepEqual(seen["390"], seen["1280"], `${hash}: the same actions at both widths`);
+  return seen["1280"];
 }
 
 async function signIn([username, password]) {
@@ -97,7 +143,7 @@ async function signIn([username, password]) {
   await page.waitForSelector('main[data-ready="overview"]');
 }
 
-describe("the operator's dashboard in Chromium", { timeout: 240_000 }, () => {
+describe("the operator's dashboard in Chromium", { timeout: 600_000 }, () => {
   before(async () => {
     assert.ok(CHROMIUM, "Chromium is not installed: apt-get install -y chromium (or set CHROMIUM_PATH)");
     mkdirSync(SHOTS, { recursive: true });
@@ -142,7 +188,13 @@ describe("the operator's dashboard in Chromium", { timeout: 240_000 }, () => {
     const alert = page.getByRole("alert");
     await alert.getByText("That user name, password or key is not right").waitFor();
     assert.match(await alert.textContent(), /Request id \(quote it when asking for help\): req_[0-9a-f]+/);
+    for (const viewport of [DESKTOP, PHONE]) {
+      await page.setViewportSize(viewport);
+      assert.deepEqual(await misfits(page), [], `the sign-in page at ${viewport.width} px`);
+    }
+    await page.setViewportSize(DESKTOP);
     await shot("sign-in");
+    await shot("sign-in-phone", PHONE);
   });
 
   it("signs in with the keyboard alone and shows the overview", async () => {
@@ -176,6 +228,14 @@ describe("the operator's dashboard in Chromium", { timeout: 240_000 }, () => {
     if (await available("POST", "/api/library/sync")) {
       // The catalogue already holds ABS's four items (seeded with their abs_id): none is new.
       await main.getByText(/Library sync: 4 items: 0 new, \d+ updated, \d+ unchanged, 0 archived/).waitFor();
+      // The cards are read again after the action: the sync is the last LIBRARY_SYNC run, with who started it.
+      const runs = main.locator("section", { has: page.getByRole("heading", { name: "Last task runs" }) });
+      await page.waitForFunction(() =>
+        /LIBRARY_SYNC[\s\S]*completed[\s\S]*by user:ada/.test(
+          [...document.querySelectorAll("section tr")].find((tr) => tr.textContent.includes("LIBRARY_SYNC"))?.textContent ?? "",
+        ),
+      );
+      assert.match(await runs.getByRole("row", { name: /LIBRARY_SYNC/ }).textContent(), /completed.*by user:ada/);
     } else {
       await main.getByText("Library sync failed: this is not available on this server yet.").waitFor();
     }
@@ -184,6 +244,8 @@ describe("the operator's dashboard in Chromium", { timeout: 240_000 }, () => {
     // The README's picture (docs/dashboard-overview.png is a copy): one screen, not the whole page.
     await page.setViewportSize({ width: 1000, height: 720 });
     await page.screenshot({ path: path.join(SHOTS, "readme-overview.png") });
+    // The README's picture is this one, taken from the page as it is now (never a stale copy).
+    await page.screenshot({ path: path.join(root, "docs", "dashboard-overview.png") });
     await page.setViewportSize(DESKTOP);
   });
 
@@ -279,7 +341,9 @@ describe("the operator's dashboard in Chromium", { timeout: 240_000 }, () => {
       { timeout: 15_000 },
     );
     assert.match(await row.textContent(), /downloading.*42\s%/);
-    assert.match(await page.locator("main").textContent(), /qBittorrent last polled/);
+    // qBittorrent's speed and ETA at the poll (1,200,000 B/s, 600 s), said to be as of that poll.
+    assert.match(await row.textContent(), /1\.1 MB\/s · 10 min left/);
+    assert.match(await page.locator("main").textContent(), /as of qBittorrent's last poll, .* \(QUEUE polls every 5 minutes\)/);
     assert.ok(upstreams.qbittorrent.calls.includes("POST /api/v2/torrents/add"), "the torrent was handed to qBittorrent");
     await shot("downloads-progress");
   });
@@ -297,13 +361,17 @@ describe("the operator's dashboard in Chromium", { timeout: 240_000 }, () => {
     await row.waitFor({ timeout: 15_000 });
     assert.match(await row.textContent(), /queued/);
     await api("PUT", `/api/downloads/${created.payload.data.id}/mark-failed`, { error_msg: "Tracker unreachable" });
-    const retry = page.getByRole("button", { name: "Retry Nemesis Games" });
+    const retry = page.getByRole("button", { name: "Retry now Nemesis Games" });
     await retry.waitFor({ timeout: 15_000 });
+    await page.getByRole("button", { name: "Retry tomorrow Nemesis Games" }).waitFor();
     assert.match(await row.textContent(), /failed.*Tracker unreachable/);
     await shot("downloads");
     await retry.click();
-    await page.getByText(/Retry of “Nemesis Games”: queued again/).waitFor();
-    await page.waitForFunction(() => !document.querySelector('[aria-label="Retry Nemesis Games"]'));
+    await page.getByText(/Retry of “Nemesis Games”: queued again; QUEUE sends it at its next run/).waitFor();
+    await page.waitForFunction(() => !document.querySelector('[aria-label="Retry now Nemesis Games"]'));
+    // Queued again, due now, and the old error is gone from the row.
+    assert.match(await row.textContent(), /queued/);
+    assert.doesNotMatch(await row.textContent(), /Tracker unreachable/);
     await shot("downloads-phone", PHONE);
   });
 
@@ -358,6 +426,105 @@ describe("the operator's dashboard in Chromium", { timeout: 240_000 }, () => {
     await shot("book-google-books");
   });
 
+  it("finds any book from the Library: a search, the filters and the pages", async () => {
+    await page.getByRole("link", { name: "Library", exact: true }).click();
+    await page.waitForSelector('main[data-ready="library"]');
+    const main = page.locator("main");
+    // Newest first, 50 a page: the second page holds the rest of the 64 books.
+    assert.match(await main.textContent(), /Books 1–50 of 64 · page 1 of 2/);
+    await main.getByRole("link", { name: "Next →" }).click();
+    await page.waitForFunction(() => /Books 51–64 of 64 · page 2 of 2/.test(document.querySelector("main").textContent));
+    await main.getByRole("link", { name: "Leviathan Wakes" }).waitFor();
+    // A search (the search tier) finds a standalone by a word of its title.
+    await view("#/library", "library");
+    await main.getByLabel("Search").fill("Novel 07");
+    await main.getByRole("button", { name: "Show books" }).click();
+    await page.waitForFunction(() => location.hash.includes("q=Novel"));
+    await page.waitForSelector('main[data-ready="library"]');
+    await main.getByRole("link", { name: "Standalone Novel 07" }).waitFor();
+    // Filters: an author's books, then those missing metadata; a series from a book's link.
+    await view("#/library", "library");
+    await main.getByLabel("Author").fill("ursula k. le guin");
+    await main.getByLabel("Missing metadata only").check();
+    await main.getByRole("button", { name: "Show books" }).click();
+    await page.waitForFunction(() => /Books 1–30 of 30/.test(document.querySelector("main").textContent));
+    // Every book the fake Audiobookshelf lists has its files: the missing-files filter finds none.
+    await view("#/library", "library");
+    await main.getByLabel("Missing files only").check();
+    await main.getByRole("button", { name: "Show books" }).click();
+    await page.waitForFunction(() => location.hash.includes("nofiles=1"));
+    await main.getByText("No book matches.").waitFor();
+    await view("#/library?series=The%20Expanse", "library");
+    assert.match(await main.textContent(), /Books 1–2 of 2/);
+    await main.getByRole("link", { name: "Caliban's War" }).click();
+    await page.waitForSelector('main[data-ready="book"]');
+    await page.getByRole("heading", { name: "Downloads" }).waitFor();
+    await shot("library-book");
+  });
+
+  it("adds a series, sets its total, and shows its missing positions at once (no gap analysis)", async () => {
+    await view("#/series", "series");
+    await page.getByText("A series the library does not show yet, or its total").click();
+    const add = page.locator("section", { has: page.getByRole("heading", { name: "Add a series" }) });
+    await add.getByLabel("Name").fill("The Earthsea Cycle");
+    await add.getByLabel("Author").fill("Ursula K. Le Guin");
+    await add.getByLabel("Books in the series").fill("3");
+    await add.getByRole("button", { name: "Add series" }).click();
+    await page.waitForSelector('main[data-ready="series-detail"]');
+    await page.getByRole("heading", { name: "The Earthsea Cycle" }).waitFor();
+    assert.match(await page.locator("main").textContent(), /0 of 3 · 0\s%[\s\S]*Missing positions#1#2#3/);
+    // The Expanse holds 1 and 2 of 4; its total raised to 5 shows #5 missing too, straight away.
+    await view("#/series", "series");
+    await page.getByRole("link", { name: "The Expanse" }).click();
+    await page.waitForSelector('main[data-ready="series-detail"]');
+    const edit = page.locator("section", { has: page.getByRole("heading", { name: "Edit this series" }) });
+    await edit.getByLabel("Books in the series").fill("5");
+    await edit.getByRole("button", { name: "Save series" }).click();
+    await page.waitForFunction(() => /2 of 5 · 40\s%/.test(document.querySelector("main").textContent));
+    assert.deepEqual(
+      await page
+        .locator("main ul li")
+        .allTextContents()
+        .then((items) => items.filter((t) => /^#\d/.test(t)).map((t) => t.split(" ")[0])),
+      ["#3", "#4", "#5"],
+    );
+    await edit.getByLabel("Books in the series").fill("4");
+    await edit.getByRole("button", { name: "Save series" }).click();
+    await page.waitForFunction(() => /2 of 4 · 50\s%/.test(document.querySelector("main").textContent));
+  });
+
+  it("fits every view at 1280 and 390 px, with every action of an admin inside the window", async () => {
+    const book = (await api("GET", "/api/books/search?query=Leviathan")).payload.data.books[0].id;
+    const expanse = (await api("GET", "/api/series?limit=500")).payload.data.series.find((s) => s.name === "The Expanse").id;
+    assert.ok((await fits("#/overview", "overview", "fit-overview")).includes("Sync library from Audiobookshelf"));
+    assert.ok((await fits("#/library", "library", "fit-library")).includes("Show books"));
+    await fits("#/library?author=Octavia%20E.%20Butler", "library", "fit-library-filtered");
+    assert.ok((await fits("#/series", "series", "fit-series")).some((name) => /Dry run/.test(name)));
+    assert.ok((await fits(`#/series/${expanse}`, "series-detail", "fit-series-detail")).includes("Save series"));
+    assert.ok((await fits(`#/books/${book}`, "book", "fit-book")).includes("Fill empty fields from Google Books"));
+    const downloads = await fits("#/downloads", "downloads", "fit-downloads");
+    assert.ok(downloads.some((name) => name.startsWith("Retry now")) || downloads.length > 0);
+    const schedule = await fits("#/schedule", "schedule", "fit-schedule");
+    for (const name of ["Run QUEUE now", "Pause QUEUE", "Change the cron of QUEUE"]) assert.ok(schedule.includes(name), name);
+  });
+
+  it("keeps a session going with a refresh, which revokes the token it replaces", async () => {
+    const before = await page.evaluate(() => JSON.parse(sessionStorage.getItem("mamcrawler.session")));
+    // Nine minutes left: the page's minute timer would renew it now; call the same function.
+    await page.evaluate(async () => {
+      const saved = JSON.parse(sessionStorage.getItem("mamcrawler.session"));
+      sessionStorage.setItem("mamcrawler.session", JSON.stringify({ ...saved, expiresAt: Date.now() + 9 * 60_000 }));
+      const { keepSessionFresh } = await import("/dashboard/js/api.js");
+      await keepSessionFresh();
+    });
+    const after = await page.evaluate(() => JSON.parse(sessionStorage.getItem("mamcrawler.session")));
+    assert.notEqual(after.secret, before.secret);
+    assert.ok(after.expiresAt > Date.now() + 29 * 60_000, "a fresh 30-minute token");
+    assert.equal((await api("GET", "/api/admin/me", undefined, { Authorization: `Bearer ${before.secret}` })).status, 401);
+    assert.equal((await api("GET", "/api/admin/me", undefined, { Authorization: `Bearer ${after.secret}` })).status, 200);
+    await view("#/overview", "overview");
+  });
+
   it("signs out, which revokes the token on the server", async () => {
     const token = await page.evaluate(() => JSON.parse(sessionStorage.getItem("mamcrawler.session")).secret);
     assert.equal((await api("GET", "/api/admin/me", undefined, { Authorization: `Bearer ${token}` })).status, 200);
@@ -386,6 +553,21 @@ describe("the operator's dashboard in Chromium", { timeout: 240_000 }, () => {
     assert.equal(await page.getByRole("button", { name: /^Retry/ }).count(), 0);
     await view("#/schedule", "schedule");
     assert.equal(await page.getByRole("button", { name: /now$|^Pause|^Resume/ }).count(), 0);
+    // Every view fits at both widths for a viewer too, with no write control anywhere.
+    for (const [hash, ready] of [
+      ["#/overview", "overview"],
+      ["#/library", "library"],
+      ["#/series", "series"],
+      ["#/downloads", "downloads"],
+      ["#/schedule", "schedule"],
+    ]) {
+      const names = await fits(hash, ready, `fit-viewer-${ready}`);
+      assert.deepEqual(
+        names.filter((name) => /Sync|Analyse|Retry|Run |Pause|Resume|Save|Add series|Dry run|Correct|Fill/.test(name)),
+        [],
+        `${hash}: no write control for a viewer`,
+      );
+    }
     await page.getByRole("button", { name: "Sign out" }).click();
     await page.getByRole("heading", { name: "Sign in" }).waitFor();
     assert.deepEqual(consoleProblems, [], "no script error and no CSP violation in the console");

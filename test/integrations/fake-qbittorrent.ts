@@ -34,6 +34,9 @@ export interface FakeTorrent {
   tags: string;
   category: string;
   save_path?: string;
+  /** Bytes a second and seconds left, when a test sets them (else 0 and qBittorrent's "never"). */
+  dlspeed?: number;
+  eta?: number;
 }
 
 export interface FakeQbOptions {
@@ -181,8 +184,8 @@ export function fakeQbittorrent(options: FakeQbOptions) {
             .map((s) => s.trim())
             .filter(Boolean)
             .join(", "),
-          dlspeed: 0,
-          eta: 8640000,
+          dlspeed: t.dlspeed ?? 0,
+          eta: t.eta ?? 8640000,
           amount_left: 0,
           completion_on: -1,
           save_path: t.save_path ?? "/downloads/",

@@ -1,8 +1,8 @@
 import { env } from "cloudflare:workers";
-import { and, eq, inArray, ne } from "drizzle-orm";
+import { and, desc, eq, inArray, ne } from "drizzle-orm";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { primaryDatabase } from "../../src/db/client";
-import { books, downloads, missingBooks, series } from "../../src/db/schema";
+import { books, downloads, missingBooks, series, tasks } from "../../src/db/schema";
 import { qbittorrent } from "../../src/integrations/qbittorrent";
 import { send } from "../../src/services/queue";
 import { unique } from "../fixtures";
@@ -109,6 +109,17 @@ describe("POST /api/gaps/acquire", () => {
     const second = (await post("/api/gaps/acquire", {})).body.data;
     expect(second).toMatchObject({ searched: 0, queued: [], skipped: [{ missing_book_id: gap!.id, reason: "download_active" }] });
     expect(fake.calls).toHaveLength(1);
+    // Each real acquisition is a manual ACQUIRE run with who asked, as the schedule shows it.
+    const runs = await db.select().from(tasks).where(eq(tasks.taskName, "ACQUIRE")).orderBy(desc(tasks.id)).limit(2);
+    expect(runs.map((run) => run.taskMetadata)).toEqual([
+      expect.objectContaining({ trigger: "manual", triggered_by: "operator", searched: 0 }),
+      expect.objectContaining({
+        trigger: "manual",
+        triggered_by: "operator",
+        searched: 1,
+        queued: [expect.objectContaining({ download_id: download.id })],
+      }),
+    ]);
   });
 
   it("never queues a release that matches nothing wanted, and says why", async () => {

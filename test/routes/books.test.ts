@@ -1,5 +1,8 @@
 import { env } from "cloudflare:workers";
+import { eq } from "drizzle-orm";
 import { describe, expect, it, vi } from "vitest";
+import { primaryDatabase } from "../../src/db/client";
+import { books } from "../../src/db/schema";
 import { createBook, createSeries, unique } from "../fixtures";
 import { call, errorShape } from "../helpers";
 
@@ -218,6 +221,42 @@ describe("GET /api/books", () => {
     for (const book of body.data.books) expect(`${book.title} ${book.author}`).toContain("%_");
   });
 
+  it("filters by series and author (any case) and by missing metadata, each total counting every match", async () => {
+    const [saga, writer] = [unique("Saga"), unique("Writer")];
+    const full = await createBook({
+      title: "Full",
+      author: writer,
+      series: saga,
+      series_number: "1",
+      isbn: "1",
+      asin: "A1",
+      publisher: "P",
+      published_year: 2001,
+      duration_minutes: 60,
+      description: "D",
+    });
+    const sparse = await createBook({ title: "Sparse", series: saga.toUpperCase(), author: writer });
+    const other = await createBook({ title: "Other", author: writer });
+    const ids = async (query: string) => {
+      const { status, body } = await get(`/api/books?${query}&limit=500`);
+      expect(status, query).toBe(200);
+      expect(body.data.total, query).toBe(body.data.books.length);
+      return body.data.books.map((x: Json) => x.id);
+    };
+    expect(await ids(`series=${encodeURIComponent(saga.toLowerCase())}`)).toEqual([sparse.book_id, full.book_id]);
+    expect(await ids(`author=${encodeURIComponent(writer)}`)).toEqual([other.book_id, sparse.book_id, full.book_id]);
+    expect(await ids(`author=${encodeURIComponent(writer)}&missing_metadata=true`)).toEqual([other.book_id, sparse.book_id]);
+    expect(await ids(`author=${encodeURIComponent(writer)}&missing_metadata=false`)).toEqual([full.book_id]);
+    expect(await ids(`series=${encodeURIComponent(saga)}&search=sparse`)).toEqual([sparse.book_id]);
+    const paged = await get(`/api/books?author=${encodeURIComponent(writer)}&limit=1&offset=1`);
+    expect(paged.body.data).toMatchObject({ total: 3, page_info: { limit: 1, offset: 1, has_more: true } });
+    expect((await get("/api/books?missing_metadata=maybe")).status).toBe(422);
+    // Files gone from Audiobookshelf (the sync sets files_missing).
+    await primaryDatabase(env).update(books).set({ filesMissing: true }).where(eq(books.id, sparse.book_id));
+    expect(await ids(`author=${encodeURIComponent(writer)}&missing_files=true`)).toEqual([sparse.book_id]);
+    expect(await ids(`author=${encodeURIComponent(writer)}&missing_files=false`)).toEqual([other.book_id, full.book_id]);
+  });
+
   it("answers 422 for a bad status or page", async () => {
     for (const query of ["status=deleted", "limit=0", "limit=501", "offset=-1", "limit=ten"]) {
       const { status, body } = await get(`/api/books?${query}`);
@@ -383,6 +422,19 @@ describe("GET /api/books/search", () => {
     for (const query of ['"', "*", "AND", "(", "a OR b", "NEAR(a b)"]) {
       expect((await get(`/api/books/search?query=${encodeURIComponent(query)}`)).status, query).toBe(200);
     }
+  });
+
+  it("pages through the matches with offset", async () => {
+    const tag = unique("pg");
+    const made = [];
+    for (const n of [1, 2, 3]) made.push(await createBook({ title: `${tag} ${n}` }));
+    const pages = [];
+    for (const offset of [0, 1, 2]) {
+      const { body } = await get(`/api/books/search?query=${tag}&limit=1&offset=${offset}`);
+      expect(body.data.total_results).toBe(3);
+      pages.push(body.data.books[0].id);
+    }
+    expect(pages.sort()).toEqual(made.map((b) => b.book_id).sort());
   });
 
   it("searches 1-2 character queries too", async () => {

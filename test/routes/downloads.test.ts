@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { primaryDatabase } from "../../src/db/client";
 import { books, DOWNLOAD_STATUSES, downloads, type NewDownload } from "../../src/db/schema";
 import { allowedActions } from "../../src/services/download-states";
-import { bearer, createUser, loginAs, unique } from "../fixtures";
+import { bearer, createBook, createUser, loginAs, unique } from "../fixtures";
 import { type CallOptions, errorShape, withEnv } from "../helpers";
 import { PROWLARR } from "../integrations/fake-prowlarr";
 import { api, ISO } from "../library";
@@ -361,8 +361,30 @@ describe("mark-failed, retry, mark-complete, status", () => {
     const again = await put(completed.id, "retry");
     expect(again.body.data).toMatchObject({ status: "queued", date_completed: null, abs_import_status: null });
 
-    for (const days of [0, 31, 1.5, "2"])
+    for (const days of [-1, 31, 1.5, "2"])
       expect((await put(failed.id, "retry", { days_until_retry: days })).status, String(days)).toBe(422);
+  });
+
+  it("retries now with days_until_retry 0 (due at the next QUEUE run), and clears the old error", async () => {
+    const failed = await insertDownload({ status: "failed", retryCount: 1, absImportError: "no seeders" });
+    const before = Date.now();
+    const now = await put(failed.id, "retry", { days_until_retry: 0 });
+    expect(now.status).toBe(200);
+    expect(now.body.data).toMatchObject({ status: "queued", days_until_retry: 0, abs_import_error: null, retry_count: 1 });
+    expect(Math.abs(Date.parse(now.body.data.next_retry) - before)).toBeLessThan(60_000);
+    const due = await api("/api/downloads/retry-due?limit=500");
+    expect(due.body.data.downloads.map((d: { id: number }) => d.id)).toContain(failed.id);
+  });
+
+  it("lists one book's downloads with book_id", async () => {
+    const book = await createBook();
+    const mine = await insertDownload({ bookId: book.book_id });
+    await insertDownload({});
+    const { status, body } = await api(`/api/downloads?book_id=${book.book_id}`);
+    expect(status).toBe(200);
+    expect(body.data.downloads.map((d: { id: number }) => d.id)).toEqual([mine.id]);
+    expect(body.data.total).toBe(1);
+    expect((await api("/api/downloads?book_id=abc")).status).toBe(422);
   });
 
   it("marks complete with the import status, and again to record the import", async () => {

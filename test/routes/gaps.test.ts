@@ -36,6 +36,16 @@ const positions = (gaps: { series_number: string }[]) => gaps.map((g) => g.serie
 const put = (id: number, action: string, json: unknown = {}) => api(`/api/downloads/${id}/${action}`, { method: "PUT", json });
 
 describe("gap analysis", () => {
+  it("is recorded as a manual GAPS run by its caller, shown as the task's last run", async () => {
+    const run = await analyze();
+    const { body } = await api("/api/scheduler/tasks");
+    const gapsTask = body.data.tasks.find((task: { task_name: string }) => task.task_name === "GAPS");
+    expect(gapsTask.last_run).toMatchObject({
+      status: "completed",
+      task_metadata: { trigger: "manual", triggered_by: "operator", gap_run_id: run.run_id, gaps_found: run.stats.gaps_found },
+    });
+  });
+
   it("finds exactly the unheld positions, adds nothing on a second run, and resolves a gap that a new book fills", async () => {
     const saga = await seriesWith(5, ["1", "2", "4"], { author: "Ann Author" });
 

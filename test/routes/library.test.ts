@@ -186,6 +186,29 @@ describe("POST /api/library/sync", () => {
     expect(stored!.n).toBe(10 + 500);
   });
 
+  it("is recorded as a manual LIBRARY_SYNC run by its caller, shown as the task's last run; a failed sync too", async () => {
+    const lastRun = async () => {
+      const res = await abs("/api/scheduler/tasks", { auth: true });
+      const tasks = (await res.json<any>()).data.tasks;
+      return tasks.find((task: { task_name: string }) => task.task_name === "LIBRARY_SYNC").last_run;
+    };
+    fakeAbs([{ id: "lib_books", items: [absItem("li_rec")] }]);
+    expect((await sync()).status).toBe(200);
+    expect(await lastRun()).toMatchObject({
+      status: "completed",
+      items_processed: 1,
+      task_metadata: { trigger: "manual", triggered_by: "operator", created: 1, total: 1 },
+    });
+    vi.restoreAllMocks();
+    fakeAbs([{ id: "lib_books", items: [] }], { page: () => new Response("down", { status: 500 }) });
+    expect((await sync()).status).toBe(502);
+    expect(await lastRun()).toMatchObject({
+      status: "failed",
+      error_message: expect.stringContaining("Audiobookshelf answered 500"),
+      task_metadata: { trigger: "manual", triggered_by: "operator" },
+    });
+  });
+
   it("answers 502 for HTML or a wrong shape, writing nothing", async () => {
     fakeAbs([{ id: "lib_books", items: [] }], {
       page: () => new Response("<!doctype html><title>Login</title>", { headers: { "Content-Type": "text/html" } }),

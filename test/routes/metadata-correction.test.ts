@@ -1,8 +1,8 @@
 import { env } from "cloudflare:workers";
-import { eq } from "drizzle-orm";
+import { desc, eq } from "drizzle-orm";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { primaryDatabase } from "../../src/db/client";
-import { books, googleBooksLookups, metadataCorrections, upstreamQuota } from "../../src/db/schema";
+import { books, googleBooksLookups, metadataCorrections, tasks, upstreamQuota } from "../../src/db/schema";
 import { GOOGLE_BOOKS_DAILY_BUDGET, quotaDay } from "../../src/services/google-books-cache";
 import { createBook } from "../fixtures";
 import { errorShape, withEnv } from "../helpers";
@@ -175,6 +175,10 @@ describe("POST /api/metadata/correct-all and correct-recent", () => {
     expect(again.body.data).toMatchObject({ books_processed: 1, skipped_recently_changed: 1, google_books_calls: 0, cache_hits: 1 });
     expect(fake.calls).toHaveLength(calls);
     expect(miss.book_id).toBeGreaterThan(0);
+    // Each run is a manual METADATA_FULL run with who asked, as the schedule shows it.
+    const [last] = await db.select().from(tasks).where(eq(tasks.taskName, "METADATA_FULL")).orderBy(desc(tasks.id)).limit(1);
+    expect(last).toMatchObject({ status: "completed", itemsProcessed: 1 });
+    expect(last!.taskMetadata).toMatchObject({ trigger: "manual", triggered_by: "operator", books_processed: 1, cache_hits: 1 });
   });
 
   it("stops cleanly at the daily budget and says so", async () => {

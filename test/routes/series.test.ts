@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { primaryDatabase } from "../../src/db/client";
-import { missingBooks } from "../../src/db/schema";
+import { books, missingBooks } from "../../src/db/schema";
 import { bearer, createAuthor, createBook, createSeries, createUser, loginAs, unique } from "../fixtures";
 import { call, errorShape } from "../helpers";
 import { api, ISO, insertBooks, storedCounts } from "../library";
@@ -182,7 +182,7 @@ describe("GET /api/series", () => {
       total: expect.any(Number),
       page_info: { limit: 500, offset: 0, has_more: false },
     });
-    expect(Object.keys(body.data.series[0]).sort()).toEqual(Object.keys(seriesShape()).sort());
+    expect(Object.keys(body.data.series[0]).sort()).toEqual([...Object.keys(seriesShape()), "missing_positions"].sort());
     const order = body.data.series.map((s: { completion_percentage: number; name: string }) => [s.completion_percentage, s.name]);
     const sorted = [...order].sort((a, b) => b[0] - a[0] || (a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0));
     expect(order).toEqual(sorted);
@@ -209,6 +209,40 @@ describe("GET /api/series", () => {
     expect(body.data.total).toBe(everyComplete.series.length);
     expect(body.data.total).toBeGreaterThanOrEqual(2);
     expect(body.data.page_info.has_more).toBe(true);
+  });
+
+  it("computes each series' missing positions on every read, before any gap analysis", async () => {
+    const name = unique("holes");
+    const created = await createSeries({ name, total_books_in_series: 6 });
+    for (const n of ["1", "03", "3.0", "4.5", "Book 5", "9"]) await createBook({ series: name, series_number: n });
+    const unknown = await createSeries({ name: unique("no-total") });
+    const { body } = await api("/api/series?limit=500");
+    const byId = (id: number) => body.data.series.find((s: { id: number }) => s.id === id);
+    // 1 and 3 are held (3 twice); 4.5 and "Book 5" hold no whole position; 9 is past the total.
+    expect(byId(created.series_id).missing_positions).toEqual(["2", "4", "5", "6"]);
+    expect(byId(unknown.series_id).missing_positions).toBeNull();
+    expect((await api(`/api/series/${created.series_id}`)).body.data.missing_positions).toEqual(["2", "4", "5", "6"]);
+    // A book whose files are gone holds nothing (as completion counts it); a further series of a book holds its position.
+    const db = primaryDatabase(env);
+    const fourth = await createBook({ series: name, series_number: "4" });
+    await db.update(books).set({ filesMissing: true }).where(eq(books.id, fourth.book_id));
+    await createBook({ series: unique("Other"), series_number: "1" }).then((b) =>
+      db
+        .update(books)
+        .set({ additionalSeries: [{ name, sequence: "2" }] })
+        .where(eq(books.id, b.book_id)),
+    );
+    expect((await api(`/api/series/${created.series_id}`)).body.data.missing_positions).toEqual(["4", "5", "6"]);
+    const gaps = await primaryDatabase(env).select().from(missingBooks).where(eq(missingBooks.seriesId, created.series_id));
+    expect(gaps).toEqual([]);
+  });
+
+  it("lists at most 200 missing positions of a series (books_missing counts them all)", async () => {
+    const created = await createSeries({ name: unique("huge"), total_books_in_series: 100_000 });
+    const { body } = await api(`/api/series/${created.series_id}`);
+    expect(body.data.missing_positions).toHaveLength(200);
+    expect(body.data.missing_positions.at(-1)).toBe("200");
+    expect(body.data.books_missing).toBe(100_000);
   });
 
   it("answers 422 for a bad limit, offset or status", async () => {
@@ -238,6 +272,8 @@ describe("GET /api/series/:id", () => {
     expect(body.data).toEqual({
       // stored completion, from before these books were written behind the routes' back
       ...seriesShape({ id: created.series_id, name, total_books_in_series: 3, books_missing: 3 }),
+      // computed now: "1" and "2" are held (any case of the name), "3" only by an archived book
+      missing_positions: ["3"],
       books: [
         { id: one, title: "One", series_number: "1", published_year: null, status: "active" },
         { id: two, title: "Two", series_number: "2", published_year: 2002, status: "active" },

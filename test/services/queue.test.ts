@@ -386,6 +386,32 @@ describe("QUEUE: the task", () => {
     expect(status).toMatchObject({ configured: true, max_active: 3, polled_at: ISO, state_counts: { stalledUP: 1 } });
     expect(status.active_downloads).toEqual([expect.objectContaining({ download_id: next.id, progress: 0, qbittorrent_status: "sent" })]);
   });
+
+  it("keeps qBittorrent's speed and ETA of each download at the last poll, for monitor-status", async () => {
+    const fake = fakeQbittorrent({ style: "5.2" });
+    const config = configWith(qbKey);
+    const [fast, stuck] = [hash(), hash()];
+    const moving = await insertDownload({ status: "downloading", qbittorrentHash: fast });
+    const waiting = await insertDownload({ status: "downloading", qbittorrentHash: stuck });
+    fake.torrents.set(fast, {
+      hash: fast,
+      name: "a",
+      state: "downloading",
+      progress: 0.42,
+      tags: "",
+      category: "",
+      dlspeed: 1_200_000,
+      eta: 600,
+    });
+    // No peers: qBittorrent's ETA is its "never" (8640000 s), answered as unknown.
+    fake.torrents.set(stuck, { hash: stuck, name: "b", state: "metaDL", progress: 0, tags: "", category: "", dlspeed: 0, eta: 8_640_000 });
+    const run = await runTask({ db, env, config }, TASKS.QUEUE, { kind: "manual", actor: "test" });
+    expect(run.status).toBe("completed");
+    const { monitorStatus } = await import("../../src/services/queue");
+    const byId = new Map((await monitorStatus(db, config)).active_downloads.map((d) => [d.download_id, d]));
+    expect(byId.get(moving.id)).toMatchObject({ progress: 0.42, download_speed: 1_200_000, eta_seconds: 600 });
+    expect(byId.get(waiting.id)).toMatchObject({ progress: 0, download_speed: 0, eta_seconds: null });
+  });
 });
 
 describe("QUEUE: links (README, Security notes)", () => {

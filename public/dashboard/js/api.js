@@ -116,14 +116,15 @@ export async function api(method, path, body, options = {}) {
   throw error;
 }
 
-/** Signs in with a user (a 30-minute token) or with an API key; answers the saved session. */
+const tokenOf = (answer) => ({ kind: "token", secret: answer.access_token, expiresAt: Date.now() + answer.expires_in * 1000 });
+
+/** Signs in with a user (a 30-minute token, refreshed while the tab is open) or with an API key; answers the saved session. */
 export async function signIn({ username, password, key }) {
   let credentials;
   if (key !== undefined) {
     credentials = { kind: "key", secret: key };
   } else {
-    const login = await api("POST", "/api/admin/login", { username, password }, { credentials: null });
-    credentials = { kind: "token", secret: login.access_token };
+    credentials = tokenOf(await api("POST", "/api/admin/login", { username, password }, { credentials: null }));
   }
   const me = await api("GET", "/api/admin/me", undefined, { credentials, quiet401: true });
   const name = me.user?.username ?? me.api_key?.name ?? (me.kind === "operator" ? "operator key" : "signed in");
@@ -141,4 +142,19 @@ export async function signOut() {
     saveSession(null);
     bookmark = null;
   }
+}
+
+/** A token is renewed when less than this is left of it (it lives 30 minutes). */
+const RENEW_WITHIN_MS = 10 * 60_000;
+
+/**
+ * Renews a user's token before it runs out (POST /api/admin/refresh: the old token is revoked, the
+ * session lasts at most 12 hours from the login). Called every minute while the tab is open; a
+ * refused refresh signs out with the server's reason.
+ */
+export async function keepSessionFresh(now = Date.now()) {
+  const current = session();
+  if (current?.kind !== "token" || !current.expiresAt || current.expiresAt - now > RENEW_WITHIN_MS) return;
+  const answer = await api("POST", "/api/admin/refresh", {});
+  saveSession({ ...current, ...tokenOf(answer) });
 }

@@ -41,6 +41,18 @@ export function when(iso) {
   return Number.isNaN(date.getTime()) ? String(iso) : dateTime.format(date);
 }
 
+/** A number of bytes a second, as qBittorrent reports speed. */
+export function speed(n) {
+  return typeof n === "number" && Number.isFinite(n) ? `${bytes(n)}/s` : "—";
+}
+
+/** Seconds left in words: "12 min", "3 h 5 min". */
+export function duration(seconds) {
+  if (typeof seconds !== "number" || !Number.isFinite(seconds)) return "—";
+  const minutes = Math.max(1, Math.round(seconds / 60));
+  return minutes < 60 ? `${minutes} min` : `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
+}
+
 /** A <time> element with the exact instant in its datetime attribute. */
 export function time(iso) {
   return iso ? h("time", { datetime: iso }, when(iso)) : "—";
@@ -142,14 +154,25 @@ export async function runAction(button, output, label, work, describe = () => "D
   }
 }
 
-/** "#Count" is a number column; "~Detail" a column that narrow screens leave out (its cells: .hide-narrow). */
-const headerClass = (name) => (name.startsWith("#") ? "num" : name.startsWith("~") ? "hide-narrow" : null);
+/** "#Count" is a number column. */
+const headerClass = (name) => (name.startsWith("#") ? "num" : null);
 
-/** A table inside a scrolling wrapper, so a narrow screen scrolls it rather than the page. */
+/**
+ * A table that becomes a list of cards where it has no room for its columns (a phone, or a narrow
+ * card: app.css's container query): each cell then shows its column's name, from data-label.
+ */
 export function table(caption, headers, rows) {
+  const labels = headers.map((name) => name.replace(/^#/, ""));
+  for (const row of rows.flat(Infinity)) {
+    if (!(row instanceof Element)) continue;
+    [...row.children].forEach((cell, i) => {
+      if (labels[i] && !cell.hasAttribute("data-label")) cell.setAttribute("data-label", labels[i]);
+    });
+  }
+  // Two columns fit anywhere; more become cards where there is no room (app.css).
   return h(
     "div",
-    { class: "table-wrap" },
+    { class: headers.length > 2 ? "table-wrap stack" : "table-wrap" },
     h(
       "table",
       {},
@@ -160,7 +183,7 @@ export function table(caption, headers, rows) {
         h(
           "tr",
           {},
-          headers.map((name) => h("th", { scope: "col", class: headerClass(name) }, name.replace(/^[#~]/, ""))),
+          headers.map((name) => h("th", { scope: "col", class: headerClass(name) }, name.replace(/^#/, ""))),
         ),
       ),
       h("tbody", {}, rows),

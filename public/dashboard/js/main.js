@@ -1,21 +1,23 @@
 // The dashboard's entry: sign-in, sign-out, and a hash router over the views. Each view is a
 // function (main element, route parameters) → optional cleanup, called when the view is left.
 
-import { plainWords, session, signIn, signOut, whenSignedOut } from "./api.js";
+import { keepSessionFresh, plainWords, session, signIn, signOut, whenSignedOut } from "./api.js";
 import { errorNotice, fill, h, notice } from "./dom.js";
 import { bookView } from "./views/book.js";
 import { downloadsView } from "./views/downloads.js";
+import { libraryView } from "./views/library.js";
 import { overviewView } from "./views/overview.js";
 import { scheduleView } from "./views/schedule.js";
 import { seriesDetailView, seriesView } from "./views/series.js";
 
 const ROUTES = [
   [/^#\/overview$/, overviewView, "#/overview"],
+  [/^#\/library(?:\?.*)?$/, libraryView, "#/library"],
   [/^#\/series$/, seriesView, "#/series"],
   [/^#\/series\/(\d+)$/, seriesDetailView, "#/series"],
   [/^#\/downloads$/, downloadsView, "#/downloads"],
   [/^#\/schedule$/, scheduleView, "#/schedule"],
-  [/^#\/books\/(\d+)$/, bookView, null],
+  [/^#\/books\/(\d+)$/, bookView, "#/library"],
 ];
 
 const main = document.getElementById("main");
@@ -166,6 +168,8 @@ document.getElementById("sign-out").addEventListener("click", async (event) => {
 });
 
 window.addEventListener("hashchange", route);
+// A working day signed in: the token is renewed while this tab is open (README "Security notes").
+setInterval(() => keepSessionFresh().catch(() => {}), 60_000);
 const current = session();
 if (current) startSession(current);
 else showSignIn(null);

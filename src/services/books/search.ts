@@ -58,17 +58,39 @@ function rankOf(term: string): SQL<number> {
 export interface BookListQuery extends PageQuery {
   status: BookStatus | "all";
   search?: string | undefined;
+  series?: string | undefined;
+  author?: string | undefined;
+  missing_metadata?: boolean | undefined;
+  missing_files?: boolean | undefined;
 }
 
-/** Books newest first; `status=all` for every status, `search` in title or author. */
-export async function listBooks(db: Database, query: BookListQuery) {
-  const status = query.status === "all" ? undefined : eq(books.status, query.status);
-  const matches =
+/** The list's filters besides the status: a text in title or author, a series, an author, completeness. */
+function listFilters(query: BookListQuery): SQL | undefined {
+  const text =
     query.search === undefined
       ? undefined
       : indexable(query.search)
         ? sql`${books.id} IN (SELECT rowid FROM ${booksFts} WHERE ${booksFts} MATCH ${ftsPhrase(query.search, ["title", "author"])})`
         : likeAny(query.search, [books.title, books.author]);
+  const conditions = [
+    text,
+    // lower(): the case-insensitive indexes the completion counts use (books_series_lower_status_idx).
+    query.series === undefined ? undefined : sql`lower(${books.series}) = lower(${query.series})`,
+    query.author === undefined ? undefined : sql`lower(${books.author}) = lower(${query.author})`,
+    query.missing_metadata === undefined
+      ? undefined
+      : query.missing_metadata
+        ? lt(books.metadataCompletenessPercent, 100)
+        : eq(books.metadataCompletenessPercent, 100),
+    query.missing_files === undefined ? undefined : eq(books.filesMissing, query.missing_files),
+  ].filter((condition) => condition !== undefined);
+  return conditions.length > 0 ? and(...conditions) : undefined;
+}
+
+/** Books newest first; `status=all` for every status; filtered by text, series, author or completeness. */
+export async function listBooks(db: Database, query: BookListQuery) {
+  const status = query.status === "all" ? undefined : eq(books.status, query.status);
+  const matches = listFilters(query);
   // The page walks the status and date index newest first and stops when the page is full. The
   // total of an unfiltered list is kept per status; with a search it counts the matches, starting
   // from them (`+status` keeps SQLite off the status index, which would test every book of that
@@ -106,7 +128,7 @@ export async function getBook(db: Database, id: number) {
  * Active books matching `query` in title, author, series, narrator, ISBN or ASIN: exact matches
  * first, then prefix matches, then the rest (each by title). `total_results` counts every match.
  */
-export async function searchBooks(db: Database, query: string, limit: number) {
+export async function searchBooks(db: Database, query: string, limit: number, offset = 0) {
   const order = [rankOf(query), sql`${books.title} COLLATE NOCASE`, books.id];
   // Ranking a page reads every match anyway; counting them in that same pass (a window over all
   // matches, computed before LIMIT) spares a second match and join: about a third of a search's
@@ -121,6 +143,7 @@ export async function searchBooks(db: Database, query: string, limit: number) {
         .where(and(sql`${booksFts} MATCH ${ftsPhrase(query)}`, eq(books.status, "active")))
         .orderBy(...order)
         .limit(limit)
+        .offset(offset)
     : // Too short for the index: LIKE over the table. `+status` keeps SQLite off the status index,
       // which would fetch nearly every row by a separate lookup instead of reading the table in order.
       await db
@@ -128,7 +151,8 @@ export async function searchBooks(db: Database, query: string, limit: number) {
         .from(books)
         .where(and(likeAny(query, SEARCH_COLUMNS), sql`+${books.status} = 'active'`))
         .orderBy(...order)
-        .limit(limit);
+        .limit(limit)
+        .offset(offset);
   return { query, books: rows.map(bookSummaryJson), total_results: rows[0]?.total ?? 0 };
 }
 

@@ -29,8 +29,11 @@ async function listWhere(db: Database, where: SQL | undefined, order: SQL[], que
 }
 
 /** The queue, newest first, optionally of one status. */
-export function listDownloads(db: Database, query: PageQuery & { status?: DownloadStatus }) {
-  const where = query.status ? eq(downloads.status, query.status) : undefined;
+export function listDownloads(db: Database, query: PageQuery & { status?: DownloadStatus; book_id?: number }) {
+  const where = and(
+    query.status ? eq(downloads.status, query.status) : undefined,
+    query.book_id === undefined ? undefined : eq(downloads.bookId, query.book_id),
+  );
   return listWhere(db, where, [desc(downloads.dateQueued), desc(downloads.id)], query);
 }
 

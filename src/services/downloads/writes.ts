@@ -195,6 +195,8 @@ export async function retryDownload(db: Database, id: number, input: { days_unti
   const answer = await transition(db, id, "retry", "queued", (current, now) => ({
     status: "queued",
     nextRetry: new Date(Date.parse(now) + input.days_until_retry * DAY_MS).toISOString(),
+    // The old error is history now (failed_attempts keeps the tally): the row shows the new round.
+    absImportError: null,
     ...(FRESH_ROUND_FROM.includes(current.status) ? { retryCount: 0 } : {}),
     ...(current.status === "completed" ? { dateCompleted: null, absImportStatus: null } : {}),
   }));

@@ -7,7 +7,7 @@ import { qbittorrent } from "../../integrations/qbittorrent";
 import { TaskError } from "../../lib/failure";
 import type { TaskContext, TaskOutcome } from "../../scheduler/tasks";
 import { d1LoginRefusals } from "../login-refusals";
-import { poll } from "./poll";
+import { type PollReport, poll } from "./poll";
 import { type SendReport, send } from "./send";
 import { isDownloading } from "./status";
 
@@ -46,6 +46,7 @@ export async function runQueue(ctx: TaskContext, scan: LibraryScan | undefined):
     state_counts: polled.state_counts,
     completed: polled.completed,
     failed: polled.failed,
+    transfer: polled.transfer,
   };
   if (polled.completed.length > 0 && scan && config.integrations.audiobookshelf.configured) {
     try {
@@ -89,6 +90,7 @@ export async function monitorStatus(db: Database, config: Config) {
     db.select().from(downloads).where(isDownloading).orderBy(asc(downloads.lastAttempt), asc(downloads.id)),
   ]);
   const seen = lastPoll?.taskMetadata ?? {};
+  const transfer = (seen.transfer ?? {}) as PollReport["transfer"];
   return {
     configured: config.integrations.qbittorrent.configured,
     max_active: config.upstream.qbMaxActive,
@@ -100,6 +102,8 @@ export async function monitorStatus(db: Database, config: Config) {
       qbittorrent_hash: row.qbittorrentHash,
       qbittorrent_status: row.qbittorrentStatus,
       progress: row.progress ?? 0,
+      download_speed: transfer[row.id]?.dlspeed ?? null,
+      eta_seconds: transfer[row.id]?.eta ?? null,
       state_since: row.qbittorrentStatusSince,
       sent_at: row.lastAttempt,
     })),

@@ -15,12 +15,17 @@ export interface PollReport {
   state_counts: Record<string, number>;
   completed: number[];
   failed: { download_id: number; reason: string }[];
+  /** Download id → qBittorrent's speed (bytes/s) and ETA (s) at this poll, for those still downloading. */
+  transfer: Record<number, { dlspeed: number | null; eta: number | null }>;
 }
+
+/** qBittorrent's ETA for "never" (its MAX_ETA: 100 days). */
+export const QB_ETA_INFINITE = 8_640_000;
 
 /** Step 1: every download in `downloading`, as qBittorrent sees it now. */
 export async function poll(db: Database, qb: QbittorrentClient, config: Config, now: Date): Promise<PollReport> {
   const rows = await db.select().from(downloads).where(eq(downloads.status, "downloading"));
-  const report: PollReport = { polled: rows.length, state_counts: {}, completed: [], failed: [] };
+  const report: PollReport = { polled: rows.length, state_counts: {}, completed: [], failed: [], transfer: {} };
   if (rows.length === 0) return report;
 
   const withHash = rows.filter((row) => row.qbittorrentHash);
@@ -64,8 +69,13 @@ export async function poll(db: Database, qb: QbittorrentClient, config: Config, 
         verdict === "failed" ? `qBittorrent reports ${torrent.state}` : `stalled for more than ${config.upstream.qbStallMinutes} minutes`;
       report.failed.push({ download_id: row.id, reason });
       failures.push(failureRow(row, reason, torrent.state, now));
-    } else if (row.qbittorrentStatus !== torrent.state || row.progress !== torrent.progress || !row.qbittorrentHash) {
-      seen.push(current);
+    } else {
+      // Speed and ETA change every poll: kept with the run (monitor-status reads them), not written per download.
+      report.transfer[row.id] = {
+        dlspeed: torrent.dlspeed ?? null,
+        eta: torrent.eta === undefined || torrent.eta >= QB_ETA_INFINITE ? null : torrent.eta,
+      };
+      if (row.qbittorrentStatus !== torrent.state || row.progress !== torrent.progress || !row.qbittorrentHash) seen.push(current);
     }
   }
   const settled = new Set([...report.completed, ...report.failed.map((f) => f.download_id)]);

@@ -2,7 +2,8 @@
 // Google Books or by hand (each change is recorded in the history).
 
 import { api, canOperate } from "../api.js";
-import { fill, h, notice, percentBar, runAction, table, time } from "../dom.js";
+import { badge, fill, h, notice, percentBar, runAction, table, time } from "../dom.js";
+import { libraryHash } from "./library.js";
 
 /** The ten metadata fields that completeness counts (src/services/books/fields.ts), then the narrator. */
 const FIELDS = [
@@ -21,12 +22,21 @@ const FIELDS = [
 const NUMBERS = new Set(["published_year", "duration_minutes"]);
 
 export async function bookView(main, [id], done = null) {
-  const [book, history] = await Promise.all([api("GET", `/api/books/${id}`), api("GET", `/api/books/${id}/metadata-history`)]);
+  const [book, history, downloads] = await Promise.all([
+    api("GET", `/api/books/${id}`),
+    api("GET", `/api/books/${id}/metadata-history`),
+    api("GET", `/api/downloads?book_id=${id}&limit=100`).catch((error) => error),
+  ]);
   // After a change the page is drawn again from the server, with the change's result on top.
   const reload = (message) => bookView(main, [id], message);
   fill(
     main,
-    book.series ? h("p", {}, h("a", { href: "#/series" }, "← Series")) : null,
+    h(
+      "p",
+      { class: "row" },
+      h("a", { href: "#/library" }, "← Library"),
+      book.series ? h("a", { href: libraryHash({ series: book.series, page: 1 }) }, `Books of ${book.series}`) : null,
+    ),
     h("h1", {}, book.title),
     done ? notice("success", h("p", {}, done)) : null,
     h(
@@ -48,6 +58,7 @@ export async function bookView(main, [id], done = null) {
       ),
     ),
     canOperate() ? corrections(book, reload) : null,
+    downloadsCard(downloads),
     h(
       "section",
       { class: "card", "aria-labelledby": "bk-history" },
@@ -73,6 +84,35 @@ export async function bookView(main, [id], done = null) {
     ),
   );
   main.dataset.ready = "book";
+}
+
+/** The book's downloads (GET /api/downloads?book_id=), or why they could not be read. */
+function downloadsCard(downloads) {
+  const body =
+    downloads instanceof Error
+      ? notice("info", h("p", {}, "This book's downloads could not be read."))
+      : downloads.downloads.length === 0
+        ? h("p", { class: "muted" }, "No download of this book.")
+        : table(
+            null,
+            ["Release", "Status", "Queued", "Completed"],
+            downloads.downloads.map((d) =>
+              h(
+                "tr",
+                {},
+                h("th", { scope: "row" }, d.title, h("div", { class: "muted" }, d.source)),
+                h("td", {}, badge(d.status), d.abs_import_error ? h("div", { class: "error-text" }, d.abs_import_error) : null),
+                h("td", {}, time(d.date_queued)),
+                h("td", {}, time(d.date_completed)),
+              ),
+            ),
+          );
+  return h(
+    "section",
+    { class: "card", "aria-labelledby": "bk-downloads" },
+    h("h2", { id: "bk-downloads" }, `Downloads${downloads instanceof Error ? "" : ` (${downloads.total})`}`),
+    body,
+  );
 }
 
 function corrections(book, reload) {

@@ -1,8 +1,9 @@
-// The download queue with live progress: polled every few seconds while the tab is visible, paused
-// while it is hidden. Failed downloads can be retried by an operator.
+// The download queue with progress as of QUEUE's last poll of qBittorrent (every 5 minutes): this
+// page reads it every few seconds while the tab is visible, paused while it is hidden. Failed
+// downloads can be retried by an operator, now or in a day.
 
 import { api, canOperate } from "../api.js";
-import { badge, errorNotice, fill, h, notice, progressBar, runAction, table, time } from "../dom.js";
+import { badge, duration, errorNotice, fill, h, notice, progressBar, runAction, speed, table, time, when } from "../dom.js";
 
 export const POLL_MS = 5000;
 const STATUSES = ["queued", "downloading", "completed", "failed", "abandoned"];
@@ -40,9 +41,9 @@ export async function downloadsView(main) {
     fill(list, queueTable(downloads.value, progress, actionOutput, load));
     fill(
       updated,
-      `Updated ${new Date().toLocaleTimeString()}`,
+      `Read ${when(new Date().toISOString())}`,
       monitorWords(monitor),
-      ` · refreshes every ${POLL_MS / 1000} s while this tab is visible`,
+      ` · this page reads it again every ${POLL_MS / 1000} s while the tab is visible`,
     );
     main.dataset.ready = "downloads";
   };
@@ -92,7 +93,13 @@ function progressByDownload(monitor) {
   const map = new Map();
   for (const item of monitor?.active_downloads ?? []) {
     const fraction = Number(item.progress);
-    if (Number.isFinite(fraction)) map.set(item.download_id, { percent: percentOf(fraction), state: item.qbittorrent_status });
+    if (Number.isFinite(fraction))
+      map.set(item.download_id, {
+        percent: percentOf(fraction),
+        state: item.qbittorrent_status,
+        speed: item.download_speed ?? null,
+        eta: item.eta_seconds ?? null,
+      });
   }
   return map;
 }
@@ -100,7 +107,10 @@ function progressByDownload(monitor) {
 function monitorWords(monitor) {
   if (monitor.status === "rejected") return "; live progress from qBittorrent is not available on this server";
   if (monitor.value.configured === false) return "; qBittorrent is not configured";
-  return monitor.value.polled_at ? ["; qBittorrent last polled ", time(monitor.value.polled_at)] : "; qBittorrent not polled yet";
+  // Progress, speed and ETA are qBittorrent's at QUEUE's last poll (every 5 minutes), not live.
+  return monitor.value.polled_at
+    ? ["; progress, speed and ETA as of qBittorrent's last poll, ", time(monitor.value.polled_at), " (QUEUE polls every 5 minutes)"]
+    : "; qBittorrent not polled yet";
 }
 
 const percentOf = (fraction) => Math.round(Math.max(0, Math.min(1, fraction)) * 1000) / 10;
@@ -110,45 +120,60 @@ function queueTable(data, progress, output, reload) {
   const rows = data.downloads.map((d) => {
     const live = progress.get(d.id);
     const percent = live?.percent ?? (typeof d.progress === "number" ? percentOf(d.progress) : d.status === "completed" ? 100 : null);
+    // qBittorrent's own state word, only where it says more than the status (not "downloading" twice).
     const state = live?.state ?? d.qbittorrent_status;
+    const showState = state && state !== d.status && d.status !== "completed";
     return h(
       "tr",
       { "data-download-id": d.id },
       h("th", { scope: "row" }, d.title, d.author ? h("div", { class: "muted" }, d.author) : null),
-      h("td", {}, badge(d.status), state ? h("div", { class: "muted" }, state) : null),
-      h("td", {}, percent === null ? "—" : progressBar(percent, `${percent} %`)),
+      h("td", {}, badge(d.status), showState ? h("div", { class: "muted" }, `qBittorrent: ${state}`) : null),
       h(
         "td",
-        { class: "hide-narrow" },
-        `${d.retry_count} of ${d.max_retries}`,
-        d.next_retry ? h("div", { class: "muted" }, "next ", time(d.next_retry)) : null,
+        {},
+        percent === null ? "—" : progressBar(percent, `${percent} %`),
+        live && d.status === "downloading" ? h("div", { class: "muted" }, `${speed(live.speed)} · ${duration(live.eta)} left`) : null,
       ),
       h(
         "td",
         {},
-        d.abs_import_error ? h("span", {}, d.abs_import_error) : time(d.date_queued),
-        canOperate() && ["failed", "abandoned"].includes(d.status) ? retryButton(d, output, reload) : null,
+        `${d.retry_count} of ${d.max_retries}`,
+        d.next_retry && d.status === "queued" ? h("div", { class: "muted" }, "due ", time(d.next_retry)) : null,
+      ),
+      h(
+        "td",
+        {},
+        time(d.date_queued),
+        d.abs_import_error ? h("div", { class: "error-text" }, d.abs_import_error) : null,
+        canOperate() && ["failed", "abandoned"].includes(d.status) ? retryButtons(d, output, reload) : null,
       ),
     );
   });
   return table(
     `${data.total} download${data.total === 1 ? "" : "s"}`,
-    ["Title", "Status", "Progress", "~Retries", "Queued / last error"],
+    ["Title", "Status", "Progress", "Retries", "Queued · last error"],
     rows,
   );
 }
 
-function retryButton(download, output, reload) {
-  const button = h("button", { type: "button", class: "secondary", "aria-label": `Retry ${download.title}` }, "Retry");
-  button.addEventListener("click", async () => {
-    const done = await runAction(
-      button,
-      output,
-      `Retry of “${download.title}”`,
-      () => api("PUT", `/api/downloads/${download.id}/retry`, {}),
-      (r) => `queued again; next attempt ${r.next_retry ? new Date(r.next_retry).toLocaleString() : "as soon as possible"}.`,
-    );
-    if (done) await reload();
-  });
-  return h("div", {}, button);
+/** "Retry now" (sent at QUEUE's next run) beside "Retry tomorrow". */
+function retryButtons(download, output, reload) {
+  const button = (label, days, primary) => {
+    const el = h("button", { type: "button", class: primary ? null : "secondary", "aria-label": `${label} ${download.title}` }, label);
+    el.addEventListener("click", async () => {
+      const done = await runAction(
+        el,
+        output,
+        `Retry of “${download.title}”`,
+        () => api("PUT", `/api/downloads/${download.id}/retry`, { days_until_retry: days }),
+        (r) =>
+          days === 0
+            ? "queued again; QUEUE sends it at its next run (within 5 minutes)."
+            : `queued again; next attempt ${when(r.next_retry)}.`,
+      );
+      if (done) await reload();
+    });
+    return el;
+  };
+  return h("div", { class: "actions" }, button("Retry now", 0, true), button("Retry tomorrow", 1, false));
 }

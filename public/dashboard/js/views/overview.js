@@ -11,11 +11,16 @@ export async function overviewView(main) {
     series: h("section", { class: "card", "aria-labelledby": "ov-series" }),
     metadata: h("section", { class: "card", "aria-labelledby": "ov-metadata" }),
     downloads: h("section", { class: "card", "aria-labelledby": "ov-downloads" }),
-    tasks: h("section", { class: "card", "aria-labelledby": "ov-tasks" }),
-    integrations: h("section", { class: "card", "aria-labelledby": "ov-integrations" }),
+    tasks: h("section", { class: "card wide", "aria-labelledby": "ov-tasks" }),
+    integrations: h("section", { class: "card wide", "aria-labelledby": "ov-integrations" }),
   };
-  fill(main, h("h1", {}, "Overview"), canOperate() ? libraryActions() : null, h("div", { class: "grid" }, Object.values(cards)));
+  // After an action every card is read again: the counts, the runs and the chart move with it.
+  const load = () => loadCards(main, cards);
+  fill(main, h("h1", {}, "Overview"), canOperate() ? libraryActions(load) : null, h("div", { class: "grid" }, Object.values(cards)));
+  await load();
+}
 
+async function loadCards(main, cards) {
   const [stats, library, downloads, tasks, integrations] = await Promise.allSettled([
     api("GET", "/api/system/stats"),
     api("GET", "/api/system/library-status"),
@@ -48,6 +53,7 @@ function libraryCard(stats) {
       { class: "muted" },
       `active books · ${stats.books.archived} archived · ${stats.series.total} series · ${stats.authors.total} authors`,
     ),
+    h("p", {}, h("a", { href: "#/library" }, "Library: every book →")),
   ];
 }
 
@@ -144,6 +150,13 @@ function downloadsCard(stats) {
   ];
 }
 
+/** Who started a run: the schedule, or the person or key that asked (src/scheduler/runs.ts). */
+export function startedBy(run) {
+  const meta = run?.task_metadata ?? {};
+  if (meta.trigger === "cron") return "scheduled";
+  return meta.triggered_by ? `by ${meta.triggered_by}` : "by hand";
+}
+
 function tasksCard(data) {
   const rows = data.tasks.map((task) => {
     const last = task.last_run;
@@ -153,9 +166,10 @@ function tasksCard(data) {
       h("th", { scope: "row" }, task.task_name),
       h("td", {}, last ? badge(last.status) : badge("never", "never run"), task.paused ? [" ", badge("paused")] : null),
       h("td", {}, last ? time(last.actual_end ?? last.actual_start ?? last.scheduled_time) : "—"),
+      h("td", {}, last ? startedBy(last) : "—"),
     );
   });
-  return [table(null, ["Task", "Last result", "When"], rows), h("p", {}, h("a", { href: "#/schedule" }, "Schedule →"))];
+  return [table(null, ["Task", "Last result", "When", "Started"], rows), h("p", {}, h("a", { href: "#/schedule" }, "Schedule →"))];
 }
 
 const SERVICE_NAMES = { audiobookshelf: "Audiobookshelf", qbittorrent: "qBittorrent", prowlarr: "Prowlarr", google_books: "Google Books" };
@@ -169,43 +183,52 @@ function integrationsCard(data) {
       h("th", { scope: "row" }, SERVICE_NAMES[service.name] ?? service.name),
       h("td", {}, badge(service.status)),
       h("td", { class: "num" }, service.latency_ms === null || service.latency_ms === undefined ? "—" : `${service.latency_ms} ms`),
-      h("td", { class: "hide-narrow" }, service.version ?? service.detail ?? ""),
+      h("td", {}, service.version ?? service.detail ?? ""),
     ),
   );
   const checked = data.checked_at
     ? h("p", { class: "muted" }, "Checked ", time(data.checked_at), data.cached ? " (cached up to a minute)" : "")
     : null;
-  return [table(null, ["Service", "Status", "#Latency", "~Version or detail"], rows), checked];
+  return [table(null, ["Service", "Status", "#Latency", "Version or detail"], rows), checked];
 }
 
-function libraryActions() {
+function libraryActions(reload) {
   const output = h("div", { "aria-live": "polite" });
   const sync = h("button", { type: "button" }, "Sync library from Audiobookshelf");
   const analyse = h("button", { type: "button", class: "secondary" }, "Analyse gaps");
-  sync.addEventListener("click", () =>
-    runAction(
+  sync.addEventListener("click", async () => {
+    const done = await runAction(
       sync,
       output,
       "Library sync",
       () => api("POST", "/api/library/sync", {}),
       (r) =>
         `${r.total} items: ${r.created} new, ${r.updated} updated, ${r.unchanged} unchanged, ${r.archived} archived (${r.duration_ms} ms).`,
-    ),
-  );
-  analyse.addEventListener("click", () =>
-    runAction(
+    );
+    if (done) await reload();
+  });
+  analyse.addEventListener("click", async () => {
+    const done = await runAction(
       analyse,
       output,
       "Gap analysis",
       () => api("POST", "/api/gaps/analyze", {}),
       (r) => r.message ?? `${r.gaps_found} gaps found.`,
-    ),
-  );
+    );
+    if (done) await reload();
+  });
   return h(
     "section",
     { class: "card", "aria-labelledby": "ov-actions" },
     h("h2", { id: "ov-actions" }, "Library actions"),
-    h("div", { class: "actions" }, sync, analyse, h("a", { class: "button secondary", href: "#/series" }, "Acquire missing books…")),
+    h(
+      "div",
+      { class: "actions" },
+      sync,
+      analyse,
+      h("a", { class: "button secondary", href: "#/series" }, "Acquire missing books…"),
+      h("a", { class: "button secondary", href: "#/library" }, "Find a book…"),
+    ),
     output,
   );
 }

@@ -3,6 +3,7 @@
 
 import { api, canAdmin } from "../api.js";
 import { badge, errorNotice, fill, h, notice, runAction, table, time } from "../dom.js";
+import { startedBy } from "./overview.js";
 
 export async function scheduleView(main) {
   const list = h("div", {});
@@ -51,7 +52,13 @@ function tasksTable(data, output, reload) {
         {},
         last ? badge(last.status) : badge("never", "never run"),
         last
-          ? h("div", { class: "muted" }, time(last.actual_end ?? last.actual_start), last.error_message ? ` · ${last.error_message}` : "")
+          ? h(
+              "div",
+              { class: "muted" },
+              time(last.actual_end ?? last.actual_start),
+              ` · ${startedBy(last)}`,
+              last.error_message ? ` · ${last.error_message}` : "",
+            )
           : null,
       ),
       canAdmin() ? h("td", {}, taskActions(task, output, reload)) : null,

@@ -1,22 +1,24 @@
-// Series with completion bars and their missing positions; one series with its books; and the
-// acquisition of missing books (a dry run first, then a confirmation).
+// Series with completion bars and their missing positions (computed by the API on every read); one
+// series with its books; adding a series and editing its total (operators); and the acquisition of
+// missing books (a dry run first, then a confirmation).
 
 import { api, canOperate } from "../api.js";
-import { badge, errorNotice, fill, h, notice, percentBar, table, time } from "../dom.js";
+import { badge, errorNotice, fill, h, notice, percentBar, runAction, table, time } from "../dom.js";
 import { acquirePanel } from "./acquire.js";
+import { libraryHash } from "./library.js";
 
-/** Open gaps by series id: the missing positions, in order. */
-async function missingBySeries() {
-  const data = await api("GET", "/api/gaps/missing?limit=500");
-  const bySeries = new Map();
-  for (const gap of data.missing_books) {
-    if (gap.series_id === null || gap.resolved) continue;
-    const list = bySeries.get(gap.series_id) ?? [];
-    list.push(gap);
-    bySeries.set(gap.series_id, list);
-  }
-  for (const list of bySeries.values()) list.sort((a, b) => Number(a.series_number) - Number(b.series_number));
-  return bySeries;
+/** Open gaps of one series by position: their title (the catalogue's, when it knows it) and download status. */
+async function gapsOf(seriesId) {
+  const data = await api("GET", `/api/gaps/missing?series_id=${seriesId}&limit=500`).catch(() => ({ missing_books: [] }));
+  return new Map(data.missing_books.filter((gap) => !gap.resolved).map((gap) => [String(Number(gap.series_number)), gap]));
+}
+
+/** The missing positions in words: "#3, #4", "none", or why they are unknown. */
+function missingWords(s) {
+  if (s.missing_positions === null || s.missing_positions === undefined) return "total unknown";
+  if (s.missing_positions.length === 0) return "none";
+  const more = s.books_missing > s.missing_positions.length ? ` … (${s.books_missing} in all)` : "";
+  return s.missing_positions.map((n) => `#${n}`).join(", ") + more;
 }
 
 function completionWords(s) {
@@ -35,8 +37,7 @@ export async function seriesView(main) {
   const load = async () => {
     const query = filter.value ? `&completion_status=${filter.value}` : "";
     try {
-      const [series, missing] = await Promise.all([api("GET", `/api/series?limit=500${query}`), missingBySeries()]);
-      fill(list, seriesTable(series, missing));
+      fill(list, seriesTable(await api("GET", `/api/series?limit=500${query}`)));
     } catch (error) {
       fill(list, errorNotice(error, "Series could not be loaded"));
     }
@@ -52,22 +53,78 @@ export async function seriesView(main) {
       h("label", { class: "row" }, "Show", filter),
       list,
     ),
+    canOperate() ? seriesForm(null, (created) => (location.hash = `#/series/${created.series_id}`)) : null,
     canOperate() ? acquirePanel() : null,
   );
   await load();
   main.dataset.ready = "series";
 }
 
-function seriesTable(data, missing) {
+/**
+ * Adds a series (`series` null) or edits one: its name, author and total. Answers the form in a
+ * card; `done` gets the saved series.
+ */
+function seriesForm(series, done) {
+  const output = h("div", { "aria-live": "polite" });
+  const name = h("input", { name: "name", required: true, maxlength: 500, value: series?.name ?? "" });
+  const author = h("input", { name: "author", maxlength: 500, value: series?.author ?? "" });
+  const total = h("input", {
+    name: "total",
+    inputmode: "numeric",
+    pattern: "[0-9]*",
+    value: series?.total_books_in_series ?? "",
+    "aria-describedby": "total-help",
+  });
+  const save = h("button", { type: "submit" }, series ? "Save series" : "Add series");
+  const form = h(
+    "form",
+    {
+      onsubmit: async (event) => {
+        event.preventDefault();
+        const raw = total.value.trim();
+        const body = {
+          name: name.value.trim(),
+          author: author.value.trim() || null,
+          total_books_in_series: raw === "" ? null : Number(raw),
+        };
+        const saved = await runAction(
+          save,
+          output,
+          series ? "Saving the series" : "Adding the series",
+          () => (series ? api("PUT", `/api/series/${series.id}`, body) : api("POST", "/api/series", body)),
+          (r) => `${r.name}: ${r.books_owned} of ${r.total_books_in_series ?? "?"} held.`,
+        );
+        if (saved) await done(saved);
+      },
+    },
+    h(
+      "div",
+      { class: "form-grid" },
+      h("label", {}, h("span", {}, "Name"), name),
+      h("label", {}, h("span", {}, "Author"), author),
+      h("label", {}, h("span", {}, "Books in the series"), total, h("small", { id: "total-help", class: "muted" }, "empty: unknown")),
+    ),
+    h("div", { class: "actions" }, save),
+    output,
+  );
+  const id = series ? "sd-edit" : "series-add";
+  return h(
+    "section",
+    { class: "card", "aria-labelledby": id },
+    h("h2", { id }, series ? "Edit this series" : "Add a series"),
+    series ? form : h("details", {}, h("summary", {}, "A series the library does not show yet, or its total"), form),
+  );
+}
+
+function seriesTable(data) {
   if (data.series.length === 0) return notice("info", h("p", {}, "No series match."));
   const rows = data.series.map((s) => {
-    const gaps = missing.get(s.id) ?? [];
     return h(
       "tr",
       {},
       h("th", { scope: "row" }, h("a", { href: `#/series/${s.id}` }, s.name), s.author ? h("div", { class: "muted" }, s.author) : null),
       h("td", {}, percentBar(s.completion_percentage, completionWords(s)), " ", badge(s.completion_status)),
-      h("td", {}, gaps.length ? gaps.map((g) => `#${g.series_number}`).join(", ") : s.total_books_in_series ? "none" : "total unknown"),
+      h("td", {}, missingWords(s)),
     );
   });
   const more = data.page_info?.has_more ? h("p", { class: "muted" }, `Showing ${data.series.length} of ${data.total}.`) : null;
@@ -75,9 +132,9 @@ function seriesTable(data, missing) {
 }
 
 export async function seriesDetailView(main, [id]) {
-  const [series, missing] = await Promise.all([api("GET", `/api/series/${id}`), missingBySeries()]);
+  const [series, gaps] = await Promise.all([api("GET", `/api/series/${id}`), gapsOf(id)]);
   const books = await api("GET", `/api/books/series/${encodeURIComponent(series.name)}`);
-  const gaps = missing.get(series.id) ?? [];
+  const positions = series.missing_positions ?? [];
   fill(
     main,
     h("p", {}, h("a", { href: "#/series" }, "← All series")),
@@ -91,11 +148,22 @@ export async function seriesDetailView(main, [id]) {
       badge(series.completion_status),
       h("p", { class: "muted" }, series.author ? `by ${series.author} · ` : "", "checked ", time(series.last_completion_check)),
       h("h3", {}, "Missing positions"),
-      gaps.length
+      positions.length
         ? h(
             "ul",
             {},
-            gaps.map((g) => h("li", {}, `#${g.series_number} `, h("span", { class: "muted" }, `${g.title} · ${g.download_status}`))),
+            positions.map((n) => {
+              const gap = gaps.get(n);
+              // A gap's title says more than the position only once the catalogue knows the book.
+              const title = gap && gap.title !== `${series.name} #${n}` ? gap.title : null;
+              return h(
+                "li",
+                {},
+                `#${n}`,
+                title ? ` ${title}` : "",
+                gap ? h("span", { class: "muted" }, ` · ${gap.download_status}`) : null,
+              );
+            }),
           )
         : h(
             "p",
@@ -109,9 +177,10 @@ export async function seriesDetailView(main, [id]) {
       "section",
       { class: "card", "aria-labelledby": "sd-books" },
       h("h2", { id: "sd-books" }, `Books in the library (${books.total_books})`),
+      h("p", {}, h("a", { href: libraryHash({ series: series.name, page: 1 }) }, "These books in the Library →")),
       table(
         null,
-        ["#", "Title", "Metadata"],
+        ["Position", "Title", "Metadata"],
         books.books.map((b) =>
           h(
             "tr",
@@ -123,6 +192,8 @@ export async function seriesDetailView(main, [id]) {
         ),
       ),
     ),
+    // Saved: the page is read again, so the completion and the missing positions follow the new total.
+    canOperate() ? seriesForm(series, () => seriesDetailView(main, [id])) : null,
   );
   main.dataset.ready = "series-detail";
 }
