@@ -33,6 +33,11 @@ export function roleOf(identity: Identity): Role {
  */
 interface Credential {
   client: string;
+  /**
+   * The credential was proven before any lookup (the operator key compared, a token's signature
+   * checked). A named key is proven only by its lookup: until then nothing is named after it.
+   */
+  verified: boolean;
   identify: () => Promise<Identity>;
   /** Runs once the request is admitted (after both the lookup and the limiter said yes). */
   admitted?: () => void;
@@ -41,8 +46,11 @@ interface Credential {
 /**
  * Establishes who is calling (X-API-Key, Basic `admin:<key>`, or Bearer JWT) on every route that
  * is not public, refuses callers below the route's role, and counts the request against the
- * route's tier (RATE_LIMITING.md, "How it works"): the limiter check and the identity lookup run concurrently,
- * and the request goes on only once both have answered. A refusal the isolate already knows of is
+ * route's tier (RATE_LIMITING.md, "How it works"). For a verified credential the limiter check and
+ * the identity lookup run concurrently, and the request goes on only once both have answered. A
+ * named key is looked up first and counted only once it is known to exist, so no limiter object is
+ * ever named after a guess; and an address the isolate knows is refused in the `public` tier is
+ * answered 429 before its unverified key costs a lookup. A refusal the isolate already knows of is
  * answered before any lookup. A failed attempt is counted against the caller's IP in the `public`
  * tier, so keys cannot be guessed at full speed. Public routes are limited by `rateLimit()`.
  */
@@ -54,12 +62,19 @@ export function authenticate(): MiddlewareHandler<AppEnv> {
     let identity: Identity;
     try {
       const credential = await readCredential(c);
-      const refused = knownRefusal(c, policy.tier, credential.client);
+      const refused =
+        (credential.verified ? undefined : knownRefusal(c, "public", `ip:${clientAddress(c)}`)) ??
+        knownRefusal(c, policy.tier, credential.client);
       if (refused) throw refused;
-      const [looked, limited] = await Promise.allSettled([credential.identify(), consume(c, policy.tier, credential.client)]);
-      if (looked.status === "rejected") throw looked.reason;
-      if (limited.status === "rejected") throw limited.reason;
-      identity = looked.value;
+      if (credential.verified) {
+        const [looked, limited] = await Promise.allSettled([credential.identify(), consume(c, policy.tier, credential.client)]);
+        if (looked.status === "rejected") throw looked.reason;
+        if (limited.status === "rejected") throw limited.reason;
+        identity = looked.value;
+      } else {
+        identity = await credential.identify();
+        await consume(c, policy.tier, credential.client);
+      }
       credential.admitted?.();
     } catch (error) {
       if (error instanceof UnauthorizedError) await consume(c, "public", `ip:${clientAddress(c)}`);
@@ -75,9 +90,10 @@ export function authenticate(): MiddlewareHandler<AppEnv> {
 
 async function readCredential(c: Context<AppEnv>): Promise<Credential> {
   const apiKey = c.req.header("X-API-Key");
-  if (apiKey !== undefined) return keyCredential(c, apiKey);
-
   const authorization = c.req.header("Authorization") ?? "";
+  // An empty X-API-Key (a client's unset variable) does not hide a Bearer token or Basic key sent beside it.
+  if (apiKey !== undefined && (apiKey !== "" || authorization.trim() === "")) return keyCredential(c, apiKey);
+
   const [scheme = "", credentials = ""] = authorization.trim().split(/\s+/, 2);
   switch (scheme.toLowerCase()) {
     case "basic":
@@ -95,13 +111,14 @@ async function readCredential(c: Context<AppEnv>): Promise<Credential> {
 async function keyCredential(c: Context<AppEnv>, key: string): Promise<Credential> {
   const operatorKey = c.var.config.secrets.API_KEY;
   if (key !== "" && operatorKey && (await safeEqual(key, operatorKey)))
-    return { client: "operator", identify: async () => ({ kind: "operator" }) };
+    return { client: "operator", verified: true, identify: async () => ({ kind: "operator" }) };
   if (key.startsWith("mam_")) {
     // Looked up by hash: the index lookup reveals nothing about how close a guess was.
     const keyHash = await sha256Hex(key);
     let found: Awaited<ReturnType<typeof activeApiKey>>;
     return {
       client: keyClient(keyHash),
+      verified: false,
       identify: async () => {
         found = await activeApiKey(database(c), keyHash);
         if (!found) throw new UnauthorizedError("invalid_credentials", "The API key is not valid");
@@ -135,6 +152,7 @@ async function tokenCredential(c: Context<AppEnv>, token: string): Promise<Crede
   return {
     // The verified subject: only this service can sign a token for a user.
     client: `user:${userId}`,
+    verified: true,
     identify: async () => {
       // Read the user fresh: a logout, a deactivation or a role change applies to tokens already issued.
       const user = await sessionUser(database(c), userId, jti);
