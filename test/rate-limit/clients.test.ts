@@ -101,7 +101,11 @@ describe("keys not yet verified (issue 23, finding 4)", () => {
   it("never name a limiter object, and cost no lookup once their address is refused", async () => {
     const { names, namespace } = namingLimiter();
     let statements = 0;
-    const send = withEnv({ RATE_LIMITS: JSON.stringify({ public: "3/minute" }), RATE_LIMITER: namespace, DB: countingD1(() => statements++) });
+    const send = withEnv({
+      RATE_LIMITS: JSON.stringify({ public: "3/minute" }),
+      RATE_LIMITER: namespace,
+      DB: countingD1(() => statements++),
+    });
     const ip = uniqueIp();
     const guesses = Array.from({ length: 6 }, () => `mam_${crypto.randomUUID().replace(/-/g, "")}`);
     const statuses: number[] = [];
