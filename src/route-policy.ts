@@ -137,6 +137,7 @@ export const ROUTE_POLICIES: Record<string, RoutePolicy> = {
     access: "viewer",
     rule: "The user themself (sending current_password), or an admin",
   },
+  "DELETE /api/admin/users/:id/login-lock": { tier: "admin", access: "admin" },
   "GET /api/admin/audit-logs": { tier: "admin", access: "admin" },
   "GET /api/admin/api-keys": { tier: "admin", access: "admin" },
   "POST /api/admin/api-keys": { tier: "admin", access: "admin" },
