@@ -1215,7 +1215,7 @@ export interface paths {
         };
         /**
          * Upcoming runs
-         * @description Every run due in the next `hours` hours (default 24), paused tasks left out, soonest first.
+         * @description The runs due in the next `hours` hours (default 24, at most 168), at most `per_task` of each task (default 24, at most 100; `truncated` says a task had more), paused tasks left out, soonest first.
          */
         get: operations["getApiSchedulerUpcomingTasks"];
         put?: never;
@@ -12062,6 +12062,7 @@ export interface operations {
         parameters: {
             query?: {
                 hours?: number;
+                per_task?: number;
             };
             header?: never;
             path?: never;
@@ -12080,6 +12081,7 @@ export interface operations {
                         success: true;
                         data: {
                             hours: number;
+                            per_task: number;
                             /** Format: date-time */
                             cutoff_time: string;
                             upcoming_tasks: {
@@ -12091,6 +12093,8 @@ export interface operations {
                                 hours_until_run: number;
                             }[];
                             total_upcoming: number;
+                            /** @description A task has more runs in the hours than per_task */
+                            truncated: boolean;
                         };
                         error: null;
                         /** Format: date-time */
