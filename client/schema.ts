@@ -1097,7 +1097,7 @@ export interface paths {
         put?: never;
         /**
          * Queue downloads for the gaps
-         * @description Searches Prowlarr for open gaps, most important first, and queues the best matching release of each, up to max_downloads. With dry_run, answers what it would queue and every ranked release, queuing nothing.
+         * @description Searches Prowlarr for open gaps, most important first, and queues the best matching release of each, up to max_downloads (default 5, at most 10; up to 3 Prowlarr searches each). With dry_run, answers what it would queue and every ranked release, queuing nothing.
          */
         post: operations["postApiGapsAcquire"];
         delete?: never;
@@ -11044,7 +11044,7 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
-                    /** @default 10 */
+                    /** @default 5 */
                     max_downloads?: number;
                     /** @default false */
                     dry_run?: boolean;
