@@ -48,3 +48,15 @@ describe.each([
     expect(await ready.json()).toMatchObject({ status: "not_ready", checks: { database: { status: "error" } } });
   });
 });
+
+describe("when D1 sessions fail but the bare binding answers (issue 23, finding 7)", () => {
+  it("/health/ready is not ready, as every route answers 503", async () => {
+    vi.spyOn(console, "error").mockImplementation(() => {});
+    const broken = failingD1(() => new Error("Network connection lost."));
+    const sessionsDown = withEnv({ DB: { ...broken, prepare: env.DB.prepare.bind(env.DB), batch: env.DB.batch.bind(env.DB) } });
+    expect((await sessionsDown("/api/books", { auth: true })).status).toBe(503);
+    const ready = await sessionsDown("/health/ready");
+    expect(ready.status).toBe(503);
+    expect(await ready.json()).toMatchObject({ status: "not_ready", checks: { database: { status: "error" } } });
+  });
+});
