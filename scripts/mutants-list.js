@@ -740,7 +740,7 @@ export default [
     id: "name-key-no-lookalikes",
     file: "src/lib/name-key.ts",
     bug: "Cyrillic and Greek look-alikes make a new series or author",
-    from: "return Array.from(plain, (ch) => LOOK_ALIKES[ch] ?? ch).join(\"\");",
+    from: 'return Array.from(plain, (ch) => LOOK_ALIKES[ch] ?? ch).join("");',
     to: "return plain;",
     tests: [SERIES, AUTHORS],
   },
