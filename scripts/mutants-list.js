@@ -732,8 +732,8 @@ export default [
     id: "auth-unverified-key-counted-first",
     file: "src/middleware/auth.ts",
     bug: "a named key counts as verified: a limiter object is named after every guessed key",
-    from: "      verified: false,",
-    to: "      verified: true,",
+    from: "verified: isKnownKey(keyHash),",
+    to: "verified: true,",
     tests: ["test/rate-limit/clients.test.ts"],
   },
   {
