@@ -1718,7 +1718,7 @@ export interface paths {
         post?: never;
         /**
          * Reset a client's rate limit
-         * @description Clears the client's count in the tier, so it may call again at once; recorded in the audit trail.
+         * @description Clears the client's count in the tier, so it may call again at once; recorded in the audit trail first: when the audit cannot be written (503), nothing is cleared.
          */
         delete: operations["deleteApiAdminRateLimitsTierClient"];
         options?: never;

@@ -3,6 +3,7 @@ import { runBatch, type Statement } from "../db/batch";
 import type { Database } from "../db/client";
 import { selectJsonRows } from "../db/json-rows";
 import { authors, bookAuthors, bookSeries, books, series } from "../db/schema";
+import { nameKey } from "../lib/name-key";
 import { recomputeAuthors, recomputeSeries } from "./completion";
 
 /**
@@ -116,9 +117,12 @@ export async function reconcilePage(db: Database, listed: readonly ListedBook[])
         .set({ absLibraryId: libraryId })
         .where(sql`${books.id} IN ${inJson(ids)}`),
     );
-  for (const rows of selectJsonRows(series, ["name", "author"], seriesRows))
+  // Each with its name key (src/lib/name-key.ts): a look-alike of an existing row is that row (the conflict is skipped).
+  const keyed = <T extends { name: string }>(rows: T[]) => rows.map((row) => ({ ...row, nameKey: nameKey(row.name) }));
+  for (const rows of selectJsonRows(series, ["name", "author", "nameKey"], keyed(seriesRows)))
     statements.push(db.insert(series).select(rows).onConflictDoNothing());
-  for (const rows of selectJsonRows(authors, ["name"], authorRows)) statements.push(db.insert(authors).select(rows).onConflictDoNothing());
+  for (const rows of selectJsonRows(authors, ["name", "nameKey"], keyed(authorRows)))
+    statements.push(db.insert(authors).select(rows).onConflictDoNothing());
   const seriesNames = [...seriesRows.map((s) => s.name), ...recount.flatMap((b) => [b.series, ...b.additionalSeries.map((s) => s.name)])];
   const authorNames = [...authorRows.map((a) => a.name), ...recount.map((b) => b.author)];
   if (seriesNames.length > 0) statements.push(recomputeSeries(db, seriesNames));
@@ -127,11 +131,11 @@ export async function reconcilePage(db: Database, listed: readonly ListedBook[])
   return { reactivated: reactivate.length, series_created: seriesRows.length, authors_created: authorRows.length };
 }
 
-/** One row per name, compared as SQLite's lower() compares them (ASCII letters only), the first seen kept. */
+/** One row per name key (look-alikes are one name), the first seen kept. */
 function unique<T extends { name: string }>(rows: readonly T[]): T[] {
   const kept = new Map<string, T>();
   for (const row of rows) {
-    const key = row.name.replace(/[A-Z]/g, (c) => c.toLowerCase());
+    const key = nameKey(row.name);
     if (!kept.has(key)) kept.set(key, row);
   }
   return [...kept.values()];
