@@ -1097,7 +1097,7 @@ export interface paths {
         put?: never;
         /**
          * Queue downloads for the gaps
-         * @description Searches Prowlarr for open gaps, most important first, and queues the best matching release of each, up to max_downloads. With dry_run, answers what it would queue and every ranked release, queuing nothing.
+         * @description Searches Prowlarr for open gaps, most important first, and queues the best matching release of each, up to max_downloads (default 5, at most 10; up to 3 Prowlarr searches each). With dry_run, answers what it would queue and every ranked release, queuing nothing.
          */
         post: operations["postApiGapsAcquire"];
         delete?: never;
@@ -1215,7 +1215,7 @@ export interface paths {
         };
         /**
          * Upcoming runs
-         * @description Every run due in the next `hours` hours (default 24), paused tasks left out, soonest first.
+         * @description The runs due in the next `hours` hours (default 24, at most 168), at most `per_task` of each task (default 24, at most 100; `truncated` says a task had more), paused tasks left out, soonest first.
          */
         get: operations["getApiSchedulerUpcomingTasks"];
         put?: never;
@@ -1497,7 +1497,7 @@ export interface paths {
         put?: never;
         /**
          * Log in
-         * @description Exchanges a username and password for a 30-minute JWT. Five failures lock the account for thirty minutes (423).
+         * @description Exchanges a username and password for a 30-minute JWT. Five failures from one network (an IPv4 address, an IPv6 /48) lock that network out of the account for thirty minutes (423); while ten networks have tried, each gets one attempt.
          */
         post: operations["postApiAdminLogin"];
         delete?: never;
@@ -1638,6 +1638,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/admin/users/{id}/login-lock": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Clear a login lockout
+         * @description Forgets every counted password attempt of the user, from every network: the lockouts end at once (audited as login_lock_clear).
+         */
+        delete: operations["deleteApiAdminUsersIdLoginLock"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/admin/audit-logs": {
         parameters: {
             query?: never;
@@ -1718,7 +1738,7 @@ export interface paths {
         post?: never;
         /**
          * Reset a client's rate limit
-         * @description Clears the client's count in the tier, so it may call again at once; recorded in the audit trail.
+         * @description Clears the client's count in the tier, so it may call again at once; recorded in the audit trail first: when the audit cannot be written (503), nothing is cleared.
          */
         delete: operations["deleteApiAdminRateLimitsTierClient"];
         options?: never;
@@ -11079,7 +11099,7 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
-                    /** @default 10 */
+                    /** @default 5 */
                     max_downloads?: number;
                     /** @default false */
                     dry_run?: boolean;
@@ -12097,6 +12117,7 @@ export interface operations {
         parameters: {
             query?: {
                 hours?: number;
+                per_task?: number;
             };
             header?: never;
             path?: never;
@@ -12115,6 +12136,7 @@ export interface operations {
                         success: true;
                         data: {
                             hours: number;
+                            per_task: number;
                             /** Format: date-time */
                             cutoff_time: string;
                             upcoming_tasks: {
@@ -12126,6 +12148,8 @@ export interface operations {
                                 hours_until_run: number;
                             }[];
                             total_upcoming: number;
+                            /** @description A task has more runs in the hours than per_task */
+                            truncated: boolean;
                         };
                         error: null;
                         /** Format: date-time */
@@ -15361,6 +15385,178 @@ export interface operations {
                 };
             };
             /** @description The user themself (sending current_password), or an admin; or the user's account is disabled */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No user has this id */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        /** @enum {string} */
+                        error: "validation_error" | "invalid_input" | "malformed_request" | "missing_field" | "unauthorized" | "invalid_credentials" | "invalid_token" | "token_expired" | "no_authentication" | "forbidden" | "insufficient_permissions" | "access_denied" | "not_found" | "resource_not_found" | "endpoint_not_found" | "method_not_allowed" | "conflict" | "duplicate_resource" | "resource_exists" | "payload_too_large" | "unsupported_media_type" | "unprocessable_entity" | "account_locked" | "rate_limit_exceeded" | "too_many_requests" | "internal_error" | "internal_server_error" | "unknown_error" | "processing_error" | "async_task_failed" | "bad_gateway" | "upstream_error" | "external_api_error" | "audiobookshelf_error" | "qbittorrent_error" | "mam_crawl_error" | "download_failed" | "metadata_error" | "service_unavailable" | "maintenance" | "configuration_error" | "database_error" | "database_connection_error" | "transaction_failed";
+                        code: string;
+                        message: string;
+                        status_code: number;
+                        detail: string | null;
+                        /** Format: date-time */
+                        timestamp: string;
+                        request_id: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                            code: string;
+                        }[];
+                        context?: {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description The body is larger than 1 MB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A body was sent that is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Validation failed: `errors` lists every problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many wrong current passwords from this network (the login's budget) */
+            423: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        /** @enum {string} */
+                        error: "validation_error" | "invalid_input" | "malformed_request" | "missing_field" | "unauthorized" | "invalid_credentials" | "invalid_token" | "token_expired" | "no_authentication" | "forbidden" | "insufficient_permissions" | "access_denied" | "not_found" | "resource_not_found" | "endpoint_not_found" | "method_not_allowed" | "conflict" | "duplicate_resource" | "resource_exists" | "payload_too_large" | "unsupported_media_type" | "unprocessable_entity" | "account_locked" | "rate_limit_exceeded" | "too_many_requests" | "internal_error" | "internal_server_error" | "unknown_error" | "processing_error" | "async_task_failed" | "bad_gateway" | "upstream_error" | "external_api_error" | "audiobookshelf_error" | "qbittorrent_error" | "mam_crawl_error" | "download_failed" | "metadata_error" | "service_unavailable" | "maintenance" | "configuration_error" | "database_error" | "database_connection_error" | "transaction_failed";
+                        code: string;
+                        message: string;
+                        status_code: number;
+                        detail: string | null;
+                        /** Format: date-time */
+                        timestamp: string;
+                        request_id: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                            code: string;
+                        }[];
+                        context?: {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Over the admin tier's limit for this client; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An unexpected failure (details are logged, never answered in production) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database, the configuration or the rate limiter is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deleteApiAdminUsersIdLoginLock: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Cleared */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            message: string;
+                            /** @description The counts forgotten: one per network that had tried, and the account's */
+                            cleared_counts: number;
+                        };
+                        error: null;
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description X-D1-Bookmark is malformed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, unknown or expired credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The credential's role is below admin; or the user's account is disabled */
             403: {
                 headers: {
                     [name: string]: unknown;

@@ -16,6 +16,11 @@ export interface RoutePolicy {
   access: Access;
   /** What the handler checks beyond `access` (e.g. "self"), as the OpenAPI document states it. */
   rule?: string;
+  /**
+   * A query parameter that, when given a non-blank value, makes the route do another route's work:
+   * the request is counted in that work's tier instead (`GET /api/books?search=` is a search).
+   */
+  queryTier?: { param: string; tier: Tier };
 }
 
 /**
@@ -35,7 +40,7 @@ export const ROUTE_POLICIES: Record<string, RoutePolicy> = {
   "GET /docs": { tier: "docs", access: "public" },
   "GET /api/system/health": { tier: "health", access: "viewer" },
   // books: reads for viewers, writes for operators; search, metadata-source and import have their own tiers
-  "GET /api/books": { tier: "authenticated", access: "viewer" },
+  "GET /api/books": { tier: "authenticated", access: "viewer", queryTier: { param: "search", tier: "search" } },
   "GET /api/books/search": { tier: "search", access: "viewer" },
   "GET /api/books/incomplete-metadata": { tier: "authenticated", access: "viewer" },
   "GET /api/books/series/:name": { tier: "authenticated", access: "viewer" },
@@ -138,6 +143,7 @@ export const ROUTE_POLICIES: Record<string, RoutePolicy> = {
     access: "viewer",
     rule: "The user themself (sending current_password), or an admin",
   },
+  "DELETE /api/admin/users/:id/login-lock": { tier: "admin", access: "admin" },
   "GET /api/admin/audit-logs": { tier: "admin", access: "admin" },
   "GET /api/admin/api-keys": { tier: "admin", access: "admin" },
   "POST /api/admin/api-keys": { tier: "admin", access: "admin" },
@@ -159,10 +165,17 @@ export function policyOf(c: Context): RoutePolicy | undefined {
   return policy;
 }
 
+/** The policy this request is counted under: its route's, in the tier its query asks for (`queryTier`). */
+export function requestPolicy(c: Context, policy: RoutePolicy | undefined): RoutePolicy | undefined {
+  const byQuery = policy?.queryTier;
+  if (!byQuery || !c.req.query(byQuery.param)?.trim()) return policy;
+  return { ...policy, tier: byQuery.tier };
+}
+
 /** Finds the matched route's policy once, for the middleware after it. */
 export function routePolicy(): MiddlewareHandler<AppEnv> {
   return async function routePolicy(c, next) {
-    c.set("policy", policyOf(c));
+    c.set("policy", requestPolicy(c, policyOf(c)));
     await next();
   };
 }

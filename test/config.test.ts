@@ -30,12 +30,25 @@ describe("configuration", () => {
     ["blank", "   "],
     ["short", "a".repeat(31)],
     ["example-marked", `change-me-${"x".repeat(40)}`],
+    // Issue 23: weak values that passed the length rule.
+    ["one repeated letter", "a".repeat(32)],
+    ["digits-only", "1234567890".repeat(3).concat("12")],
+    ["underscore-marked", `change_me_${"k7Qx9vR2mW4pL8sT".repeat(2)}`],
+    ["spaced example-phrase", "Correct Horse Battery Staple 2024 k7Qx9vR2"],
+    ["two-letter", "ab".repeat(20)],
   ])("refuses a %s secret in production, by name, for each secret", (_, value) => {
     for (const name of SECRET_NAMES) {
       const config = parseConfig({ ...production, [name]: value });
       expect(config.problems).toHaveLength(1);
       expect(config.problems[0]).toMatch(new RegExp(`^${name} `));
     }
+  });
+
+  it("refuses a secret equal to another one (JWT_SECRET the same as API_KEY)", () => {
+    expect(parseConfig({ ...production, JWT_SECRET: strongSecrets.API_KEY }).problems).toEqual(["JWT_SECRET is the same value as API_KEY"]);
+    expect(parseConfig({ ...production, PASSWORD_SALT: strongSecrets.JWT_SECRET }).problems).toEqual([
+      "PASSWORD_SALT is the same value as JWT_SECRET",
+    ]);
   });
 
   it("refuses example markers in any letter case", () => {

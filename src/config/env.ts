@@ -18,13 +18,35 @@ export const UPSTREAM_SECRET_NAMES = [
 ] as const;
 
 const MIN_SECRET_LENGTH = 32;
-/** Markers of a value copied from an example file (ours say "dev-only"); never a real secret. */
-const EXAMPLE_MARKERS = ["dev-only", "change-me", "changeme", "change-in-production", "example", "your-secret", "placeholder"];
+/** A generated secret of 32 characters has far more: `openssl rand -hex 16` fewer than 8 about once in 10^7. */
+const MIN_DISTINCT_CHARACTERS = 8;
+/**
+ * Markers of a value copied from an example file (ours say "dev-only") or a documentation phrase;
+ * never a real secret. Compared with case, spaces, `-` and `_` ignored: `change_me`, `Change Me`.
+ */
+const EXAMPLE_MARKERS = [
+  "dev-only",
+  "change-me",
+  "change-in-production",
+  "example",
+  "your-secret",
+  "placeholder",
+  "correct horse battery staple",
+  "the quick brown fox",
+  "lorem ipsum",
+  "super secret",
+  "letmein",
+  "qwerty",
+].map((marker) => squeeze(marker));
+
+function squeeze(value: string): string {
+  return value.toLowerCase().replace(/[\s_-]+/g, "");
+}
 
 /** Whether a value was copied from an example file rather than really set. */
 export function isExampleValue(value: string): boolean {
-  const lower = value.toLowerCase();
-  return EXAMPLE_MARKERS.some((marker) => lower.includes(marker));
+  const squeezed = squeeze(value);
+  return EXAMPLE_MARKERS.some((marker) => squeezed.includes(marker));
 }
 
 const secret = z
@@ -106,6 +128,11 @@ export const envSchema = z
       const problem = weakness(env[name]);
       if (problem) ctx.addIssue({ code: "custom", path: [name], message: problem });
     }
+    // One leaked value must not open the others: a key that signs tokens too forges any user.
+    SECRET_NAMES.forEach((name, i) => {
+      const same = SECRET_NAMES.slice(0, i).find((other) => env[other] && env[other] === env[name]);
+      if (same) ctx.addIssue({ code: "custom", path: [name], message: `is the same value as ${same}` });
+    });
     // Upstream keys have their own formats (no length rule), but an example value is never real.
     for (const name of UPSTREAM_SECRET_NAMES) {
       const value = env[name];
@@ -126,5 +153,8 @@ function weakness(value: string | undefined): string | undefined {
   if (!value) return "is missing or empty";
   if (value.length < MIN_SECRET_LENGTH) return `is shorter than ${MIN_SECRET_LENGTH} characters`;
   if (isExampleValue(value)) return "is an example value";
+  if (/^\d+$/.test(value)) return "is only digits (generate one: openssl rand -base64 48)";
+  if (new Set(value).size < MIN_DISTINCT_CHARACTERS)
+    return `has fewer than ${MIN_DISTINCT_CHARACTERS} distinct characters (generate one: openssl rand -base64 48)`;
   return undefined;
 }

@@ -60,6 +60,15 @@ function withPolicy(op: Operation, method: string, path: string, policy: RoutePo
     security: policy.access === "public" ? [] : [{ ApiKey: [] }, { Basic: [] }, { Bearer: [] }],
     "x-rate-limit-tier": policy.tier,
     "x-rate-limit": DEFAULT_LIMITS[policy.tier],
+    ...(policy.queryTier
+      ? {
+          "x-rate-limit-tier-by-query": {
+            parameter: policy.queryTier.param,
+            tier: policy.queryTier.tier,
+            limit: DEFAULT_LIMITS[policy.queryTier.tier],
+          },
+        }
+      : {}),
     "x-required-role": policy.access,
     ...(policy.rule ? { "x-access": policy.rule } : {}),
   };

@@ -21,11 +21,10 @@ export class RateLimiter extends DurableObject<Env> {
   #windowMs: number | undefined;
   #alarmPending = false;
 
-  /** Counts one request if the budget allows it. */
-  check(limit: number, windowMs: number): Decision {
+  /** Counts one request if the budget allows it; `now` is the object's clock (a test gives it). */
+  check(limit: number, windowMs: number, now = Date.now()): Decision {
     this.#ensureTable();
     this.#rememberWindow(windowMs);
-    const now = Date.now();
     this.#expire(now - windowMs);
     let { count, oldest, newest } = this.#window();
     const allowed = count < limit;

@@ -62,6 +62,11 @@ export const loginResult = z.strictObject({
 
 export const messageOnly = z.strictObject({ message: z.string() });
 
+export const loginLockCleared = z.strictObject({
+  message: z.string(),
+  cleared_counts: z.number().int().describe("The counts forgotten: one per network that had tried, and the account's"),
+});
+
 export const me = z.discriminatedUnion("kind", [
   z.strictObject({ kind: z.literal("user"), role: z.enum(USER_ROLES), user: userSchema.nullable(), token_expires_at: timestamp }),
   z.strictObject({

@@ -11,7 +11,17 @@ import { errors, jsonBody, router, success } from "../openapi/declare";
 import { createApiKey, listApiKeys, revokeApiKey } from "../services/api-keys";
 import { listAuditLogs } from "../services/audit";
 import { login, logout, refresh } from "../services/auth";
-import { changePassword, createUser, deleteUser, getUser, isAdmin, listUsers, updateUser, userJson } from "../services/users";
+import {
+  changePassword,
+  clearLoginLock,
+  createUser,
+  deleteUser,
+  getUser,
+  isAdmin,
+  listUsers,
+  updateUser,
+  userJson,
+} from "../services/users";
 import * as schemas from "./admin.schemas";
 import { auditQuery, loginBody, newKeyBody, newUserBody, passwordBody, userChangesBody } from "./admin.schemas";
 
@@ -29,7 +39,8 @@ admin.openapi(
     path: "/login",
     tags,
     summary: "Log in",
-    description: "Exchanges a username and password for a 30-minute JWT. Five failures lock the account for thirty minutes (423).",
+    description:
+      "Exchanges a username and password for a 30-minute JWT. Five failures from one network (an IPv4 address, an IPv6 /48) lock that network out of the account for thirty minutes (423); while ten networks have tried, each gets one attempt.",
     request: { body: jsonBody(loginBody) },
     responses: {
       200: success(schemas.loginResult, "The token and the user"),
@@ -200,9 +211,27 @@ admin.openapi(
     description:
       "A user changes their own password (sending current_password), or an admin resets anyone's; every session of the user ends.",
     request: { params: idParam, body: jsonBody(passwordBody) },
-    responses: { 200: success(schemas.messageOnly, "Changed"), ...noUser, ...errors({ 401: "The current password is wrong" }) },
+    responses: {
+      200: success(schemas.messageOnly, "Changed"),
+      ...noUser,
+      ...errors({ 401: "The current password is wrong", 423: "Too many wrong current passwords from this network (the login's budget)" }),
+    },
   }),
   async (c) => ok(c, await changePassword(database(c), c.var.config, actorFrom(c), c.req.valid("param").id, c.req.valid("json"))),
+);
+
+admin.openapi(
+  createRoute({
+    method: "delete",
+    path: "/users/{id}/login-lock",
+    tags,
+    summary: "Clear a login lockout",
+    description:
+      "Forgets every counted password attempt of the user, from every network: the lockouts end at once (audited as login_lock_clear).",
+    request: { params: idParam },
+    responses: { 200: success(schemas.loginLockCleared, "Cleared"), ...noUser },
+  }),
+  async (c) => ok(c, await clearLoginLock(database(c), actorFrom(c), c.req.valid("param").id)),
 );
 
 // --- Audit trail ---------------------------------------------------------------------------

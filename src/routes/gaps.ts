@@ -104,8 +104,15 @@ gaps.openapi(
 );
 
 const booleanFlag = z.union([z.boolean(), z.enum(["true", "false"]).transform((value) => value === "true")]).default(false);
-const acquireBody = z.object({ max_downloads: z.number().int().min(1).max(50).default(10), dry_run: z.boolean().default(false) }).strict();
-const acquireQuery = z.object({ max_downloads: decimalInt(z.number().min(1).max(50)).default(10), dry_run: booleanFlag });
+/**
+ * Downloads one call may queue. Each costs up to 3 Prowlarr searches (src/services/acquire.ts), so
+ * a call makes at most 30 searches, within what indexers tolerate in a burst; the download tier
+ * (20 calls an hour) bounds the rest. More gaps: call again, or let ACQUIRE run.
+ */
+const MAX_DOWNLOADS_PER_CALL = 10;
+const maxDownloads = z.number().int().min(1).max(MAX_DOWNLOADS_PER_CALL);
+const acquireBody = z.object({ max_downloads: maxDownloads.default(5), dry_run: z.boolean().default(false) }).strict();
+const acquireQuery = z.object({ max_downloads: decimalInt(maxDownloads).default(5), dry_run: booleanFlag });
 
 /** Prowlarr's search for this request (503 naming the bindings when it is not configured). */
 function searchOf(config: Config): Search {
@@ -120,7 +127,7 @@ gaps.openapi(
     tags,
     summary: "Queue downloads for the gaps",
     description:
-      "Searches Prowlarr for open gaps, most important first, and queues the best matching release of each, up to max_downloads. With dry_run, answers what it would queue and every ranked release, queuing nothing.",
+      "Searches Prowlarr for open gaps, most important first, and queues the best matching release of each, up to max_downloads (default 5, at most 10; up to 3 Prowlarr searches each). With dry_run, answers what it would queue and every ranked release, queuing nothing.",
     request: { body: jsonBody(acquireBody) },
     responses: {
       200: success(schemas.acquisition, "What was queued and skipped"),

@@ -1,6 +1,6 @@
 import { createRoute } from "@hono/zod-openapi";
 import { json, router } from "../openapi/declare";
-import { checkConfiguration, checkDatabase, checkMigrations, healthReport, overallStatus } from "../services/health";
+import { checkConfiguration, checkDatabase, checkMigrations, healthReport, overallStatus, probeSession } from "../services/health";
 import { VERSION, workerVersion } from "../version";
 import { healthSchema, liveSchema, readySchema } from "./health.schemas";
 
@@ -66,7 +66,8 @@ health.openapi(
     },
   }),
   async (c) => {
-    const [database, migrations] = await Promise.all([checkDatabase(c.env.DB), checkMigrations(c.env.DB)]);
+    const session = probeSession(c.env);
+    const [database, migrations] = await Promise.all([checkDatabase(session), checkMigrations(session)]);
     const checks = { database, migrations, configuration: checkConfiguration(c.var.config) };
     const ready = overallStatus(checks) !== "unhealthy";
     const body = { version: VERSION, worker_version: workerVersion(c.env), timestamp: new Date().toISOString(), checks };

@@ -47,16 +47,18 @@ rateLimits.openapi(
     path: "/{tier}/{client}",
     tags,
     summary: "Reset a client's rate limit",
-    description: "Clears the client's count in the tier, so it may call again at once; recorded in the audit trail.",
+    description:
+      "Clears the client's count in the tier, so it may call again at once; recorded in the audit trail first: when the audit cannot be written (503), nothing is cleared.",
     request: { params: limitParam },
     responses: { 200: success(schemas.limitCleared, "Cleared"), ...errors({ 404: "No API key has this id (key:<id>)" }) },
   }),
   async (c) => {
     const { tier, client } = c.req.valid("param");
     const counted = await limiterClient(database(c), client);
+    // The audit row first: no budget is ever cleared without one (a D1 outage answers 503 here, clearing nothing).
+    await auditEntry(database(c), actorFrom(c), { action: "clear", resource: "rate_limit", resourceId: `${tier}:${client}` }).run();
     await limiterFor(c.env, tier, counted).clear();
     forgetRefusal(tier, counted);
-    await auditEntry(database(c), actorFrom(c), { action: "clear", resource: "rate_limit", resourceId: `${tier}:${client}` }).run();
     return ok(c, { tier, client, cleared: true as const });
   },
 );

@@ -66,9 +66,11 @@ export const executions = pageOf("executions", taskRun).extend({ task_name: task
 
 export const upcoming = z.strictObject({
   hours: z.number().int(),
+  per_task: z.number().int(),
   cutoff_time: timestamp,
   upcoming_tasks: z.array(z.strictObject({ task_name: taskName, cron: z.string(), next_run_time: timestamp, hours_until_run: z.number() })),
   total_upcoming: z.number().int(),
+  truncated: z.boolean().meta({ description: "A task has more runs in the hours than per_task" }),
 });
 
 export const statusSchema = z.strictObject({

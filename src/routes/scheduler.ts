@@ -14,7 +14,11 @@ import * as schemas from "./scheduler.schemas";
 
 /** A task name as sent (matched case-insensitively; an unknown one is a 404). */
 const nameParam = z.object({ name: z.string().trim().min(1).max(64) });
-const upcomingQuery = z.object({ hours: decimalInt(z.number().min(1).max(168)).default(24) });
+/** Bounded in hours and in runs per task, so one answer stays small whatever the crons. */
+const upcomingQuery = z.object({
+  hours: decimalInt(z.number().min(1).max(168)).default(24),
+  per_task: decimalInt(z.number().min(1).max(100)).default(24),
+});
 /** The cron itself is checked by the service (422 naming what is wrong). */
 const scheduleBody = z.object({ cron: z.string().trim().min(1).max(120) }).strict();
 
@@ -86,11 +90,15 @@ scheduler.openapi(
     path: "/upcoming-tasks",
     tags,
     summary: "Upcoming runs",
-    description: "Every run due in the next `hours` hours (default 24), paused tasks left out, soonest first.",
+    description:
+      "The runs due in the next `hours` hours (default 24, at most 168), at most `per_task` of each task (default 24, at most 100; `truncated` says a task had more), paused tasks left out, soonest first.",
     request: { query: upcomingQuery },
     responses: { 200: success(schemas.upcoming, "The upcoming runs") },
   }),
-  async (c) => ok(c, await service.upcomingTasks(database(c), c.req.valid("query").hours)),
+  async (c) => {
+    const { hours, per_task } = c.req.valid("query");
+    return ok(c, await service.upcomingTasks(database(c), hours, per_task));
+  },
 );
 
 scheduler.openapi(

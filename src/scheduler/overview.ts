@@ -60,12 +60,15 @@ export async function listTasks(db: Database, config: Config, now = new Date()) 
   return { tasks: list, total_tasks: list.length };
 }
 
-/** Runs due in (now, now + hours], paused tasks left out, soonest first. */
-function upcoming(states: Map<string, SchedulerState>, hours: number, now: Date) {
+/** Runs due in (now, now + hours], at most `perTask` of each, paused tasks left out, soonest first. */
+function upcoming(states: Map<string, SchedulerState>, hours: number, perTask: number, now: Date) {
   const cutoff = new Date(now.getTime() + hours * MS_PER_HOUR);
+  let truncated = false;
   const runs = TASK_LIST.filter((task) => !states.get(task.name)?.paused).flatMap((task) => {
     const cron = cronOf(task, states.get(task.name));
-    return runsBetween(cron, now, cutoff).map((at) => ({
+    const due = runsBetween(cron, now, cutoff, perTask + 1);
+    if (due.length > perTask) truncated = true;
+    return due.slice(0, perTask).map((at) => ({
       task_name: task.name,
       cron,
       next_run_time: at.toISOString(),
@@ -73,12 +76,12 @@ function upcoming(states: Map<string, SchedulerState>, hours: number, now: Date)
     }));
   });
   runs.sort((a, b) => a.next_run_time.localeCompare(b.next_run_time) || TASK_NAMES.indexOf(a.task_name) - TASK_NAMES.indexOf(b.task_name));
-  return { cutoff, runs };
+  return { cutoff, runs, truncated };
 }
 
-export async function upcomingTasks(db: Database, hours: number, now = new Date()) {
-  const { cutoff, runs } = upcoming(await schedulerStates(db), hours, now);
-  return { hours, cutoff_time: cutoff.toISOString(), upcoming_tasks: runs, total_upcoming: runs.length };
+export async function upcomingTasks(db: Database, hours: number, perTask: number, now = new Date()) {
+  const { cutoff, runs, truncated } = upcoming(await schedulerStates(db), hours, perTask, now);
+  return { hours, per_task: perTask, cutoff_time: cutoff.toISOString(), upcoming_tasks: runs, total_upcoming: runs.length, truncated };
 }
 
 /** A tick later than this means the Cron Trigger is not firing (not deployed, or removed). */

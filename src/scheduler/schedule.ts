@@ -26,19 +26,57 @@ export function assertValidCron(expression: string): void {
   parsed(expression);
 }
 
+/** Each field's name and the numbers Cloudflare accepts in it (weekdays 1-7, 1 = Sunday). */
+const FIELDS = [
+  { name: "minute", min: 0, max: 59 },
+  { name: "hour", min: 0, max: 23 },
+  { name: "day-of-month", min: 1, max: 31 },
+  { name: "month", min: 1, max: 12 },
+  { name: "day-of-week", min: 1, max: 7 },
+] as const;
+/** Runs looked at for two closer than the tick: enough to meet every minute, hour, day and month boundary of a pattern. */
+const GAP_RUNS_CHECKED = 1_000;
+
+/** Why one field is refused, or null: only numbers in range, names, `*`, `,`, `-`, `/`, `L`, `#` (no Quartz `?`). */
+function fieldProblem(field: string, { name, min, max }: (typeof FIELDS)[number]): string | null {
+  if (!/^[\dA-Za-z*,\-/#]+$/.test(field)) return `the ${name} field "${field}" has a character cron does not take here`;
+  // Numbers after `/` are steps and after `#` the nth weekday: not values of the field.
+  for (const match of field.matchAll(/(^|[,-])(\d+)/g)) {
+    const value = Number(match[2]);
+    if (value < min || value > max) return `the ${name} field allows ${min}-${max}, not ${value}`;
+  }
+  return null;
+}
+
 /**
  * Why a cron sent to PUT .../schedule is refused, or null: five fields (minute hour day month
- * weekday, as Cloudflare reads them) that croner accepts and that fire at least once more.
+ * weekday, as Cloudflare reads them), each in range, that croner accepts, that fire at least
+ * once more, and never twice within the dispatcher's 5-minute tick (a finer cron would still run
+ * once a tick, so it says what it does not do).
  */
-export function cronProblem(expression: string): string | null {
-  const fields = normalizeCron(expression).split(" ");
+export function cronProblem(expression: string, now = new Date()): string | null {
+  const normalized = normalizeCron(expression);
+  const fields = normalized.split(" ");
   if (fields.length !== 5) return `needs 5 fields (minute hour day-of-month month day-of-week), got ${fields.length}`;
+  for (const [i, field] of fields.entries()) {
+    const problem = fieldProblem(field, FIELDS[i]!);
+    if (problem) return problem;
+  }
   try {
-    assertValidCron(normalizeCron(expression));
+    assertValidCron(normalized);
   } catch (error) {
     return error instanceof Error ? error.message : "is not a valid cron expression";
   }
-  return nextRun(normalizeCron(expression), new Date()) === null ? "never fires again" : null;
+  let previous = nextRun(normalized, now);
+  if (previous === null) return "never fires again";
+  for (let i = 0; i < GAP_RUNS_CHECKED; i++) {
+    const run = nextRun(normalized, previous);
+    if (run === null) break;
+    if (run.getTime() - previous.getTime() < TICK_MS)
+      return `fires more often than the 5-minute tick (${previous.toISOString()} and ${run.toISOString()})`;
+    previous = run;
+  }
+  return null;
 }
 
 /** The first run strictly after `after`, or null for an expression that never fires again. */
@@ -46,10 +84,10 @@ export function nextRun(expression: string, after: Date): Date | null {
   return parsed(expression).nextRun(after);
 }
 
-/** Every run in (from, to], in order. */
-export function runsBetween(expression: string, from: Date, to: Date): Date[] {
+/** The runs in (from, to], in order: at most `max` of them. */
+export function runsBetween(expression: string, from: Date, to: Date, max: number): Date[] {
   const runs: Date[] = [];
-  for (let run = nextRun(expression, from); run && run <= to; run = nextRun(expression, run)) runs.push(run);
+  for (let run = nextRun(expression, from); run && run <= to && runs.length < max; run = nextRun(expression, run)) runs.push(run);
   return runs;
 }
 

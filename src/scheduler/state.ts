@@ -79,7 +79,7 @@ export async function resumeTask(db: Database, name: string, now = new Date()) {
  */
 export async function setSchedule(db: Database, name: string, cron: string, actor: string, now = new Date()) {
   const task = resolveTask(name);
-  const problem = cronProblem(cron);
+  const problem = cronProblem(cron, now);
   if (problem) throw new ValidationError([{ path: "body.cron", message: `The cron ${problem}`, code: "invalid_cron" }]);
   const expression = normalizeCron(cron);
   const stamp = now.toISOString();

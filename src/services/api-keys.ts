@@ -3,6 +3,7 @@ import type { Database } from "../db/client";
 import { type API_KEY_ROLES, type ApiKey, apiKeys } from "../db/schema";
 import { ConflictError, isUniqueViolation, NotFoundError } from "../errors";
 import { type Actor, actorOf } from "../lib/actor";
+import { addressForBudget } from "../lib/client";
 import { sha256Hex } from "../lib/crypto";
 import type { PageQuery } from "../lib/pagination";
 import { auditEntry } from "./audit";
@@ -93,6 +94,8 @@ export const keyClient = (keyHash: string) => `key:${keyHash}`;
  * already the limiter's.
  */
 export async function limiterClient(db: Database, client: string): Promise<string> {
+  // An address as the admin copied it (any spelling, or the /64 form) is the budget's own form.
+  if (client.startsWith("ip:")) return `ip:${addressForBudget(client.slice(3))}`;
   const id = /^key:(\d{1,15})$/.exec(client)?.[1];
   if (id === undefined) return client;
   const [row] = await db

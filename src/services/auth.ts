@@ -9,15 +9,7 @@ import { addressForBudget } from "../lib/client";
 import { hashPassword, verifyNothing, verifyPassword } from "../lib/password";
 import { signSessionToken } from "../lib/session-token";
 import { auditEntry } from "./audit";
-import {
-  forgetStale,
-  MAX_ATTEMPTS_PER_ACCOUNT,
-  MAX_ATTEMPTS_PER_ADDRESS,
-  releaseOnSuccess,
-  slotOf,
-  takeSlot,
-  throttleKeys,
-} from "./login-throttle";
+import { attemptStatements, forgetStale, refuseUnlessAllowed, releaseOnSuccess, slotOf, throttleKeys } from "./login-throttle";
 import { userJson } from "./users";
 
 export const TOKEN_TTL_SECONDS = 30 * 60;
@@ -64,22 +56,21 @@ const INVALID_LOGIN = () => new UnauthorizedError("invalid_credentials", "Invali
  * the user's token generation (a password, status or role change ends it).
  *
  * The attempt is counted before the password is checked (services/login-throttle.ts): five per
- * username and client address, fifty per username, then 423 for 30 minutes. Known and unknown
+ * username and client network, then 423 for 30 minutes; one per network while ten networks have
+ * tried the username. Known and unknown
  * usernames are counted, checked and answered alike: the same statements, one password
  * derivation, the same status, body and headers.
  */
-export async function login(db: Database, config: Config, actor: Actor, username: string, password: string) {
+export async function login(db: Database, config: Config, actor: Actor, username: string, password: string, now = Date.now()) {
   const pepper = requireSecret(config, "PASSWORD_SALT");
   const secret = requireSecret(config, "JWT_SECRET");
-  const now = Date.now();
   const keys = await throttleKeys(username, addressForBudget(actor.ip));
-  const [pairRows, accountRows, found] = await db.batch([
-    takeSlot(db, keys.pair, keys.account, MAX_ATTEMPTS_PER_ADDRESS, now),
-    takeSlot(db, keys.account, keys.account, MAX_ATTEMPTS_PER_ACCOUNT, now),
+  const [accountBefore, pairRows, , found] = await db.batch([
+    ...attemptStatements(db, keys, now),
     db.select().from(users).where(eq(users.username, username)),
   ]);
-  const slot = slotOf(keys, pairRows[0], accountRows[0], now);
-  if (!slot.allowed) throw new AccountLockedError(slot.retryAfterSeconds);
+  const slot = slotOf(keys, accountBefore[0], pairRows[0], now);
+  refuseUnlessAllowed(slot);
 
   const user = found[0]?.isActive ? found[0] : undefined;
   const identity: Identity | undefined = user && {

@@ -19,7 +19,18 @@ function withTimeout<T>(probe: Promise<T>, what: string): Promise<T> {
   return withDeadline(probe, CHECK_TIMEOUT_MS, `${what} did not answer within ${CHECK_TIMEOUT_MS} ms`);
 }
 
-export async function checkDatabase(db: D1Database): Promise<Check> {
+/**
+ * What a probe queries: a D1 session, as every route's queries run in one (src/middleware/d1-session.ts),
+ * so a database that answers the bare binding but not a session is not reported ready.
+ */
+type Probe = Pick<D1DatabaseSession, "prepare">;
+
+/** The probes' session: the primary, where every write goes. */
+export function probeSession(env: Env): Probe {
+  return env.DB.withSession("first-primary");
+}
+
+export async function checkDatabase(db: Probe): Promise<Check> {
   const started = performance.now();
   try {
     await withTimeout(db.prepare("SELECT 1").first(), "The database");
@@ -29,7 +40,7 @@ export async function checkDatabase(db: D1Database): Promise<Check> {
   }
 }
 
-export async function checkMigrations(db: D1Database): Promise<Check> {
+export async function checkMigrations(db: Probe): Promise<Check> {
   try {
     const { results } = await withTimeout(db.prepare("SELECT name FROM d1_migrations").all<{ name: string }>(), "The database");
     const applied = new Set(results.map((row) => row.name));
@@ -73,9 +84,10 @@ export function overallStatus(checks: Record<string, Check>): "healthy" | "degra
 
 /** Every check of `/health`, with the overall status. */
 export async function healthReport(env: Env, config: Config) {
+  const session = probeSession(env);
   const [database, migrations, rate_limiter] = await Promise.all([
-    checkDatabase(env.DB),
-    checkMigrations(env.DB),
+    checkDatabase(session),
+    checkMigrations(session),
     checkRateLimiter(env, config),
   ]);
   const checks = { database, migrations, configuration: checkConfiguration(config), rate_limiter };

@@ -3,6 +3,7 @@ import { runBatch, type Statement } from "../db/batch";
 import type { Database } from "../db/client";
 import { selectJsonRows } from "../db/json-rows";
 import { authors, type Book, books, series } from "../db/schema";
+import { nameKey } from "../lib/name-key";
 import type { BookImportRow } from "./books";
 import { authorNamesOf, type BookGroups, recomputeAuthors, recomputeSeries, seriesNamesOf } from "./completion";
 
@@ -94,9 +95,11 @@ export async function reconcilePage(
   for (const [libraryId, ids] of moved) statements.push(db.update(books).set({ absLibraryId: libraryId }).where(absIdIn(ids)));
   const seriesRows = [...newSeries.values()];
   const authorRows = [...newAuthors.values()];
-  for (const rows of selectJsonRows(series, ["name", "author"], seriesRows))
+  // Each with its name key (src/lib/name-key.ts): a look-alike of an existing row is that row (the conflict is skipped).
+  const keyed = <T extends { name: string }>(rows: T[]) => rows.map((row) => ({ ...row, nameKey: nameKey(row.name) }));
+  for (const rows of selectJsonRows(series, ["name", "author", "nameKey"], keyed(seriesRows)))
     statements.push(db.insert(series).select(rows).onConflictDoNothing());
-  for (const rows of selectJsonRows(authors, ["name"], authorRows)) statements.push(db.insert(authors).select(rows).onConflictDoNothing());
+  for (const rows of selectJsonRows(authors, ["name", "nameKey"], keyed(authorRows))) statements.push(db.insert(authors).select(rows).onConflictDoNothing());
   // Completion of what this batch changed: the new rows, and the groups of books whose ownership changed.
   const seriesNames = [...seriesRows.map((s) => s.name), ...recount.flatMap(seriesNamesOf)];
   const authorNames = [...authorRows.map((a) => a.name), ...recount.map((b) => b.author)];

@@ -1,14 +1,17 @@
-import { and, count, eq, ne, type SQL, sql } from "drizzle-orm";
+import { and, count, eq, ne, or, type SQL, sql } from "drizzle-orm";
 import type { Statement } from "../db/batch";
 import type { Database } from "../db/client";
 import type { authors, COMPLETION_STATUSES, series } from "../db/schema";
 import { ConflictError, isUniqueViolation, NotFoundError } from "../errors";
 import { changesOf } from "../lib/changes";
+import { nameKey } from "../lib/name-key";
 import { type PageQuery, page } from "../lib/pagination";
 
 /**
  * What series and authors share: both are tracked names that books belong to by name (trimmed,
- * case-insensitively, so names are unique that way too), with completion counted from those books.
+ * case-insensitively), with completion counted from those books. Names are unique by their key
+ * (src/lib/name-key.ts: case, spacing, invisible characters, fullwidth forms and Cyrillic or Greek
+ * look-alikes aside), stored in name_key under a unique index.
  * The rules for finding, naming, listing and writing one are the same; ./series.ts and ./authors.ts
  * say only what differs (their fields, answers, orders and recompute statement). Every write that
  * can move the completion recomputes it in the same batch (one D1 transaction): it is never stale.
@@ -43,6 +46,8 @@ export function trackedNames<T extends Table, Fields extends { name: string }, J
   const table = kind.table as typeof series;
   const byId = (id: number) => eq(table.id, id);
   const sameName = (name: string) => sql`lower(${table.name}) = lower(${name})`;
+  // Rows written before migration 0011 may hold a partial key: the lower(name) rule still applies to them.
+  const lookAlike = (name: string) => or(eq(table.nameKey, nameKey(name)), sameName(name));
   const idOf = (id: number) => ({ [kind.idKey]: id }) as Record<IdKey, number>;
 
   async function find(db: Database, id: number): Promise<T["$inferSelect"]> {
@@ -56,7 +61,7 @@ export function trackedNames<T extends Table, Fields extends { name: string }, J
     const [clash] = await db
       .select({ id: table.id, name: table.name })
       .from(table)
-      .where(exceptId === undefined ? sameName(name) : and(sameName(name), ne(table.id, exceptId)))
+      .where(exceptId === undefined ? lookAlike(name) : and(lookAlike(name), ne(table.id, exceptId)))
       .limit(1);
     if (clash) throw new ConflictError(`${kind.label} '${clash.name}' already exists`, "duplicate_resource", idOf(clash.id));
   }
@@ -65,7 +70,7 @@ export function trackedNames<T extends Table, Fields extends { name: string }, J
     try {
       return await write();
     } catch (error) {
-      if (isUniqueViolation(error, kind.uniqueIndex))
+      if (isUniqueViolation(error, kind.uniqueIndex) || isUniqueViolation(error, ".name_key"))
         throw new ConflictError(`${kind.label} '${name}' already exists`, "duplicate_resource");
       throw error;
     }
@@ -112,9 +117,14 @@ export function trackedNames<T extends Table, Fields extends { name: string }, J
       await assertNameFree(db, fields.name);
       const [, , [row]] = await guardDuplicate(fields.name, () =>
         db.batch([
-          db.insert(table).values({ ...kind.columns(fields), name: fields.name } as typeof series.$inferInsert),
+          db
+            .insert(table)
+            .values({ ...kind.columns(fields), name: fields.name, nameKey: nameKey(fields.name) } as typeof series.$inferInsert),
           kind.recompute(db, [fields.name]),
-          db.select().from(table).where(sameName(fields.name)),
+          db
+            .select()
+            .from(table)
+            .where(eq(table.nameKey, nameKey(fields.name))),
         ]),
       );
       return { ...idOf(row!.id), ...kind.json(row as unknown as T["$inferSelect"]) };
@@ -132,7 +142,9 @@ export function trackedNames<T extends Table, Fields extends { name: string }, J
         db.batch([
           db
             .update(table)
-            .set(kind.columns(patch) as Partial<typeof series.$inferInsert>)
+            .set({ ...kind.columns(patch), ...(patch.name === undefined ? {} : { nameKey: nameKey(name) }) } as Partial<
+              typeof series.$inferInsert
+            >)
             .where(byId(id)),
           kind.recompute(db, [name]),
           db.select().from(table).where(byId(id)),

@@ -4,13 +4,14 @@ import { requireSecret } from "../config";
 import type { Identity } from "../context";
 import type { Database } from "../db/client";
 import { type USER_ROLES, type User, users } from "../db/schema";
-import { ConflictError, ForbiddenError, isUniqueViolation, NotFoundError, UnauthorizedError } from "../errors";
+import { AccountLockedError, ConflictError, ForbiddenError, isUniqueViolation, NotFoundError, UnauthorizedError } from "../errors";
 import type { Actor } from "../lib/actor";
 import { changesOf } from "../lib/changes";
+import { addressForBudget } from "../lib/client";
 import type { PageQuery } from "../lib/pagination";
 import { hashPassword, verifyPassword } from "../lib/password";
 import { auditEntry } from "./audit";
-import { accountKey, clearAccount } from "./login-throttle";
+import { accountKey, attemptStatements, clearAccount, refuseUnlessAllowed, slotOf, throttleKeys } from "./login-throttle";
 
 export type UserRole = (typeof USER_ROLES)[number];
 
@@ -174,7 +175,9 @@ export async function deleteUser(db: Database, actor: Actor, id: number) {
 }
 
 /**
- * Admins set anyone's password; everyone else only their own, proving the current one.
+ * Admins set anyone's password; everyone else only their own, proving the current one. Proving it
+ * takes an attempt of the login's budget for that username and network (services/login-throttle.ts),
+ * so a stolen session cannot guess the current password faster than a login could.
  * A new password also clears a lockout.
  */
 export async function changePassword(
@@ -190,8 +193,16 @@ export async function changePassword(
   if (!admin && !(identity?.kind === "user" && identity.userId === id)) throw new ForbiddenError("You can only change your own password");
   const user = await findUser(db, id);
   if (!admin) {
+    const now = Date.now();
+    const keys = await throttleKeys(user.username, addressForBudget(actor.ip));
+    const [accountBefore, pairRows] = await db.batch(attemptStatements(db, keys, now));
+    const slot = slotOf(keys, accountBefore[0], pairRows[0], now);
+    refuseUnlessAllowed(slot);
     const { valid } = await verifyPassword(input.current_password ?? "", user.passwordHash, pepper);
-    if (!valid) throw new UnauthorizedError("invalid_credentials", "The current password is incorrect");
+    if (!valid) {
+      if (slot.lastSlot) throw new AccountLockedError(slot.retryAfterSeconds);
+      throw new UnauthorizedError("invalid_credentials", "The current password is incorrect");
+    }
   }
   await db.batch([
     db
@@ -208,4 +219,14 @@ export async function changePassword(
     auditEntry(db, actor, { action: "password_change", resource: "user", resourceId: id }),
   ]);
   return { message: "Password changed" };
+}
+
+/** Ends every login lockout of a user, for every network (an admin's or the operator key's; audited). */
+export async function clearLoginLock(db: Database, actor: Actor, id: number) {
+  const user = await findUser(db, id);
+  const [cleared] = await db.batch([
+    clearAccount(db, await accountKey(user.username)).returning(),
+    auditEntry(db, actor, { action: "login_lock_clear", resource: "user", resourceId: id }),
+  ]);
+  return { message: `Login lockouts of '${user.username}' cleared`, cleared_counts: cleared.length };
 }

@@ -87,6 +87,31 @@ describe("on a database no migration touched (EMPTY_DB)", () => {
     expect(await appliedNames(db)).toEqual(names);
   });
 
+  it("0011 keys existing series and authors, keeping look-alike rows that already exist (issue 23)", async () => {
+    await rollBackAll(db);
+    const at = names.indexOf("0011_series_authors_name_key.sql");
+    expect(at).toBeGreaterThan(0);
+    await applyD1Migrations(db, migrations.slice(0, at));
+    await db.batch([
+      db.prepare("INSERT INTO series (id, name) VALUES (1, 'Dune Saga'), (2, 'Dune\u00a0Saga'), (3, 'Dune  Saga'), (4, 'Foundation')"),
+      db.prepare("INSERT INTO authors (id, name) VALUES (1, 'Frank Herbert'), (2, 'Frank\u200b Herbert')"),
+    ]);
+    await applyD1Migrations(db, migrations.slice(0, at + 1));
+    const keys = async (table: string) =>
+      (await db.prepare(`SELECT id, name_key FROM ${table} ORDER BY id`).all<{ id: number; name_key: string }>()).results;
+    expect(await keys("series")).toEqual([
+      { id: 1, name_key: "dune saga" },
+      { id: 2, name_key: "dune saga #2" },
+      { id: 3, name_key: "dune saga #3" },
+      { id: 4, name_key: "foundation" },
+    ]);
+    expect(await keys("authors")).toEqual([
+      { id: 1, name_key: "frank herbert" },
+      { id: 2, name_key: "frank herbert #2" },
+    ]);
+    await rollBackAll(db);
+  });
+
   it("rolls back with rows in every foreign-key relation (foreign keys are on in D1)", async () => {
     await applyD1Migrations(db, migrations);
     await db.batch([

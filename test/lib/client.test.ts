@@ -29,6 +29,33 @@ describe("IPv6 clients", () => {
   });
 });
 
+describe("addresses spelled differently (issue 23, finding 7)", () => {
+  it("have one form each: no spelling gets a budget of its own", () => {
+    for (const spelling of ["2001:db8:0:1::7", "[2001:db8:0:1::7]", "2001:DB8:0:1:0:0:0:7", "2001:db8:0:1::0.0.0.7", "2001:db8:0:1::/64"])
+      expect(addressForBudget(spelling), spelling).toBe("2001:db8:0:1::/64");
+    for (const spelling of [
+      "192.0.2.7",
+      " 192.0.2.7 ",
+      "192.000.002.007",
+      "::ffff:192.0.2.7",
+      "::ffff:c000:207",
+      "0:0:0:0:0:ffff:c000:0207",
+    ])
+      expect(addressForBudget(spelling), spelling).toBe("192.0.2.7");
+    for (const garbage of ["not-an-ip", "1.2.3.256", "2001:db8::1::2", "1:2:3:4:5:6:7:8:9", ""])
+      expect(addressForBudget(garbage), garbage).toBe("unknown");
+  });
+
+  it("share one public budget through the app", async () => {
+    const [a, b] = crypto.getRandomValues(new Uint8Array(2));
+    const spellings = [`198.18.${a}.${b}`, `198.018.${String(a).padStart(3, "0")}.${b}`, `::ffff:198.18.${a}.${b}`];
+    const statuses: number[] = [];
+    for (let i = 0; i < 11; i++) statuses.push((await defaults("/api/info", { ip: spellings[i % 3]! })).status);
+    expect(statuses.slice(0, 10).every((s) => s === 200)).toBe(true);
+    expect(statuses[10]).toBe(429);
+  });
+});
+
 describe("the request log's client", () => {
   /** The `client` field of the log line of one request from `ip`, under `env`. */
   async function loggedClient(app: ReturnType<typeof withEnv>, ip: string): Promise<string> {

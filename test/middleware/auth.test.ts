@@ -39,6 +39,11 @@ describe("authentication", () => {
     }
   });
 
+  it("an empty X-API-Key does not hide a valid Bearer token sent beside it (issue 23, finding 7)", async () => {
+    const headers = { ...bearer(await loginAs(await createUser("viewer"))), "X-API-Key": "" };
+    expect((await call(PROTECTED, { headers })).status).toBe(200);
+  });
+
   it("accepts a valid HS256 bearer token of an existing user", async () => {
     const res = await call(PROTECTED, { headers: bearer(await loginAs(await createUser("viewer"))) });
     expect(res.status).toBe(200);

@@ -151,6 +151,9 @@ let ids: { book: number; series: number; seriesName: string; author: number; dow
 beforeAll(async () => {
   const res = await call("/api/admin/api-keys", { method: "POST", auth: true, json: { name: unique("critical-path"), role: "operator" } });
   namedKey = { "X-API-Key": (await res.json<{ data: { api_key: { key: string } } }>()).data.api_key.key };
+  // A named key's first request in an isolate looks the key up before counting it (issue 23: no
+  // limiter is named after a key not yet found), one round trip more, once; later ones count beside the lookup.
+  expect((await roundTrips("/api/books?limit=1", { headers: namedKey })).sequential).toBe(READ_BUDGET + 1);
   const admin = await createUser("admin");
   adminJwt = bearer(await loginAs(admin));
   const seriesName = unique("Critical Series");

@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { bearer, createUser, loginAs, unique } from "../fixtures";
-import { API_KEY, call, withEnv } from "../helpers";
+import { API_KEY, call, countingD1, uniqueIp, withEnv } from "../helpers";
 
 /** A named key with the given role, made through the admin API. */
 async function namedKey(role: "viewer" | "operator" = "viewer") {
@@ -77,5 +77,62 @@ describe("who a budget belongs to", () => {
     const before = queries;
     expect((await send("/api/books?limit=1", { headers })).status).toBe(429);
     expect(queries).toBe(before);
+  });
+});
+
+describe("keys not yet verified (issue 23, finding 4)", () => {
+  /** The real limiter namespace, recording the name of every object asked for. */
+  function namingLimiter() {
+    const names: string[] = [];
+    const namespace = new Proxy(env.RATE_LIMITER, {
+      get(target, prop) {
+        const value = Reflect.get(target, prop);
+        if (prop === "idFromName")
+          return (name: string) => {
+            names.push(name);
+            return target.idFromName(name);
+          };
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    return { names, namespace };
+  }
+
+  it("never name a limiter object, and cost no lookup once their address is refused", async () => {
+    const { names, namespace } = namingLimiter();
+    let statements = 0;
+    const send = withEnv({
+      RATE_LIMITS: JSON.stringify({ public: "3/minute" }),
+      RATE_LIMITER: namespace,
+      DB: countingD1(() => statements++),
+    });
+    const ip = uniqueIp();
+    const guesses = Array.from({ length: 6 }, () => `mam_${crypto.randomUUID().replace(/-/g, "")}`);
+    const statuses: number[] = [];
+    for (const key of guesses.slice(0, 4)) statuses.push((await send("/api/books?limit=1", { ip, headers: { "X-API-Key": key } })).status);
+    expect(statuses).toEqual([401, 401, 401, 429]);
+
+    // Refused: later guesses from that address cost neither a database statement nor a limiter.
+    const [statementsBefore, namesBefore] = [statements, names.length];
+    for (const key of guesses.slice(4)) expect((await send("/api/books?limit=1", { ip, headers: { "X-API-Key": key } })).status).toBe(429);
+    expect(statements).toBe(statementsBefore);
+    expect(names).toHaveLength(namesBefore);
+
+    // Every object asked for is the address's, none a guessed key's.
+    expect(names.length).toBeGreaterThan(0);
+    expect(names.every((name) => name.startsWith("public:ip:"))).toBe(true);
+  });
+
+  it("a named key from a refused address waits with it; the operator key, verified without a lookup, does not", async () => {
+    const send = withEnv({ RATE_LIMITS: JSON.stringify({ public: "1/minute" }) });
+    const ip = uniqueIp();
+    const key = await namedKey();
+    const guess = { "X-API-Key": `mam_${crypto.randomUUID().replace(/-/g, "")}` };
+    expect((await send("/api/books?limit=1", { ip, headers: guess })).status).toBe(401);
+    expect((await send("/api/books?limit=1", { ip, headers: guess })).status).toBe(429);
+    // The isolate's refusal of the address applies before the lookup of an unverified key...
+    expect((await send("/api/books?limit=1", { ip, headers: { "X-API-Key": key.key } })).status).toBe(429);
+    // ...but the operator key and tokens, verified without a lookup, are not the address's guesses.
+    expect((await send("/api/books?limit=1", { ip, headers: { "X-API-Key": API_KEY } })).status).toBe(200);
   });
 });

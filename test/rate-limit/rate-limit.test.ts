@@ -209,3 +209,19 @@ describe("logged-in users", () => {
     expect((await three("/api/admin/me", { ip: uniqueIp(), headers: bearer(adaToken) })).status).toBe(429);
   });
 });
+
+describe("a list that searches (issue 23, finding 6)", () => {
+  it("GET /api/books?search= is counted in the search tier, with /api/books/search; without a search, in authenticated", async () => {
+    const send = withEnv({ RATE_LIMITS: JSON.stringify({ search: "2/minute", authenticated: "100/minute" }) });
+    const headers = bearer(await loginAs(await createUser("viewer")));
+    const first = await send("/api/books?search=dune&limit=1", { headers });
+    expect(first.status).toBe(200);
+    expect(first.headers.get("RateLimit-Policy")).toBe('"search";q=2;w=60');
+    expect((await send("/api/books/search?query=dune", { headers })).status).toBe(200);
+    expect((await send("/api/books?search=dune&limit=1", { headers })).status).toBe(429);
+    // A blank search filters nothing: the plain list, in its own tier.
+    const plain = await send("/api/books?search=%20&limit=1", { headers });
+    expect(plain.status).toBe(200);
+    expect(plain.headers.get("RateLimit-Policy")).toBe('"authenticated";q=100;w=60');
+  });
+});

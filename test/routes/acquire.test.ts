@@ -163,7 +163,10 @@ describe("POST /api/gaps/acquire", () => {
     const body = (await res.json()) as any;
     expect(body).toMatchObject(errorShape(503, "service_unavailable"));
     expect(body.detail).toContain("PROWLARR_URL");
-    for (const max_downloads of [0, 51, 2.5]) expect((await post("/api/gaps/acquire", { max_downloads })).status).toBe(422);
+    // At most 10 downloads (30 searches) a call (issue 23: 50 downloads and 150 searches was too much).
+    for (const max_downloads of [0, 11, 50, 2.5])
+      expect((await post("/api/gaps/acquire", { max_downloads })).status, `${max_downloads}`).toBe(422);
+    expect((await post("/api/gaps/analyze-and-acquire?max_downloads=11")).status).toBe(422);
     expect((await post("/api/gaps/acquire", { nope: 1 })).status).toBe(422);
   });
 });

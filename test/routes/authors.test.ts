@@ -95,6 +95,22 @@ describe("POST /api/authors", () => {
     }
   });
 
+  it("answers 409 for names that only look different (issue 23): invisible, wide or Cyrillic characters, doubled spaces", async () => {
+    const name = `Joe ${unique("Abercrombie")}`;
+    await createAuthor({ name });
+    for (const variant of [
+      name.replace(" ", "\u00a0"),
+      name.replace("Joe", "Jo\u200be"),
+      name.replace("o", "\u043e"),
+      name.replace("Joe", "Ｊｏｅ"),
+      name.replace(" ", "  "),
+    ]) {
+      const { status, body } = await api("/api/authors", { method: "POST", json: { name: variant } });
+      expect(status, JSON.stringify(variant)).toBe(409);
+      expect(body).toMatchObject({ ...errorShape(409, "duplicate_resource"), detail: `Author '${name}' already exists` });
+    }
+  });
+
   it("answers 409, never 500, when the same new name is created concurrently", async () => {
     const name = unique("race");
     const answers = await Promise.all(Array.from({ length: 6 }, () => api("/api/authors", { method: "POST", json: { name } })));

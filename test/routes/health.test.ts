@@ -3,8 +3,8 @@ import { describe, expect, it } from "vitest";
 import { BUNDLED_MIGRATIONS } from "../../src/services/health";
 import { call, errorShape, withEnv } from "../helpers";
 
-/** A D1 binding whose every query fails, as when the database is unreachable. */
-const unreachableDb = {
+/** A D1 binding whose every query fails, as when the database is unreachable (a session opens, as on the real binding). */
+const unreachable = {
   prepare: () => ({
     first: () => Promise.reject(new Error("D1_ERROR: Network connection lost.")),
     all: () => Promise.reject(new Error("D1_ERROR: Network connection lost.")),
@@ -13,8 +13,10 @@ const unreachableDb = {
     },
   }),
 };
+const unreachableDb = { ...unreachable, withSession: () => unreachable };
 /** A D1 binding that never answers. */
-const hangingDb = { prepare: () => ({ first: () => new Promise(() => {}), all: () => new Promise(() => {}) }) };
+const hanging = { prepare: () => ({ first: () => new Promise(() => {}), all: () => new Promise(() => {}) }) };
+const hangingDb = { ...hanging, withSession: () => hanging };
 
 describe("GET /health/live", () => {
   it("answers alive without credentials and touches nothing", async () => {

@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { throttleKeys } from "../../src/services/login-throttle";
-import { createUser, unique } from "../fixtures";
+import { bearer, createUser, loginAs, unique } from "../fixtures";
 import { call, countingD1, uniqueIp, withEnv } from "../helpers";
 
 // The login lockout as an attacker meets it (issue 10): the attempt is taken before the password
@@ -29,6 +29,12 @@ async function passwordChecks(run: () => Promise<unknown>): Promise<number> {
 }
 
 afterEach(() => vi.restoreAllMocks());
+
+/** The first three groups of an IPv6 /48 of its own (login budgets are kept per /48). */
+function network48(): string {
+  const [n] = crypto.getRandomValues(new Uint32Array(1));
+  return `2001:${((n! >>> 16) | 0x1000).toString(16)}:${(n! & 0xffff).toString(16)}`;
+}
 
 describe("a burst of logins for one user from one address", () => {
   it("checks at most five passwords of 40 wrong ones sent at once", { timeout: 60_000 }, async () => {
@@ -108,15 +114,58 @@ describe("locking out", () => {
     expect((await login(user.username, user.password, uniqueIp())).status).toBe(200);
   });
 
-  it("for everyone takes fifty failures from ten addresses", { timeout: 60_000 }, async () => {
+  it("from one IPv6 /56 (eleven /64s, five failures each) leaves the account open to its owner", { timeout: 60_000 }, async () => {
     const user = await createUser();
-    for (let a = 0; a < 10; a++) {
-      const ip = uniqueIp();
-      await Promise.all(Array.from({ length: 5 }, (_, i) => login(user.username, `wrong-${a}-${i}`, ip)));
+    const site = network48();
+    for (let n = 0; n < 11; n++) {
+      const ip = `${site}:${(n << 8).toString(16)}::1`; // 11 /64s of one /56
+      for (let i = 0; i < 5; i++) await login(user.username, `wrong-${n}-${i}`, ip);
     }
-    const res = await login(user.username, user.password, uniqueIp());
-    expect(res.status).toBe(423);
-    expect(Number(res.headers.get("Retry-After"))).toBeGreaterThan(1700);
+    expect((await login(user.username, user.password, uniqueIp())).status).toBe(200);
+  });
+
+  it("counts the /64s of one /48 as one network", { timeout: 60_000 }, async () => {
+    const user = await createUser();
+    const site = network48();
+    const statuses: number[] = [];
+    for (let n = 0; n < 6; n++) statuses.push((await login(user.username, `wrong-${n}`, `${site}:${n.toString(16)}::1`)).status);
+    expect(statuses).toEqual([401, 401, 401, 401, 423, 423]);
+    expect((await login(user.username, user.password, `${site}:ff::1`)).status).toBe(423);
+  });
+
+  it("never for everyone: ten failing networks only cut every network to one attempt", { timeout: 60_000 }, async () => {
+    const user = await createUser();
+    for (let n = 0; n < 10; n++) {
+      const ip = `${network48()}::1`;
+      await Promise.all(Array.from({ length: 5 }, (_, i) => login(user.username, `wrong-${n}-${i}`, ip)));
+    }
+    // Under attack: a new network's one wrong password locks that network...
+    const attacker = `${network48()}::1`;
+    const first = await login(user.username, "wrong-again", attacker);
+    expect(first.status).toBe(423);
+    expect(Number(first.headers.get("Retry-After"))).toBeGreaterThan(1700);
+    expect((await login(user.username, user.password, attacker)).status).toBe(423);
+    // ...and the owner's right password from another network logs in.
+    expect((await login(user.username, user.password, `${network48()}::1`)).status).toBe(200);
+  });
+
+  it("ends for every network when an admin clears it, audited", { timeout: 60_000 }, async () => {
+    const user = await createUser();
+    const ip = uniqueIp();
+    for (let i = 0; i < 5; i++) await login(user.username, `wrong-${i}`, ip);
+    expect((await login(user.username, user.password, ip)).status).toBe(423);
+
+    const viewer = await createUser("viewer");
+    const refused = await call(`/api/admin/users/${user.id}/login-lock`, { method: "DELETE", headers: bearer(await loginAs(viewer)) });
+    expect(refused.status).toBe(403);
+    const cleared = await call(`/api/admin/users/${user.id}/login-lock`, { method: "DELETE", auth: true });
+    expect(cleared.status).toBe(200);
+    expect((await cleared.json<{ data: { cleared_counts: number } }>()).data.cleared_counts).toBe(2);
+    const audit = await call(`/api/admin/audit-logs?action=login_lock_clear&resource=user`, { auth: true });
+    const logs = (await audit.json<{ data: { logs: { resource_id: number | null }[] } }>()).data.logs;
+    expect(logs.map((log) => log.resource_id)).toContain(String(user.id));
+    expect((await login(user.username, user.password, ip)).status).toBe(200);
+    expect((await call("/api/admin/users/999999999/login-lock", { method: "DELETE", auth: true })).status).toBe(404);
   });
 
   it("ends thirty minutes after the fifth failure", { timeout: 60_000 }, async () => {
@@ -145,5 +194,26 @@ describe("locking out", () => {
         .status,
     ).toBe(200);
     expect((await login(user.username, "a-fresh-password", ip)).status).toBe(200);
+  });
+});
+
+describe("guessing the current password on POST /api/admin/users/:id/password", () => {
+  it("draws on the login's budget: five wrong ones from a network, then 423 even for the right one", { timeout: 60_000 }, async () => {
+    const user = await createUser("viewer");
+    const headers = bearer(await loginAs(user));
+    const ip = uniqueIp();
+    const change = (current: string) =>
+      call(`/api/admin/users/${user.id}/password`, {
+        method: "POST",
+        ip,
+        headers,
+        json: { current_password: current, new_password: "a-new-password-1" },
+      });
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i++) statuses.push((await change(`wrong-${i}`)).status);
+    expect(statuses).toEqual([401, 401, 401, 401, 423, 423]);
+    expect((await change(user.password)).status).toBe(423);
+    // The lock is the login's too: the same network cannot log in either.
+    expect((await login(user.username, user.password, ip)).status).toBe(423);
   });
 });

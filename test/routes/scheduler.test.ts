@@ -241,6 +241,17 @@ describe("the schedule routes", () => {
     expect(week.upcoming_tasks.filter((t: { task_name: string }) => t.task_name === "LIBRARY_SYNC")).toHaveLength(7);
     expect(week.upcoming_tasks.filter((t: { task_name: string }) => t.task_name === "AUTHOR_WATCH")).toHaveLength(1);
     for (const hours of ["0", "169", "x"]) expect((await api(`/api/scheduler/upcoming-tasks?hours=${hours}`)).status, hours).toBe(422);
+    // Bounded (issue 23): QUEUE's 2,016 runs of a week are cut to per_task (default 24, at most 100), and said so.
+    const queue = (answer: { upcoming_tasks: { task_name: string }[] }) => answer.upcoming_tasks.filter((t) => t.task_name === "QUEUE");
+    expect(week).toMatchObject({ per_task: 24, truncated: true, total_upcoming: week.upcoming_tasks.length });
+    expect(queue(week)).toHaveLength(24);
+    expect(week.upcoming_tasks.length).toBeLessThanOrEqual(24 * 9);
+    const most = await data("/api/scheduler/upcoming-tasks?hours=168&per_task=100");
+    expect(queue(most)).toHaveLength(100);
+    const hour = await data("/api/scheduler/upcoming-tasks?hours=1");
+    expect(hour).toMatchObject({ truncated: false });
+    expect(queue(hour)).toHaveLength(12);
+    for (const perTask of ["0", "101"]) expect((await api(`/api/scheduler/upcoming-tasks?per_task=${perTask}`)).status, perTask).toBe(422);
   });
 
   it("configuration: the schedule, the features that can run, and the gap settings", async () => {

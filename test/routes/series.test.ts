@@ -83,6 +83,29 @@ describe("POST /api/series", () => {
     }
   });
 
+  it("answers 409 for names that only look different (issue 23): invisible, wide or Cyrillic characters, doubled spaces", async () => {
+    const name = `Book of ${unique("Dune")}`;
+    await createSeries({ name });
+    const fullwidth = (text: string) => text.replace(/[A-Za-z]/g, (ch) => String.fromCharCode(ch.charCodeAt(0) + 0xfee0));
+    const variants = {
+      "no-break space": name.replace(" ", "\u00a0"),
+      "zero-width space": name.replace("of", "o\u200bf"),
+      "Cyrillic о": name.replace("of", "\u043ef"),
+      "fullwidth letters": name.replace("Book", fullwidth("Book")),
+      "double space": name.replace(" of ", "  of "),
+      "Greek ο and a soft hyphen": name.replace("Book", "Bο\u00adok"),
+    };
+    for (const [what, variant] of Object.entries(variants)) {
+      const { status, body } = await api("/api/series", { method: "POST", json: { name: variant } });
+      expect(status, what).toBe(409);
+      expect(body).toMatchObject({ ...errorShape(409, "duplicate_resource"), detail: `Series '${name}' already exists` });
+    }
+    // Renaming another series to a look-alike is the same 409; the name itself is kept as sent.
+    const other = await createSeries({ name: `Пушкин ${unique("x")}` });
+    expect(other.name).toMatch(/^Пушкин /);
+    expect((await api(`/api/series/${other.series_id}`, { method: "PUT", json: { name: variants["Cyrillic о"] } })).status).toBe(409);
+  });
+
   it("answers 409, never 500, when the same new name is created concurrently (the unique index decides)", async () => {
     const name = unique("race");
     const answers = await Promise.all(

@@ -47,6 +47,26 @@ describe("the task table", () => {
     for (const task of TASK_LIST) expect(cronProblem(task.cron), task.name).toBeNull();
   });
 
+  it("refuses crons finer than the 5-minute tick, out-of-range fields and Quartz's `?` (issue 23, finding 6)", () => {
+    const at = new Date("2026-11-27T12:00:00.000Z");
+    const refused = {
+      "* * * * *": /more often than the 5-minute tick/,
+      "*/2 * * * *": /more often than the 5-minute tick/,
+      "0,3 * * * *": /more often than the 5-minute tick/,
+      "0,58 * * * *": /more often than the 5-minute tick/, // 58 and the next hour's 0
+      "0,59 0,23 * * *": /more often than the 5-minute tick/, // 23:59 and the next day's 0:00
+      "0 0 * * 8": /day-of-week field allows 1-7, not 8/,
+      "0 0 ? * *": /character cron does not take/,
+      "60 * * * *": /minute field allows 0-59, not 60/,
+      "0 24 * * *": /hour field allows 0-23, not 24/,
+      "0 0 0 * *": /day-of-month field allows 1-31, not 0/,
+      "0 0 1 13 *": /month field allows 1-12, not 13/,
+    };
+    for (const [cron, why] of Object.entries(refused)) expect(cronProblem(cron, at), cron).toMatch(why);
+    for (const cron of ["*/5 * * * *", "0,5 * * * *", "0,55 * * * *", "30 4 * * SUN", "0 3 * * 1-7", "0 0 L * *", "*/10 1-5/2 * * MON-FRI"])
+      expect(cronProblem(cron, at), cron).toBeNull();
+  });
+
   it("computes next runs in UTC, reading weekdays as Cloudflare does (1 = Sunday)", () => {
     const friday = new Date("2026-11-27T12:00:00.000Z");
     const next = Object.fromEntries(TASK_LIST.map((t) => [t.name, nextRun(t.cron, friday)?.toISOString()]));

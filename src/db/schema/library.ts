@@ -109,11 +109,14 @@ export const series = sqliteTable(
     completionPercentage: integer("completion_percentage").notNull().default(0),
     lastCompletionCheck: text("last_completion_check"),
     completionStatus: text("completion_status", { enum: COMPLETION_STATUSES }),
+    // The name as names are compared (src/lib/name-key.ts): look-alike names are one series.
+    nameKey: text("name_key"),
     dateCreated: timestampNow("date_created"),
     dateUpdated: updatedAt("date_updated"),
   },
   (t) => [
     uniqueIndex("series_name_lower_unique").on(sql`lower(${t.name})`),
+    uniqueIndex("series_name_key_unique").on(t.nameKey),
     index("series_hardcover_id_idx").on(t.hardcoverId),
     index("series_goodreads_id_idx").on(t.goodreadsId),
     index("series_completion_status_idx").on(t.completionStatus),
@@ -138,11 +141,14 @@ export const authors = sqliteTable(
     audiobooksMissing: integer("audiobooks_missing").notNull().default(0),
     lastCompletionCheck: text("last_completion_check"),
     completionStatus: text("completion_status", { enum: COMPLETION_STATUSES }),
+    // As series.name_key.
+    nameKey: text("name_key"),
     dateCreated: timestampNow("date_created"),
     dateUpdated: updatedAt("date_updated"),
   },
   (t) => [
     uniqueIndex("authors_name_lower_unique").on(sql`lower(${t.name})`),
+    uniqueIndex("authors_name_key_unique").on(t.nameKey),
     index("authors_hardcover_id_idx").on(t.hardcoverId),
     index("authors_goodreads_id_idx").on(t.goodreadsId),
     index("authors_last_completion_check_idx").on(t.lastCompletionCheck),

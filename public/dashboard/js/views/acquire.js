@@ -5,13 +5,13 @@ import { api } from "../api.js";
 import { bytes, errorNotice, fill, h, notice, unavailableNotice } from "../dom.js";
 
 export function acquirePanel() {
-  const max = h("input", { id: "acquire-max", type: "number", min: 1, max: 50, value: 10, inputmode: "numeric" });
+  const max = h("input", { id: "acquire-max", type: "number", min: 1, max: 10, value: 5, inputmode: "numeric" });
   const dryRun = h("button", { type: "button", id: "acquire-dry-run" }, "Dry run: show what would be queued");
   const output = h("div", { "aria-live": "polite" });
   dryRun.addEventListener("click", async () => {
     const maxDownloads = Number(max.value);
-    if (!Number.isInteger(maxDownloads) || maxDownloads < 1 || maxDownloads > 50) {
-      fill(output, notice("error", h("p", {}, "Enter a whole number from 1 to 50.")));
+    if (!Number.isInteger(maxDownloads) || maxDownloads < 1 || maxDownloads > 10) {
+      fill(output, notice("error", h("p", {}, "Enter a whole number from 1 to 10.")));
       max.focus();
       return;
     }
