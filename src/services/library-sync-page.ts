@@ -99,7 +99,8 @@ export async function reconcilePage(
   const keyed = <T extends { name: string }>(rows: T[]) => rows.map((row) => ({ ...row, nameKey: nameKey(row.name) }));
   for (const rows of selectJsonRows(series, ["name", "author", "nameKey"], keyed(seriesRows)))
     statements.push(db.insert(series).select(rows).onConflictDoNothing());
-  for (const rows of selectJsonRows(authors, ["name", "nameKey"], keyed(authorRows))) statements.push(db.insert(authors).select(rows).onConflictDoNothing());
+  for (const rows of selectJsonRows(authors, ["name", "nameKey"], keyed(authorRows)))
+    statements.push(db.insert(authors).select(rows).onConflictDoNothing());
   // Completion of what this batch changed: the new rows, and the groups of books whose ownership changed.
   const seriesNames = [...seriesRows.map((s) => s.name), ...recount.flatMap(seriesNamesOf)];
   const authorNames = [...authorRows.map((a) => a.name), ...recount.map((b) => b.author)];
