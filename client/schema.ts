@@ -8488,7 +8488,7 @@ export interface operations {
                         data: {
                             integrations: {
                                 /** @enum {string} */
-                                name: "audiobookshelf" | "qbittorrent" | "prowlarr" | "google_books";
+                                name: "audiobookshelf" | "qbittorrent" | "prowlarr" | "google_books" | "audible";
                                 configured: boolean;
                                 /** @enum {string} */
                                 status: "ok" | "error" | "not_configured";

@@ -7,7 +7,8 @@ import { ServiceClient, UpstreamError } from "./http";
  * Live status of each outside service (GET /api/integrations), each probed with one cheap call:
  * ABS `GET /api/libraries`, qBittorrent `GET /api/v2/app/version`, Prowlarr
  * `GET /api/v1/system/status`. Google Books is not probed (every call counts against its daily
- * quota): configured is all it reports. Answers are cached per isolate for up to CACHE_MS.
+ * quota), nor the public Audible catalogue (asked only as much as the series need): configured is
+ * all they report. Answers are cached per isolate for up to CACHE_MS.
  */
 
 export const CACHE_MS = 60_000;
@@ -46,6 +47,15 @@ async function statusOf(config: Config, name: ServiceName): Promise<ServiceStatu
       detail: "Configured; not probed, since every call counts against the daily quota",
     };
   }
+  if (name === "audible") {
+    return {
+      name,
+      configured: true,
+      status: "ok",
+      latency_ms: null,
+      detail: "Public catalogue, no key; not probed, to stay a polite client",
+    };
+  }
   const started = Date.now();
   try {
     const version = await PROBES[name](config);
@@ -59,7 +69,7 @@ async function statusOf(config: Config, name: ServiceName): Promise<ServiceStatu
 /** A probe makes one attempt: a status page should show a failure now, not after retries. */
 const PROBE_OPTIONS = { retries: 0 };
 
-const PROBES: Record<Exclude<ServiceName, "google_books">, (config: Config) => Promise<string | undefined>> = {
+const PROBES: Record<Exclude<ServiceName, "google_books" | "audible">, (config: Config) => Promise<string | undefined>> = {
   async audiobookshelf(config) {
     const settings = config.integrations.audiobookshelf;
     if (!settings.configured) return undefined;
