@@ -1097,7 +1097,7 @@ export interface paths {
         put?: never;
         /**
          * Queue downloads for the gaps
-         * @description Searches Prowlarr for open gaps, most important first, and queues the best matching release of each, up to max_downloads. With dry_run, answers what it would queue and every ranked release, queuing nothing.
+         * @description Searches Prowlarr for open gaps (all, one series' with series_id, or chosen ones with missing_book_ids), most important first, by the wanted title and the author, and queues the best matching release of each, up to max_downloads. One run never sends the same query twice. With dry_run, answers per gap the wanted title and its source, the query and every ranked release with its reason, queuing nothing.
          */
         post: operations["postApiGapsAcquire"];
         delete?: never;
@@ -10964,6 +10964,10 @@ export interface operations {
                     max_downloads?: number;
                     /** @default false */
                     dry_run?: boolean;
+                    /** @description Only this series' gaps */
+                    series_id?: number;
+                    /** @description Only these gaps */
+                    missing_book_ids?: number[];
                 };
             };
         };
@@ -11000,13 +11004,26 @@ export interface operations {
                                 missing_book_id: number;
                                 wanted: string;
                                 /** @enum {string} */
-                                reason: "download_active" | "download_completed" | "no_matching_release" | "duplicate_release" | "no_results";
+                                reason: "download_active" | "download_completed" | "no_matching_release" | "duplicate_release" | "no_results" | "not_open";
                                 detail: string;
                             }[];
-                            /** @description Every ranked release of every search (dry_run only) */
+                            /** @description Per gap searched: what it wants, the query, and every ranked release with its reason (dry_run only) */
                             decisions?: {
                                 missing_book_id: number;
+                                wanted: {
+                                    title: string;
+                                    author: string | null;
+                                    series: string | null;
+                                    position: string | null;
+                                    /**
+                                     * @description Where the wanted title came from: the Audible catalogue, a release name (AUTHOR_WATCH), or only the library's positions (no real title known)
+                                     * @enum {string}
+                                     */
+                                    title_source: "catalogue" | "release" | "library";
+                                };
                                 query: string;
+                                /** @description The same query was sent for an earlier gap of this run; its answer was reused */
+                                query_reused: boolean;
                                 releases: {
                                     guid: string;
                                     title: string;
@@ -11062,6 +11079,35 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such series */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        /** @enum {string} */
+                        error: "validation_error" | "invalid_input" | "malformed_request" | "missing_field" | "unauthorized" | "invalid_credentials" | "invalid_token" | "token_expired" | "no_authentication" | "forbidden" | "insufficient_permissions" | "access_denied" | "not_found" | "resource_not_found" | "endpoint_not_found" | "method_not_allowed" | "conflict" | "duplicate_resource" | "resource_exists" | "payload_too_large" | "unsupported_media_type" | "unprocessable_entity" | "account_locked" | "rate_limit_exceeded" | "too_many_requests" | "internal_error" | "internal_server_error" | "unknown_error" | "processing_error" | "async_task_failed" | "bad_gateway" | "upstream_error" | "external_api_error" | "audiobookshelf_error" | "qbittorrent_error" | "mam_crawl_error" | "download_failed" | "metadata_error" | "service_unavailable" | "maintenance" | "configuration_error" | "database_error" | "database_connection_error" | "transaction_failed";
+                        code: string;
+                        message: string;
+                        status_code: number;
+                        detail: string | null;
+                        /** Format: date-time */
+                        timestamp: string;
+                        request_id: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                            code: string;
+                        }[];
+                        context?: {
+                            [key: string]: unknown;
+                        };
+                    };
                 };
             };
             /** @description The body is larger than 1 MB */
@@ -11235,13 +11281,26 @@ export interface operations {
                                     missing_book_id: number;
                                     wanted: string;
                                     /** @enum {string} */
-                                    reason: "download_active" | "download_completed" | "no_matching_release" | "duplicate_release" | "no_results";
+                                    reason: "download_active" | "download_completed" | "no_matching_release" | "duplicate_release" | "no_results" | "not_open";
                                     detail: string;
                                 }[];
-                                /** @description Every ranked release of every search (dry_run only) */
+                                /** @description Per gap searched: what it wants, the query, and every ranked release with its reason (dry_run only) */
                                 decisions?: {
                                     missing_book_id: number;
+                                    wanted: {
+                                        title: string;
+                                        author: string | null;
+                                        series: string | null;
+                                        position: string | null;
+                                        /**
+                                         * @description Where the wanted title came from: the Audible catalogue, a release name (AUTHOR_WATCH), or only the library's positions (no real title known)
+                                         * @enum {string}
+                                         */
+                                        title_source: "catalogue" | "release" | "library";
+                                    };
                                     query: string;
+                                    /** @description The same query was sent for an earlier gap of this run; its answer was reused */
+                                    query_reused: boolean;
                                     releases: {
                                         guid: string;
                                         title: string;

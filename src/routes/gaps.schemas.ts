@@ -87,14 +87,31 @@ export const acquisition = z.strictObject({
     z.strictObject({
       missing_book_id: z.number().int(),
       wanted: z.string(),
-      reason: z.enum(["download_active", "download_completed", "no_matching_release", "duplicate_release", "no_results"]),
+      reason: z.enum(["download_active", "download_completed", "no_matching_release", "duplicate_release", "no_results", "not_open"]),
       detail: z.string(),
     }),
   ),
   decisions: z
-    .array(z.strictObject({ missing_book_id: z.number().int(), query: z.string(), releases: z.array(decision) }))
+    .array(
+      z.strictObject({
+        missing_book_id: z.number().int(),
+        wanted: z.strictObject({
+          title: z.string(),
+          author: z.string().nullable(),
+          series: z.string().nullable(),
+          position: z.string().nullable(),
+          title_source: z.enum(["catalogue", "release", "library"]).meta({
+            description:
+              "Where the wanted title came from: the Audible catalogue, a release name (AUTHOR_WATCH), or only the library's positions (no real title known)",
+          }),
+        }),
+        query: z.string(),
+        query_reused: z.boolean().meta({ description: "The same query was sent for an earlier gap of this run; its answer was reused" }),
+        releases: z.array(decision),
+      }),
+    )
     .optional()
-    .meta({ description: "Every ranked release of every search (dry_run only)" }),
+    .meta({ description: "Per gap searched: what it wants, the query, and every ranked release with its reason (dry_run only)" }),
   refused_links: z
     .array(z.strictObject({ missing_book_id: z.number().int(), guid: z.string(), title: z.string(), reason: z.string() }))
     .meta({

@@ -98,7 +98,14 @@ gaps.openapi(
 );
 
 const booleanFlag = z.union([z.boolean(), z.enum(["true", "false"]).transform((value) => value === "true")]).default(false);
-const acquireBody = z.object({ max_downloads: z.number().int().min(1).max(50).default(10), dry_run: z.boolean().default(false) }).strict();
+const acquireBody = z
+  .object({
+    max_downloads: z.number().int().min(1).max(50).default(10),
+    dry_run: z.boolean().default(false),
+    series_id: z.number().int().positive().optional().meta({ description: "Only this series' gaps" }),
+    missing_book_ids: z.array(z.number().int().positive()).min(1).max(100).optional().meta({ description: "Only these gaps" }),
+  })
+  .strict();
 const acquireQuery = z.object({ max_downloads: decimalInt(z.number().min(1).max(50)).default(10), dry_run: booleanFlag });
 
 /** Prowlarr's search for this request (503 naming the bindings when it is not configured). */
@@ -114,11 +121,11 @@ gaps.openapi(
     tags,
     summary: "Queue downloads for the gaps",
     description:
-      "Searches Prowlarr for open gaps, most important first, and queues the best matching release of each, up to max_downloads. With dry_run, answers what it would queue and every ranked release, queuing nothing.",
+      "Searches Prowlarr for open gaps (all, one series' with series_id, or chosen ones with missing_book_ids), most important first, by the wanted title and the author, and queues the best matching release of each, up to max_downloads. One run never sends the same query twice. With dry_run, answers per gap the wanted title and its source, the query and every ranked release with its reason, queuing nothing.",
     request: { body: jsonBody(acquireBody) },
     responses: {
       200: success(schemas.acquisition, "What was queued and skipped"),
-      ...errors({ 502: "Prowlarr failed before anything was queued", 503: "Prowlarr is not configured" }),
+      ...errors({ 404: "No such series", 502: "Prowlarr failed before anything was queued", 503: "Prowlarr is not configured" }),
     },
   }),
   async (c) => {
@@ -129,6 +136,8 @@ gaps.openapi(
         maxDownloads: body.max_downloads,
         dryRun: body.dry_run,
         prowlarrUrl: prowlarrUrlOf(c.var.config),
+        seriesId: body.series_id,
+        missingBookIds: body.missing_book_ids,
       }),
     );
   },

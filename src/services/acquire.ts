@@ -1,7 +1,7 @@
-import { asc, isNull, sql } from "drizzle-orm";
+import { and, asc, eq, inArray, isNull, type SQL, sql } from "drizzle-orm";
 import type { Database } from "../db/client";
-import { type MissingBook, missingBooks } from "../db/schema";
-import { ConflictError } from "../errors";
+import { type MissingBook, missingBooks, series } from "../db/schema";
+import { ConflictError, NotFoundError } from "../errors";
 import { UpstreamError } from "../integrations/http";
 import type { SearchResult } from "../integrations/prowlarr";
 import { createDownload } from "./downloads";
@@ -20,6 +20,10 @@ export interface AcquireOptions {
   dryRun: boolean;
   /** PROWLARR_URL: the only origin an http(s) release link may point at (./downloads/links.ts). */
   prowlarrUrl: string | undefined;
+  /** Only this series' gaps (404 when there is no such series). */
+  seriesId?: number | undefined;
+  /** Only these gaps; those not open are skipped with reason `not_open`. */
+  missingBookIds?: readonly number[] | undefined;
 }
 
 /** Searches Prowlarr (src/integrations/prowlarr.ts), injected so the rules are testable alone. */
@@ -30,7 +34,7 @@ const SEARCHES_PER_DOWNLOAD = 3;
 /** Gaps read per run: enough to find the searchable ones behind those already in flight. */
 const GAPS_READ = 500;
 
-export type SkipReason = "download_active" | "download_completed" | "no_matching_release" | "duplicate_release" | "no_results";
+export type SkipReason = "download_active" | "download_completed" | "no_matching_release" | "duplicate_release" | "no_results" | "not_open";
 
 export interface ReleaseSummary {
   guid: string;
@@ -48,8 +52,15 @@ export interface AcquireResult {
   searched: number;
   queued: { missing_book_id: number; wanted: string; download_id: number | null; release: ReleaseSummary }[];
   skipped: { missing_book_id: number; wanted: string; reason: SkipReason; detail: string }[];
-  /** Every ranked release of every search, with its reason (dry_run only). */
-  decisions?: { missing_book_id: number; query: string; releases: Decision[] }[];
+  /** Per gap searched: what it wants, the query, and every ranked release with its reason (dry_run only). */
+  decisions?: {
+    missing_book_id: number;
+    wanted: WantedJson;
+    query: string;
+    /** The query was already sent for an earlier gap of this run: its answer was read again, not re-sent. */
+    query_reused: boolean;
+    releases: Decision[];
+  }[];
   /** Releases left out because none of their links may go to qBittorrent (./downloads/links.ts). */
   refused_links: { missing_book_id: number; guid: string; title: string; reason: string }[];
   /** Open gaps not looked at because the run's limits were reached. */
@@ -58,15 +69,43 @@ export interface AcquireResult {
   stopped?: string;
 }
 
-/** What a gap wants, as the ranking reads it; a series gap's title is only "Series #n". */
+/** What a gap wants, as the ranking reads it. */
 function wantedOf(gap: MissingBook) {
   return { title: gap.title, author: gap.authorName, seriesName: gap.seriesName, seriesNumber: gap.seriesNumber };
 }
 
-/** The search words: the series (or the title) and the author's surname. */
+/** A series gap whose title is only its place ("Saga #3"): no catalogue knew the book's real title. */
+export function titleUnknown(gap: Pick<MissingBook, "title" | "seriesName" | "seriesNumber">): boolean {
+  return gap.seriesName !== null && gap.title === `${gap.seriesName} #${gap.seriesNumber}`;
+}
+
+export interface WantedJson {
+  title: string;
+  author: string | null;
+  series: string | null;
+  position: string | null;
+  /** Where the title came from: the Audible catalogue, a release name (AUTHOR_WATCH), or only the library's positions (no real title). */
+  title_source: "catalogue" | "release" | "library";
+}
+
+function wantedJson(gap: MissingBook): WantedJson {
+  return {
+    title: gap.title,
+    author: gap.authorName,
+    series: gap.seriesName,
+    position: gap.seriesNumber,
+    title_source: titleUnknown(gap) ? "library" : gap.reasonMissing === "new_release" ? "release" : "catalogue",
+  };
+}
+
+/**
+ * The search words: the wanted title (without a subtitle) and the author's surname, since an
+ * indexer like MyAnonamouse matches only titles and authors, never a series. A gap whose title is
+ * unknown can only ask for its series.
+ */
 export function queryOf(gap: MissingBook): string {
-  const surname = gap.authorName?.trim().split(/\s+/).at(-1) ?? "";
-  const subject = gap.reasonMissing === "series_gap" && gap.seriesName ? gap.seriesName : gap.title;
+  const surname = gap.authorName?.split(/,|&/)[0]?.trim().split(/\s+/).at(-1) ?? "";
+  const subject = titleUnknown(gap) && gap.seriesName ? gap.seriesName : (gap.title.split(/:|\s[-–—]\s/)[0] ?? gap.title).trim();
   return `${subject} ${surname}`.trim();
 }
 
@@ -107,12 +146,15 @@ function summary(release: Release, decision: Decision | undefined): ReleaseSumma
   };
 }
 
-/** Open gaps, series gaps first, then by priority and age. */
-function openGaps(db: Database) {
+/** Open gaps (of one series, or chosen ones), series gaps first, then by priority and age. */
+function openGaps(db: Database, options: AcquireOptions) {
+  const where: SQL[] = [isNull(missingBooks.bookId)];
+  if (options.seriesId !== undefined) where.push(eq(missingBooks.seriesId, options.seriesId));
+  if (options.missingBookIds !== undefined) where.push(inArray(missingBooks.id, [...options.missingBookIds]));
   return db
     .select()
     .from(missingBooks)
-    .where(isNull(missingBooks.bookId))
+    .where(and(...where))
     .orderBy(sql`${missingBooks.reasonMissing} = 'series_gap' DESC`, asc(missingBooks.priority), asc(missingBooks.id))
     .limit(GAPS_READ);
 }
@@ -129,7 +171,22 @@ export async function acquire(db: Database, search: Search, options: AcquireOpti
   };
   if (options.dryRun) result.decisions = [];
   const searchBudget = options.maxDownloads * SEARCHES_PER_DOWNLOAD;
-  const gaps = await openGaps(db);
+  if (options.seriesId !== undefined) {
+    const [found] = await db.select({ id: series.id }).from(series).where(eq(series.id, options.seriesId));
+    if (!found) throw new NotFoundError("Series", options.seriesId);
+  }
+  const gaps = await openGaps(db, options);
+  for (const id of options.missingBookIds ?? []) {
+    if (!gaps.some((gap) => gap.id === id))
+      result.skipped.push({
+        missing_book_id: id,
+        wanted: "",
+        reason: "not_open",
+        detail: `no open gap ${id} (unknown, or already filled)`,
+      });
+  }
+  // One run never sends the same query twice: a second gap asking the same reads the first answer.
+  const answers = new Map<string, SearchResult>();
   for (const [index, gap] of gaps.entries()) {
     const wanted = gap.title;
     if (gap.downloadStatus === "queued" || gap.downloadStatus === "downloading") {
@@ -155,16 +212,20 @@ export async function acquire(db: Database, search: Search, options: AcquireOpti
       break;
     }
     const query = queryOf(gap);
-    let found: SearchResult;
-    try {
-      found = await search(query);
-    } catch (error) {
-      // Prowlarr down: stop here. With nothing done yet the caller gets the 502 itself.
-      if (!(error instanceof UpstreamError) || (result.searched === 0 && result.queued.length === 0)) throw error;
-      result.stopped = error.detail ?? error.message;
-      break;
+    let found = answers.get(query);
+    const reused = found !== undefined;
+    if (!found) {
+      try {
+        found = await search(query);
+      } catch (error) {
+        // Prowlarr down: stop here. With nothing done yet the caller gets the 502 itself.
+        if (!(error instanceof UpstreamError) || (result.searched === 0 && result.queued.length === 0)) throw error;
+        result.stopped = error.detail ?? error.message;
+        break;
+      }
+      answers.set(query, found);
+      result.searched++;
     }
-    result.searched++;
     // A guid may be an indexer's link with a passkey: it is answered and stored without it.
     const releases = found.releases.map((release) => ({ ...release, guid: shownLink(release.guid) ?? release.guid }));
     const links = new Map(releases.map((release) => [release, linkOf(release, options.prowlarrUrl)]));
@@ -175,7 +236,7 @@ export async function acquire(db: Database, search: Search, options: AcquireOpti
       return false;
     });
     const ranking = rankReleases(wantedOf(gap), usable);
-    result.decisions?.push({ missing_book_id: gap.id, query, releases: ranking.decisions });
+    result.decisions?.push({ missing_book_id: gap.id, wanted: wantedJson(gap), query, query_reused: reused, releases: ranking.decisions });
     if (!ranking.best) {
       const refused = ranking.decisions.length + (releases.length - usable.length);
       result.skipped.push({
