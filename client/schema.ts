@@ -11499,11 +11499,11 @@ export interface operations {
                             /** @description Always UTC */
                             timezone: string;
                             total_tasks: number;
-                            paused_tasks: ("LIBRARY_SYNC" | "GAPS" | "AUTHOR_WATCH" | "ACQUIRE" | "QUEUE" | "METADATA_NEW" | "METADATA_FULL" | "SERIES" | "AUTHOR" | "CLEANUP")[];
-                            unavailable_tasks: ("LIBRARY_SYNC" | "GAPS" | "AUTHOR_WATCH" | "ACQUIRE" | "QUEUE" | "METADATA_NEW" | "METADATA_FULL" | "SERIES" | "AUTHOR" | "CLEANUP")[];
+                            paused_tasks: ("LIBRARY_SYNC" | "CATALOGUE" | "GAPS" | "AUTHOR_WATCH" | "ACQUIRE" | "QUEUE" | "METADATA_NEW" | "METADATA_FULL" | "SERIES" | "AUTHOR" | "CLEANUP")[];
+                            unavailable_tasks: ("LIBRARY_SYNC" | "CATALOGUE" | "GAPS" | "AUTHOR_WATCH" | "ACQUIRE" | "QUEUE" | "METADATA_NEW" | "METADATA_FULL" | "SERIES" | "AUTHOR" | "CLEANUP")[];
                             next_tasks: {
                                 /** @enum {string} */
-                                task_name: "LIBRARY_SYNC" | "GAPS" | "AUTHOR_WATCH" | "ACQUIRE" | "QUEUE" | "METADATA_NEW" | "METADATA_FULL" | "SERIES" | "AUTHOR" | "CLEANUP";
+                                task_name: "LIBRARY_SYNC" | "CATALOGUE" | "GAPS" | "AUTHOR_WATCH" | "ACQUIRE" | "QUEUE" | "METADATA_NEW" | "METADATA_FULL" | "SERIES" | "AUTHOR" | "CLEANUP";
                                 cron: string;
                                 /** Format: date-time */
                                 next_run_time: string;
@@ -11610,7 +11610,7 @@ export interface operations {
                         data: {
                             tasks: {
                                 /** @enum {string} */
-                                task_name: "LIBRARY_SYNC" | "GAPS" | "AUTHOR_WATCH" | "ACQUIRE" | "QUEUE" | "METADATA_NEW" | "METADATA_FULL" | "SERIES" | "AUTHOR" | "CLEANUP";
+                                task_name: "LIBRARY_SYNC" | "CATALOGUE" | "GAPS" | "AUTHOR_WATCH" | "ACQUIRE" | "QUEUE" | "METADATA_NEW" | "METADATA_FULL" | "SERIES" | "AUTHOR" | "CLEANUP";
                                 description: string;
                                 cron: string;
                                 default_cron: string;
@@ -11737,7 +11737,7 @@ export interface operations {
                         success: true;
                         data: {
                             /** @enum {string} */
-                            task_name: "LIBRARY_SYNC" | "GAPS" | "AUTHOR_WATCH" | "ACQUIRE" | "QUEUE" | "METADATA_NEW" | "METADATA_FULL" | "SERIES" | "AUTHOR" | "CLEANUP";
+                            task_name: "LIBRARY_SYNC" | "CATALOGUE" | "GAPS" | "AUTHOR_WATCH" | "ACQUIRE" | "QUEUE" | "METADATA_NEW" | "METADATA_FULL" | "SERIES" | "AUTHOR" | "CLEANUP";
                             description: string;
                             schedule: {
                                 cron: string;
@@ -11913,7 +11913,7 @@ export interface operations {
                                 has_more: boolean;
                             };
                             /** @enum {string} */
-                            task_name: "LIBRARY_SYNC" | "GAPS" | "AUTHOR_WATCH" | "ACQUIRE" | "QUEUE" | "METADATA_NEW" | "METADATA_FULL" | "SERIES" | "AUTHOR" | "CLEANUP";
+                            task_name: "LIBRARY_SYNC" | "CATALOGUE" | "GAPS" | "AUTHOR_WATCH" | "ACQUIRE" | "QUEUE" | "METADATA_NEW" | "METADATA_FULL" | "SERIES" | "AUTHOR" | "CLEANUP";
                         };
                         error: null;
                         /** Format: date-time */
@@ -12059,7 +12059,7 @@ export interface operations {
                             cutoff_time: string;
                             upcoming_tasks: {
                                 /** @enum {string} */
-                                task_name: "LIBRARY_SYNC" | "GAPS" | "AUTHOR_WATCH" | "ACQUIRE" | "QUEUE" | "METADATA_NEW" | "METADATA_FULL" | "SERIES" | "AUTHOR" | "CLEANUP";
+                                task_name: "LIBRARY_SYNC" | "CATALOGUE" | "GAPS" | "AUTHOR_WATCH" | "ACQUIRE" | "QUEUE" | "METADATA_NEW" | "METADATA_FULL" | "SERIES" | "AUTHOR" | "CLEANUP";
                                 cron: string;
                                 /** Format: date-time */
                                 next_run_time: string;
@@ -12310,7 +12310,7 @@ export interface operations {
                         data: {
                             message: string;
                             triggered_tasks: components["schemas"]["TaskRun"][];
-                            skipped_paused: ("LIBRARY_SYNC" | "GAPS" | "AUTHOR_WATCH" | "ACQUIRE" | "QUEUE" | "METADATA_NEW" | "METADATA_FULL" | "SERIES" | "AUTHOR" | "CLEANUP")[];
+                            skipped_paused: ("LIBRARY_SYNC" | "CATALOGUE" | "GAPS" | "AUTHOR_WATCH" | "ACQUIRE" | "QUEUE" | "METADATA_NEW" | "METADATA_FULL" | "SERIES" | "AUTHOR" | "CLEANUP")[];
                         };
                         error: null;
                         /** Format: date-time */
@@ -12553,7 +12553,7 @@ export interface operations {
                         success: true;
                         data: {
                             /** @enum {string} */
-                            task_name: "LIBRARY_SYNC" | "GAPS" | "AUTHOR_WATCH" | "ACQUIRE" | "QUEUE" | "METADATA_NEW" | "METADATA_FULL" | "SERIES" | "AUTHOR" | "CLEANUP";
+                            task_name: "LIBRARY_SYNC" | "CATALOGUE" | "GAPS" | "AUTHOR_WATCH" | "ACQUIRE" | "QUEUE" | "METADATA_NEW" | "METADATA_FULL" | "SERIES" | "AUTHOR" | "CLEANUP";
                             /** @description True */
                             paused: boolean;
                             /** Format: date-time */
@@ -12702,7 +12702,7 @@ export interface operations {
                         success: true;
                         data: {
                             /** @enum {string} */
-                            task_name: "LIBRARY_SYNC" | "GAPS" | "AUTHOR_WATCH" | "ACQUIRE" | "QUEUE" | "METADATA_NEW" | "METADATA_FULL" | "SERIES" | "AUTHOR" | "CLEANUP";
+                            task_name: "LIBRARY_SYNC" | "CATALOGUE" | "GAPS" | "AUTHOR_WATCH" | "ACQUIRE" | "QUEUE" | "METADATA_NEW" | "METADATA_FULL" | "SERIES" | "AUTHOR" | "CLEANUP";
                             /** @description False */
                             paused: boolean;
                             /**
@@ -12858,7 +12858,7 @@ export interface operations {
                         success: true;
                         data: {
                             /** @enum {string} */
-                            task_name: "LIBRARY_SYNC" | "GAPS" | "AUTHOR_WATCH" | "ACQUIRE" | "QUEUE" | "METADATA_NEW" | "METADATA_FULL" | "SERIES" | "AUTHOR" | "CLEANUP";
+                            task_name: "LIBRARY_SYNC" | "CATALOGUE" | "GAPS" | "AUTHOR_WATCH" | "ACQUIRE" | "QUEUE" | "METADATA_NEW" | "METADATA_FULL" | "SERIES" | "AUTHOR" | "CLEANUP";
                             cron: string;
                             default_cron: string;
                             is_default: boolean;

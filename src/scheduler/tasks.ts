@@ -1,10 +1,12 @@
 import { lt } from "drizzle-orm";
 import { type Config, requireService } from "../config";
 import { tasks } from "../db/schema";
+import { audible } from "../integrations/audible";
 import { Audiobookshelf } from "../integrations/audiobookshelf";
 import { prowlarr } from "../integrations/prowlarr";
 import { acquire } from "../services/acquire";
 import { watchAuthors } from "../services/author-watch";
+import { refreshCatalogue } from "../services/catalogue/refresh";
 import { recomputeAuthors, recomputeSeries } from "../services/completion";
 import { prowlarrUrlOf } from "../services/downloads/links";
 import { analyzeGaps } from "../services/gaps";
@@ -112,6 +114,16 @@ function watchFavouriteAuthors({ db, config }: TaskContext): Promise<TaskOutcome
   return watchAuthors(db, (query) => client.search(query));
 }
 
+/**
+ * CATALOGUE: the library's series in the Audible catalogue, within a share of the invocation's
+ * subrequests (src/services/catalogue/refresh.ts); every tick, so a large library is spread over
+ * ticks and a tick with nothing due makes no call.
+ */
+async function refreshSeriesCatalogue({ db, config }: TaskContext): Promise<TaskOutcome> {
+  const result = await refreshCatalogue(db, audible(config));
+  return { processed: result.series_looked_up, succeeded: result.found + result.unknown, failed: result.failed, metadata: { ...result } };
+}
+
 /** LIBRARY_SYNC: POST /api/library/sync's work (src/services/library-sync.ts). */
 const syncLibrary = ({ db, config }: TaskContext): Promise<TaskOutcome> => librarySyncTask(db, config);
 /** METADATA_FULL: correct-all's work, books under 80 %, at most 100 a run (src/services/metadata-correction.ts). */
@@ -142,6 +154,14 @@ export const TASKS: Record<TaskName, TaskDefinition> = {
     feature: "library_sync",
     requires: ["audiobookshelf"],
     run: syncLibrary,
+  },
+  CATALOGUE: {
+    name: "CATALOGUE",
+    description: "Ask the Audible catalogue what each series of the library holds, a share of the library each tick",
+    cron: "*/5 * * * *",
+    feature: "series_catalogue",
+    requires: ["audible"],
+    run: refreshSeriesCatalogue,
   },
   GAPS: {
     name: "GAPS",

@@ -153,7 +153,7 @@ describe("the schedule routes", () => {
       running: expect.any(Boolean),
       trigger: expect.stringContaining("*/5 * * * *"),
       timezone: "UTC",
-      total_tasks: 10,
+      total_tasks: 11,
       paused_tasks: [],
     });
     expect(status.next_tasks.map((t: { task_name: string }) => t.task_name).sort()).toEqual([...TASK_NAMES].sort());
@@ -166,7 +166,7 @@ describe("the schedule routes", () => {
   it("tasks: each task's cron, next run, what it needs and its last run", async () => {
     await trigger("AUTHOR");
     const { tasks, total_tasks } = await data("/api/scheduler/tasks");
-    expect(total_tasks).toBe(10);
+    expect(total_tasks).toBe(11);
     expect(tasks.map((t: { task_name: string }) => t.task_name)).toEqual([...TASK_NAMES]);
     const author = tasks.find((t: { task_name: string }) => t.task_name === "AUTHOR");
     expect(author).toEqual({
