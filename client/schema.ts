@@ -1789,8 +1789,18 @@ export interface components {
             author: string | null;
             goodreads_id: string | null;
             hardcover_id: string | null;
-            /** @description Books in the series, when known */
+            /** @description Books in the series (its whole-numbered positions), when known; null: unknown */
             total_books_in_series: number | null;
+            /**
+             * @description Where the total came from: the Audible catalogue, or set by hand (which always wins); null when unknown
+             * @enum {string|null}
+             */
+            total_source: "catalogue" | "hand" | null;
+            /**
+             * Format: date-time
+             * @description When the catalogue was asked, or the total set by hand
+             */
+            total_checked_at: string | null;
             books_owned: number;
             books_missing: number;
             /** @description Owned of the known total, floored; above 100 when more are owned than the total */
@@ -1880,6 +1890,18 @@ export interface components {
             goodreads_id: string | null;
             /** Format: date-time */
             identified_date: string;
+            /**
+             * @description Where the title came from: the Audible catalogue, a release name, only the library's positions ("Saga #3": no real title known), or set by hand
+             * @enum {string|null}
+             */
+            title_source: "catalogue" | "release" | "library" | "hand" | null;
+            /**
+             * Format: date-time
+             * @description When that source said so
+             */
+            title_checked_at: string | null;
+            /** @description YYYY-MM-DD from the catalogue; an announced book is not searched for before it */
+            release_date: string | null;
         };
         GapRun: {
             id: number;
@@ -4492,8 +4514,18 @@ export interface operations {
                             author: string | null;
                             goodreads_id: string | null;
                             hardcover_id: string | null;
-                            /** @description Books in the series, when known */
+                            /** @description Books in the series (its whole-numbered positions), when known; null: unknown */
                             total_books_in_series: number | null;
+                            /**
+                             * @description Where the total came from: the Audible catalogue, or set by hand (which always wins); null when unknown
+                             * @enum {string|null}
+                             */
+                            total_source: "catalogue" | "hand" | null;
+                            /**
+                             * Format: date-time
+                             * @description When the catalogue was asked, or the total set by hand
+                             */
+                            total_checked_at: string | null;
                             books_owned: number;
                             books_missing: number;
                             /** @description Owned of the known total, floored; above 100 when more are owned than the total */
@@ -4876,8 +4908,18 @@ export interface operations {
                             author: string | null;
                             goodreads_id: string | null;
                             hardcover_id: string | null;
-                            /** @description Books in the series, when known */
+                            /** @description Books in the series (its whole-numbered positions), when known; null: unknown */
                             total_books_in_series: number | null;
+                            /**
+                             * @description Where the total came from: the Audible catalogue, or set by hand (which always wins); null when unknown
+                             * @enum {string|null}
+                             */
+                            total_source: "catalogue" | "hand" | null;
+                            /**
+                             * Format: date-time
+                             * @description When the catalogue was asked, or the total set by hand
+                             */
+                            total_checked_at: string | null;
                             books_owned: number;
                             books_missing: number;
                             /** @description Owned of the known total, floored; above 100 when more are owned than the total */
@@ -5054,8 +5096,18 @@ export interface operations {
                             author: string | null;
                             goodreads_id: string | null;
                             hardcover_id: string | null;
-                            /** @description Books in the series, when known */
+                            /** @description Books in the series (its whole-numbered positions), when known; null: unknown */
                             total_books_in_series: number | null;
+                            /**
+                             * @description Where the total came from: the Audible catalogue, or set by hand (which always wins); null when unknown
+                             * @enum {string|null}
+                             */
+                            total_source: "catalogue" | "hand" | null;
+                            /**
+                             * Format: date-time
+                             * @description When the catalogue was asked, or the total set by hand
+                             */
+                            total_checked_at: string | null;
                             books_owned: number;
                             books_missing: number;
                             /** @description Owned of the known total, floored; above 100 when more are owned than the total */
@@ -11004,7 +11056,7 @@ export interface operations {
                                 missing_book_id: number;
                                 wanted: string;
                                 /** @enum {string} */
-                                reason: "download_active" | "download_completed" | "no_matching_release" | "duplicate_release" | "no_results" | "not_open";
+                                reason: "download_active" | "download_completed" | "no_matching_release" | "duplicate_release" | "no_results" | "not_open" | "not_released";
                                 detail: string;
                             }[];
                             /** @description Per gap searched: what it wants, the query, and every ranked release with its reason (dry_run only) */
@@ -11016,10 +11068,12 @@ export interface operations {
                                     series: string | null;
                                     position: string | null;
                                     /**
-                                     * @description Where the wanted title came from: the Audible catalogue, a release name (AUTHOR_WATCH), or only the library's positions (no real title known)
+                                     * @description Where the wanted title came from: the Audible catalogue, a release name, only the library's positions (no real title known), or set by hand
                                      * @enum {string}
                                      */
-                                    title_source: "catalogue" | "release" | "library";
+                                    title_source: "catalogue" | "release" | "library" | "hand";
+                                    /** Format: date-time */
+                                    title_checked_at: string | null;
                                 };
                                 query: string;
                                 /** @description The same query was sent for an earlier gap of this run; its answer was reused */
@@ -11281,7 +11335,7 @@ export interface operations {
                                     missing_book_id: number;
                                     wanted: string;
                                     /** @enum {string} */
-                                    reason: "download_active" | "download_completed" | "no_matching_release" | "duplicate_release" | "no_results" | "not_open";
+                                    reason: "download_active" | "download_completed" | "no_matching_release" | "duplicate_release" | "no_results" | "not_open" | "not_released";
                                     detail: string;
                                 }[];
                                 /** @description Per gap searched: what it wants, the query, and every ranked release with its reason (dry_run only) */
@@ -11293,10 +11347,12 @@ export interface operations {
                                         series: string | null;
                                         position: string | null;
                                         /**
-                                         * @description Where the wanted title came from: the Audible catalogue, a release name (AUTHOR_WATCH), or only the library's positions (no real title known)
+                                         * @description Where the wanted title came from: the Audible catalogue, a release name, only the library's positions (no real title known), or set by hand
                                          * @enum {string}
                                          */
-                                        title_source: "catalogue" | "release" | "library";
+                                        title_source: "catalogue" | "release" | "library" | "hand";
+                                        /** Format: date-time */
+                                        title_checked_at: string | null;
                                     };
                                     query: string;
                                     /** @description The same query was sent for an earlier gap of this run; its answer was reused */
@@ -12192,6 +12248,7 @@ export interface operations {
                                 series_gaps: boolean;
                                 author_gap_counts: boolean;
                                 positions: string;
+                                titles: string;
                                 priority: string;
                                 authors_listed_per_run: number;
                                 /** @description Enabled with its schedule, or disabled with the reason */

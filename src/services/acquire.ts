@@ -24,6 +24,8 @@ export interface AcquireOptions {
   seriesId?: number | undefined;
   /** Only these gaps; those not open are skipped with reason `not_open`. */
   missingBookIds?: readonly number[] | undefined;
+  /** Today, for announced books (default: now). */
+  now?: Date;
 }
 
 /** Searches Prowlarr (src/integrations/prowlarr.ts), injected so the rules are testable alone. */
@@ -34,7 +36,14 @@ const SEARCHES_PER_DOWNLOAD = 3;
 /** Gaps read per run: enough to find the searchable ones behind those already in flight. */
 const GAPS_READ = 500;
 
-export type SkipReason = "download_active" | "download_completed" | "no_matching_release" | "duplicate_release" | "no_results" | "not_open";
+export type SkipReason =
+  | "download_active"
+  | "download_completed"
+  | "no_matching_release"
+  | "duplicate_release"
+  | "no_results"
+  | "not_open"
+  | "not_released";
 
 export interface ReleaseSummary {
   guid: string;
@@ -84,8 +93,9 @@ export interface WantedJson {
   author: string | null;
   series: string | null;
   position: string | null;
-  /** Where the title came from: the Audible catalogue, a release name (AUTHOR_WATCH), or only the library's positions (no real title). */
-  title_source: "catalogue" | "release" | "library";
+  /** Where the title came from: the Audible catalogue, a release name, only the library's positions (no real title), or by hand. */
+  title_source: NonNullable<MissingBook["titleSource"]>;
+  title_checked_at: string | null;
 }
 
 function wantedJson(gap: MissingBook): WantedJson {
@@ -94,7 +104,8 @@ function wantedJson(gap: MissingBook): WantedJson {
     author: gap.authorName,
     series: gap.seriesName,
     position: gap.seriesNumber,
-    title_source: titleUnknown(gap) ? "library" : gap.reasonMissing === "new_release" ? "release" : "catalogue",
+    title_source: gap.titleSource ?? (titleUnknown(gap) ? "library" : gap.reasonMissing === "new_release" ? "release" : "hand"),
+    title_checked_at: gap.titleCheckedAt,
   };
 }
 
@@ -171,6 +182,7 @@ export async function acquire(db: Database, search: Search, options: AcquireOpti
   };
   if (options.dryRun) result.decisions = [];
   const searchBudget = options.maxDownloads * SEARCHES_PER_DOWNLOAD;
+  const today = (options.now ?? new Date()).toISOString().slice(0, 10);
   if (options.seriesId !== undefined) {
     const [found] = await db.select({ id: series.id }).from(series).where(eq(series.id, options.seriesId));
     if (!found) throw new NotFoundError("Series", options.seriesId);
@@ -204,6 +216,15 @@ export async function acquire(db: Database, search: Search, options: AcquireOpti
         wanted,
         reason: "download_completed",
         detail: `download ${gap.downloadId} completed; the next library sync resolves the gap`,
+      });
+      continue;
+    }
+    if (gap.releaseDate && gap.releaseDate > today) {
+      result.skipped.push({
+        missing_book_id: gap.id,
+        wanted,
+        reason: "not_released",
+        detail: `announced for ${gap.releaseDate}: not searched for before then`,
       });
       continue;
     }

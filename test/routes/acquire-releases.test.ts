@@ -26,6 +26,8 @@ async function stormlight() {
     seriesName: name,
     seriesNumber: n,
     reasonMissing: "series_gap" as const,
+    titleSource: "catalogue" as const,
+    titleCheckedAt: "2026-12-01T03:00:00.000Z",
   });
   const gaps = await db
     .insert(missingBooks)
@@ -54,7 +56,9 @@ describe("acquisition on MyAnonamouse's real release names", () => {
   it("searches by title and author, chooses the right release, refuses the wrong author, the abridged edition and the pack, and says why", async () => {
     await stormlight();
     // The same book, also found as a favourite author's new release: wanted twice, searched once.
-    await db.insert(missingBooks).values({ title: "Rhythm of War", authorName: SANDERSON, reasonMissing: "new_release" });
+    await db
+      .insert(missingBooks)
+      .values({ title: "Rhythm of War", authorName: SANDERSON, reasonMissing: "new_release", titleSource: "release" });
     const fake = fakeMamProwlarr(TRACKER);
     const { status, body } = await post({ dry_run: true });
     expect(status, JSON.stringify(body)).toBe(200);
