@@ -110,8 +110,7 @@ async function acquireGaps({ db, config }: TaskContext): Promise<TaskOutcome> {
 }
 
 function watchFavouriteAuthors({ db, config }: TaskContext): Promise<TaskOutcome> {
-  const client = prowlarr(config);
-  return watchAuthors(db, (query) => client.search(query));
+  return watchAuthors(db, audible(config));
 }
 
 /**
@@ -173,10 +172,10 @@ export const TASKS: Record<TaskName, TaskDefinition> = {
   },
   AUTHOR_WATCH: {
     name: "AUTHOR_WATCH",
-    description: "Search Prowlarr for releases of favourite authors that are not in the catalogue",
+    description: "Record favourite authors' books in the Audible catalogue (released or announced) that are not in the library",
     cron: "0 3 * * SUN",
     feature: "author_watch",
-    requires: ["prowlarr"],
+    requires: ["audible"],
     run: watchFavouriteAuthors,
   },
   ACQUIRE: {

@@ -34,7 +34,9 @@ export function indexOfWords(haystack: string[], needle: string[]): number {
 
 /** The words that identify a title for comparison: no subtitle, normalised. */
 export function titleKey(title: string): string {
-  return words(title.split(/:|\s[-–—]\s/)[0] ?? title).join(" ");
+  // "Words of Radiance (Dramatized Adaptation)" is an edition of "Words of Radiance".
+  const bare = title.replace(/\([^)]*\)|\[[^\]]*\]/g, " ");
+  return words(bare.split(/:|\s[-–—]\s/)[0] ?? bare).join(" ");
 }
 
 export type ReleaseForm = "title_by_author" | "author_title" | "author_series_title" | "bare";

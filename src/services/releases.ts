@@ -264,24 +264,3 @@ export function rankReleases(wanted: WantedBook, releases: readonly Release[]): 
     decisions: [...accepted.map((j, i) => decision(j, i + 1)), ...refused.map((j) => decision(j, null))],
   };
 }
-
-/**
- * For AUTHOR_WATCH: the title of the one book a release is, when it names `author` and is a
- * fetchable single audiobook (no pack, no range, a sensible size, seeders); else null. The title
- * is the release's title part, without brackets, " by Author" or a subtitle.
- */
-export function releasedTitle(release: Release, author: string): string | null {
-  const check = judge({ title: "", author, seriesName: null, seriesNumber: null }, release);
-  // title_mismatch is all that is left once the generic checks and the author's name passed.
-  if (check.reason !== "title_mismatch") return null;
-  if (PACK_PATTERN.test(release.title) || positionsIn(release.title, null).range) return null;
-  // The title part in every order: "Title by Author [..]", "Author - Title", "Author - Series 03 - Title".
-  const parsed = parseReleaseTitle(release.title);
-  const title = mainTitle(parsed.title)
-    .split(/:|\s[-–—]\s/)[0]!
-    .trim();
-  const authorWords = new Set(words(author));
-  const left = words(title);
-  if (left.length === 0 || left.every((word) => authorWords.has(word) || FORMAT_WORDS.has(word))) return null;
-  return title;
-}

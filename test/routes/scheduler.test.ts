@@ -50,13 +50,13 @@ describe("POST /api/scheduler/trigger/:name", () => {
         await db
           .select()
           .from(failedAttempts)
-          .where(and(eq(failedAttempts.taskName, "AUTHOR_WATCH"), isNull(failedAttempts.itemId), isNull(failedAttempts.itemName)))
+          .where(and(eq(failedAttempts.taskName, "ACQUIRE"), isNull(failedAttempts.itemId), isNull(failedAttempts.itemName)))
           .get()
       )?.attemptCount ?? 0;
     const before = await tally();
-    const row = await trigger("author_watch");
+    const row = await trigger("acquire");
     expect(row).toMatchObject({
-      task_name: "AUTHOR_WATCH",
+      task_name: "ACQUIRE",
       status: "skipped",
       error_message: "Prowlarr is not configured (set PROWLARR_URL, PROWLARR_API_KEY)",
       items_processed: 0,
@@ -260,7 +260,8 @@ describe("the schedule routes", () => {
         series_completion: true,
         author_completion: true,
         gap_acquisition: false,
-        author_watch: false,
+        // The public Audible catalogue is configured by default.
+        author_watch: true,
         download_queue: false,
         metadata_correction: false,
       },

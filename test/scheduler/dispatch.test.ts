@@ -225,7 +225,8 @@ describe("GET /api/scheduler/status", () => {
       trigger: expect.stringContaining(TICK_CRON),
       total_tasks: TASK_NAMES.length,
     });
-    expect(status.unavailable_tasks).toEqual(expect.arrayContaining(["QUEUE", "ACQUIRE", "AUTHOR_WATCH"]));
+    expect(status.unavailable_tasks).toEqual(expect.arrayContaining(["QUEUE", "ACQUIRE", "LIBRARY_SYNC"]));
+    expect(status.unavailable_tasks).not.toContain("CATALOGUE");
     expect(status.unavailable_tasks).not.toContain("GAPS");
   });
 });

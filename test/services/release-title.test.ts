@@ -1,19 +1,5 @@
 import { describe, expect, it } from "vitest";
 import { parseReleaseTitle } from "../../src/services/release-title";
-import { type Release, releasedTitle } from "../../src/services/releases";
-
-const release = (title: string): Release => ({
-  guid: `g:${title}`,
-  title,
-  size: 500 * 1024 * 1024,
-  seeders: 5,
-  indexer: "MyAnonamouse",
-  freeleech: false,
-  protocol: "torrent",
-  downloadUrl: "http://prowlarr.lan:9696/4/download?link=x",
-  magnetUrl: null,
-  infoHash: null,
-});
 
 describe("parseReleaseTitle", () => {
   it.each([
@@ -36,16 +22,5 @@ describe("parseReleaseTitle", () => {
     ["Dune", { form: "bare", title: "Dune", author: null }],
   ])("reads %j", (title, expected) => {
     expect(parseReleaseTitle(title)).toMatchObject(expected);
-  });
-});
-
-describe("releasedTitle (AUTHOR_WATCH)", () => {
-  it("reads the book's title in every order, never the author's name as a title", () => {
-    expect(releasedTitle(release("Wind and Truth by Brandon Sanderson [ENG / M4B]"), "Brandon Sanderson")).toBe("Wind and Truth");
-    expect(releasedTitle(release("Brandon Sanderson - Wind and Truth"), "Brandon Sanderson")).toBe("Wind and Truth");
-    expect(releasedTitle(release("Brandon Sanderson - The Stormlight Archive 05 - Wind and Truth"), "Brandon Sanderson")).toBe(
-      "Wind and Truth",
-    );
-    expect(releasedTitle(release("Wind and Truth by Brandon Mull [ENG / M4B]"), "Brandon Sanderson")).toBeNull();
   });
 });
