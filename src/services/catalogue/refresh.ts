@@ -1,7 +1,7 @@
 import { eq, sql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import type { Database } from "../../db/client";
-import { type CatalogueMember, catalogueSeries } from "../../db/schema";
+import { bookSeries, books, type CatalogueMember, catalogueSeries } from "../../db/schema";
 import type { AudibleCatalogue, AudibleProduct, AudibleSeriesRef } from "../../integrations/audible";
 import { ASINS_PER_CALL } from "../../integrations/audible";
 import { UpstreamError } from "../../integrations/http";
@@ -69,7 +69,11 @@ function seriesFor(product: AudibleProduct | null | undefined, name: string): Au
   return all.find((s) => sameSeries(s.title, name)) ?? (all.length === 1 ? all[0] : undefined);
 }
 
-/** The library's series that are due, never asked first, then the oldest answers, then failures to retry. */
+/**
+ * The library's series that are due (every series a book is in: book_series), never asked first,
+ * then the oldest answers and failures to retry; each with its first book's title and author (for a
+ * search) and any ASIN of its books.
+ */
 async function dueSeries(db: Database, now: Date, limit: number) {
   const stale = new Date(now.getTime() - REFRESH_DAYS * 86_400_000).toISOString();
   const retry = new Date(now.getTime() - RETRY_HOURS * 3_600_000).toISOString();
@@ -86,13 +90,14 @@ async function dueSeries(db: Database, now: Date, limit: number) {
     members: string | null;
     due: number;
   }>(sql`
-    SELECT b.series AS name, b.title, b.author, min(coalesce(cast(b.series_number AS REAL), 1e9)) AS first,
-           (SELECT max(b2.asin) FROM books b2 WHERE lower(b2.series) = lower(b.series) AND b2.status = 'active') AS asin,
+    SELECT l.name AS name, b.title, b.author, min(coalesce(cast(l.sequence AS REAL), 1e9)) AS first,
+           (SELECT max(b2.asin) FROM ${bookSeries} l2 JOIN ${books} b2 ON b2.id = l2.book_id
+            WHERE lower(l2.name) = lower(l.name) AND b2.status = 'active') AS asin,
            c.id, c.series_asin, c.lookup, c.members, count(*) OVER () AS due
-    FROM books b LEFT JOIN catalogue_series c ON lower(c.name) = lower(b.series)
-    WHERE b.status = 'active' AND trim(coalesce(b.series, '')) != '' AND ${due}
-    GROUP BY lower(b.series)
-    ORDER BY c.id IS NOT NULL, c.checked_at, lower(b.series)
+    FROM ${bookSeries} l JOIN ${books} b ON b.id = l.book_id LEFT JOIN ${catalogueSeries} c ON lower(c.name) = lower(l.name)
+    WHERE b.status = 'active' AND trim(l.name) != '' AND ${due}
+    GROUP BY lower(l.name)
+    ORDER BY c.id IS NOT NULL, c.checked_at, lower(l.name)
     LIMIT ${limit}`);
   const candidates: Candidate[] = rows.map((r) => ({
     name: r.name.trim(),
