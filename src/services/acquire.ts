@@ -7,6 +7,9 @@ import type { SearchResult } from "../integrations/prowlarr";
 import { createDownload } from "./downloads";
 import { checkLink, shownLink } from "./downloads/links";
 import { type Decision, type Release, rankReleases } from "./releases";
+import { queryOf, type WantedJson, wantedJson, wantedOf } from "./wanted";
+
+export { queryOf, titleUnknown } from "./wanted";
 
 /**
  * Acquisition (README, "From a gap to a finished download"): for each open gap, series gaps first, search Prowlarr,
@@ -76,48 +79,6 @@ export interface AcquireResult {
   not_reached: number;
   /** Set when Prowlarr failed part way: what was done before stands. */
   stopped?: string;
-}
-
-/** What a gap wants, as the ranking reads it. */
-function wantedOf(gap: MissingBook) {
-  return { title: gap.title, author: gap.authorName, seriesName: gap.seriesName, seriesNumber: gap.seriesNumber };
-}
-
-/** A series gap whose title is only its place ("Saga #3"): no catalogue knew the book's real title. */
-export function titleUnknown(gap: Pick<MissingBook, "title" | "seriesName" | "seriesNumber">): boolean {
-  return gap.seriesName !== null && gap.title === `${gap.seriesName} #${gap.seriesNumber}`;
-}
-
-export interface WantedJson {
-  title: string;
-  author: string | null;
-  series: string | null;
-  position: string | null;
-  /** Where the title came from: the Audible catalogue, a release name, only the library's positions (no real title), or by hand. */
-  title_source: NonNullable<MissingBook["titleSource"]>;
-  title_checked_at: string | null;
-}
-
-function wantedJson(gap: MissingBook): WantedJson {
-  return {
-    title: gap.title,
-    author: gap.authorName,
-    series: gap.seriesName,
-    position: gap.seriesNumber,
-    title_source: gap.titleSource ?? (titleUnknown(gap) ? "library" : gap.reasonMissing === "new_release" ? "release" : "hand"),
-    title_checked_at: gap.titleCheckedAt,
-  };
-}
-
-/**
- * The search words: the wanted title (without a subtitle) and the author's surname, since an
- * indexer like MyAnonamouse matches only titles and authors, never a series. A gap whose title is
- * unknown can only ask for its series.
- */
-export function queryOf(gap: MissingBook): string {
-  const surname = gap.authorName?.split(/,|&/)[0]?.trim().split(/\s+/).at(-1) ?? "";
-  const subject = titleUnknown(gap) && gap.seriesName ? gap.seriesName : (gap.title.split(/:|\s[-–—]\s/)[0] ?? gap.title).trim();
-  return `${subject} ${surname}`.trim();
 }
 
 type Link = { magnet_link: string } | { torrent_url: string } | { refused: string };

@@ -75,12 +75,19 @@ describe("AUTHOR_WATCH from the Audible catalogue", () => {
       searched.push(query);
       return { releases: [], malformed: 0 };
     };
-    const before = await acquire(db, search, { maxDownloads: 1, dryRun: true, missingBookIds: [announced.id], now: NOW });
+    const before = await acquire(db, search, {
+      maxDownloads: 1,
+      dryRun: true,
+      prowlarrUrl: undefined,
+      missingBookIds: [announced.id],
+      now: NOW,
+    });
     expect(before.skipped).toEqual([expect.objectContaining({ reason: "not_released", detail: expect.stringContaining("2027-03-02") })]);
     expect(searched).toEqual([]);
     const after = await acquire(db, search, {
       maxDownloads: 1,
       dryRun: true,
+      prowlarrUrl: undefined,
       missingBookIds: [announced.id],
       now: new Date("2027-03-02T12:00:00Z"),
     });
