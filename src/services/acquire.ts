@@ -1,6 +1,6 @@
 import { and, asc, eq, inArray, isNull, type SQL, sql } from "drizzle-orm";
 import type { Database } from "../db/client";
-import { type MissingBook, missingBooks, series } from "../db/schema";
+import { missingBooks, series } from "../db/schema";
 import { ConflictError, NotFoundError } from "../errors";
 import { UpstreamError } from "../integrations/http";
 import type { SearchResult } from "../integrations/prowlarr";
