@@ -4,8 +4,10 @@ import { parseConfig } from "../../src/config";
 import { primaryDatabase } from "../../src/db/client";
 import { books, catalogueSeries, missingBooks, series } from "../../src/db/schema";
 import { audible } from "../../src/integrations/audible";
+import { TASKS } from "../../src/scheduler/tasks";
 import { refreshCatalogue } from "../../src/services/catalogue/refresh";
 import { withEnv } from "../helpers";
+import { ABS_TOKEN, ABS_URL, absItem, fakeAbs } from "../integrations/fake-abs";
 import { AUDIBLE_URL, CATALOGUE_BOOKS, CATALOGUE_SERIES, fakeAudible, SANDERSON } from "../integrations/fake-audible";
 import { fakeMamProwlarr, PROWLARR } from "../integrations/fake-prowlarr";
 
@@ -124,5 +126,58 @@ describe("series that know themselves", () => {
       ["omnibus_pack", false],
     ]);
     expect(body.data.queued.map((q: any) => q.release.title)).toEqual(["Words of Radiance by Brandon Sanderson [ENG / M4B]"]);
+  });
+});
+
+describe("the loop on a synced library, no hand entry", () => {
+  it("syncs Audiobookshelf's short form, learns each series from Audible, finds the gaps by title, picks MyAnonamouse's right release and records a favourite's new book", async () => {
+    fakeAbs([
+      {
+        id: "lib_books",
+        items: [
+          absItem("li_kings", {
+            title: "The Way of Kings",
+            authorName: SANDERSON,
+            seriesName: "The Stormlight Archive #1",
+            asin: "B003ZWFO7E",
+          }),
+          absItem("li_oath", { title: "Oathbringer", authorName: SANDERSON, seriesName: "The Stormlight Archive #3", asin: null }),
+          absItem("li_empire", { title: "The Final Empire", authorName: SANDERSON, seriesName: "Mistborn #1", asin: null }),
+        ],
+      },
+    ]);
+    const synced = await withEnv({ ...PROWLARR, ABS_URL, ABS_TOKEN })("/api/library/sync", { method: "POST", auth: true });
+    expect(synced.status).toBe(200);
+    vi.restoreAllMocks();
+
+    const audibleFake = fakeAudible(CATALOGUE_BOOKS, CATALOGUE_SERIES);
+    const config = parseConfig({ ...env, AUDIBLE_URL });
+    const refreshed = await TASKS.CATALOGUE.run({ db, env, config });
+    expect(refreshed).toMatchObject({ metadata: { found: 2, remaining: 0 } });
+    expect((await api("/api/gaps/analyze", { method: "POST" })).status).toBe(200);
+    const stormlight = (await db.select().from(series)).find((s) => s.name === "The Stormlight Archive")!;
+    expect(stormlight).toMatchObject({ totalBooksInSeries: 5, totalSource: "catalogue" });
+    expect((await gapsOf(stormlight.id)).map((g) => g.title)).toEqual(["Words of Radiance", "Rhythm of War", "Wind and Truth"]);
+
+    // AUTHOR_WATCH: the favourite's announced book, by title with its date.
+    const watched = await TASKS.AUTHOR_WATCH.run({ db, env, config });
+    expect(watched.metadata).toMatchObject({ new_releases: expect.any(Number) });
+    const announced = (await db.select().from(missingBooks)).find((g) => g.title === "Isles of the Emberdark");
+    expect(announced).toMatchObject({ reasonMissing: "new_release", releaseDate: "2027-03-02", titleSource: "catalogue" });
+    expect(audibleFake.calls.length).toBeLessThanOrEqual(35);
+    vi.restoreAllMocks();
+
+    fakeMamProwlarr([
+      { title: "Words of Radiance", author: SANDERSON },
+      { title: "Words of Radiance (Abridged)", author: SANDERSON, options: { seeders: 99 } },
+      { title: "Stormlight Archive Books 1-3", author: SANDERSON, options: { size: 5 * 1024 ** 3 } },
+    ]);
+    const { body } = await api("/api/gaps/acquire", {
+      method: "POST",
+      json: { dry_run: true, series_id: stormlight.id, max_downloads: 1 },
+    });
+    expect(body.data.queued.map((q: any) => [q.wanted, q.release.title])).toEqual([
+      ["Words of Radiance", "Words of Radiance by Brandon Sanderson [ENG / M4B]"],
+    ]);
   });
 });
