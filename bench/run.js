@@ -9,6 +9,7 @@ import os from "node:os";
 import path from "node:path";
 import { root } from "../scripts/lib/tool.js";
 import { TIERS } from "../src/rate-limit/tiers.ts";
+import { CATALOGUE_SERIES, catalogueBench, catalogueTable } from "./lib/catalogue.js";
 import { costBench, costTable } from "./lib/cost.js";
 import { concurrent, straddle } from "./lib/exactness.js";
 import { computeCompletion, seedLibrary } from "./lib/library.js";
@@ -38,6 +39,7 @@ const HELP = `npm run bench [-- <part>]
   profile    CPU profiles of the hot routes inside workerd (its inspector), .cpuprofile files
   model      the latency model of a far caller, about 5 minutes
   sync       the 10,000-item Audiobookshelf sync, about a minute
+  catalogue  the CATALOGUE refresh of a 300-series library tick by tick (Audible calls, D1, ticks), under a minute
 
 The cost and startup figures are kept by commit in bench/results/<commit>.json (not committed:
 they belong to this machine); each run prints them beside the last other commit measured here.`;
@@ -45,7 +47,7 @@ if (ARGS.includes("--help") || ARGS.includes("-h")) {
   console.log(HELP);
   process.exit(0);
 }
-const PARTS = ["cost", "startup", "profile", "model", "sync"];
+const PARTS = ["cost", "startup", "profile", "model", "sync", "catalogue"];
 const unknown = ARGS.filter((arg) => !PARTS.includes(arg));
 if (unknown.length > 0) {
   console.error(`bench: unknown part ${unknown.join(", ")}\n\n${HELP}`);
@@ -61,6 +63,8 @@ const ONLY_STARTUP = ARGS.includes("startup");
 // figure to compare and the median says how noisy the runs were.
 const STARTUP_RUNS = 5;
 const ONLY_SYNC = ARGS.includes("sync");
+const ONLY_CATALOGUE = ARGS.includes("catalogue");
+const CATALOGUE_RESULTS = path.join(root, "bench", "results", "catalogue.json");
 // A caller looking for one author: about 1 in 550 books match. The broad term matches 1 in 16,
 // and a search ranks and counts every match, so its cost grows with the library.
 const SEARCH_TERM = "Keiko Tanaka";
@@ -293,8 +297,25 @@ async function runSync() {
   console.log(`\n${path.relative(process.cwd(), SYNC_RESULTS)}`);
 }
 
+async function runCatalogue() {
+  const result = {
+    date: new Date().toISOString(),
+    machine: machine(),
+    series: CATALOGUE_SERIES,
+    ...(await catalogueBench({ work, logDir, devVars, say })),
+  };
+  mkdirSync(path.dirname(CATALOGUE_RESULTS), { recursive: true });
+  writeFileSync(CATALOGUE_RESULTS, `${JSON.stringify(result, null, 2)}\n`);
+  console.log(
+    `\nThe series catalogue's refresh of ${CATALOGUE_SERIES} series, tick by tick (fake Audible on loopback, local D1, wrangler dev):\n`,
+  );
+  console.log(catalogueTable(result));
+  console.log(`\n${path.relative(process.cwd(), CATALOGUE_RESULTS)}`);
+}
+
 async function main() {
   if (ONLY_MODEL) return runModel();
+  if (ONLY_CATALOGUE) return runCatalogue();
   if (ONLY_STARTUP) return runStartup();
   if (ONLY_COST) return runCost();
   if (ONLY_PROFILE) return runProfile();

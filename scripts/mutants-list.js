@@ -723,9 +723,9 @@ export default [
   {
     id: "rank-author-case",
     file: "src/services/releases.ts",
-    bug: "the author's surname is looked for case-sensitively in the raw title",
-    from: "if (surname && !releaseWords.includes(surname))",
-    to: "if (surname && !release.title.includes(surname))",
+    bug: "the author's surname is looked for case-sensitively in the release's raw author part",
+    from: "if (wanted.some((surname) => byWords.includes(surname))) return true;",
+    to: "if (wanted.some((surname) => parsed.author!.includes(surname))) return true;",
     tests: [RELEASES],
   },
   {

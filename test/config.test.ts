@@ -99,13 +99,14 @@ describe("configuration", () => {
 describe("configuration of the outside services", () => {
   const dev = { ENVIRONMENT: "development" };
 
-  it("configures nothing by default, and says which bindings each service needs", () => {
+  it("configures no self-hosted service by default (the public Audible catalogue is), and says which bindings each needs", () => {
     const { integrations, upstream } = parseConfig(dev);
     expect(integrations).toEqual({
       audiobookshelf: { configured: false, missing: ["ABS_URL", "ABS_TOKEN"] },
       qbittorrent: { configured: false, missing: ["QB_URL", "QB_API_KEY (or QB_USERNAME and QB_PASSWORD)"] },
       prowlarr: { configured: false, missing: ["PROWLARR_URL", "PROWLARR_API_KEY"] },
       google_books: { configured: false, missing: ["GOOGLE_BOOKS_API_KEY"] },
+      audible: { configured: true, settings: { url: "https://api.audible.com" } },
     });
     expect(upstream).toEqual({ timeoutMs: 10000, accessToken: undefined, qbMaxActive: 3, qbStallMinutes: 120, acquireMaxPerRun: 5 });
   });
@@ -145,6 +146,7 @@ describe("configuration of the outside services", () => {
       },
       prowlarr: { configured: true, settings: { url: "http://10.0.0.3:9696/prowlarr", apiKey: "prowlarr-1" } },
       google_books: { configured: true, settings: { url: "https://www.googleapis.com/books/v1", apiKey: "gb-1" } },
+      audible: { configured: true, settings: { url: "https://api.audible.com" } },
     });
     expect(config.upstream).toEqual({
       timeoutMs: 2500,
@@ -163,7 +165,7 @@ describe("configuration of the outside services", () => {
     expect(parseConfig({ ...dev, QB_URL: "http://qb.test", QB_PASSWORD: "pw" }).integrations.qbittorrent.configured).toBe(false);
   });
 
-  it.each(["ABS_URL", "QB_URL", "PROWLARR_URL", "GOOGLE_BOOKS_URL"])(
+  it.each(["ABS_URL", "QB_URL", "PROWLARR_URL", "GOOGLE_BOOKS_URL", "AUDIBLE_URL"])(
     "refuses a malformed %s, naming the binding and never the value",
     (name) => {
       for (const value of ["not a url", "ftp://files.test", "abs.local:13378", "https://h.test/?token=hunter2", "https://user:pw@h.test"]) {

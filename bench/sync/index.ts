@@ -4,13 +4,13 @@ import { Audiobookshelf } from "../../src/integrations/audiobookshelf";
 import { syncLibrary } from "../../src/services/library-sync";
 
 /** What reached D1: statements (each one SQL statement run, alone or in a batch) and round trips (one call each). */
-interface Counts {
+export interface Counts {
   statements: number;
   round_trips: number;
 }
 
 /** The session, counting each statement when it runs and each call to D1. */
-function counting(session: D1DatabaseSession, counts: Counts): D1DatabaseSession {
+export function counting(session: D1DatabaseSession, counts: Counts): D1DatabaseSession {
   type Counted = D1PreparedStatement & { inner: D1PreparedStatement };
   const wrap = (inner: D1PreparedStatement): Counted => {
     const alone =

@@ -115,6 +115,8 @@ export const envSchema = z
     PROWLARR_API_KEY: secret,
     GOOGLE_BOOKS_API_KEY: secret,
     GOOGLE_BOOKS_URL: baseUrl("GOOGLE_BOOKS_URL").transform((value) => value ?? "https://www.googleapis.com/books/v1"),
+    // Public and keyless, so configured by default: series knowledge works out of the box.
+    AUDIBLE_URL: baseUrl("AUDIBLE_URL").transform((value) => value ?? "https://api.audible.com"),
     UPSTREAM_ACCESS_CLIENT_ID: secret,
     UPSTREAM_ACCESS_CLIENT_SECRET: secret,
     UPSTREAM_TIMEOUT_MS: positiveInt("UPSTREAM_TIMEOUT_MS", 10_000),

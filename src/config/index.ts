@@ -13,6 +13,7 @@ import { type Integrations, integrationsOf, type UpstreamSettings, upstreamOf } 
 
 export { SECRET_NAMES, type SecretName, UPSTREAM_SECRET_NAMES } from "./env";
 export {
+  type AudibleSettings,
   type AudiobookshelfSettings,
   type GoogleBooksSettings,
   type Integration,

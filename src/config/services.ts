@@ -5,7 +5,7 @@ import type { Config } from "./index";
 // The outside services: which are configured, with what settings, or which bindings to set.
 
 /** The outside services, by the name their errors and /api/integrations use. */
-export const SERVICE_NAMES = ["audiobookshelf", "qbittorrent", "prowlarr", "google_books"] as const;
+export const SERVICE_NAMES = ["audiobookshelf", "qbittorrent", "prowlarr", "google_books", "audible"] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
 
 /** A Workers VPC service binding (`ABS_VPC`, `QB_VPC`, `PROWLARR_VPC`): requests go through it instead of the internet. */
@@ -38,11 +38,16 @@ export interface GoogleBooksSettings {
   url: string;
   apiKey: string;
 }
+/** The Audible catalogue: public and keyless, so only its base URL (a region by its host). */
+export interface AudibleSettings {
+  url: string;
+}
 export interface ServiceSettings {
   audiobookshelf: AudiobookshelfSettings;
   qbittorrent: QbittorrentSettings;
   prowlarr: ProwlarrSettings;
   google_books: GoogleBooksSettings;
+  audible: AudibleSettings;
 }
 
 /** A service is configured with its settings, or not, with the bindings to set (names, never values). */
@@ -121,6 +126,7 @@ export function integrationsOf(env: Partial<ParsedEnv>, bindings: Record<string,
       googleKey ? { url: env.GOOGLE_BOOKS_URL ?? "https://www.googleapis.com/books/v1", apiKey: googleKey } : undefined,
       need([["GOOGLE_BOOKS_API_KEY", googleKey]]),
     ),
+    audible: integration({ url: env.AUDIBLE_URL ?? "https://api.audible.com" }, []),
   };
 }
 
@@ -142,6 +148,7 @@ export const SERVICE_LABELS: Record<ServiceName, string> = {
   qbittorrent: "qBittorrent",
   prowlarr: "Prowlarr",
   google_books: "Google Books",
+  audible: "Audible",
 };
 
 /** A service's settings, or a 503 `service_unavailable` naming the bindings to set (names only). */

@@ -47,7 +47,8 @@ function toRelease(item: z.output<typeof releaseSchema>): Release {
     guid: item.guid,
     title: item.title,
     size: item.size,
-    seeders: item.seeders ?? 0,
+    // A count: a fractional or negative one from an odd indexer reads as its whole part, at least 0.
+    seeders: Math.max(0, Math.trunc(item.seeders ?? 0)),
     indexer: item.indexer ?? null,
     freeleech: isFreeleech(item),
     // Prowlarr's DownloadProtocol: "torrent" / "usenet" in JSON (1 / 2 as numbers in old builds).

@@ -9,7 +9,8 @@ import { type LoginRefusals, QbittorrentClient } from "./qbittorrent";
  * ABS `GET /api/libraries`, qBittorrent `GET /api/v2/app/version` (through its client: the session
  * is reused, and a refused login is not tried again for a while), Prowlarr
  * `GET /api/v1/system/status`. Google Books is not probed (every call counts against its daily
- * quota): configured is all it reports. Answers are cached per isolate for up to CACHE_MS.
+ * quota), nor the public Audible catalogue (asked only as much as the series need): configured is
+ * all they report. Answers are cached per isolate for up to CACHE_MS.
  */
 
 export const CACHE_MS = 60_000;
@@ -53,6 +54,15 @@ async function statusOf(config: Config, name: ServiceName, options: ProbeOptions
       detail: "Configured; not probed, since every call counts against the daily quota",
     };
   }
+  if (name === "audible") {
+    return {
+      name,
+      configured: true,
+      status: "ok",
+      latency_ms: null,
+      detail: "Public catalogue, no key; not probed, to stay a polite client",
+    };
+  }
   const started = Date.now();
   try {
     const version = await PROBES[name](config, options);
@@ -66,7 +76,7 @@ async function statusOf(config: Config, name: ServiceName, options: ProbeOptions
 /** A probe makes one attempt: a status page should show a failure now, not after retries. */
 const PROBE_OPTIONS = { retries: 0 };
 
-const PROBES: Record<Exclude<ServiceName, "google_books">, (config: Config, options: ProbeOptions) => Promise<string | undefined>> = {
+const PROBES: Record<Exclude<ServiceName, "google_books" | "audible">, (config: Config, options: ProbeOptions) => Promise<string | undefined>> = {
   async audiobookshelf(config) {
     const settings = config.integrations.audiobookshelf;
     if (!settings.configured) return undefined;

@@ -9,6 +9,7 @@ const ERROR_CODES: Record<ServiceName, ErrorCode> = {
   qbittorrent: "qbittorrent_error",
   prowlarr: "external_api_error",
   google_books: "external_api_error",
+  audible: "external_api_error",
 };
 
 export type UpstreamFailure =

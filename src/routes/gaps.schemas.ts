@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { GAP_DOWNLOAD_STATUSES, GAP_REASONS, GAP_RUN_STATUSES } from "../db/schema";
+import { GAP_DOWNLOAD_STATUSES, GAP_REASONS, GAP_RUN_STATUSES, GAP_TITLE_SOURCES } from "../db/schema";
 import { timestamp } from "../openapi/common";
 import { pageOf } from "../openapi/declare";
 
@@ -26,6 +26,15 @@ export const gapSchema = z
     hardcover_id: z.string().nullable(),
     goodreads_id: z.string().nullable(),
     identified_date: timestamp,
+    title_source: z.enum(GAP_TITLE_SOURCES).nullable().meta({
+      description:
+        'Where the title came from: the Audible catalogue, a release name, only the library\'s positions ("Saga #3": no real title known), or set by hand',
+    }),
+    title_checked_at: timestamp.nullable().meta({ description: "When that source said so" }),
+    release_date: z
+      .string()
+      .nullable()
+      .meta({ description: "YYYY-MM-DD from the catalogue; an announced book is not searched for before it" }),
   })
   .meta({ id: "MissingBook" });
 
@@ -87,14 +96,40 @@ export const acquisition = z.strictObject({
     z.strictObject({
       missing_book_id: z.number().int(),
       wanted: z.string(),
-      reason: z.enum(["download_active", "download_completed", "no_matching_release", "duplicate_release", "no_results"]),
+      reason: z.enum([
+        "download_active",
+        "download_completed",
+        "no_matching_release",
+        "duplicate_release",
+        "no_results",
+        "not_open",
+        "not_released",
+      ]),
       detail: z.string(),
     }),
   ),
   decisions: z
-    .array(z.strictObject({ missing_book_id: z.number().int(), query: z.string(), releases: z.array(decision) }))
+    .array(
+      z.strictObject({
+        missing_book_id: z.number().int(),
+        wanted: z.strictObject({
+          title: z.string(),
+          author: z.string().nullable(),
+          series: z.string().nullable(),
+          position: z.string().nullable(),
+          title_source: z.enum(GAP_TITLE_SOURCES).meta({
+            description:
+              "Where the wanted title came from: the Audible catalogue, a release name, only the library's positions (no real title known), or set by hand",
+          }),
+          title_checked_at: timestamp.nullable(),
+        }),
+        query: z.string(),
+        query_reused: z.boolean().meta({ description: "The same query was sent for an earlier gap of this run; its answer was reused" }),
+        releases: z.array(decision),
+      }),
+    )
     .optional()
-    .meta({ description: "Every ranked release of every search (dry_run only)" }),
+    .meta({ description: "Per gap searched: what it wants, the query, and every ranked release with its reason (dry_run only)" }),
   refused_links: z
     .array(z.strictObject({ missing_book_id: z.number().int(), guid: z.string(), title: z.string(), reason: z.string() }))
     .meta({

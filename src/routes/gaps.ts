@@ -111,7 +111,14 @@ const booleanFlag = z.union([z.boolean(), z.enum(["true", "false"]).transform((v
  */
 const MAX_DOWNLOADS_PER_CALL = 10;
 const maxDownloads = z.number().int().min(1).max(MAX_DOWNLOADS_PER_CALL);
-const acquireBody = z.object({ max_downloads: maxDownloads.default(5), dry_run: z.boolean().default(false) }).strict();
+const acquireBody = z
+  .object({
+    max_downloads: maxDownloads.default(5),
+    dry_run: z.boolean().default(false),
+    series_id: z.number().int().positive().optional().meta({ description: "Only this series' gaps" }),
+    missing_book_ids: z.array(z.number().int().positive()).min(1).max(100).optional().meta({ description: "Only these gaps" }),
+  })
+  .strict();
 const acquireQuery = z.object({ max_downloads: decimalInt(maxDownloads).default(5), dry_run: booleanFlag });
 
 /** Prowlarr's search for this request (503 naming the bindings when it is not configured). */
@@ -127,18 +134,24 @@ gaps.openapi(
     tags,
     summary: "Queue downloads for the gaps",
     description:
-      "Searches Prowlarr for open gaps, most important first, and queues the best matching release of each, up to max_downloads (default 5, at most 10; up to 3 Prowlarr searches each). With dry_run, answers what it would queue and every ranked release, queuing nothing.",
+      "Searches Prowlarr for open gaps (all, one series' with series_id, or chosen ones with missing_book_ids), most important first, by the wanted title and the author, and queues the best matching release of each, up to max_downloads (default 5, at most 10; up to 3 Prowlarr searches each). One run never sends the same query twice. With dry_run, answers per gap the wanted title and its source, the query and every ranked release with its reason, queuing nothing.",
     request: { body: jsonBody(acquireBody) },
     responses: {
       200: success(schemas.acquisition, "What was queued and skipped"),
-      ...errors({ 502: "Prowlarr failed before anything was queued", 503: "Prowlarr is not configured" }),
+      ...errors({ 404: "No such series", 502: "Prowlarr failed before anything was queued", 503: "Prowlarr is not configured" }),
     },
   }),
   async (c) => {
     const body = c.req.valid("json");
     const [db, search] = [database(c), searchOf(c.var.config)];
     const work = () =>
-      acquire(db, search, { maxDownloads: body.max_downloads, dryRun: body.dry_run, prowlarrUrl: prowlarrUrlOf(c.var.config) });
+      acquire(db, search, {
+        maxDownloads: body.max_downloads,
+        dryRun: body.dry_run,
+        prowlarrUrl: prowlarrUrlOf(c.var.config),
+        seriesId: body.series_id,
+        missingBookIds: body.missing_book_ids,
+      });
     // A real acquisition is recorded as an ACQUIRE run (a dry run queues nothing and is not a run).
     return ok(c, body.dry_run ? await work() : await recordedRun(db, "ACQUIRE", actorOf(c.var.identity), work, acquisitionOutcome));
   },

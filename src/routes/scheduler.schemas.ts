@@ -100,6 +100,7 @@ export const configurationSchema = z.strictObject({
     series_gaps: z.boolean(),
     author_gap_counts: z.boolean(),
     positions: z.string(),
+    titles: z.string(),
     priority: z.string(),
     authors_listed_per_run: z.number().int(),
     automatic_acquisition: z

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { TOTAL_SOURCES } from "../db/schema";
 import { bookStatus, changes, completionStatus, message, timestamp } from "../openapi/common";
 import { pageOf } from "../openapi/declare";
 
@@ -10,7 +11,16 @@ export const seriesSchema = z
     author: z.string().nullable(),
     goodreads_id: z.string().nullable(),
     hardcover_id: z.string().nullable(),
-    total_books_in_series: z.number().int().nullable().meta({ description: "Books in the series, when known" }),
+    total_books_in_series: z
+      .number()
+      .int()
+      .nullable()
+      .meta({ description: "Books in the series (its whole-numbered positions), when known; null: unknown" }),
+    total_source: z
+      .enum(TOTAL_SOURCES)
+      .nullable()
+      .meta({ description: "Where the total came from: the Audible catalogue, or set by hand (which always wins); null when unknown" }),
+    total_checked_at: timestamp.nullable().meta({ description: "When the catalogue was asked, or the total set by hand" }),
     books_owned: z.number().int(),
     books_missing: z.number().int(),
     completion_percentage: z

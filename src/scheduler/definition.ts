@@ -6,6 +6,7 @@ import type { FailedItem } from "../services/failed-attempts";
 
 export const TASK_NAMES = [
   "LIBRARY_SYNC",
+  "CATALOGUE",
   "GAPS",
   "AUTHOR_WATCH",
   "ACQUIRE",

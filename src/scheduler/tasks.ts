@@ -1,10 +1,12 @@
 import { lt } from "drizzle-orm";
 import { type Config, requireService } from "../config";
 import { tasks } from "../db/schema";
+import { audible } from "../integrations/audible";
 import { Audiobookshelf } from "../integrations/audiobookshelf";
 import { prowlarr } from "../integrations/prowlarr";
 import { acquire } from "../services/acquire";
 import { watchAuthors } from "../services/author-watch";
+import { refreshCatalogue } from "../services/catalogue/refresh";
 import { recomputeAuthors, recomputeSeries } from "../services/completion";
 import { prowlarrUrlOf } from "../services/downloads/links";
 import { analyzeGaps } from "../services/gaps";
@@ -116,8 +118,17 @@ export function acquisitionOutcome(result: Awaited<ReturnType<typeof acquire>>):
 }
 
 function watchFavouriteAuthors({ db, config }: TaskContext): Promise<TaskOutcome> {
-  const client = prowlarr(config);
-  return watchAuthors(db, (query) => client.search(query));
+  return watchAuthors(db, audible(config));
+}
+
+/**
+ * CATALOGUE: the library's series in the Audible catalogue, within a share of the invocation's
+ * subrequests (src/services/catalogue/refresh.ts); every tick, so a large library is spread over
+ * ticks and a tick with nothing due makes no call.
+ */
+async function refreshSeriesCatalogue({ db, config }: TaskContext): Promise<TaskOutcome> {
+  const result = await refreshCatalogue(db, audible(config));
+  return { processed: result.series_looked_up, succeeded: result.found + result.unknown, failed: result.failed, metadata: { ...result } };
 }
 
 /** LIBRARY_SYNC: POST /api/library/sync's work (src/services/library-sync.ts). */
@@ -151,6 +162,14 @@ export const TASKS: Record<TaskName, TaskDefinition> = {
     requires: ["audiobookshelf"],
     run: syncLibrary,
   },
+  CATALOGUE: {
+    name: "CATALOGUE",
+    description: "Ask the Audible catalogue what each series of the library holds, a share of the library each tick",
+    cron: "*/5 * * * *",
+    feature: "series_catalogue",
+    requires: ["audible"],
+    run: refreshSeriesCatalogue,
+  },
   GAPS: {
     name: "GAPS",
     description: "Find the missing books of every series and count each author's",
@@ -161,10 +180,10 @@ export const TASKS: Record<TaskName, TaskDefinition> = {
   },
   AUTHOR_WATCH: {
     name: "AUTHOR_WATCH",
-    description: "Search Prowlarr for releases of favourite authors that are not in the catalogue",
+    description: "Record favourite authors' books in the Audible catalogue (released or announced) that are not in the library",
     cron: "0 3 * * SUN",
     feature: "author_watch",
-    requires: ["prowlarr"],
+    requires: ["audible"],
     run: watchFavouriteAuthors,
   },
   ACQUIRE: {

@@ -1,12 +1,15 @@
-import { asc, isNull, sql } from "drizzle-orm";
+import { and, asc, eq, inArray, isNull, type SQL, sql } from "drizzle-orm";
 import type { Database } from "../db/client";
-import { type MissingBook, missingBooks } from "../db/schema";
-import { ConflictError } from "../errors";
+import { missingBooks, series } from "../db/schema";
+import { ConflictError, NotFoundError } from "../errors";
 import { UpstreamError } from "../integrations/http";
 import type { SearchResult } from "../integrations/prowlarr";
 import { createDownload } from "./downloads";
 import { checkLink, shownLink } from "./downloads/links";
 import { type Decision, type Release, rankReleases } from "./releases";
+import { queryOf, type WantedJson, wantedJson, wantedOf } from "./wanted";
+
+export { queryOf, titleUnknown } from "./wanted";
 
 /**
  * Acquisition (README, "From a gap to a finished download"): for each open gap, series gaps first, search Prowlarr,
@@ -20,6 +23,12 @@ export interface AcquireOptions {
   dryRun: boolean;
   /** PROWLARR_URL: the only origin an http(s) release link may point at (./downloads/links.ts). */
   prowlarrUrl: string | undefined;
+  /** Only this series' gaps (404 when there is no such series). */
+  seriesId?: number | undefined;
+  /** Only these gaps; those not open are skipped with reason `not_open`. */
+  missingBookIds?: readonly number[] | undefined;
+  /** Today, for announced books (default: now). */
+  now?: Date;
 }
 
 /** Searches Prowlarr (src/integrations/prowlarr.ts), injected so the rules are testable alone. */
@@ -30,7 +39,14 @@ const SEARCHES_PER_DOWNLOAD = 3;
 /** Gaps read per run: enough to find the searchable ones behind those already in flight. */
 const GAPS_READ = 500;
 
-export type SkipReason = "download_active" | "download_completed" | "no_matching_release" | "duplicate_release" | "no_results";
+export type SkipReason =
+  | "download_active"
+  | "download_completed"
+  | "no_matching_release"
+  | "duplicate_release"
+  | "no_results"
+  | "not_open"
+  | "not_released";
 
 export interface ReleaseSummary {
   guid: string;
@@ -48,26 +64,21 @@ export interface AcquireResult {
   searched: number;
   queued: { missing_book_id: number; wanted: string; download_id: number | null; release: ReleaseSummary }[];
   skipped: { missing_book_id: number; wanted: string; reason: SkipReason; detail: string }[];
-  /** Every ranked release of every search, with its reason (dry_run only). */
-  decisions?: { missing_book_id: number; query: string; releases: Decision[] }[];
+  /** Per gap searched: what it wants, the query, and every ranked release with its reason (dry_run only). */
+  decisions?: {
+    missing_book_id: number;
+    wanted: WantedJson;
+    query: string;
+    /** The query was already sent for an earlier gap of this run: its answer was read again, not re-sent. */
+    query_reused: boolean;
+    releases: Decision[];
+  }[];
   /** Releases left out because none of their links may go to qBittorrent (./downloads/links.ts). */
   refused_links: { missing_book_id: number; guid: string; title: string; reason: string }[];
   /** Open gaps not looked at because the run's limits were reached. */
   not_reached: number;
   /** Set when Prowlarr failed part way: what was done before stands. */
   stopped?: string;
-}
-
-/** What a gap wants, as the ranking reads it; a series gap's title is only "Series #n". */
-function wantedOf(gap: MissingBook) {
-  return { title: gap.title, author: gap.authorName, seriesName: gap.seriesName, seriesNumber: gap.seriesNumber };
-}
-
-/** The search words: the series (or the title) and the author's surname. */
-export function queryOf(gap: MissingBook): string {
-  const surname = gap.authorName?.trim().split(/\s+/).at(-1) ?? "";
-  const subject = gap.reasonMissing === "series_gap" && gap.seriesName ? gap.seriesName : gap.title;
-  return `${subject} ${surname}`.trim();
 }
 
 type Link = { magnet_link: string } | { torrent_url: string } | { refused: string };
@@ -107,12 +118,15 @@ function summary(release: Release, decision: Decision | undefined): ReleaseSumma
   };
 }
 
-/** Open gaps, series gaps first, then by priority and age. */
-function openGaps(db: Database) {
+/** Open gaps (of one series, or chosen ones), series gaps first, then by priority and age. */
+function openGaps(db: Database, options: AcquireOptions) {
+  const where: SQL[] = [isNull(missingBooks.bookId)];
+  if (options.seriesId !== undefined) where.push(eq(missingBooks.seriesId, options.seriesId));
+  if (options.missingBookIds !== undefined) where.push(inArray(missingBooks.id, [...options.missingBookIds]));
   return db
     .select()
     .from(missingBooks)
-    .where(isNull(missingBooks.bookId))
+    .where(and(...where))
     .orderBy(sql`${missingBooks.reasonMissing} = 'series_gap' DESC`, asc(missingBooks.priority), asc(missingBooks.id))
     .limit(GAPS_READ);
 }
@@ -129,7 +143,23 @@ export async function acquire(db: Database, search: Search, options: AcquireOpti
   };
   if (options.dryRun) result.decisions = [];
   const searchBudget = options.maxDownloads * SEARCHES_PER_DOWNLOAD;
-  const gaps = await openGaps(db);
+  const today = (options.now ?? new Date()).toISOString().slice(0, 10);
+  if (options.seriesId !== undefined) {
+    const [found] = await db.select({ id: series.id }).from(series).where(eq(series.id, options.seriesId));
+    if (!found) throw new NotFoundError("Series", options.seriesId);
+  }
+  const gaps = await openGaps(db, options);
+  for (const id of options.missingBookIds ?? []) {
+    if (!gaps.some((gap) => gap.id === id))
+      result.skipped.push({
+        missing_book_id: id,
+        wanted: "",
+        reason: "not_open",
+        detail: `no open gap ${id} (unknown, or already filled)`,
+      });
+  }
+  // One run never sends the same query twice: a second gap asking the same reads the first answer.
+  const answers = new Map<string, SearchResult>();
   for (const [index, gap] of gaps.entries()) {
     const wanted = gap.title;
     if (gap.downloadStatus === "queued" || gap.downloadStatus === "downloading") {
@@ -150,21 +180,34 @@ export async function acquire(db: Database, search: Search, options: AcquireOpti
       });
       continue;
     }
+    if (gap.releaseDate && gap.releaseDate > today) {
+      result.skipped.push({
+        missing_book_id: gap.id,
+        wanted,
+        reason: "not_released",
+        detail: `announced for ${gap.releaseDate}: not searched for before then`,
+      });
+      continue;
+    }
     if (result.queued.length >= options.maxDownloads || result.searched >= searchBudget) {
       result.not_reached = gaps.slice(index).filter((g) => g.downloadStatus === "identified" || g.downloadStatus === "failed").length;
       break;
     }
     const query = queryOf(gap);
-    let found: SearchResult;
-    try {
-      found = await search(query);
-    } catch (error) {
-      // Prowlarr down: stop here. With nothing done yet the caller gets the 502 itself.
-      if (!(error instanceof UpstreamError) || (result.searched === 0 && result.queued.length === 0)) throw error;
-      result.stopped = error.detail ?? error.message;
-      break;
+    let found = answers.get(query);
+    const reused = found !== undefined;
+    if (!found) {
+      try {
+        found = await search(query);
+      } catch (error) {
+        // Prowlarr down: stop here. With nothing done yet the caller gets the 502 itself.
+        if (!(error instanceof UpstreamError) || (result.searched === 0 && result.queued.length === 0)) throw error;
+        result.stopped = error.detail ?? error.message;
+        break;
+      }
+      answers.set(query, found);
+      result.searched++;
     }
-    result.searched++;
     // A guid may be an indexer's link with a passkey: it is answered and stored without it.
     const releases = found.releases.map((release) => ({ ...release, guid: shownLink(release.guid) ?? release.guid }));
     const links = new Map(releases.map((release) => [release, linkOf(release, options.prowlarrUrl)]));
@@ -175,7 +218,7 @@ export async function acquire(db: Database, search: Search, options: AcquireOpti
       return false;
     });
     const ranking = rankReleases(wantedOf(gap), usable);
-    result.decisions?.push({ missing_book_id: gap.id, query, releases: ranking.decisions });
+    result.decisions?.push({ missing_book_id: gap.id, wanted: wantedJson(gap), query, query_reused: reused, releases: ranking.decisions });
     if (!ranking.best) {
       const refused = ranking.decisions.length + (releases.length - usable.length);
       result.skipped.push({

@@ -1,24 +1,30 @@
 import { and, asc, count, countDistinct, desc, eq, gt, isNotNull, isNull, type SQL, sql } from "drizzle-orm";
 import type { Database } from "../db/client";
-import { authors, bookSeries, books, type GapRun, gapRuns, missingBooks, series } from "../db/schema";
+import { authors, bookSeries, books, catalogueSeries, type GapRun, gapRuns, missingBooks, series } from "../db/schema";
 import { failureReason } from "../lib/failure";
 import { OWNED, recomputeAuthors, recomputeSeries } from "./completion";
 
 /**
- * Gap analysis, from the database alone. For every series with a known
- * `total_books_in_series`, each whole-number position 1..total that no owned book (active, files
- * present) holds in it, as any of its series, is a gap: one `missing_books` row (reason `series_gap`), kept across runs by the unique
- * index (series_id, series_number, reason_missing). A later run marks a gap resolved when a book
- * fills it (book_id = that book, download_status `completed`) and reopens it when that book is
- * gone. Author gaps are counts (`authors.audiobooks_missing`): which titles are missing needs an
- * outside catalogue. Each run is a `gap_runs` row.
+ * Gap analysis, from the database alone. A series' total is the one set by hand, else the Audible
+ * catalogue's (catalogue_series, kept by the CATALOGUE task: src/services/catalogue/refresh.ts);
+ * each whole-number position 1..total that no active book of the series holds is a gap: one
+ * `missing_books` row (reason `series_gap`), titled as the catalogue names that position
+ * ("Oathbringer"), else by its place ("Stormlight #3", `title_source` library); a position is held
+ * by an owned book (active, files present) in it, as any of its series. A series nobody
+ * knows the total of has its internal gaps (owning 1 and 3 means 2 is missing). Gaps are kept
+ * across runs by the unique index (series_id, series_number, reason_missing); a later run gives an
+ * open gap the catalogue's title when it learns it (never one set by hand), marks a gap resolved
+ * when a book fills it (book_id = that book, download_status `completed`) and reopens it when that
+ * book is gone. Author gaps are counts (`authors.audiobooks_missing`). Each run is a `gap_runs` row.
  */
 
 /** What the analysis does, as /api/scheduler/configuration reports it. */
 export const GAP_SETTINGS = {
   series_gaps: true,
   author_gap_counts: true,
-  positions: 'whole numbers 1..total_books_in_series; a book holds one when its series_number is that number ("3", "03", "3.0")',
+  positions:
+    'whole numbers 1..total_books_in_series (set by hand, else the Audible catalogue\'s), else up to the highest owned; a book holds one when its series_number is that number ("3", "03", "3.0")',
+  titles: 'the Audible catalogue\'s title for the position, else "Series #n"',
   priority: "1 for the first third of a series, 2 for the middle third, 3 for the last third",
   authors_listed_per_run: 50,
 } as const;
@@ -71,7 +77,40 @@ function reopenEmptiedGaps(db: Database) {
     .where(and(isSeriesGap, isNotNull(missingBooks.bookId), sql`NOT EXISTS (SELECT 1 ${holdersOfGap})`));
 }
 
-/** Untouched gaps (no download, never resolved) past their series' total, or of a series whose total is no longer known. */
+/**
+ * The highest whole position an active book holds in series `s`: a series whose total nobody knows
+ * has its internal gaps (owning 1 and 3 means 2 is missing), never a guessed end.
+ */
+const highestOwned = sql`(SELECT max(${wholePosition(sql`l.sequence`)}) FROM ${bookSeries} l JOIN ${books} b ON b.id = l.book_id
+  WHERE lower(l.name) = lower(s.name) AND ${OWNED})`;
+/** The positions looked at: the known total, else up to the highest owned. */
+const positionsOf = sql`coalesce(s.total_books_in_series, ${highestOwned})`;
+
+/** The catalogue's totals for the series it knows, unless a total was set by hand (which always wins). */
+function applyCatalogueTotals(db: Database) {
+  return db.run(sql`
+    UPDATE ${series} SET total_books_in_series = c.total, total_source = 'catalogue', total_checked_at = c.checked_at
+    FROM ${catalogueSeries} c
+    WHERE lower(c.name) = lower(${series}.name) AND c.status = 'found' AND c.total > 0
+      AND coalesce(${series}.total_source, 'catalogue') = 'catalogue'
+      AND (${series}.total_books_in_series IS NOT c.total OR ${series}.total_checked_at IS NOT c.checked_at)`);
+}
+
+/** Open series gaps take the catalogue's title for their position, unless their title was set by hand. */
+function retitleGaps(db: Database) {
+  return db.run(sql`
+    UPDATE ${missingBooks}
+    SET title = json_extract(m.value, '$.title'), title_source = 'catalogue', title_checked_at = c.checked_at,
+        release_date = json_extract(m.value, '$.release_date')
+    FROM ${series} s JOIN ${catalogueSeries} c ON lower(c.name) = lower(s.name) AND c.status = 'found', json_each(c.members) m
+    WHERE s.id = ${missingBooks}.series_id AND ${missingBooks}.reason_missing = 'series_gap'
+      AND coalesce(${missingBooks}.title_source, 'library') != 'hand'
+      AND json_extract(m.value, '$.position') = ${missingBooks}.series_number
+      AND json_extract(m.value, '$.title') IS NOT NULL
+      AND (${missingBooks}.title != json_extract(m.value, '$.title') OR ${missingBooks}.title_checked_at IS NOT c.checked_at)`);
+}
+
+/** Untouched gaps (no download, never resolved) past their series' positions, or whose series is gone. */
 function removeStaleGaps(db: Database) {
   return db
     .delete(missingBooks)
@@ -81,7 +120,7 @@ function removeStaleGaps(db: Database) {
         isNull(missingBooks.bookId),
         isNull(missingBooks.downloadId),
         eq(missingBooks.downloadStatus, "identified"),
-        sql`NOT EXISTS (SELECT 1 FROM ${series} s WHERE s.id = ${missingBooks.seriesId} AND s.total_books_in_series >= cast(${missingBooks.seriesNumber} AS INTEGER))`,
+        sql`NOT EXISTS (SELECT 1 FROM ${series} s WHERE s.id = ${missingBooks.seriesId} AND ${positionsOf} >= cast(${missingBooks.seriesNumber} AS INTEGER))`,
       ),
     );
 }
@@ -95,22 +134,28 @@ function removeStaleGaps(db: Database) {
 function insertNewGaps(db: Database) {
   return db.run(sql`
     WITH RECURSIVE pos(series_id, n, total) AS (
-      SELECT id, 1, total_books_in_series FROM ${series} WHERE total_books_in_series > 0
+      SELECT s.id, 1, ${positionsOf} FROM ${series} s WHERE ${positionsOf} > 0
       UNION ALL
       SELECT series_id, n + 1, total FROM pos WHERE n < total
     )
-    INSERT INTO ${missingBooks} (series_id, author_id, title, author_name, series_name, series_number, reason_missing, priority)
+    INSERT INTO ${missingBooks} (series_id, author_id, title, author_name, series_name, series_number, reason_missing, priority,
+                                 title_source, title_checked_at, release_date)
     SELECT s.id,
            (SELECT a.id FROM ${authors} a WHERE lower(a.name) = lower(s.author)),
-           s.name || ' #' || p.n, s.author, s.name, cast(p.n AS TEXT), 'series_gap',
-           min(3, 1 + (p.n - 1) * 3 / p.total)
+           coalesce(json_extract(m.value, '$.title'), s.name || ' #' || p.n), s.author, s.name, cast(p.n AS TEXT), 'series_gap',
+           min(3, 1 + (p.n - 1) * 3 / p.total),
+           CASE WHEN json_extract(m.value, '$.title') IS NOT NULL THEN 'catalogue' ELSE 'library' END,
+           CASE WHEN json_extract(m.value, '$.title') IS NOT NULL THEN c.checked_at ELSE strftime('%Y-%m-%dT%H:%M:%fZ', 'now') END,
+           json_extract(m.value, '$.release_date')
     FROM pos p JOIN ${series} s ON s.id = p.series_id
+    LEFT JOIN ${catalogueSeries} c ON lower(c.name) = lower(s.name) AND c.status = 'found'
+    LEFT JOIN json_each(c.members) m ON json_extract(m.value, '$.position') = cast(p.n AS TEXT)
     WHERE NOT EXISTS (
             SELECT 1 FROM ${bookSeries} l JOIN ${books} b ON b.id = l.book_id
             WHERE lower(l.name) = lower(s.name) AND ${OWNED} AND ${wholePosition(sql`l.sequence`)} = p.n)
       AND NOT EXISTS (
-            SELECT 1 FROM ${missingBooks} m
-            WHERE m.series_id = s.id AND m.series_number = cast(p.n AS TEXT) AND m.reason_missing = 'series_gap')
+            SELECT 1 FROM ${missingBooks} m2
+            WHERE m2.series_id = s.id AND m2.series_number = cast(p.n AS TEXT) AND m2.reason_missing = 'series_gap')
     ON CONFLICT DO NOTHING`);
 }
 
@@ -127,13 +172,15 @@ const authorHasGap = and(knownAuthorTotal, gt(authors.audiobooksMissing, 0));
 export async function analyzeGaps(db: Database) {
   const run = await db.insert(gapRuns).values({ status: "running", startedAt: new Date().toISOString() }).returning().get();
   try {
-    const [, , resolved, reopened, removed, found, [seriesCounts], [authorCounts], authorGaps, [library]] = await db.batch([
+    const [, , , resolved, reopened, removed, found, , [seriesCounts], [authorCounts], authorGaps, [library]] = await db.batch([
+      applyCatalogueTotals(db),
       recomputeSeries(db),
       recomputeAuthors(db),
       resolveFilledGaps(db),
       reopenEmptiedGaps(db),
       removeStaleGaps(db),
       insertNewGaps(db),
+      retitleGaps(db),
       db
         .select({
           analyzed: sql<number>`(SELECT count(*) FROM ${series} WHERE ${knownTotal})`.mapWith(Number),

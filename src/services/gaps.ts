@@ -33,6 +33,9 @@ export function missingBookJson(row: MissingBook) {
     hardcover_id: row.hardcoverId,
     goodreads_id: row.goodreadsId,
     identified_date: row.identifiedDate,
+    title_source: row.titleSource,
+    title_checked_at: row.titleCheckedAt,
+    release_date: row.releaseDate,
   };
 }
 

@@ -1,3 +1,7 @@
+import { indexOfWords, isAbridged, type ParsedRelease, parseReleaseTitle, words } from "./release-title";
+
+export { titleKey, words } from "./release-title";
+
 /**
  * Which release of a search is the wanted book, and which is best: a pure function of the wanted
  * book and the releases, so every decision can be shown (the acquire `dry_run`) and tested alone.
@@ -32,6 +36,7 @@ export interface Release {
 }
 
 export type RefusalReason =
+  | "abridged"
   | "not_torrent"
   | "no_link"
   | "no_seeders"
@@ -70,7 +75,6 @@ export const MAX_AUDIOBOOK_BYTES = 8 * 1024 * MB;
 /** Within this range the size is "sensible" and preferred over outliers. */
 const SENSIBLE_BYTES = { min: 30 * MB, max: 4 * 1024 * MB };
 
-const ARTICLES = new Set(["the", "a", "an"]);
 /** Words that say how a release is packaged, not what it is. */
 const FORMAT_WORDS = new Set(
   "eng english m4b m4a mp3 flac aac ogg opus epub pdf audiobook audiobooks audio book unabridged abridged retail vip kbps kbs cbr vbr chapterized chapters narrated read by ebook web dl rip".split(
@@ -83,29 +87,6 @@ const PACK_PATTERN =
   /\b(omnibus|box(?:ed)?\s*set|boxset|complete\s+(?:series|collection|saga)|collection|anthology|bundle|trilogy|quadrilogy|quartet|duology)\b/i;
 const POSITION_PATTERN =
   /(?:\b(?:books?|bk|vols?|volumes?|parts?|no|number)\b\.?|#)\s*(\d+(?:\.\d+)?)(?:\s*(?:-|–|—|to|&|and|,)\s*#?\s*(\d+(?:\.\d+)?))?/gi;
-
-/** Lower-case words without accents, punctuation or articles; numbers without leading zeros. */
-export function words(text: string): string[] {
-  return text
-    .normalize("NFKD")
-    .replace(/[\u0300-\u036f]/g, "")
-    .toLowerCase()
-    .replace(/&/g, " and ")
-    .replace(/['’`]/g, "")
-    .split(/[^a-z0-9]+/)
-    .filter((word) => word && !ARTICLES.has(word))
-    .map((word) => (/^\d+$/.test(word) ? String(Number(word)) : word));
-}
-
-/** Where `needle` occurs as consecutive words of `haystack`, or -1. */
-function indexOfWords(haystack: string[], needle: string[]): number {
-  if (needle.length === 0) return -1;
-  outer: for (let i = 0; i + needle.length <= haystack.length; i++) {
-    for (let j = 0; j < needle.length; j++) if (haystack[i + j] !== needle[j]) continue outer;
-    return i;
-  }
-  return -1;
-}
 
 /** The positions a title names, as numbers: "Book 3" → [3], "Books 1-3" → [1, 2, 3] with a range flag. */
 function positionsIn(title: string, series: string[] | null): { positions: number[]; range: boolean } {
@@ -167,6 +148,30 @@ function hasLink(release: Release): boolean {
   return Boolean(release.magnetUrl || release.downloadUrl || release.infoHash);
 }
 
+/** The surnames of a wanted "A, B & C": a release by any of them is theirs (MyAnonamouse names only the first). */
+function surnames(author: string | null): string[] {
+  return (author ?? "")
+    .split(/,|&|\band\b|;/)
+    .map((name) => words(name).at(-1))
+    .filter((word): word is string => Boolean(word));
+}
+
+/**
+ * Whether the release is by the wanted author: its author part names one of the surnames (the
+ * title part naming them is not enough: "Sanderson's Guide by John Smith"); in `Title - Author`
+ * order, or with no author part, the surname anywhere. null when no author is wanted.
+ */
+function authorNamed(author: string | null, parsed: ParsedRelease, releaseWords: string[]): boolean | null {
+  const wanted = surnames(author);
+  if (wanted.length === 0) return null;
+  if (parsed.author !== null) {
+    const byWords = words(parsed.author);
+    if (wanted.some((surname) => byWords.includes(surname))) return true;
+    if (parsed.form === "title_by_author") return false;
+  }
+  return wanted.some((surname) => releaseWords.includes(surname));
+}
+
 /** Why a release is not the wanted book, or how it is. */
 function judge(wanted: WantedBook, release: Release): { reason: Decision["reason"]; detail: string } {
   if (release.protocol && release.protocol.toLowerCase() !== "torrent")
@@ -178,9 +183,13 @@ function judge(wanted: WantedBook, release: Release): { reason: Decision["reason
   if (release.size > MAX_AUDIOBOOK_BYTES) return { reason: "too_large", detail: `${formatSize(release.size)} is more than one audiobook` };
 
   const releaseWords = words(release.title);
-  const surname = words(wanted.author ?? "").at(-1);
-  if (surname && !releaseWords.includes(surname))
-    return { reason: "author_mismatch", detail: `the title does not name the author (${wanted.author})` };
+  const parsed = parseReleaseTitle(release.title);
+  const named = authorNamed(wanted.author, parsed, releaseWords);
+  if (named === false)
+    return {
+      reason: "author_mismatch",
+      detail: parsed.author ? `by ${parsed.author}, not ${wanted.author}` : `the title does not name the author (${wanted.author})`,
+    };
 
   const seriesWords = wanted.seriesName ? words(wanted.seriesName) : null;
   const wantedTitleWords = words(wanted.title);
@@ -229,6 +238,14 @@ function compare(a: { release: Release; index: number }, b: { release: Release; 
 
 export function rankReleases(wanted: WantedBook, releases: readonly Release[]): Ranking {
   const judged = releases.map((release, index) => ({ release, index, ...judge(wanted, release) }));
+  // An abridged edition only when no unabridged one of the book was found.
+  const isAccepted = (j: (typeof judged)[number]) => j.reason === "series_position" || j.reason === "title";
+  if (judged.some((j) => isAccepted(j) && !isAbridged(j.release.title))) {
+    for (const j of judged) {
+      if (isAccepted(j) && isAbridged(j.release.title))
+        Object.assign(j, { reason: "abridged", detail: "abridged; an unabridged edition was found" });
+    }
+  }
   const accepted = judged.filter((j) => j.reason === "series_position" || j.reason === "title").sort(compare);
   const refused = judged.filter((j) => j.reason !== "series_position" && j.reason !== "title");
   const decision = (j: (typeof judged)[number], rank: number | null): Decision => ({
@@ -246,28 +263,4 @@ export function rankReleases(wanted: WantedBook, releases: readonly Release[]): 
     best: accepted[0]?.release ?? null,
     decisions: [...accepted.map((j, i) => decision(j, i + 1)), ...refused.map((j) => decision(j, null))],
   };
-}
-
-/**
- * For AUTHOR_WATCH: the title of the one book a release is, when it names `author` and is a
- * fetchable single audiobook (no pack, no range, a sensible size, seeders); else null. The title
- * is the release's title part, without brackets, " by Author" or a subtitle.
- */
-export function releasedTitle(release: Release, author: string): string | null {
-  const check = judge({ title: "", author, seriesName: null, seriesNumber: null }, release);
-  // title_mismatch is all that is left once the generic checks and the author's name passed.
-  if (check.reason !== "title_mismatch") return null;
-  if (PACK_PATTERN.test(release.title) || positionsIn(release.title, null).range) return null;
-  const title = mainTitle(release.title)
-    .split(/:|\s[-–—]\s/)[0]!
-    .trim();
-  const authorWords = new Set(words(author));
-  const left = words(title);
-  if (left.length === 0 || left.every((word) => authorWords.has(word) || FORMAT_WORDS.has(word))) return null;
-  return title;
-}
-
-/** The words that identify a title for comparison: no subtitle, normalised. */
-export function titleKey(title: string): string {
-  return words(title.split(/:|\s[-–—]\s/)[0] ?? title).join(" ");
 }

@@ -28,6 +28,8 @@ export function seriesJson(row: Series) {
     goodreads_id: row.goodreadsId,
     hardcover_id: row.hardcoverId,
     total_books_in_series: row.totalBooksInSeries,
+    total_source: row.totalSource,
+    total_checked_at: row.totalCheckedAt,
     books_owned: row.booksOwned,
     books_missing: row.booksMissing,
     completion_percentage: row.completionPercentage,
@@ -50,6 +52,12 @@ const tracked = trackedNames({
     goodreadsId: fields.goodreads_id,
     hardcoverId: fields.hardcover_id,
     totalBooksInSeries: fields.total_books_in_series,
+    // A total set by hand always wins over the catalogue's; clearing it lets the catalogue say again.
+    ...(fields.total_books_in_series === undefined
+      ? {}
+      : fields.total_books_in_series === null
+        ? { totalSource: null, totalCheckedAt: null }
+        : { totalSource: "hand" as const, totalCheckedAt: new Date().toISOString() }),
   }),
   recompute: recomputeSeries,
 });

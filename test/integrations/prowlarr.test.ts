@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { UpstreamError } from "../../src/integrations/http";
 import { prowlarr } from "../../src/integrations/prowlarr";
-import { PROWLARR, prowlarrRelease } from "./fake-prowlarr";
+import { mamRelease, PROWLARR, prowlarrRelease } from "./fake-prowlarr";
 import { configWith } from "./fake-qbittorrent";
 import { fakeUpstream, fakeVpcBinding, json } from "./fake-upstream";
 
@@ -42,6 +42,31 @@ describe("Prowlarr search", () => {
       indexer: "MyAnonamouse",
     });
     expect(result.releases[1]).toMatchObject({ freeleech: true, seeders: 0, infoHash: null });
+  });
+
+  it("reads MyAnonamouse's releases as Prowlarr builds them: freeleech from downloadVolumeFactor or the flag, VIP kept in the title", async () => {
+    fakeUpstream(() =>
+      json([
+        mamRelease("Oathbringer", "Brandon Sanderson", { free: true, vip: true }),
+        // Older shapes: the factor alone, and flags as objects.
+        { ...mamRelease("Oathbringer", "Brandon Sanderson", { filetype: "MP3" }), indexerFlags: undefined, downloadVolumeFactor: 0 },
+        {
+          ...mamRelease("Oathbringer", "Brandon Sanderson"),
+          indexerFlags: [{ id: 1, name: "freeleech" }],
+          downloadVolumeFactor: undefined,
+        },
+        mamRelease("Oathbringer", "Brandon Sanderson", { lang: "GER" }),
+      ]),
+    );
+    const { releases } = await prowlarr(configWith(PROWLARR)).search("Oathbringer Sanderson");
+    expect(releases.map((r) => [r.title, r.freeleech])).toEqual([
+      ["Oathbringer by Brandon Sanderson [ENG / M4B] [VIP]", true],
+      ["Oathbringer by Brandon Sanderson [ENG / MP3]", true],
+      ["Oathbringer by Brandon Sanderson [ENG / M4B]", true],
+      ["Oathbringer by Brandon Sanderson [GER / M4B]", false],
+    ]);
+    expect(releases[0]).toMatchObject({ magnetUrl: null, infoHash: null, indexer: "MyAnonamouse", protocol: "torrent" });
+    expect(releases[0]!.downloadUrl).toMatch(/^http:\/\/prowlarr\.home\.test:9696\/4\/download\?apikey=/);
   });
 
   it("answers nothing as no releases", async () => {

@@ -84,6 +84,10 @@ describe("gap analysis", () => {
       hardcover_id: null,
       goodreads_id: null,
       identified_date: ISO,
+      // No catalogue knows this series: the gap is titled by its place.
+      title_source: "library",
+      title_checked_at: ISO,
+      release_date: null,
     });
     // priority by position: first third 1, middle 2, last 3
     expect(gaps.map((g) => g.priority)).toEqual([2, 3]);
@@ -131,11 +135,12 @@ describe("gap analysis", () => {
     expect(positions(await gapsOf(saga.id))).toEqual(["2", "5"]);
   });
 
-  it("leaves series without a known total alone, and drops untouched gaps past a lowered total", async () => {
-    const unknown = await seriesWith(null, ["2"]);
+  it("gives a series without a known total its internal gaps only, and drops untouched gaps past a lowered total", async () => {
+    const unknown = await seriesWith(null, ["2", "5"]);
     const lowered = await seriesWith(4, ["1"]);
     await analyze();
-    expect(await gapsOf(unknown.id)).toEqual([]);
+    // Owning 2 and 5 means 1, 3 and 4 are missing; nothing is guessed after 5.
+    expect(positions(await gapsOf(unknown.id))).toEqual(["1", "3", "4"]);
     expect(positions(await gapsOf(lowered.id))).toEqual(["2", "3", "4"]);
 
     const gap3 = (await gapsOf(lowered.id))[1];

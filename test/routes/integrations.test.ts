@@ -76,11 +76,12 @@ describe("GET /api/integrations", () => {
       },
       { name: "prowlarr", configured: false, status: "not_configured", latency_ms: null, detail: "Set PROWLARR_URL and PROWLARR_API_KEY" },
       { name: "google_books", configured: false, status: "not_configured", latency_ms: null, detail: "Set GOOGLE_BOOKS_API_KEY" },
+      { name: "audible", configured: true, status: "ok", latency_ms: null, detail: expect.stringContaining("not probed") },
     ]);
     expect(fake.calls).toHaveLength(0);
   });
 
-  it("probes ABS, qBittorrent (logging in first) and Prowlarr, with their versions; Google Books is not called", async () => {
+  it("probes ABS, qBittorrent (logging in first) and Prowlarr, with their versions; Google Books and Audible are not called", async () => {
     const fake = homeServer();
     const data = await statuses(withEnv(everything));
     expect(data.integrations).toEqual([
@@ -88,6 +89,7 @@ describe("GET /api/integrations", () => {
       { name: "qbittorrent", configured: true, status: "ok", latency_ms: expect.any(Number), version: "v4.6.7" },
       { name: "prowlarr", configured: true, status: "ok", latency_ms: expect.any(Number), version: "1.24.3.4754" },
       { name: "google_books", configured: true, status: "ok", latency_ms: null, detail: expect.stringContaining("not probed") },
+      { name: "audible", configured: true, status: "ok", latency_ms: null, detail: expect.stringContaining("not probed") },
     ]);
     expect(fake.calls.map((call) => `${call.method} ${call.url.origin}${call.url.pathname}`).sort()).toEqual([
       `GET ${ABS_URL}/api/libraries`,

@@ -50,13 +50,13 @@ describe("POST /api/scheduler/trigger/:name", () => {
         await db
           .select()
           .from(failedAttempts)
-          .where(and(eq(failedAttempts.taskName, "AUTHOR_WATCH"), isNull(failedAttempts.itemId), isNull(failedAttempts.itemName)))
+          .where(and(eq(failedAttempts.taskName, "ACQUIRE"), isNull(failedAttempts.itemId), isNull(failedAttempts.itemName)))
           .get()
       )?.attemptCount ?? 0;
     const before = await tally();
-    const row = await trigger("author_watch");
+    const row = await trigger("acquire");
     expect(row).toMatchObject({
-      task_name: "AUTHOR_WATCH",
+      task_name: "ACQUIRE",
       status: "skipped",
       error_message: "Prowlarr is not configured (set PROWLARR_URL, PROWLARR_API_KEY)",
       items_processed: 0,
@@ -153,7 +153,7 @@ describe("the schedule routes", () => {
       running: expect.any(Boolean),
       trigger: expect.stringContaining("*/5 * * * *"),
       timezone: "UTC",
-      total_tasks: 10,
+      total_tasks: 11,
       paused_tasks: [],
     });
     expect(status.next_tasks.map((t: { task_name: string }) => t.task_name).sort()).toEqual([...TASK_NAMES].sort());
@@ -166,7 +166,7 @@ describe("the schedule routes", () => {
   it("tasks: each task's cron, next run, what it needs and its last run", async () => {
     await trigger("AUTHOR");
     const { tasks, total_tasks } = await data("/api/scheduler/tasks");
-    expect(total_tasks).toBe(10);
+    expect(total_tasks).toBe(11);
     expect(tasks.map((t: { task_name: string }) => t.task_name)).toEqual([...TASK_NAMES]);
     const author = tasks.find((t: { task_name: string }) => t.task_name === "AUTHOR");
     expect(author).toEqual({
@@ -271,7 +271,8 @@ describe("the schedule routes", () => {
         series_completion: true,
         author_completion: true,
         gap_acquisition: false,
-        author_watch: false,
+        // The public Audible catalogue is configured by default.
+        author_watch: true,
         download_queue: false,
         metadata_correction: false,
       },

@@ -192,12 +192,14 @@ describe("GET /api/system/configuration", () => {
             qbittorrent: { configured: false },
             prowlarr: { configured: false },
             google_books: { configured: false },
+            audible: { configured: true },
           }
         : {
             audiobookshelf: { configured: false, missing: ["ABS_URL", "ABS_TOKEN"] },
             qbittorrent: { configured: false, missing: ["QB_URL", "QB_API_KEY (or QB_USERNAME and QB_PASSWORD)"] },
             prowlarr: { configured: false, missing: ["PROWLARR_URL", "PROWLARR_API_KEY"] },
             google_books: { configured: false, missing: ["GOOGLE_BOOKS_API_KEY"] },
+            audible: { configured: true },
           },
     upstream: {
       timeout_ms: 10000,
@@ -264,6 +266,7 @@ describe("GET /api/system/configuration", () => {
       qbittorrent: "not_configured",
       prowlarr: "not_configured",
       google_books: "configured",
+      audible: "configured",
     });
   });
 

@@ -61,14 +61,14 @@ describe("one Cron Trigger", () => {
 describe("the dispatcher", () => {
   it("runs at each tick the tasks whose cron came due since the last one, in table order", async () => {
     await tick("2051-03-04T00:55:00.000Z");
-    expect(await ranAt("2051-03-04T00:55:00.000Z")).toEqual(["QUEUE"]);
+    expect(await ranAt("2051-03-04T00:55:00.000Z")).toEqual(["CATALOGUE", "QUEUE"]);
     await tick("2051-03-04T01:00:00.000Z");
-    expect(await ranAt("2051-03-04T01:00:00.000Z")).toEqual(["GAPS", "QUEUE", "CLEANUP"]);
+    expect(await ranAt("2051-03-04T01:00:00.000Z")).toEqual(["CATALOGUE", "GAPS", "QUEUE", "CLEANUP"]);
     await tick("2051-03-04T01:05:00.000Z");
-    expect(await ranAt("2051-03-04T01:05:00.000Z")).toEqual(["QUEUE"]);
+    expect(await ranAt("2051-03-04T01:05:00.000Z")).toEqual(["CATALOGUE", "QUEUE"]);
     await tick("2051-03-04T01:30:00.000Z");
     // The ticks between were missed: QUEUE catches up once, ACQUIRE runs at its time.
-    expect(await ranAt("2051-03-04T01:30:00.000Z")).toEqual(["ACQUIRE", "QUEUE"]);
+    expect(await ranAt("2051-03-04T01:30:00.000Z")).toEqual(["CATALOGUE", "ACQUIRE", "QUEUE"]);
   });
 
   it("records each run with its tick, and a task without its service as skipped", async () => {
@@ -95,15 +95,15 @@ describe("the dispatcher", () => {
     // Saturday 2051-04-29 → Sunday 2051-04-30 → Monday 2051-05-01.
     await tick("2051-04-29T02:55:00.000Z");
     await tick("2051-04-29T03:00:00.000Z");
-    expect(await ranAt("2051-04-29T03:00:00.000Z")).toEqual(["QUEUE"]);
+    expect(await ranAt("2051-04-29T03:00:00.000Z")).toEqual(["CATALOGUE", "QUEUE"]);
     await tick("2051-04-30T02:55:00.000Z");
     await tick("2051-04-30T03:00:00.000Z");
-    expect(await ranAt("2051-04-30T03:00:00.000Z")).toEqual(["AUTHOR_WATCH", "QUEUE"]);
+    expect(await ranAt("2051-04-30T03:00:00.000Z")).toEqual(["CATALOGUE", "AUTHOR_WATCH", "QUEUE"]);
     await tick("2051-04-30T04:30:00.000Z");
-    expect(await ranAt("2051-04-30T04:30:00.000Z")).toEqual(["QUEUE", "METADATA_NEW"]);
+    expect(await ranAt("2051-04-30T04:30:00.000Z")).toEqual(["CATALOGUE", "QUEUE", "METADATA_NEW"]);
     await tick("2051-05-01T03:55:00.000Z");
     await tick("2051-05-01T04:00:00.000Z");
-    expect(await ranAt("2051-05-01T04:00:00.000Z")).toEqual(["QUEUE", "METADATA_FULL"]);
+    expect(await ranAt("2051-05-01T04:00:00.000Z")).toEqual(["CATALOGUE", "QUEUE", "METADATA_FULL"]);
   });
 
   it("catches a missed day up once, not once per missed time", async () => {
@@ -112,17 +112,28 @@ describe("the dispatcher", () => {
     // (the 2nd), AUTHOR (the 3rd), AUTHOR_WATCH and METADATA_NEW (Sunday) once each.
     await tick("2051-06-04T12:00:00.000Z");
     const ran = await ranAt("2051-06-04T12:00:00.000Z");
-    expect(ran).toEqual(["LIBRARY_SYNC", "GAPS", "AUTHOR_WATCH", "ACQUIRE", "QUEUE", "METADATA_NEW", "SERIES", "AUTHOR", "CLEANUP"]);
+    expect(ran).toEqual([
+      "LIBRARY_SYNC",
+      "CATALOGUE",
+      "GAPS",
+      "AUTHOR_WATCH",
+      "ACQUIRE",
+      "QUEUE",
+      "METADATA_NEW",
+      "SERIES",
+      "AUTHOR",
+      "CLEANUP",
+    ]);
     await tick("2051-06-04T12:05:00.000Z");
-    expect(await ranAt("2051-06-04T12:05:00.000Z")).toEqual(["QUEUE"]);
+    expect(await ranAt("2051-06-04T12:05:00.000Z")).toEqual(["CATALOGUE", "QUEUE"]);
   });
 
   it("runs a task for a tick once, even when the tick is delivered twice at once", async () => {
     await tick("2051-07-01T00:55:00.000Z");
     const at = new Date("2051-07-01T01:00:00.000Z");
     const [a, b] = await Promise.all([dispatch(ctx, at), dispatch(ctx, at)]);
-    expect([...a.ran, ...b.ran].map((row) => row.task_name).sort()).toEqual(["CLEANUP", "GAPS", "QUEUE"]);
-    expect(await ranAt(at.toISOString())).toHaveLength(3);
+    expect([...a.ran, ...b.ran].map((row) => row.task_name).sort()).toEqual(["CATALOGUE", "CLEANUP", "GAPS", "QUEUE"]);
+    expect(await ranAt(at.toISOString())).toHaveLength(4);
     // A late, older tick changes nothing either.
     await tick("2051-07-01T00:50:00.000Z");
     expect(await ranAt("2051-07-01T00:50:00.000Z")).toEqual([]);
@@ -133,10 +144,10 @@ describe("the dispatcher", () => {
     expect((await api("/api/scheduler/task/GAPS/pause", { method: "PUT" })).status).toBe(200);
     const paused = await dispatch(ctx, new Date("2051-08-01T01:00:00.000Z"));
     expect(paused.skipped_paused).toEqual(["GAPS"]);
-    expect(await ranAt("2051-08-01T01:00:00.000Z")).toEqual(["QUEUE", "CLEANUP"]);
+    expect(await ranAt("2051-08-01T01:00:00.000Z")).toEqual(["CATALOGUE", "QUEUE", "CLEANUP"]);
     expect((await api("/api/scheduler/task/GAPS/resume", { method: "PUT" })).status).toBe(200);
     await tick("2051-08-01T01:05:00.000Z");
-    expect(await ranAt("2051-08-01T01:05:00.000Z")).toEqual(["QUEUE"]);
+    expect(await ranAt("2051-08-01T01:05:00.000Z")).toEqual(["CATALOGUE", "QUEUE"]);
   });
 });
 
@@ -153,10 +164,10 @@ describe("PUT /api/scheduler/task/:name/schedule", () => {
       next_run_time: ISO,
     });
     await tick("2051-09-01T01:00:00.000Z");
-    expect(await ranAt("2051-09-01T01:00:00.000Z")).toEqual(["QUEUE", "CLEANUP"]);
+    expect(await ranAt("2051-09-01T01:00:00.000Z")).toEqual(["CATALOGUE", "QUEUE", "CLEANUP"]);
     await tick("2051-09-01T06:10:00.000Z");
     await tick("2051-09-01T06:15:00.000Z");
-    expect(await ranAt("2051-09-01T06:15:00.000Z")).toEqual(["GAPS", "QUEUE"]);
+    expect(await ranAt("2051-09-01T06:15:00.000Z")).toEqual(["CATALOGUE", "GAPS", "QUEUE"]);
 
     const listed = (await api("/api/scheduler/tasks")).body.data.tasks.find((t: { task_name: string }) => t.task_name === "GAPS");
     expect(listed).toMatchObject({ cron: "15 6 * * *", default_cron: "0 1 * * *" });
@@ -166,7 +177,7 @@ describe("PUT /api/scheduler/task/:name/schedule", () => {
     expect(back.body.data).toMatchObject({ cron: "0 1 * * *", is_default: true });
     await tick("2051-09-02T00:55:00.000Z");
     await tick("2051-09-02T01:00:00.000Z");
-    expect(await ranAt("2051-09-02T01:00:00.000Z")).toEqual(["GAPS", "QUEUE", "CLEANUP"]);
+    expect(await ranAt("2051-09-02T01:00:00.000Z")).toEqual(["CATALOGUE", "GAPS", "QUEUE", "CLEANUP"]);
   });
 
   it("counts a changed cron from the change: an earlier time today is not a missed run", async () => {
@@ -175,7 +186,7 @@ describe("PUT /api/scheduler/task/:name/schedule", () => {
     await db.update(schedulerState).set({ lastCheckedAt: "2051-10-01T12:00:00.000Z" });
     expect((await api("/api/scheduler/task/SERIES/schedule", { method: "PUT", json: { cron: "0 9 * * *" } })).status).toBe(200);
     await tick("2051-10-01T12:05:00.000Z");
-    expect(await ranAt("2051-10-01T12:05:00.000Z")).toEqual(["QUEUE"]);
+    expect(await ranAt("2051-10-01T12:05:00.000Z")).toEqual(["CATALOGUE", "QUEUE"]);
   });
 
   it.each([["61 * * * *"], ["0 3 * *"], ["0 0 3 * * *"], ["banana"], ["0 0 31 2 *"]])(
@@ -214,7 +225,8 @@ describe("GET /api/scheduler/status", () => {
       trigger: expect.stringContaining(TICK_CRON),
       total_tasks: TASK_NAMES.length,
     });
-    expect(status.unavailable_tasks).toEqual(expect.arrayContaining(["QUEUE", "ACQUIRE", "AUTHOR_WATCH"]));
+    expect(status.unavailable_tasks).toEqual(expect.arrayContaining(["QUEUE", "ACQUIRE", "LIBRARY_SYNC"]));
+    expect(status.unavailable_tasks).not.toContain("CATALOGUE");
     expect(status.unavailable_tasks).not.toContain("GAPS");
   });
 });

@@ -34,6 +34,7 @@ describe("the task table", () => {
   it("has the default crons of DEPLOYMENT.md (Scheduled tasks), ACQUIRE and AUTHOR_WATCH in place of MAM and TOP10", () => {
     expect(Object.fromEntries(TASK_LIST.map((t) => [t.name, t.cron]))).toEqual({
       LIBRARY_SYNC: "0 2 * * *",
+      CATALOGUE: "*/5 * * * *",
       GAPS: "0 1 * * *",
       AUTHOR_WATCH: "0 3 * * SUN",
       ACQUIRE: "30 1 * * *",
@@ -72,6 +73,7 @@ describe("the task table", () => {
     const next = Object.fromEntries(TASK_LIST.map((t) => [t.name, nextRun(t.cron, friday)?.toISOString()]));
     expect(next).toEqual({
       LIBRARY_SYNC: "2026-11-28T02:00:00.000Z",
+      CATALOGUE: "2026-11-27T12:05:00.000Z",
       GAPS: "2026-11-28T01:00:00.000Z",
       AUTHOR_WATCH: "2026-11-29T03:00:00.000Z",
       ACQUIRE: "2026-11-28T01:30:00.000Z",

@@ -30,6 +30,13 @@ const wellOfAscension: WantedBook = {
 const expanseGap: WantedBook = { title: "The Expanse #3", author: "James S. A. Corey", seriesName: "The Expanse", seriesNumber: "3" };
 const projectHailMary: WantedBook = { title: "Project Hail Mary", author: "Andy Weir", seriesName: null, seriesNumber: null };
 const dune: WantedBook = { title: "Dune", author: "Frank Herbert", seriesName: "Dune", seriesNumber: "1" };
+// A series gap whose real title came from the Audible catalogue.
+const oathbringer: WantedBook = {
+  title: "Oathbringer",
+  author: "Brandon Sanderson",
+  seriesName: "The Stormlight Archive",
+  seriesNumber: "3",
+};
 
 /** [wanted, release title, extra fields, expected reason] */
 const TABLE: [WantedBook, string, Partial<Release>, string][] = [
@@ -67,6 +74,19 @@ const TABLE: [WantedBook, string, Partial<Release>, string][] = [
   [dune, "Dune Messiah by Frank Herbert [ENG / M4B]", {}, "title_mismatch"],
   [dune, "Dune by Frank Herbert [ENG / M4B]", {}, "title"],
   [dune, "Dune (Dune Chronicles, Book 1) by Frank Herbert", {}, "series_position"],
+  // MyAnonamouse through Prowlarr: "{title} by {first author} [{lang} / {filetype}]" (+ " [VIP]"), no series
+  [oathbringer, "Oathbringer by Brandon Sanderson [ENG / M4B]", {}, "title"],
+  [oathbringer, "Oathbringer by Brandon Sanderson [ENG / MP3] [VIP]", {}, "title"],
+  [oathbringer, "Oathbringer by Brandon Mull [ENG / M4B]", {}, "author_mismatch"],
+  [oathbringer, "Sanderson's Oathbringer Companion by Jane Doe [ENG / M4B]", {}, "author_mismatch"],
+  [oathbringer, "Words of Radiance by Brandon Sanderson [ENG / M4B]", {}, "title_mismatch"],
+  [oathbringer, "The Stormlight Archive Books 1-4 by Brandon Sanderson [ENG / M4B]", { size: 6 * GB }, "omnibus_pack"],
+  [oathbringer, "Stormlight Archive Boxed Set by Brandon Sanderson [ENG / M4B]", { size: 7 * GB }, "omnibus_pack"],
+  // other indexers' orders
+  [oathbringer, "Brandon Sanderson - Oathbringer", {}, "title"],
+  [oathbringer, "Brandon Sanderson - The Stormlight Archive 03 - Oathbringer [M4B]", {}, "series_position"],
+  [oathbringer, "Brandon Sanderson - The Stormlight Archive 02 - Words of Radiance", {}, "other_position"],
+  [oathbringer, "Brandon Mull - Oathbringer", {}, "author_mismatch"],
   // releases that cannot be fetched
   [projectHailMary, "Project Hail Mary by Andy Weir [ENG / M4B]", { seeders: 0 }, "no_seeders"],
   [projectHailMary, "Project Hail Mary by Andy Weir [ENG / M4B]", { downloadUrl: null }, "no_link"],
@@ -133,6 +153,18 @@ describe("rankReleases: choosing the best", () => {
     ]);
     expect(ranking.decisions.map((d) => d.reason)).toEqual(["series_position", "omnibus_pack", "author_mismatch"]);
     expect(ranking.best?.guid).toBe("ok");
+  });
+
+  it("refuses an abridged edition when the unabridged one was found, and takes it when it is all there is", () => {
+    const abridged = release("Oathbringer (Abridged) by Brandon Sanderson [ENG / MP3]", { guid: "abridged", seeders: 80, freeleech: true });
+    const unabridged = release("Oathbringer (Unabridged) by Brandon Sanderson [ENG / M4B]", { guid: "unabridged", seeders: 2 });
+    const both = rankReleases(oathbringer, [abridged, unabridged]);
+    expect(both.best?.guid).toBe("unabridged");
+    expect(both.decisions.map((d) => [d.guid, d.reason, d.accepted])).toEqual([
+      ["unabridged", "title", true],
+      ["abridged", "abridged", false],
+    ]);
+    expect(rankReleases(oathbringer, [abridged]).best?.guid).toBe("abridged");
   });
 
   it("answers an empty search with no best and no decisions", () => {

@@ -10,6 +10,7 @@ export const ABS_IMPORT_STATUSES = ["pending", "imported", "import_failed"] as c
 export const GAP_REASONS = ["series_gap", "author_gap", "new_release"] as const;
 export const GAP_DOWNLOAD_STATUSES = ["identified", "queued", "downloading", "completed", "failed"] as const;
 export const GAP_RUN_STATUSES = ["running", "completed", "failed"] as const;
+export const GAP_TITLE_SOURCES = ["catalogue", "release", "library", "hand"] as const;
 
 export const downloads = sqliteTable(
   "downloads",
@@ -85,6 +86,12 @@ export const missingBooks = sqliteTable(
     downloadStatus: text("download_status", { enum: GAP_DOWNLOAD_STATUSES }).notNull().default("identified"),
     // 1 high, 2 medium, 3 low
     priority: integer("priority").notNull().default(1),
+    // Where the title came from and when: the Audible catalogue, a release name, only the library's
+    // positions ("Saga #3": no real title known), or set by hand (never replaced).
+    titleSource: text("title_source", { enum: GAP_TITLE_SOURCES }),
+    titleCheckedAt: text("title_checked_at"),
+    // YYYY-MM-DD from the catalogue: an announced book is not searched for before it.
+    releaseDate: text("release_date"),
   },
   (t) => [
     // Re-running gap analysis must not duplicate a gap. Also serves lookups by series_id

@@ -5,6 +5,7 @@
 // rebuilding the table in SQLite); the API validates with these lists and the column types carry them.
 // Column names are those of the original Python backend, so its data moves over as it is.
 export * from "./acquisition";
+export * from "./catalogue";
 export * from "./identity";
 export * from "./library";
 export * from "./metadata";

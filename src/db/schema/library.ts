@@ -6,6 +6,7 @@ import { timestampNow, updatedAt } from "./columns";
 
 export const BOOK_STATUSES = ["active", "duplicate", "archived"] as const;
 export const COMPLETION_STATUSES = ["complete", "partial", "incomplete"] as const;
+export const TOTAL_SOURCES = ["catalogue", "hand"] as const;
 
 /** A series a book belongs to, with its place in it ("2.5"), or null when unnumbered. */
 export interface SeriesEntry {
@@ -104,6 +105,10 @@ export const series = sqliteTable(
     hardcoverId: text("hardcover_id"),
     goodreadsId: text("goodreads_id"),
     totalBooksInSeries: integer("total_books_in_series"),
+    // Where the total came from (the Audible catalogue, or set by hand, which always wins) and when;
+    // null with no total: unknown, gaps are then the holes between the owned positions.
+    totalSource: text("total_source", { enum: TOTAL_SOURCES }),
+    totalCheckedAt: text("total_checked_at"),
     booksOwned: integer("books_owned").notNull().default(0),
     booksMissing: integer("books_missing").notNull().default(0),
     completionPercentage: integer("completion_percentage").notNull().default(0),

@@ -1,0 +1,187 @@
+import { z } from "zod";
+import type { AudibleSettings, Config, UpstreamSettings } from "../config";
+import { ServiceClient, type ServiceClientOptions } from "./http";
+
+/**
+ * The Audible catalogue (public, no key; what Audiobookshelf's own Audible provider reads): a book
+ * by ASIN or by title and author, a series' members in order through the series' own ASIN, and
+ * an author's books. One attempt per call, no retry: every call is a subrequest of a Workers
+ * invocation's budget (src/services/catalogue/), and a 429 must stop the run, not be insisted on.
+ */
+
+/** What a product answer must carry for the catalogue; the many other fields are let through. */
+const PRODUCT_GROUPS = "contributors,series,product_attrs,media";
+/** ASINs per `?asins=` call: the members of a long series in a few calls. */
+export const ASINS_PER_CALL = 25;
+/** Results of a title + author search; the first few are the relevant ones. */
+const SEARCH_RESULTS = 10;
+/** Results of an author's books, newest first. */
+const AUTHOR_RESULTS = 50;
+
+const seriesRef = z.object({ asin: z.string().min(1), title: z.string(), sequence: z.string().nullish() });
+const product = z.object({
+  asin: z.string().min(1),
+  title: z.string().nullish(),
+  subtitle: z.string().nullish(),
+  authors: z.array(z.object({ asin: z.string().nullish(), name: z.string() })).nullish(),
+  series: z.array(seriesRef).nullish(),
+  release_date: z.string().nullish(),
+  format_type: z.string().nullish(),
+  language: z.string().nullish(),
+});
+type RawProduct = z.output<typeof product>;
+
+const productsAnswer = z.object({ products: z.array(product), total_results: z.number().nullish() });
+const relationship = z.object({
+  asin: z.string().min(1),
+  relationship_to_product: z.string(),
+  relationship_type: z.string(),
+  sequence: z.string().nullish(),
+  sort: z.union([z.string(), z.number()]).nullish(),
+});
+const seriesAnswer = z.object({
+  product: z.object({ asin: z.string(), title: z.string().nullish(), relationships: z.array(relationship).nullish() }),
+});
+
+export interface AudibleSeriesRef {
+  asin: string;
+  title: string;
+  /** Cleaned: "Book 1" → "1", "2, Dramatized Adaptation" → "2"; null when unnumbered. */
+  sequence: string | null;
+}
+
+export interface AudibleProduct {
+  asin: string;
+  title: string;
+  subtitle: string | null;
+  authors: string[];
+  series: AudibleSeriesRef[];
+  /** YYYY-MM-DD, in the future for an announced book. */
+  releaseDate: string | null;
+  /** "unabridged" / "abridged" when Audible says. */
+  formatType: string | null;
+}
+
+export interface SeriesMember {
+  asin: string;
+  /** Cleaned sequence, e.g. "3" or "1.5". */
+  sequence: string;
+}
+
+/**
+ * Audible's sequences come as "1", "1.5", "Book 1" or "2, Dramatized Adaptation": the number in it,
+ * as Audiobookshelf cleans them (server/providers/Audible.js, cleanSeriesSequence); none is null.
+ */
+export function cleanSequence(sequence: string | null | undefined): string | null {
+  const trimmed = sequence?.trim();
+  if (!trimmed) return null;
+  const number = /\.\d+|\d+(?:\.\d+)?/.exec(trimmed)?.[0];
+  if (!number) return null;
+  // "01" and "1" are one position; ".5" reads as 0.5.
+  return String(Number(number));
+}
+
+function toProduct(raw: RawProduct): AudibleProduct | null {
+  if (!raw.title) return null;
+  return {
+    asin: raw.asin,
+    title: raw.title,
+    subtitle: raw.subtitle ?? null,
+    authors: (raw.authors ?? []).map((author) => author.name),
+    series: (raw.series ?? []).map((s) => ({ asin: s.asin, title: s.title, sequence: cleanSequence(s.sequence) })),
+    releaseDate: raw.release_date ?? null,
+    formatType: raw.format_type ?? null,
+  };
+}
+
+/**
+ * A series' members in order, one edition per position: Audible lists each edition (the
+ * dramatized adaptation, a re-recording) as its own child at the same sequence; the first in
+ * Audible's `sort` order whose raw sequence is the plain number is kept, else the first.
+ */
+export function membersOf(relationships: z.output<typeof relationship>[]): SeriesMember[] {
+  const children = relationships
+    .filter((r) => r.relationship_to_product === "child" && r.relationship_type === "series")
+    .map((r, index) => ({ ...r, clean: cleanSequence(r.sequence), order: Number(r.sort ?? index) || index }))
+    .sort((a, b) => a.order - b.order);
+  const byPosition = new Map<string, (typeof children)[number]>();
+  for (const child of children) {
+    if (child.clean === null) continue;
+    const held = byPosition.get(child.clean);
+    const plain = child.sequence?.trim() === child.clean;
+    if (!held || (plain && held.sequence?.trim() !== held.clean)) byPosition.set(child.clean, child);
+  }
+  return [...byPosition.values()].sort((a, b) => Number(a.clean) - Number(b.clean)).map((c) => ({ asin: c.asin, sequence: c.clean! }));
+}
+
+export class AudibleCatalogue {
+  private readonly http: ServiceClient;
+  /** Calls made by this client: each one is a subrequest of the invocation. */
+  calls = 0;
+
+  constructor(settings: AudibleSettings, upstream: UpstreamSettings, options: Partial<ServiceClientOptions> = {}) {
+    this.http = new ServiceClient({ service: "audible", baseUrl: settings.url, upstream, retries: 0, ...options });
+  }
+
+  private get(path: string, query: Record<string, string | number>, accept: number[] = []) {
+    this.calls++;
+    return this.http.request({ path, query, accept });
+  }
+
+  /** A book by its ASIN (as Audiobookshelf gives it), or null when Audible does not know it. */
+  async product(asin: string): Promise<AudibleProduct | null> {
+    const path = `/1.0/catalog/products/${encodeURIComponent(asin)}`;
+    const request = { path, query: { response_groups: PRODUCT_GROUPS } };
+    const response = await this.get(path, request.query, [404]);
+    if (response.status === 404) return null;
+    const answer = this.http.parse(response, z.object({ product }), request);
+    return toProduct(answer.product);
+  }
+
+  /** Books matching a title and an author, most relevant first. */
+  async search(title: string, author: string | null): Promise<AudibleProduct[]> {
+    const query: Record<string, string | number> = {
+      title,
+      num_results: SEARCH_RESULTS,
+      products_sort_by: "Relevance",
+      response_groups: PRODUCT_GROUPS,
+    };
+    if (author) query.author = author;
+    return this.products(query);
+  }
+
+  /** An author's books, newest first (released and announced). */
+  async byAuthor(author: string): Promise<AudibleProduct[]> {
+    return this.products({ author, num_results: AUTHOR_RESULTS, products_sort_by: "-ReleaseDate", response_groups: PRODUCT_GROUPS });
+  }
+
+  /** Several books by ASIN, up to ASINS_PER_CALL, in one call. */
+  async productsByAsin(asins: readonly string[]): Promise<AudibleProduct[]> {
+    if (asins.length === 0) return [];
+    return this.products({ asins: asins.slice(0, ASINS_PER_CALL).join(","), response_groups: PRODUCT_GROUPS });
+  }
+
+  /** A series' members in order (by the series' own ASIN), or null when Audible does not know it. */
+  async seriesMembers(seriesAsin: string): Promise<SeriesMember[] | null> {
+    const path = `/1.0/catalog/products/${encodeURIComponent(seriesAsin)}`;
+    const request = { path, query: { response_groups: "relationships" } };
+    const response = await this.get(path, request.query, [404]);
+    if (response.status === 404) return null;
+    const answer = this.http.parse(response, seriesAnswer, request);
+    return membersOf(answer.product.relationships ?? []);
+  }
+
+  private async products(query: Record<string, string | number>): Promise<AudibleProduct[]> {
+    const path = "/1.0/catalog/products";
+    const response = await this.get(path, query);
+    const answer = this.http.parse(response, productsAnswer, { path, query });
+    return answer.products.map(toProduct).filter((p): p is AudibleProduct => p !== null);
+  }
+}
+
+/** The client for this configuration: the catalogue is public, so it is always configured. */
+export function audible(config: Config, options: Partial<ServiceClientOptions> = {}): AudibleCatalogue {
+  const integration = config.integrations.audible;
+  const settings = integration.configured ? integration.settings : { url: "https://api.audible.com" };
+  return new AudibleCatalogue(settings, config.upstream, options);
+}

@@ -1,0 +1,123 @@
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { parseConfig } from "../../src/config";
+import { audible, cleanSequence } from "../../src/integrations/audible";
+import { UpstreamError } from "../../src/integrations/http";
+import { AUDIBLE_URL, CATALOGUE_BOOKS, CATALOGUE_SERIES, fakeAudible, SANDERSON, STORMLIGHT } from "./fake-audible";
+import { configWith } from "./fake-qbittorrent";
+import { fakeUpstream, json } from "./fake-upstream";
+
+afterEach(() => vi.restoreAllMocks());
+
+const config = () => configWith({ AUDIBLE_URL });
+
+describe("Audible configuration", () => {
+  it("is configured by default on the public catalogue, and another region by its host", () => {
+    expect(parseConfig({ ENVIRONMENT: "development" }).integrations.audible).toEqual({
+      configured: true,
+      settings: { url: "https://api.audible.com" },
+    });
+    expect(parseConfig({ ENVIRONMENT: "development", AUDIBLE_URL: "https://api.audible.co.uk/" }).integrations.audible).toEqual({
+      configured: true,
+      settings: { url: "https://api.audible.co.uk" },
+    });
+  });
+
+  it("refuses a malformed AUDIBLE_URL, naming the binding and never the value", () => {
+    expect(parseConfig({ ENVIRONMENT: "development", AUDIBLE_URL: "api.audible.com/?k=1" }).problems).toEqual([
+      "AUDIBLE_URL is not an http(s) base URL (no query, fragment or credentials)",
+    ]);
+  });
+});
+
+describe("Audible sequences", () => {
+  it.each([
+    ["1", "1"],
+    ["1.5", "1.5"],
+    ["Book 1", "1"],
+    ["2, Dramatized Adaptation", "2"],
+    ["03", "3"],
+    [".5", "0.5"],
+    ["Prologue", null],
+    ["", null],
+    [null, null],
+  ])("cleans %j to %j as Audiobookshelf does", (raw, clean) => {
+    expect(cleanSequence(raw)).toBe(clean);
+  });
+});
+
+describe("Audible catalogue client", () => {
+  it("reads a book's series through its ASIN, with the public catalogue's query and no credential", async () => {
+    const fake = fakeAudible(CATALOGUE_BOOKS, CATALOGUE_SERIES);
+    const book = await audible(config()).product("B00DA6YEKS");
+    expect(book).toMatchObject({
+      asin: "B00DA6YEKS",
+      title: "Words of Radiance",
+      authors: [SANDERSON],
+      series: [{ asin: STORMLIGHT.asin, title: STORMLIGHT.title, sequence: "2" }],
+    });
+    const call = fake.calls[0]!;
+    expect(call.url.origin + call.url.pathname).toBe(`${AUDIBLE_URL}/1.0/catalog/products/B00DA6YEKS`);
+    expect(call.url.searchParams.get("response_groups")).toContain("series");
+    expect(call.headers.get("Authorization")).toBeNull();
+  });
+
+  it("answers null for an ASIN Audible does not know", async () => {
+    fakeAudible(CATALOGUE_BOOKS, CATALOGUE_SERIES);
+    expect(await audible(config()).product("B000000000")).toBeNull();
+  });
+
+  it("finds a book by title and author when there is no ASIN", async () => {
+    const fake = fakeAudible(CATALOGUE_BOOKS, CATALOGUE_SERIES);
+    const found = await audible(config()).search("Oathbringer", SANDERSON);
+    expect(found.map((b) => b.title)).toEqual(["Oathbringer"]);
+    expect(Object.fromEntries(fake.calls[0]!.url.searchParams)).toMatchObject({
+      title: "Oathbringer",
+      author: SANDERSON,
+      num_results: "10",
+      products_sort_by: "Relevance",
+    });
+  });
+
+  it("reads a series' members in order, sequences cleaned, one edition per position", async () => {
+    fakeAudible(CATALOGUE_BOOKS, CATALOGUE_SERIES);
+    const members = await audible(config()).seriesMembers(STORMLIGHT.asin);
+    expect(members).toEqual([
+      { asin: "B003ZWFO7E", sequence: "1" },
+      { asin: "B00DA6YEKS", sequence: "2" },
+      { asin: "B076PNXMW2", sequence: "2.5" },
+      { asin: "B0722XQ8GB", sequence: "3" },
+      { asin: "B08HWFLGZX", sequence: "4" },
+      { asin: "B0CWINDTRU", sequence: "5" },
+    ]);
+  });
+
+  it("reads several books' titles in one call, and an author's books newest first", async () => {
+    const fake = fakeAudible(CATALOGUE_BOOKS, CATALOGUE_SERIES);
+    const client = audible(config());
+    const titles = await client.productsByAsin(["B0722XQ8GB", "B0CWINDTRU"]);
+    expect(titles.map((b) => [b.title, b.releaseDate])).toEqual([
+      ["Oathbringer", "2014-03-04"],
+      ["Wind and Truth", "2024-12-06"],
+    ]);
+    const newest = await client.byAuthor(SANDERSON);
+    expect(newest[0]).toMatchObject({ title: "Isles of the Emberdark", releaseDate: "2027-03-02" });
+    expect(fake.calls[1]!.url.searchParams.get("products_sort_by")).toBe("-ReleaseDate");
+    expect(client.calls).toBe(2);
+  });
+
+  it("stops at a 429 with one attempt: a 502 naming Audible and the status, never retried", async () => {
+    const fake = fakeAudible(CATALOGUE_BOOKS, CATALOGUE_SERIES, { rateLimitFrom: 1 });
+    const error = await audible(config())
+      .product("B00DA6YEKS")
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UpstreamError);
+    expect(error).toMatchObject({ status: 502, code: "external_api_error", upstreamStatus: 429 });
+    expect((error as UpstreamError).detail).toMatch(/^Audible answered 429 to GET \/1\.0\/catalog\/products\/B00DA6YEKS/);
+    expect(fake.calls).toHaveLength(1);
+  });
+
+  it("takes an answer of the wrong shape as an upstream error, not a crash", async () => {
+    fakeUpstream(() => json({ products: "none" }));
+    await expect(audible(config()).search("Dune", null)).rejects.toMatchObject({ failure: "shape" });
+  });
+});
