@@ -1097,7 +1097,7 @@ export interface paths {
         put?: never;
         /**
          * Queue downloads for the gaps
-         * @description Searches Prowlarr for open gaps, most important first, and queues the best matching release of each, up to max_downloads (default 5, at most 10; up to 3 Prowlarr searches each). With dry_run, answers what it would queue and every ranked release, queuing nothing.
+         * @description Searches Prowlarr for open gaps (all, one series' with series_id, or chosen ones with missing_book_ids), most important first, by the wanted title and the author, and queues the best matching release of each, up to max_downloads (default 5, at most 10; up to 3 Prowlarr searches each). One run never sends the same query twice. With dry_run, answers per gap the wanted title and its source, the query and every ranked release with its reason, queuing nothing.
          */
         post: operations["postApiGapsAcquire"];
         delete?: never;
@@ -1829,8 +1829,18 @@ export interface components {
             author: string | null;
             goodreads_id: string | null;
             hardcover_id: string | null;
-            /** @description Books in the series, when known */
+            /** @description Books in the series (its whole-numbered positions), when known; null: unknown */
             total_books_in_series: number | null;
+            /**
+             * @description Where the total came from: the Audible catalogue, or set by hand (which always wins); null when unknown
+             * @enum {string|null}
+             */
+            total_source: "catalogue" | "hand" | null;
+            /**
+             * Format: date-time
+             * @description When the catalogue was asked, or the total set by hand
+             */
+            total_checked_at: string | null;
             books_owned: number;
             books_missing: number;
             /** @description Owned of the known total, floored; above 100 when more are owned than the total */
@@ -1920,6 +1930,18 @@ export interface components {
             goodreads_id: string | null;
             /** Format: date-time */
             identified_date: string;
+            /**
+             * @description Where the title came from: the Audible catalogue, a release name, only the library's positions ("Saga #3": no real title known), or set by hand
+             * @enum {string|null}
+             */
+            title_source: "catalogue" | "release" | "library" | "hand" | null;
+            /**
+             * Format: date-time
+             * @description When that source said so
+             */
+            title_checked_at: string | null;
+            /** @description YYYY-MM-DD from the catalogue; an announced book is not searched for before it */
+            release_date: string | null;
         };
         GapRun: {
             id: number;
@@ -4415,8 +4437,18 @@ export interface operations {
                                 author: string | null;
                                 goodreads_id: string | null;
                                 hardcover_id: string | null;
-                                /** @description Books in the series, when known */
+                                /** @description Books in the series (its whole-numbered positions), when known; null: unknown */
                                 total_books_in_series: number | null;
+                                /**
+                                 * @description Where the total came from: the Audible catalogue, or set by hand (which always wins); null when unknown
+                                 * @enum {string|null}
+                                 */
+                                total_source: "catalogue" | "hand" | null;
+                                /**
+                                 * Format: date-time
+                                 * @description When the catalogue was asked, or the total set by hand
+                                 */
+                                total_checked_at: string | null;
                                 books_owned: number;
                                 books_missing: number;
                                 /** @description Owned of the known total, floored; above 100 when more are owned than the total */
@@ -4563,8 +4595,18 @@ export interface operations {
                             author: string | null;
                             goodreads_id: string | null;
                             hardcover_id: string | null;
-                            /** @description Books in the series, when known */
+                            /** @description Books in the series (its whole-numbered positions), when known; null: unknown */
                             total_books_in_series: number | null;
+                            /**
+                             * @description Where the total came from: the Audible catalogue, or set by hand (which always wins); null when unknown
+                             * @enum {string|null}
+                             */
+                            total_source: "catalogue" | "hand" | null;
+                            /**
+                             * Format: date-time
+                             * @description When the catalogue was asked, or the total set by hand
+                             */
+                            total_checked_at: string | null;
                             books_owned: number;
                             books_missing: number;
                             /** @description Owned of the known total, floored; above 100 when more are owned than the total */
@@ -4947,8 +4989,18 @@ export interface operations {
                             author: string | null;
                             goodreads_id: string | null;
                             hardcover_id: string | null;
-                            /** @description Books in the series, when known */
+                            /** @description Books in the series (its whole-numbered positions), when known; null: unknown */
                             total_books_in_series: number | null;
+                            /**
+                             * @description Where the total came from: the Audible catalogue, or set by hand (which always wins); null when unknown
+                             * @enum {string|null}
+                             */
+                            total_source: "catalogue" | "hand" | null;
+                            /**
+                             * Format: date-time
+                             * @description When the catalogue was asked, or the total set by hand
+                             */
+                            total_checked_at: string | null;
                             books_owned: number;
                             books_missing: number;
                             /** @description Owned of the known total, floored; above 100 when more are owned than the total */
@@ -5127,8 +5179,18 @@ export interface operations {
                             author: string | null;
                             goodreads_id: string | null;
                             hardcover_id: string | null;
-                            /** @description Books in the series, when known */
+                            /** @description Books in the series (its whole-numbered positions), when known; null: unknown */
                             total_books_in_series: number | null;
+                            /**
+                             * @description Where the total came from: the Audible catalogue, or set by hand (which always wins); null when unknown
+                             * @enum {string|null}
+                             */
+                            total_source: "catalogue" | "hand" | null;
+                            /**
+                             * Format: date-time
+                             * @description When the catalogue was asked, or the total set by hand
+                             */
+                            total_checked_at: string | null;
                             books_owned: number;
                             books_missing: number;
                             /** @description Owned of the known total, floored; above 100 when more are owned than the total */
@@ -8625,7 +8687,7 @@ export interface operations {
                         data: {
                             integrations: {
                                 /** @enum {string} */
-                                name: "audiobookshelf" | "qbittorrent" | "prowlarr" | "google_books";
+                                name: "audiobookshelf" | "qbittorrent" | "prowlarr" | "google_books" | "audible";
                                 configured: boolean;
                                 /** @enum {string} */
                                 status: "ok" | "error" | "not_configured";
@@ -11103,6 +11165,10 @@ export interface operations {
                     max_downloads?: number;
                     /** @default false */
                     dry_run?: boolean;
+                    /** @description Only this series' gaps */
+                    series_id?: number;
+                    /** @description Only these gaps */
+                    missing_book_ids?: number[];
                 };
             };
         };
@@ -11139,13 +11205,28 @@ export interface operations {
                                 missing_book_id: number;
                                 wanted: string;
                                 /** @enum {string} */
-                                reason: "download_active" | "download_completed" | "no_matching_release" | "duplicate_release" | "no_results";
+                                reason: "download_active" | "download_completed" | "no_matching_release" | "duplicate_release" | "no_results" | "not_open" | "not_released";
                                 detail: string;
                             }[];
-                            /** @description Every ranked release of every search (dry_run only) */
+                            /** @description Per gap searched: what it wants, the query, and every ranked release with its reason (dry_run only) */
                             decisions?: {
                                 missing_book_id: number;
+                                wanted: {
+                                    title: string;
+                                    author: string | null;
+                                    series: string | null;
+                                    position: string | null;
+                                    /**
+                                     * @description Where the wanted title came from: the Audible catalogue, a release name, only the library's positions (no real title known), or set by hand
+                                     * @enum {string}
+                                     */
+                                    title_source: "catalogue" | "release" | "library" | "hand";
+                                    /** Format: date-time */
+                                    title_checked_at: string | null;
+                                };
                                 query: string;
+                                /** @description The same query was sent for an earlier gap of this run; its answer was reused */
+                                query_reused: boolean;
                                 releases: {
                                     guid: string;
                                     title: string;
@@ -11201,6 +11282,35 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such series */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        /** @enum {string} */
+                        error: "validation_error" | "invalid_input" | "malformed_request" | "missing_field" | "unauthorized" | "invalid_credentials" | "invalid_token" | "token_expired" | "no_authentication" | "forbidden" | "insufficient_permissions" | "access_denied" | "not_found" | "resource_not_found" | "endpoint_not_found" | "method_not_allowed" | "conflict" | "duplicate_resource" | "resource_exists" | "payload_too_large" | "unsupported_media_type" | "unprocessable_entity" | "account_locked" | "rate_limit_exceeded" | "too_many_requests" | "internal_error" | "internal_server_error" | "unknown_error" | "processing_error" | "async_task_failed" | "bad_gateway" | "upstream_error" | "external_api_error" | "audiobookshelf_error" | "qbittorrent_error" | "mam_crawl_error" | "download_failed" | "metadata_error" | "service_unavailable" | "maintenance" | "configuration_error" | "database_error" | "database_connection_error" | "transaction_failed";
+                        code: string;
+                        message: string;
+                        status_code: number;
+                        detail: string | null;
+                        /** Format: date-time */
+                        timestamp: string;
+                        request_id: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                            code: string;
+                        }[];
+                        context?: {
+                            [key: string]: unknown;
+                        };
+                    };
                 };
             };
             /** @description The body is larger than 1 MB */
@@ -11374,13 +11484,28 @@ export interface operations {
                                     missing_book_id: number;
                                     wanted: string;
                                     /** @enum {string} */
-                                    reason: "download_active" | "download_completed" | "no_matching_release" | "duplicate_release" | "no_results";
+                                    reason: "download_active" | "download_completed" | "no_matching_release" | "duplicate_release" | "no_results" | "not_open" | "not_released";
                                     detail: string;
                                 }[];
-                                /** @description Every ranked release of every search (dry_run only) */
+                                /** @description Per gap searched: what it wants, the query, and every ranked release with its reason (dry_run only) */
                                 decisions?: {
                                     missing_book_id: number;
+                                    wanted: {
+                                        title: string;
+                                        author: string | null;
+                                        series: string | null;
+                                        position: string | null;
+                                        /**
+                                         * @description Where the wanted title came from: the Audible catalogue, a release name, only the library's positions (no real title known), or set by hand
+                                         * @enum {string}
+                                         */
+                                        title_source: "catalogue" | "release" | "library" | "hand";
+                                        /** Format: date-time */
+                                        title_checked_at: string | null;
+                                    };
                                     query: string;
+                                    /** @description The same query was sent for an earlier gap of this run; its answer was reused */
+                                    query_reused: boolean;
                                     releases: {
                                         guid: string;
                                         title: string;
@@ -11579,11 +11704,11 @@ export interface operations {
                             /** @description Always UTC */
                             timezone: string;
                             total_tasks: number;
-                            paused_tasks: ("LIBRARY_SYNC" | "GAPS" | "AUTHOR_WATCH" | "ACQUIRE" | "QUEUE" | "METADATA_NEW" | "METADATA_FULL" | "SERIES" | "AUTHOR" | "CLEANUP")[];
-                            unavailable_tasks: ("LIBRARY_SYNC" | "GAPS" | "AUTHOR_WATCH" | "ACQUIRE" | "QUEUE" | "METADATA_NEW" | "METADATA_FULL" | "SERIES" | "AUTHOR" | "CLEANUP")[];
+                            paused_tasks: ("LIBRARY_SYNC" | "CATALOGUE" | "GAPS" | "AUTHOR_WATCH" | "ACQUIRE" | "QUEUE" | "METADATA_NEW" | "METADATA_FULL" | "SERIES" | "AUTHOR" | "CLEANUP")[];
+                            unavailable_tasks: ("LIBRARY_SYNC" | "CATALOGUE" | "GAPS" | "AUTHOR_WATCH" | "ACQUIRE" | "QUEUE" | "METADATA_NEW" | "METADATA_FULL" | "SERIES" | "AUTHOR" | "CLEANUP")[];
                             next_tasks: {
                                 /** @enum {string} */
-                                task_name: "LIBRARY_SYNC" | "GAPS" | "AUTHOR_WATCH" | "ACQUIRE" | "QUEUE" | "METADATA_NEW" | "METADATA_FULL" | "SERIES" | "AUTHOR" | "CLEANUP";
+                                task_name: "LIBRARY_SYNC" | "CATALOGUE" | "GAPS" | "AUTHOR_WATCH" | "ACQUIRE" | "QUEUE" | "METADATA_NEW" | "METADATA_FULL" | "SERIES" | "AUTHOR" | "CLEANUP";
                                 cron: string;
                                 /** Format: date-time */
                                 next_run_time: string;
@@ -11690,7 +11815,7 @@ export interface operations {
                         data: {
                             tasks: {
                                 /** @enum {string} */
-                                task_name: "LIBRARY_SYNC" | "GAPS" | "AUTHOR_WATCH" | "ACQUIRE" | "QUEUE" | "METADATA_NEW" | "METADATA_FULL" | "SERIES" | "AUTHOR" | "CLEANUP";
+                                task_name: "LIBRARY_SYNC" | "CATALOGUE" | "GAPS" | "AUTHOR_WATCH" | "ACQUIRE" | "QUEUE" | "METADATA_NEW" | "METADATA_FULL" | "SERIES" | "AUTHOR" | "CLEANUP";
                                 description: string;
                                 cron: string;
                                 default_cron: string;
@@ -11817,7 +11942,7 @@ export interface operations {
                         success: true;
                         data: {
                             /** @enum {string} */
-                            task_name: "LIBRARY_SYNC" | "GAPS" | "AUTHOR_WATCH" | "ACQUIRE" | "QUEUE" | "METADATA_NEW" | "METADATA_FULL" | "SERIES" | "AUTHOR" | "CLEANUP";
+                            task_name: "LIBRARY_SYNC" | "CATALOGUE" | "GAPS" | "AUTHOR_WATCH" | "ACQUIRE" | "QUEUE" | "METADATA_NEW" | "METADATA_FULL" | "SERIES" | "AUTHOR" | "CLEANUP";
                             description: string;
                             schedule: {
                                 cron: string;
@@ -11993,7 +12118,7 @@ export interface operations {
                                 has_more: boolean;
                             };
                             /** @enum {string} */
-                            task_name: "LIBRARY_SYNC" | "GAPS" | "AUTHOR_WATCH" | "ACQUIRE" | "QUEUE" | "METADATA_NEW" | "METADATA_FULL" | "SERIES" | "AUTHOR" | "CLEANUP";
+                            task_name: "LIBRARY_SYNC" | "CATALOGUE" | "GAPS" | "AUTHOR_WATCH" | "ACQUIRE" | "QUEUE" | "METADATA_NEW" | "METADATA_FULL" | "SERIES" | "AUTHOR" | "CLEANUP";
                         };
                         error: null;
                         /** Format: date-time */
@@ -12141,7 +12266,7 @@ export interface operations {
                             cutoff_time: string;
                             upcoming_tasks: {
                                 /** @enum {string} */
-                                task_name: "LIBRARY_SYNC" | "GAPS" | "AUTHOR_WATCH" | "ACQUIRE" | "QUEUE" | "METADATA_NEW" | "METADATA_FULL" | "SERIES" | "AUTHOR" | "CLEANUP";
+                                task_name: "LIBRARY_SYNC" | "CATALOGUE" | "GAPS" | "AUTHOR_WATCH" | "ACQUIRE" | "QUEUE" | "METADATA_NEW" | "METADATA_FULL" | "SERIES" | "AUTHOR" | "CLEANUP";
                                 cron: string;
                                 /** Format: date-time */
                                 next_run_time: string;
@@ -12276,6 +12401,7 @@ export interface operations {
                                 series_gaps: boolean;
                                 author_gap_counts: boolean;
                                 positions: string;
+                                titles: string;
                                 priority: string;
                                 authors_listed_per_run: number;
                                 /** @description Enabled with its schedule, or disabled with the reason */
@@ -12394,7 +12520,7 @@ export interface operations {
                         data: {
                             message: string;
                             triggered_tasks: components["schemas"]["TaskRun"][];
-                            skipped_paused: ("LIBRARY_SYNC" | "GAPS" | "AUTHOR_WATCH" | "ACQUIRE" | "QUEUE" | "METADATA_NEW" | "METADATA_FULL" | "SERIES" | "AUTHOR" | "CLEANUP")[];
+                            skipped_paused: ("LIBRARY_SYNC" | "CATALOGUE" | "GAPS" | "AUTHOR_WATCH" | "ACQUIRE" | "QUEUE" | "METADATA_NEW" | "METADATA_FULL" | "SERIES" | "AUTHOR" | "CLEANUP")[];
                         };
                         error: null;
                         /** Format: date-time */
@@ -12637,7 +12763,7 @@ export interface operations {
                         success: true;
                         data: {
                             /** @enum {string} */
-                            task_name: "LIBRARY_SYNC" | "GAPS" | "AUTHOR_WATCH" | "ACQUIRE" | "QUEUE" | "METADATA_NEW" | "METADATA_FULL" | "SERIES" | "AUTHOR" | "CLEANUP";
+                            task_name: "LIBRARY_SYNC" | "CATALOGUE" | "GAPS" | "AUTHOR_WATCH" | "ACQUIRE" | "QUEUE" | "METADATA_NEW" | "METADATA_FULL" | "SERIES" | "AUTHOR" | "CLEANUP";
                             /** @description True */
                             paused: boolean;
                             /** Format: date-time */
@@ -12786,7 +12912,7 @@ export interface operations {
                         success: true;
                         data: {
                             /** @enum {string} */
-                            task_name: "LIBRARY_SYNC" | "GAPS" | "AUTHOR_WATCH" | "ACQUIRE" | "QUEUE" | "METADATA_NEW" | "METADATA_FULL" | "SERIES" | "AUTHOR" | "CLEANUP";
+                            task_name: "LIBRARY_SYNC" | "CATALOGUE" | "GAPS" | "AUTHOR_WATCH" | "ACQUIRE" | "QUEUE" | "METADATA_NEW" | "METADATA_FULL" | "SERIES" | "AUTHOR" | "CLEANUP";
                             /** @description False */
                             paused: boolean;
                             /**
@@ -12942,7 +13068,7 @@ export interface operations {
                         success: true;
                         data: {
                             /** @enum {string} */
-                            task_name: "LIBRARY_SYNC" | "GAPS" | "AUTHOR_WATCH" | "ACQUIRE" | "QUEUE" | "METADATA_NEW" | "METADATA_FULL" | "SERIES" | "AUTHOR" | "CLEANUP";
+                            task_name: "LIBRARY_SYNC" | "CATALOGUE" | "GAPS" | "AUTHOR_WATCH" | "ACQUIRE" | "QUEUE" | "METADATA_NEW" | "METADATA_FULL" | "SERIES" | "AUTHOR" | "CLEANUP";
                             cron: string;
                             default_cron: string;
                             is_default: boolean;

@@ -76,7 +76,10 @@ async function statusOf(config: Config, name: ServiceName, options: ProbeOptions
 /** A probe makes one attempt: a status page should show a failure now, not after retries. */
 const PROBE_OPTIONS = { retries: 0 };
 
-const PROBES: Record<Exclude<ServiceName, "google_books" | "audible">, (config: Config, options: ProbeOptions) => Promise<string | undefined>> = {
+const PROBES: Record<
+  Exclude<ServiceName, "google_books" | "audible">,
+  (config: Config, options: ProbeOptions) => Promise<string | undefined>
+> = {
   async audiobookshelf(config) {
     const settings = config.integrations.audiobookshelf;
     if (!settings.configured) return undefined;
