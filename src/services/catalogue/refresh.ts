@@ -8,7 +8,7 @@ import { UpstreamError } from "../../integrations/http";
 import { words } from "../release-title";
 
 /**
- * The series catalogue's refresh (INTEGRATIONS.md section 7 in the design notes; README, "From a gap
+ * The series catalogue's refresh (README, "From a gap
  * to a finished download"): for each series of the library, the Audible catalogue gives the series'
  * own ASIN (through a book's ASIN from Audiobookshelf, else a title + author search), its members in
  * order and their titles; the answer is kept in `catalogue_series` with its date.
