@@ -250,7 +250,7 @@ describe("a whole tick within the Free plan", () => {
     );
     const { db, counter } = countedDatabase();
     const result = await dispatch({ db, env, config }, tick);
-    expect(result.ran.map((run) => run.task_name).sort()).toEqual(["CATALOGUE", "CLEANUP", "GAPS", "QUEUE"]);
+    expect(result.ran.map((run) => run.task_name).sort()).toEqual(["CLEANUP", "GAPS", "QUEUE"]);
     expect(counter.queries).toBeLessThanOrEqual(FREE.queries);
     expect(fake.calls.length).toBeLessThanOrEqual(FREE.subrequests);
   });

@@ -34,7 +34,7 @@ describe("the task table", () => {
   it("has the default crons of DEPLOYMENT.md (Scheduled tasks), ACQUIRE and AUTHOR_WATCH in place of MAM and TOP10", () => {
     expect(Object.fromEntries(TASK_LIST.map((t) => [t.name, t.cron]))).toEqual({
       LIBRARY_SYNC: "0 2 * * *",
-      CATALOGUE: "*/5 * * * *",
+      CATALOGUE: "5-25/5,35-55/5 * * * *",
       GAPS: "0 1 * * *",
       AUTHOR_WATCH: "0 3 * * SUN",
       ACQUIRE: "30 1 * * *",

@@ -161,7 +161,7 @@ describe("the refresh within the Free plan's budget", () => {
 
   it("runs as the CATALOGUE task every tick, within the same budget", async () => {
     const fake = await largeLibrary(20);
-    expect(TASKS.CATALOGUE).toMatchObject({ cron: "*/5 * * * *", requires: ["audible"] });
+    expect(TASKS.CATALOGUE).toMatchObject({ cron: "5-25/5,35-55/5 * * * *", requires: ["audible"] });
     const outcome = await TASKS.CATALOGUE.run({ db, env, config });
     expect(fake.calls.length).toBeLessThanOrEqual(CATALOGUE_SUBREQUESTS);
     expect(outcome).toMatchObject({ processed: 11, succeeded: 11, failed: 0, metadata: { remaining: 9, stopped: expect.any(String) } });

@@ -1,6 +1,7 @@
 import { eq, sql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import type { Database } from "../../db/client";
+import { selectJsonRows } from "../../db/json-rows";
 import { bookSeries, books, type CatalogueMember, catalogueSeries } from "../../db/schema";
 import type { AudibleCatalogue, AudibleProduct, AudibleSeriesRef } from "../../integrations/audible";
 import { ASINS_PER_CALL } from "../../integrations/audible";
@@ -117,17 +118,7 @@ class BudgetSpent extends Error {}
 /** What Audible says of one series, within the calls left; BudgetSpent when they do not suffice. */
 async function lookUp(client: AudibleCatalogue, budget: number, candidate: Candidate, now: string): Promise<Row> {
   const left = () => budget - client.calls;
-  const unknown: Row = {
-    name: candidate.name,
-    status: "unknown",
-    lookup: null,
-    seriesAsin: null,
-    audibleTitle: null,
-    members: [],
-    total: null,
-    checkedAt: now,
-    error: null,
-  };
+  const unknown = unknownRow(candidate.name, now);
   let ref: Pick<AudibleSeriesRef, "asin" | "title"> | undefined = candidate.seriesAsin
     ? { asin: candidate.seriesAsin, title: candidate.name }
     : undefined;
@@ -188,7 +179,7 @@ export async function refreshCatalogue(
   const budget = options.budget ?? CATALOGUE_SUBREQUESTS;
   const { candidates, due } = await dueSeries(db, now, budget);
   const result: RefreshResult = { series_looked_up: 0, found: 0, unknown: 0, failed: 0, calls: 0, statements: 1, remaining: due };
-  const writes: BatchItem<"sqlite">[] = [];
+  const [created, updated, failed]: [Row[], (Row & { id: number })[], { id: number; checkedAt: string; error: string }[]] = [[], [], []];
   const at = now.toISOString();
   for (const candidate of candidates) {
     if (budget - client.calls < CALLS_BEFORE_TITLES) {
@@ -213,25 +204,19 @@ export async function refreshCatalogue(
       result.series_looked_up++;
       result.failed++;
       const failure = { checkedAt: at, error: error.detail ?? error.message };
-      writes.push(
-        candidate.id
-          ? db.update(catalogueSeries).set(failure).where(eq(catalogueSeries.id, candidate.id))
-          : db
-              .insert(catalogueSeries)
-              .values({ name: candidate.name, status: "unknown", ...failure })
-              .onConflictDoNothing(),
-      );
+      if (candidate.id) failed.push({ id: candidate.id, ...failure });
+      else created.push({ ...unknownRow(candidate.name, at), ...failure });
       continue;
     }
     result.series_looked_up++;
     if (row.status === "found") result.found++;
     else result.unknown++;
-    writes.push(
-      candidate.id
-        ? db.update(catalogueSeries).set(row).where(eq(catalogueSeries.id, candidate.id))
-        : db.insert(catalogueSeries).values(row).onConflictDoNothing(),
-    );
+    if (candidate.id) updated.push({ id: candidate.id, ...row });
+    else created.push(row);
   }
+  // At most three statements, whatever the number of series: the Free plan's 50 D1 queries are
+  // shared with the other tasks of the tick (test/scheduler/free-plan.test.ts).
+  const writes = catalogueWrites(db, created, updated, failed);
   if (writes.length > 0) {
     const [first, ...rest] = writes;
     await db.batch([first!, ...rest]);
@@ -240,4 +225,65 @@ export async function refreshCatalogue(
   result.calls = client.calls;
   result.remaining = Math.max(0, due - result.series_looked_up);
   return result;
+}
+
+function unknownRow(name: string, at: string): Row {
+  return {
+    name,
+    status: "unknown",
+    lookup: null,
+    seriesAsin: null,
+    audibleTitle: null,
+    members: [],
+    total: null,
+    checkedAt: at,
+    error: null,
+  };
+}
+
+const ROW_FIELDS = ["name", "status", "lookup", "seriesAsin", "audibleTitle", "members", "total", "checkedAt", "error"] as const;
+
+/** The run's answers as (at most) three statements: new rows, answered rows, failed rows (keeping what an earlier lookup learnt). */
+function catalogueWrites(
+  db: Database,
+  created: Row[],
+  updated: (Row & { id: number })[],
+  failed: { id: number; checkedAt: string; error: string }[],
+): BatchItem<"sqlite">[] {
+  const writes: BatchItem<"sqlite">[] = [];
+  for (const rows of selectJsonRows(catalogueSeries, ROW_FIELDS, created))
+    writes.push(db.insert(catalogueSeries).select(rows).onConflictDoNothing());
+  if (updated.length > 0) {
+    const table = sql`(SELECT ${sql.raw(
+      ["id", ...ROW_FIELDS].map((field) => `json_extract(value, '$.${field}') AS ${field}`).join(", "),
+    )} FROM json_each(${JSON.stringify(updated)})) AS answered`;
+    writes.push(
+      db
+        .update(catalogueSeries)
+        .set({
+          status: sql`answered.status`,
+          lookup: sql`answered.lookup`,
+          seriesAsin: sql`answered.seriesAsin`,
+          audibleTitle: sql`answered.audibleTitle`,
+          members: sql`answered.members`,
+          total: sql`answered.total`,
+          checkedAt: sql`answered.checkedAt`,
+          error: sql`answered.error`,
+        })
+        .from(table)
+        .where(eq(catalogueSeries.id, sql`answered.id`)),
+    );
+  }
+  if (failed.length > 0) {
+    const table = sql`(SELECT json_extract(value, '$.id') AS id, json_extract(value, '$.checkedAt') AS checked_at,
+      json_extract(value, '$.error') AS error FROM json_each(${JSON.stringify(failed)})) AS failed`;
+    writes.push(
+      db
+        .update(catalogueSeries)
+        .set({ checkedAt: sql`failed.checked_at`, error: sql`failed.error` })
+        .from(table)
+        .where(eq(catalogueSeries.id, sql`failed.id`)),
+    );
+  }
+  return writes;
 }
