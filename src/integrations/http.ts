@@ -1,6 +1,8 @@
 import type { z } from "zod";
 import { SERVICE_LABELS, type ServiceName, type UpstreamSettings } from "../config";
 import { VERSION } from "../version";
+import { readAtMost } from "./read-at-most";
+import { backoff, retryAfter, sleep } from "./retry";
 import { UpstreamError } from "./upstream-error";
 
 /**
@@ -12,6 +14,7 @@ import { UpstreamError } from "./upstream-error";
  * credential or anything the upstream sent back.
  */
 
+export { retryAfter } from "./retry";
 export { UpstreamError, type UpstreamFailure } from "./upstream-error";
 
 /** Services reached through a Cloudflare Tunnel, which get the Access service-token headers. */
@@ -245,33 +248,6 @@ export class ServiceClient {
   }
 }
 
-/**
- * The body as text, read as it streams and abandoned past `maxBytes` (undefined then), so an
- * endless or huge answer costs at most that much memory and the time to read it.
- */
-async function readAtMost(res: Response, maxBytes: number): Promise<string | undefined> {
-  const declared = Number(res.headers.get("Content-Length") ?? "");
-  if (declared > maxBytes || !res.body) {
-    await res.body?.cancel();
-    return res.body ? undefined : "";
-  }
-  const reader = res.body.getReader();
-  const decoder = new TextDecoder();
-  let read = 0;
-  let text = "";
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    read += value.byteLength;
-    if (read > maxBytes) {
-      await reader.cancel();
-      return undefined;
-    }
-    text += decoder.decode(value, { stream: true });
-  }
-  return text + decoder.decode();
-}
-
 function statusDetail(label: string, status: number, where: string): string {
   const hint =
     status === 401 || status === 403
@@ -295,19 +271,3 @@ function encodeBody(body: UpstreamBody | undefined): BodyInit | undefined {
   }
   return body.text;
 }
-
-/** Milliseconds to wait from a `Retry-After` header (seconds or an HTTP date), or undefined. */
-export function retryAfter(header: string | null, now = Date.now()): number | undefined {
-  if (!header) return undefined;
-  const value = header.trim();
-  if (/^\d+$/.test(value)) return Number(value) * 1000;
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
-}
-
-/** Full jitter: uniform in [0, base * 2^attempt], so retrying callers spread out. */
-function backoff(baseMs: number, attempt: number): number {
-  return Math.round(Math.random() * baseMs * 2 ** attempt);
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
