@@ -184,6 +184,13 @@ describe("configuration of the outside services", () => {
     },
   );
 
+  it("refuses an ACQUIRE_MAX_PER_RUN past one call's cap (10 downloads, 30 Prowlarr searches)", () => {
+    expect(parseConfig({ ...dev, ACQUIRE_MAX_PER_RUN: "10" }).upstream.acquireMaxPerRun).toBe(10);
+    for (const value of ["11", "500", "999999999"]) {
+      expect(parseConfig({ ...dev, ACQUIRE_MAX_PER_RUN: value }).problems, value).toEqual(["ACQUIRE_MAX_PER_RUN must be at most 10"]);
+    }
+  });
+
   it("treats a key still at its example value as not set outside production", () => {
     const config = parseConfig({ ...dev, ABS_URL: "http://abs.test", ...exampleValues });
     expect(config.problems).toEqual([]);

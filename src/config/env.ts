@@ -85,6 +85,19 @@ const positiveInt = (name: string, fallback: number) =>
     return Number(value);
   });
 
+/**
+ * Downloads one acquisition may queue, the route's and the ACQUIRE task's (ACQUIRE_MAX_PER_RUN)
+ * alike: each costs up to 3 Prowlarr searches (src/services/acquire.ts), so at most 30 searches a
+ * run, within what indexers tolerate in a burst.
+ */
+export const MAX_DOWNLOADS_PER_RUN = 10;
+
+/** A positive whole number no larger than `max` (an operator's value past what one run may cost). */
+const boundedInt = (name: string, fallback: number, max: number) =>
+  positiveInt(name, fallback).superRefine((value, ctx) => {
+    if (value > max) ctx.addIssue({ code: "custom", message: `${name} must be at most ${max}` });
+  });
+
 export const envSchema = z
   .object({
     ENVIRONMENT: z.enum(["development", "staging", "production"]),
@@ -122,7 +135,7 @@ export const envSchema = z
     UPSTREAM_TIMEOUT_MS: positiveInt("UPSTREAM_TIMEOUT_MS", 10_000),
     QB_MAX_ACTIVE: positiveInt("QB_MAX_ACTIVE", 3),
     QB_STALL_MINUTES: positiveInt("QB_STALL_MINUTES", 120),
-    ACQUIRE_MAX_PER_RUN: positiveInt("ACQUIRE_MAX_PER_RUN", 5),
+    ACQUIRE_MAX_PER_RUN: boundedInt("ACQUIRE_MAX_PER_RUN", 5, MAX_DOWNLOADS_PER_RUN),
   })
   .superRefine((env, ctx) => {
     if (env.ENVIRONMENT !== "production") return;

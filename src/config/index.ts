@@ -11,7 +11,7 @@ import { type Integrations, integrationsOf, type UpstreamSettings, upstreamOf } 
  * and only the features that need a secret answer 503 naming what to set.
  */
 
-export { SECRET_NAMES, type SecretName, UPSTREAM_SECRET_NAMES } from "./env";
+export { MAX_DOWNLOADS_PER_RUN, SECRET_NAMES, type SecretName, UPSTREAM_SECRET_NAMES } from "./env";
 export {
   type AudibleSettings,
   type AudiobookshelfSettings,

@@ -1,6 +1,6 @@
 import { createRoute } from "@hono/zod-openapi";
 import { z } from "zod";
-import type { Config } from "../config";
+import { type Config, MAX_DOWNLOADS_PER_RUN } from "../config";
 import { database } from "../db/client";
 import { GAP_DOWNLOAD_STATUSES, GAP_REASONS } from "../db/schema";
 import { prowlarr } from "../integrations/prowlarr";
@@ -105,12 +105,10 @@ gaps.openapi(
 
 const booleanFlag = z.union([z.boolean(), z.enum(["true", "false"]).transform((value) => value === "true")]).default(false);
 /**
- * Downloads one call may queue. Each costs up to 3 Prowlarr searches (src/services/acquire.ts), so
- * a call makes at most 30 searches, within what indexers tolerate in a burst; the download tier
- * (20 calls an hour) bounds the rest. More gaps: call again, or let ACQUIRE run.
+ * Downloads one call may queue (at most 30 Prowlarr searches, as ACQUIRE_MAX_PER_RUN); the download
+ * tier (20 calls an hour) bounds the rest. More gaps: call again, or let ACQUIRE run.
  */
-const MAX_DOWNLOADS_PER_CALL = 10;
-const maxDownloads = z.number().int().min(1).max(MAX_DOWNLOADS_PER_CALL);
+const maxDownloads = z.number().int().min(1).max(MAX_DOWNLOADS_PER_RUN);
 const acquireBody = z
   .object({
     max_downloads: maxDownloads.default(5),
