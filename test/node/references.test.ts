@@ -15,6 +15,10 @@ const repositoryFiles = new Set(
   ),
 );
 const name = (file: string) => file.replace(/^\.\.\/\.\.\//, "");
+const headers = import.meta.glob<string>(["../../public/_header?"], { query: "?raw", import: "default", eager: true });
+const sourceAndTestFiles = new Set(
+  Object.keys(import.meta.glob(["/test/**/*.ts", "/test/**/*.js", "/src/**/*.ts"])).map((file) => file.slice(1)),
+);
 
 /** Documents kept outside the repository, by the names they were cited under. */
 const OUTSIDE = /\b(CONTRACT|INTEGRATIONS|STYLE|TOOLING)(\.md)?\b|original-backend|design (notes|documents?)|\/work\/shared/;
@@ -68,6 +72,14 @@ describe("references in the documents and comments", () => {
       }),
     );
     expect(broken).toEqual([]);
+  });
+
+  it("public/_headers names only files that exist (the test it keeps in step with)", () => {
+    const named = Object.values(headers).flatMap((text) =>
+      [...text.matchAll(/\b((?:src|test)\/[\w./-]*\w\.(?:ts|js))\b/g)].map((m) => m[1]),
+    );
+    expect(named.length).toBeGreaterThan(0);
+    expect(named.filter((file) => !sourceAndTestFiles.has(file as string))).toEqual([]);
   });
 
   it("would notice a document outside the repository, and reads headings as GitHub anchors (the checks are not vacuous)", () => {
