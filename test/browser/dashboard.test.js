@@ -304,7 +304,7 @@ describe("the operator's dashboard in Chromium", { timeout: 600_000 }, () => {
     }
     await panel.locator("#acquire-plan").waitFor();
     const plan = panel.locator("#acquire-plan");
-    assert.match(await plan.textContent(), /Dry run: 1 searches; 1 would be queued, 1 skipped\. Nothing has been queued yet\./);
+    assert.match(await plan.textContent(), /Dry run: 1 search; 1 would be queued, 1 skipped\. Nothing has been queued yet\./);
     const wanted = plan.getByRole("listitem").filter({ hasText: "Queue: The Expanse #3" });
     assert.match(
       await wanted.textContent(),

@@ -88,7 +88,10 @@ function planView(plan, maxDownloads, output) {
       fill(result, errorNotice(error, "Queueing failed"));
     }
   });
-  const more = plan.not_reached ? ` ${plan.not_reached} more gaps were not reached within this run's limits.` : "";
+  const more = plan.not_reached
+    ? ` ${plan.not_reached} more gap${plan.not_reached === 1 ? " was" : "s were"} not reached within this run's limits.`
+    : "";
+  const searched = plan.searched ?? 0;
   return h(
     "div",
     { id: "acquire-plan" },
@@ -98,7 +101,7 @@ function planView(plan, maxDownloads, output) {
         "p",
         {},
         h("strong", {}, "Dry run: "),
-        `${plan.searched ?? 0} searches; ${queued.length} would be queued, ${skipped.length} skipped.${more} Nothing has been queued yet.`,
+        `${searched} search${searched === 1 ? "" : "es"}; ${queued.length} would be queued, ${skipped.length} skipped.${more} Nothing has been queued yet.`,
       ),
       plan.stopped ? h("p", {}, `Prowlarr stopped answering part way: ${plan.stopped}`) : null,
     ),
