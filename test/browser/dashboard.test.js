@@ -8,7 +8,7 @@ import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { chromium } from "playwright-core";
 import { root } from "../../scripts/lib/tool.js";
-import { CREDENTIALS, LIBRARY, startFakeUpstreams } from "./fake-upstreams.js";
+import { CREDENTIALS, LIBRARY_BOOKS, startFakeUpstreams } from "./fake-upstreams.js";
 import { actions, misfits } from "./fit.js";
 import { SECRETS, startWorker } from "./worker.js";
 
@@ -41,13 +41,13 @@ async function seed() {
   ]) {
     assert.equal((await api("POST", "/api/series", { name, total_books_in_series: total })).status, 201);
   }
-  const books = LIBRARY.map(({ id, media: { metadata: m } }) => ({
+  const books = LIBRARY_BOOKS.map(({ id, title, author, series, sequence, isbn }) => ({
     abs_id: id,
-    title: m.title,
-    author: m.authors[0].name,
-    series: m.series[0].name,
-    series_number: m.series[0].sequence,
-    isbn: m.isbn,
+    title,
+    author,
+    series,
+    series_number: sequence,
+    isbn,
   }));
   assert.equal((await api("POST", "/api/books/import", books)).status, 200);
   // Standalones, as most of a real library: reached only through the Library view (60: two pages).

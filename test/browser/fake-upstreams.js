@@ -12,33 +12,67 @@ export const CREDENTIALS = {
   qbPassword: "fake-qb-password",
 };
 
-/** The ABS library: two series, The Expanse with books 1-2 of 4 and Discworld 1-2 of 2. */
-export const LIBRARY = [
-  ["li_exp1", "Leviathan Wakes", "James S. A. Corey", "The Expanse", "1", "9780316129084"],
-  ["li_exp2", "Caliban's War", "James S. A. Corey", "The Expanse", "2", "9780316129060"],
-  ["li_dw1", "The Colour of Magic", "Terry Pratchett", "Discworld", "1", "9780062225672"],
-  ["li_dw2", "The Light Fantastic", "Terry Pratchett", "Discworld", "2", "9780062225689"],
-].map(([id, title, author, series, sequence, isbn]) => ({
+/**
+ * The ABS library: two series, The Expanse with books 1-2 of 4 and Discworld 1-2 of 2. Listed in the
+ * short form ABS 2.x sends by default (LibraryItem.toOldJSONMinified): authors and series as strings
+ * ("Name #sequence"), as test/integrations/fake-abs.ts lists them for the unit tests.
+ */
+export const LIBRARY_BOOKS = [
+  ["li_exp1", "Leviathan Wakes", "James S. A. Corey", "Corey, James S. A.", "The Expanse", "1", "9780316129084"],
+  ["li_exp2", "Caliban's War", "James S. A. Corey", "Corey, James S. A.", "The Expanse", "2", "9780316129060"],
+  ["li_dw1", "The Colour of Magic", "Terry Pratchett", "Pratchett, Terry", "Discworld", "1", "9780062225672"],
+  ["li_dw2", "The Light Fantastic", "Terry Pratchett", "Pratchett, Terry", "Discworld", "2", "9780062225689"],
+].map(([id, title, author, authorLF, series, sequence, isbn]) => ({ id, title, author, authorLF, series, sequence, isbn }));
+
+const LIBRARY = LIBRARY_BOOKS.map(({ id, title, author, authorLF, series, sequence, isbn }) => ({
   id,
-  mediaType: "book",
+  ino: `6496442485222152${id.length}`,
+  oldLibraryItemId: null,
+  libraryId: "lib_main",
+  folderId: "fol_main",
+  path: `/audiobooks/${id}`,
+  relPath: id,
+  isFile: false,
+  mtimeMs: 1795900000000,
+  ctimeMs: 1795900000000,
+  birthtimeMs: 0,
+  addedAt: 1795900000000,
   updatedAt: 1795900000000,
+  isMissing: false,
+  isInvalid: false,
+  mediaType: "book",
   media: {
+    id: `media_${id}`,
     metadata: {
       title,
+      titleIgnorePrefix: title.replace(/^The /, ""),
       subtitle: null,
-      authors: [{ id: `au_${author}`, name: author }],
-      narrators: [],
-      series: [{ id: `se_${series}`, name: series, sequence }],
+      authorName: author,
+      authorNameLF: authorLF,
+      narratorName: "",
+      seriesName: `${series} #${sequence}`,
       genres: ["Fiction"],
       publishedYear: "2011",
+      publishedDate: null,
       publisher: "Orbit",
       description: null,
       isbn,
       asin: null,
       language: "English",
+      explicit: false,
+      abridged: false,
     },
+    coverPath: null,
+    tags: [],
+    numTracks: 1,
+    numAudioFiles: 1,
+    numChapters: 0,
     duration: 72000,
+    size: 512000000,
+    ebookFormat: null,
   },
+  numFiles: 2,
+  size: 512000000,
 }));
 
 const MB = 1024 * 1024;
