@@ -1,6 +1,7 @@
 import { z } from "zod";
 import type { AudibleSettings, Config, UpstreamSettings } from "../config";
 import { ServiceClient, type ServiceClientOptions } from "./http";
+import { parseEach, upstreamId, upstreamList, upstreamNullableText, upstreamText } from "./upstream-text";
 
 /**
  * The Audible catalogue (public, no key; what Audiobookshelf's own Audible provider reads): a book
@@ -18,29 +19,44 @@ const SEARCH_RESULTS = 10;
 /** Results of an author's books, newest first. */
 const AUTHOR_RESULTS = 50;
 
-const seriesRef = z.object({ asin: z.string().min(1), title: z.string(), sequence: z.string().nullish() });
+/**
+ * Texts and lists bounded as every upstream's are (./upstream-text.ts): an ASIN is at most 20
+ * characters with no control character (Audible's are 10), titles and names are cleaned and
+ * clipped to the catalogue's 500, sequences to 50, a release date is a date or nothing. Lists are
+ * cut to what a lookup reads; one malformed product or relationship is left out, not the answer.
+ */
+const ASIN = upstreamId(20);
+/** Products read of one answer: more than any call asks for (ASINS_PER_CALL, SEARCH_RESULTS, AUTHOR_RESULTS). */
+const PRODUCTS_READ = 50;
+/** Members of one series read: longer than any series Audible lists in one region. */
+const RELATIONSHIPS_READ = 1_000;
+/** A position past this is no series' (a hostile "1e300" would make gap analysis count to it). */
+const MAX_POSITION = 10_000;
+const releaseDate = upstreamNullableText(30).transform((value) => (value && /^\d{4}-\d{2}-\d{2}$/.test(value) ? value : null));
+
+const seriesRef = z.object({ asin: ASIN, title: upstreamText(500), sequence: upstreamNullableText(50) });
 const product = z.object({
-  asin: z.string().min(1),
-  title: z.string().nullish(),
-  subtitle: z.string().nullish(),
-  authors: z.array(z.object({ asin: z.string().nullish(), name: z.string() })).nullish(),
-  series: z.array(seriesRef).nullish(),
-  release_date: z.string().nullish(),
-  format_type: z.string().nullish(),
-  language: z.string().nullish(),
+  asin: ASIN,
+  title: upstreamNullableText(500),
+  subtitle: upstreamNullableText(500),
+  authors: upstreamList(z.object({ name: upstreamText(500) }), 20).nullish(),
+  series: upstreamList(seriesRef, 20).nullish(),
+  release_date: releaseDate,
+  format_type: upstreamNullableText(50),
+  language: upstreamNullableText(50),
 });
 type RawProduct = z.output<typeof product>;
 
-const productsAnswer = z.object({ products: z.array(product), total_results: z.number().nullish() });
+const productsAnswer = z.object({ products: upstreamList(z.unknown(), PRODUCTS_READ) });
 const relationship = z.object({
-  asin: z.string().min(1),
-  relationship_to_product: z.string(),
-  relationship_type: z.string(),
-  sequence: z.string().nullish(),
-  sort: z.union([z.string(), z.number()]).nullish(),
+  asin: ASIN,
+  relationship_to_product: upstreamText(20),
+  relationship_type: upstreamText(20),
+  sequence: upstreamNullableText(50),
+  sort: z.union([upstreamText(20), z.number()]).nullish(),
 });
 const seriesAnswer = z.object({
-  product: z.object({ asin: z.string(), title: z.string().nullish(), relationships: z.array(relationship).nullish() }),
+  product: z.object({ asin: ASIN, title: upstreamNullableText(500), relationships: upstreamList(z.unknown(), RELATIONSHIPS_READ).nullish() }),
 });
 
 export interface AudibleSeriesRef {
@@ -76,18 +92,19 @@ export function cleanSequence(sequence: string | null | undefined): string | nul
   const trimmed = sequence?.trim();
   if (!trimmed) return null;
   const number = /\.\d+|\d+(?:\.\d+)?/.exec(trimmed)?.[0];
-  if (!number) return null;
+  if (!number || Number(number) > MAX_POSITION) return null;
   // "01" and "1" are one position; ".5" reads as 0.5.
   return String(Number(number));
 }
 
 function toProduct(raw: RawProduct): AudibleProduct | null {
   if (!raw.title) return null;
+  const authors = (raw.authors ?? []).map((author) => author.name).filter(Boolean);
   return {
     asin: raw.asin,
     title: raw.title,
     subtitle: raw.subtitle ?? null,
-    authors: (raw.authors ?? []).map((author) => author.name),
+    authors,
     series: (raw.series ?? []).map((s) => ({ asin: s.asin, title: s.title, sequence: cleanSequence(s.sequence) })),
     releaseDate: raw.release_date ?? null,
     formatType: raw.format_type ?? null,
@@ -168,14 +185,16 @@ export class AudibleCatalogue {
     const response = await this.get(path, request.query, [404]);
     if (response.status === 404) return null;
     const answer = this.http.parse(response, seriesAnswer, request);
-    return membersOf(answer.product.relationships ?? []);
+    return membersOf(parseEach(answer.product.relationships ?? [], relationship, RELATIONSHIPS_READ).items);
   }
 
   private async products(query: Record<string, string | number>): Promise<AudibleProduct[]> {
     const path = "/1.0/catalog/products";
     const response = await this.get(path, query);
     const answer = this.http.parse(response, productsAnswer, { path, query });
-    return answer.products.map(toProduct).filter((p): p is AudibleProduct => p !== null);
+    return parseEach(answer.products, product, PRODUCTS_READ)
+      .items.map(toProduct)
+      .filter((p): p is AudibleProduct => p !== null);
   }
 }
 

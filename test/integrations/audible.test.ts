@@ -121,3 +121,66 @@ describe("Audible catalogue client", () => {
     await expect(audible(config()).search("Dune", null)).rejects.toMatchObject({ failure: "shape" });
   });
 });
+
+describe("Audible answers as hostile as any upstream's (issue 23)", () => {
+  const dirty = (text: string) => `${text}\u0000\u001b[2J\u0007`;
+
+  it("cleans and clips every text, reads a bounded list, and leaves out a product it cannot trust", async () => {
+    const products = [
+      {
+        asin: "B0CLEAN001",
+        title: dirty(`Long ${"x".repeat(5_000)}`),
+        subtitle: dirty("Sub"),
+        authors: [{ name: dirty("Jane\tAuthor") }, ...Array.from({ length: 100 }, (_, i) => ({ name: `A${i}` }))],
+        series: [{ asin: "B0SERIES01", title: dirty("Saga"), sequence: dirty("Book 3") }],
+        release_date: "2024-01-02\u0000",
+        format_type: dirty("unabridged"),
+      },
+      { asin: "x".repeat(200_000), title: "An id no column holds" },
+      { asin: "B0\u0000NUL", title: "An id with a NUL" },
+      { asin: "B0BADDATE1", title: "Date", release_date: "not a date; DROP TABLE books" },
+      ...Array.from({ length: 10_000 }, (_, i) => ({ asin: `B0MANY${i}`, title: `Many ${i}` })),
+    ];
+    fakeUpstream(() => json({ products, total_results: 1e9 }));
+    const found = await audible(config()).search("Long", null);
+    expect(found.length).toBeLessThanOrEqual(50);
+    expect(found.map((p) => p.asin)).not.toContain("x".repeat(200_000));
+    expect(found.some((p) => p.asin.includes("\u0000"))).toBe(false);
+    const first = found[0]!;
+    expect(first.title).toHaveLength(500);
+    expect(first.title).not.toMatch(/[\u0000-\u001f]/);
+    expect(first.subtitle).toBe("Sub[2J");
+    expect(first.authors).toHaveLength(20);
+    expect(first.authors[0]).toBe("Jane Author[2J");
+    expect(first.series).toEqual([{ asin: "B0SERIES01", title: "Saga[2J", sequence: "3" }]);
+    expect(first.releaseDate).toBe("2024-01-02");
+    expect(first.formatType).toBe("unabridged[2J");
+    expect(found.find((p) => p.asin === "B0BADDATE1")?.releaseDate).toBeNull();
+  });
+
+  it("reads a series' members within bounds: no position past 10,000, no member with an id it cannot store", async () => {
+    const relationships = [
+      { asin: "B0MEMBER01", relationship_to_product: "child", relationship_type: "series", sequence: "1", sort: "1" },
+      { asin: "B0MEMBER02", relationship_to_product: "child", relationship_type: "series", sequence: "1e300", sort: "2" },
+      { asin: "B0MEMBER03", relationship_to_product: "child", relationship_type: "series", sequence: "99999999", sort: "3" },
+      { asin: "y".repeat(5_000), relationship_to_product: "child", relationship_type: "series", sequence: "4", sort: "4" },
+      { asin: "B0MEMBER05", relationship_to_product: "child\u0000", relationship_type: "series", sequence: "5\u001b", sort: 5 },
+      ...Array.from({ length: 5_000 }, (_, i) => ({
+        asin: `B0M${i}`,
+        relationship_to_product: "child",
+        relationship_type: "series",
+        sequence: String(i + 6),
+        sort: i + 6,
+      })),
+    ];
+    fakeUpstream(() => json({ product: { asin: "B0SERIES01", title: dirty("Saga"), relationships } }));
+    const members = (await audible(config()).seriesMembers("B0SERIES01"))!;
+    expect(members.length).toBeLessThanOrEqual(1_000);
+    expect(members.slice(0, 2)).toEqual([
+      { asin: "B0MEMBER01", sequence: "1" },
+      { asin: "B0MEMBER05", sequence: "5" },
+    ]);
+    expect(Math.max(...members.map((m) => Number(m.sequence)))).toBeLessThanOrEqual(10_000);
+    expect(members.every((m) => m.asin.length <= 20)).toBe(true);
+  });
+});

@@ -3,20 +3,21 @@ import { eq, isNotNull } from "drizzle-orm";
 import fc from "fast-check";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { primaryDatabase } from "../../src/db/client";
-import { books, downloads, metadataCorrections, missingBooks, series, tasks } from "../../src/db/schema";
+import { books, catalogueSeries, downloads, metadataCorrections, missingBooks, series, tasks } from "../../src/db/schema";
 import { checkLink } from "../../src/services/downloads/links";
 import { withEnv } from "../helpers";
 import { ABS_TOKEN, ABS_URL, absItem } from "../integrations/fake-abs";
+import { AUDIBLE_URL } from "../integrations/fake-audible";
 import { GOOGLE_KEY, GOOGLE_URL, volume } from "../integrations/fake-google-books";
 import { PROWLARR, prowlarrRelease } from "../integrations/fake-prowlarr";
 import { QB_KEY, QB_URL } from "../integrations/fake-qbittorrent";
 import { fakeUpstream, json } from "../integrations/fake-upstream";
 
 /**
- * Property (issue 23): whatever Audiobookshelf, Prowlarr, qBittorrent and Google Books answer
+ * Property (issue 23): whatever Audiobookshelf, Prowlarr, qBittorrent, Google Books and the Audible catalogue answer
  * (the documented shape with hostile values, any JSON, HTML, an error status, a redirect, an
- * answer that never ends), a library sync, a search and acquisition, the QUEUE task and a
- * metadata correction answer without a 500 (an outside failure is a 502, a task run that fails
+ * answer that never ends), a library sync, a search and acquisition, the QUEUE task, a
+ * metadata correction and the CATALOGUE task with the gap analysis after it answer without a 500 (an outside failure is a 502, a task run that fails
  * names an outside service, never "Unexpected error"), nothing is stored past its field's bound,
  * no control character is stored, no link qBittorrent must not fetch reaches it, and each run
  * makes a bounded number of outside calls (counted, not timed).
@@ -39,6 +40,7 @@ const app = withEnv({
   QB_MAX_ACTIVE: "4",
   GOOGLE_BOOKS_API_KEY: GOOGLE_KEY,
   GOOGLE_BOOKS_URL: GOOGLE_URL,
+  AUDIBLE_URL,
   UPSTREAM_TIMEOUT_MS: "3000",
 });
 async function post(path: string, body?: unknown) {
@@ -156,6 +158,8 @@ const BOUNDS: Record<string, Record<string, number>> = {
     absId: 100,
   },
   downloads: { title: 500, source: 100, author: 500, magnetLink: 10_000, torrentUrl: 2_048, qbittorrentStatus: 100, qbittorrentHash: 64 },
+  missing_books: { title: 500, seriesNumber: 50, releaseDate: 10 },
+  catalogue_series: { seriesAsin: 20, audibleTitle: 500 },
 };
 
 /** `links: false` where the test itself stored links the rules refuse (rows from before them). */
@@ -166,6 +170,7 @@ async function assertStoredWithinLimits({ links = true } = {}) {
     missing_books: await db.select().from(missingBooks),
     metadata_corrections: await db.select().from(metadataCorrections),
     tasks: await db.select().from(tasks),
+    catalogue_series: await db.select().from(catalogueSeries),
   };
   for (const [table, rows] of Object.entries(tables)) {
     for (const [at, value] of strings(rows, table)) expect(value, `${at} holds a control character`).not.toMatch(STORED_CONTROL);
@@ -185,6 +190,16 @@ async function assertStoredWithinLimits({ links = true } = {}) {
     }
     expect(row.progress ?? 0).toBeGreaterThanOrEqual(0);
     expect(row.progress ?? 0).toBeLessThanOrEqual(1);
+  }
+  // The catalogue's members: ids Audible's size, titles the catalogue's, dates as dates, positions a series can have.
+  for (const row of tables.catalogue_series) {
+    expect(row.total ?? 0).toBeLessThanOrEqual(10_000);
+    for (const member of row.members) {
+      expect(member.asin.length).toBeLessThanOrEqual(20);
+      expect((member.title ?? "").length).toBeLessThanOrEqual(500);
+      expect(member.release_date ?? "2000-01-01").toMatch(/^\d{4}-\d{2}-\d{2}$/);
+      expect(Number(member.position)).toBeLessThanOrEqual(10_000);
+    }
   }
 }
 
@@ -412,6 +427,88 @@ describe("hostile upstream answers (issue 23)", () => {
       ),
       { numRuns: RUNS },
     );
+  });
+
+  it("series catalogue and gap analysis: Audible", { timeout: TIMEOUT_MS }, async () => {
+    const seen = { found: 0 };
+    const asin = fc.oneof({ weight: 6, arbitrary: fc.constantFrom("B0HOSTILE1", "B0HOSTILE2", "B0SERIES01") }, nasty);
+    const product = fc.record({
+      asin,
+      title: fc.oneof({ weight: 2, arbitrary: fc.constant("Leviathan Wakes") }, text),
+      subtitle: text,
+      authors: listOf(fc.record({ name: fc.oneof(fc.constant(AUTHOR), text) }), 3),
+      series: listOf(
+        fc.record({ asin, title: fc.oneof(fc.constant(SERIES), text), sequence: fc.oneof(fc.constantFrom("1", "2", "Book 3"), text) }),
+        2,
+      ),
+      release_date: fc.oneof(fc.constantFrom("2014-03-04", "2031-01-01"), text),
+      format_type: text,
+    });
+    const relationship = fc.record({
+      asin,
+      relationship_to_product: fc.oneof({ weight: 4, arbitrary: fc.constant("child") }, text),
+      relationship_type: fc.oneof({ weight: 4, arbitrary: fc.constant("series") }, text),
+      sequence: fc.oneof({ weight: 3, arbitrary: fc.constantFrom("1", "2", "3", "2, Dramatized Adaptation", "1e300", "99999999") }, text),
+      sort: number,
+    });
+    const products = answerOf(fc.record({ products: listOf(product, 4), total_results: number }));
+    const seriesProduct = answerOf(fc.record({ product: fc.record({ asin, title: text, relationships: listOf(relationship, 6) }) }));
+    await fc.assert(
+      fc.asyncProperty(products, seriesProduct, async (productsAnswer, seriesAnswer) => {
+        vi.restoreAllMocks();
+        // The series is asked again each run.
+        await db.delete(catalogueSeries);
+        const fake = fakeUpstream((_, url) => respond(url.pathname === "/1.0/catalog/products" ? productsAnswer : seriesAnswer));
+        const { status, body } = await post("/api/scheduler/trigger/CATALOGUE");
+        expect(status, JSON.stringify(body).slice(0, 300)).toBe(200);
+        expect(body.data.error_message ?? "").not.toMatch(/^Unexpected error/);
+        if ((body.data.task_metadata?.found ?? 0) > 0) seen.found++;
+        // One run's budget: 35 Audible calls, one attempt each.
+        expect(fake.calls.length).toBeLessThanOrEqual(35);
+        const gaps = await post("/api/gaps/analyze");
+        expect(gaps.status, JSON.stringify(gaps.body).slice(0, 300)).toBe(200);
+        await assertStoredWithinLimits();
+      }),
+      {
+        numRuns: RUNS,
+        // First, a catalogue that knows the series, with hostile text: the property holds on a run that stores.
+        examples: [
+          [
+            {
+              kind: "json",
+              body: {
+                products: [
+                  {
+                    asin: "B0HOSTILE1",
+                    title: "Leviathan Wakes\u0000\u001b",
+                    authors: [{ name: AUTHOR }],
+                    series: [{ asin: "B0SERIES01", title: SERIES, sequence: "1" }],
+                    release_date: "2011-06-15",
+                  },
+                  { asin: "B0HOSTILE2", title: `Caliban's ${"War".repeat(400)}\u0007`, release_date: "soon\u0000" },
+                ],
+              },
+            },
+            {
+              kind: "json",
+              body: {
+                product: {
+                  asin: "B0SERIES01",
+                  title: SERIES,
+                  relationships: [
+                    { asin: "B0HOSTILE1", relationship_to_product: "child", relationship_type: "series", sequence: "1", sort: "1" },
+                    { asin: "B0HOSTILE2", relationship_to_product: "child", relationship_type: "series", sequence: "2", sort: "2" },
+                    { asin: "B0HUGE0001", relationship_to_product: "child", relationship_type: "series", sequence: "1e300", sort: "3" },
+                  ],
+                },
+              },
+            },
+          ],
+        ],
+      },
+    );
+    console.log(`upstream property, catalogue: ${RUNS} runs, ${seen.found} found a series`);
+    expect(seen.found).toBeGreaterThan(0);
   });
 
   it("metadata correction: Google Books", { timeout: TIMEOUT_MS }, async () => {
