@@ -56,7 +56,11 @@ const relationship = z.object({
   sort: z.union([upstreamText(20), z.number()]).nullish(),
 });
 const seriesAnswer = z.object({
-  product: z.object({ asin: ASIN, title: upstreamNullableText(500), relationships: upstreamList(z.unknown(), RELATIONSHIPS_READ).nullish() }),
+  product: z.object({
+    asin: ASIN,
+    title: upstreamNullableText(500),
+    relationships: upstreamList(z.unknown(), RELATIONSHIPS_READ).nullish(),
+  }),
 });
 
 export interface AudibleSeriesRef {
