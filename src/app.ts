@@ -1,5 +1,6 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { methodNotAllowed } from "hono/method-not-allowed";
+import { TrieRouter } from "hono/router/trie-router";
 import { secureHeaders } from "hono/secure-headers";
 import type { AppEnv } from "./context";
 import { AppError, MethodNotAllowedError, renderError } from "./errors";
@@ -37,8 +38,11 @@ import { system } from "./routes/system";
  * → route policy → D1 session (bookmark in and out) → auth → rate limit → JSON body
  * → route (validate, call the service, answer in the envelope) | any throw → onError.
  * Routes answer with or without a trailing slash (`strict: false`).
+ * TrieRouter, not Hono's default SmartRouter: its first choice, RegExpRouter, refuses a literal and
+ * a parameter at the same place (`/api/books/search` beside `/api/books/:id`, in any order), so
+ * SmartRouter built it and threw it away on every isolate's first request before using TrieRouter.
  */
-export const app = new OpenAPIHono<AppEnv>({ strict: false });
+export const app = new OpenAPIHono<AppEnv>({ strict: false, router: new TrieRouter() });
 
 app.use(requestId());
 app.use(requestLog());
