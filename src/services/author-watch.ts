@@ -1,6 +1,7 @@
-import { desc, gte, or, sql } from "drizzle-orm";
-import { chunk } from "../db/batch";
+import { desc, eq, gte, inArray, or, sql } from "drizzle-orm";
+import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
 import type { Database } from "../db/client";
+import { selectJsonRows } from "../db/json-rows";
 import { authors, books, missingBooks } from "../db/schema";
 import type { AudibleCatalogue, AudibleProduct } from "../integrations/audible";
 import { UpstreamError } from "../integrations/http";
@@ -20,8 +21,6 @@ import { titleKey, words } from "./release-title";
 
 /** Authors asked per run (the most-owned first): one call each, within the tick's share of subrequests. */
 export const AUTHORS_PER_RUN = 20;
-/** Nine bound parameters a row: slices within D1's 100. */
-const ROWS_PER_INSERT = 11;
 
 /** The same person, written the same way or nearly ("James S.A. Corey" = "James S. A. Corey"). */
 function sameAuthor(a: string, b: string): boolean {
@@ -35,39 +34,35 @@ export async function watchAuthors(db: Database, catalogue: AudibleCatalogue, no
     .where(gte(authors.audiobooksOwned, FAVORITE_MIN_BOOKS))
     .orderBy(desc(authors.audiobooksOwned), authors.name)
     .limit(AUTHORS_PER_RUN);
-  let asked = 0;
-  let added = 0;
-  const found: { author: string; titles: { title: string; release_date: string | null }[] }[] = [];
+  const asked: { author: (typeof favourites)[number]; products: AudibleProduct[] }[] = [];
   let stopped: string | undefined;
-  const at = now.toISOString();
   for (const author of favourites) {
-    let products: AudibleProduct[];
     try {
-      products = await catalogue.byAuthor(author.name);
+      asked.push({ author, products: await catalogue.byAuthor(author.name) });
     } catch (error) {
-      if (!(error instanceof UpstreamError) || asked === 0) throw error;
+      if (!(error instanceof UpstreamError) || asked.length === 0) throw error;
       stopped = error.detail ?? error.message;
       break;
     }
-    asked++;
-    const like = sql`'%' || lower(${author.name}) || '%'`;
-    const [owned, gaps] = await db.batch([
-      db.select({ title: books.title }).from(books).where(sql`lower(${books.author}) LIKE ${like}`),
-      db
-        .select({ title: missingBooks.title })
-        .from(missingBooks)
-        .where(or(sql`${missingBooks.authorId} = ${author.id}`, sql`lower(${missingBooks.authorName}) LIKE ${like}`)),
-    ]);
-    const known = new Set([...owned, ...gaps].map((row) => titleKey(row.title)));
+  }
+  // What every asked author already has (owned or wanted) is read, and what is new written, in
+  // one statement each: a run costs the same few D1 queries for one author or twenty (the Free
+  // plan allows 50 an invocation; test/scheduler/free-plan.test.ts).
+  const known = await knownTitles(
+    db,
+    asked.map(({ author }) => author),
+  );
+  const at = now.toISOString();
+  const rows = asked.flatMap(({ author, products }) => {
+    const titles = known.get(author.id) ?? new Set<string>();
     const fresh = new Map<string, AudibleProduct>();
     for (const product of products) {
       if (!product.authors.some((name) => sameAuthor(name, author.name))) continue;
       if (product.formatType?.toLowerCase() === "abridged") continue;
       const key = titleKey(product.title);
-      if (key && !known.has(key) && !fresh.has(key)) fresh.set(key, product);
+      if (key && !titles.has(key) && !fresh.has(key)) fresh.set(key, product);
     }
-    if (fresh.size === 0) continue;
-    const rows = [...fresh.values()].map((product) => ({
+    return [...fresh.values()].map((product) => ({
       title: product.title,
       authorId: author.id,
       authorName: author.name,
@@ -78,30 +73,73 @@ export async function watchAuthors(db: Database, catalogue: AudibleCatalogue, no
       titleCheckedAt: at,
       releaseDate: product.releaseDate,
     }));
-    const [first, ...rest] = chunk(rows, ROWS_PER_INSERT).map((slice) =>
-      db
-        .insert(missingBooks)
-        .values(slice)
-        .onConflictDoNothing()
-        .returning({ title: missingBooks.title, releaseDate: missingBooks.releaseDate }),
-    );
-    const inserted = (await db.batch([first!, ...rest])).flat();
-    added += inserted.length;
-    if (inserted.length > 0) {
-      found.push({ author: author.name, titles: inserted.map((row) => ({ title: row.title, release_date: row.releaseDate })) });
-    }
-  }
+  });
+  // The rows travel as one JSON parameter (src/db/json-rows.ts), whatever their number.
+  const [first, ...rest] = selectJsonRows(missingBooks, NEW_RELEASE_COLUMNS, rows).map((select) =>
+    db
+      .insert(missingBooks)
+      .select(select)
+      .onConflictDoNothing()
+      .returning({ authorId: missingBooks.authorId, title: missingBooks.title, releaseDate: missingBooks.releaseDate }),
+  );
+  const inserted = first ? (await db.batch([first, ...rest])).flat() : [];
+  const found = asked
+    .map(({ author }) => ({
+      author: author.name,
+      titles: inserted.filter((row) => row.authorId === author.id).map((row) => ({ title: row.title, release_date: row.releaseDate })),
+    }))
+    .filter((entry) => entry.titles.length > 0);
   return {
-    processed: asked,
-    succeeded: asked,
+    processed: asked.length,
+    succeeded: asked.length,
     failed: 0,
     metadata: {
       authors_watched: favourites.length,
-      authors_asked: asked,
+      authors_asked: asked.length,
       audible_calls: catalogue.calls,
-      new_releases: added,
+      new_releases: inserted.length,
       found,
       ...(stopped ? { stopped } : {}),
     },
   };
+}
+
+const NEW_RELEASE_COLUMNS = [
+  "title",
+  "authorId",
+  "authorName",
+  "asin",
+  "reasonMissing",
+  "priority",
+  "titleSource",
+  "titleCheckedAt",
+  "releaseDate",
+] as const;
+
+/**
+ * Per author, the title keys of the books whose author names them and of the gaps that are
+ * theirs (by id or by name): two statements in one batch, for every author at once.
+ */
+async function knownTitles(db: Database, asked: readonly { id: number; name: string }[]): Promise<Map<number, Set<string>>> {
+  const known = new Map<number, Set<string>>();
+  if (asked.length === 0) return known;
+  const ids = inArray(
+    authors.id,
+    asked.map(({ id }) => id),
+  );
+  const named = (column: SQLiteColumn) => sql`lower(${column}) LIKE '%' || lower(${authors.name}) || '%'`;
+  const [owned, gaps] = await db.batch([
+    db.select({ id: authors.id, title: books.title }).from(authors).innerJoin(books, named(books.author)).where(ids),
+    db
+      .select({ id: authors.id, title: missingBooks.title })
+      .from(authors)
+      .innerJoin(missingBooks, or(eq(missingBooks.authorId, authors.id), named(missingBooks.authorName)))
+      .where(ids),
+  ]);
+  for (const row of [...owned, ...gaps]) {
+    const titles = known.get(row.id) ?? new Set<string>();
+    titles.add(titleKey(row.title));
+    known.set(row.id, titles);
+  }
+  return known;
 }

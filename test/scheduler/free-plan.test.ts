@@ -1,14 +1,17 @@
 import { env } from "cloudflare:workers";
-import { inArray } from "drizzle-orm";
+import { eq, inArray, isNull } from "drizzle-orm";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { getConfig } from "../../src/config";
 import { type Database, primaryDatabase, sessionDatabase } from "../../src/db/client";
-import { books, downloads, missingBooks, schedulerState } from "../../src/db/schema";
+import { authors, books, downloads, missingBooks, schedulerState } from "../../src/db/schema";
 import { downloadTag, forgetSessions, QB_TAG } from "../../src/integrations/qbittorrent";
 import { dispatch } from "../../src/scheduler/dispatch";
 import { runTask } from "../../src/scheduler/runs";
 import { TASK_NAMES, TASKS, type TaskName } from "../../src/scheduler/tasks";
+import { AUTHORS_PER_RUN } from "../../src/services/author-watch";
+import { AUDIBLE_URL, type FakeBook, fakeAudible } from "../integrations/fake-audible";
 import { fakeGoogle, GOOGLE_KEY, GOOGLE_URL } from "../integrations/fake-google-books";
+import { fakeMamProwlarr, type MamTorrent, PROWLARR } from "../integrations/fake-prowlarr";
 import { configWith, fakeQbittorrent, qbKey } from "../integrations/fake-qbittorrent";
 
 /**
@@ -253,5 +256,94 @@ describe("a whole tick within the Free plan", () => {
     expect(result.ran.map((run) => run.task_name).sort()).toEqual(["CLEANUP", "GAPS", "QUEUE"]);
     expect(counter.queries).toBeLessThanOrEqual(FREE.queries);
     expect(fake.calls.length).toBeLessThanOrEqual(FREE.subrequests);
+  });
+});
+
+describe("ACQUIRE within the Free plan", () => {
+  // A run searches Prowlarr at most 3 times per download it may queue (ACQUIRE_MAX_PER_RUN, 5 by
+  // default): gaps whose download is in flight cost nothing, nor does the library's size.
+  it("passes 100 gaps whose downloads are in flight, searches 13 open ones and queues 5: within 50 queries and 50 subrequests, the same for 200 more books", async () => {
+    const start = Math.floor(Math.random() * 1e9);
+    const torrents: MamTorrent[] = [];
+    const rounds = [];
+    for (const more of [50, 200]) {
+      await addBooks(more);
+      // The gaps of earlier runs read as done: skipped without a search.
+      await plain.update(missingBooks).set({ downloadStatus: "completed" }).where(isNull(missingBooks.bookId));
+      const round = `${start}${more}`;
+      // 100 gaps whose download is in flight (series gaps, first in the run's order).
+      await plain.batch(
+        each(100, (i) =>
+          plain.insert(missingBooks).values({
+            title: `Flight ${round} ${i}`,
+            authorName: `Flight Author ${round}`,
+            reasonMissing: "series_gap",
+            downloadStatus: "downloading",
+          }),
+        ),
+      );
+      // 30 open gaps: one in three has a release on the tracker, the others cost a search each.
+      await plain.batch(
+        each(30, (i) =>
+          plain
+            .insert(missingBooks)
+            .values({ title: `Wanted ${round} ${i}`, authorName: `Wanted Author${round}`, reasonMissing: "series_gap" }),
+        ),
+      );
+      for (let i = 0; i < 30; i += 3) torrents.push({ title: `Wanted ${round} ${i}`, author: `Wanted Author${round}` });
+      const fake = fakeMamProwlarr(torrents);
+      const { db, counter } = countedDatabase();
+      const acquireEnv = { ...env, ...PROWLARR } as Env;
+      const at = new Date(Date.UTC(2041, 0, 1) + Math.floor(Math.random() * 1e12));
+      const run = await runTask({ db, env: acquireEnv, config: getConfig(acquireEnv) }, TASKS.ACQUIRE, {
+        kind: "cron",
+        scheduledTime: at,
+        cron: TASKS.ACQUIRE.cron,
+      });
+      expect(run.task_metadata).toMatchObject({ searched: 13 });
+      expect((run.task_metadata as { queued: unknown[] }).queued).toHaveLength(5);
+      rounds.push({ queries: counter.queries, subrequests: fake.calls.length });
+    }
+    expect(rounds[1]).toEqual(rounds[0]);
+    expect(rounds[0]!.queries).toBeLessThanOrEqual(FREE.queries);
+    expect(rounds[0]!.subrequests).toBeLessThanOrEqual(FREE.subrequests);
+  });
+});
+
+describe("AUTHOR_WATCH within the Free plan", () => {
+  // One Audible call per favourite author (AUTHORS_PER_RUN a run); what they have and what is new
+  // is read and written for all of them at once.
+  it(`asks Audible about ${AUTHORS_PER_RUN} favourite authors and records their 300 new books: within 50 queries and 50 subrequests, the same for 200 more books`, async () => {
+    const start = Math.floor(Math.random() * 1e9);
+    const names = each(AUTHORS_PER_RUN, (i) => `Watched Author ${start + i}`);
+    // The most-owned authors of the library, so these are the run's favourites.
+    await plain.insert(authors).values(names.map((name) => ({ name, audiobooksOwned: 1_000_000 })));
+    const catalogue: FakeBook[] = names.flatMap((author, a) =>
+      Array.from({ length: 17 }, (_, i) => ({ asin: `B${start}A${a}T${i}`, title: `Watched Title ${a} ${i}`, author })),
+    );
+    // Two of each author's books are already owned: not new.
+    await plain.batch(
+      each(names.length, (a) => plain.insert(books).values([0, 1].map((i) => ({ title: `Watched Title ${a} ${i}`, author: names[a]! })))),
+    );
+    const rounds = [];
+    for (const more of [50, 200]) {
+      await addBooks(more);
+      await plain.delete(missingBooks).where(eq(missingBooks.reasonMissing, "new_release"));
+      const fake = fakeAudible(catalogue, []);
+      const watchEnv = { ...env, AUDIBLE_URL } as Env;
+      const { db, counter } = countedDatabase();
+      const at = new Date(Date.UTC(2041, 0, 1) + Math.floor(Math.random() * 1e12));
+      const run = await runTask({ db, env: watchEnv, config: getConfig(watchEnv) }, TASKS.AUTHOR_WATCH, {
+        kind: "cron",
+        scheduledTime: at,
+        cron: TASKS.AUTHOR_WATCH.cron,
+      });
+      expect(run.task_metadata).toMatchObject({ authors_asked: AUTHORS_PER_RUN, new_releases: AUTHORS_PER_RUN * 15 });
+      rounds.push({ queries: counter.queries, subrequests: fake.calls.length });
+      vi.restoreAllMocks();
+    }
+    expect(rounds[1]).toEqual(rounds[0]);
+    expect(rounds[0]!.queries).toBeLessThanOrEqual(FREE.queries);
+    expect(rounds[0]!.subrequests).toBeLessThanOrEqual(FREE.subrequests);
   });
 });
