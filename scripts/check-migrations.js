@@ -1,7 +1,8 @@
 // Fails (exit 1) when src/db/schema/ and the migrations in drizzle/ disagree, when a migration
 // and its reverse in drizzle/rollback/ are not paired, or when a migration makes a contract change
 // (drops or renames a table or column, adds NOT NULL without a default) without a `-- contract:`
-// line saying why (scripts/lib/migration-rules.js). Runs before `npm test` and in CI, so a schema
+// line saying why, or changes no schema without a `-- data-only:` first line saying it changes rows
+// only (scripts/lib/migration-rules.js). Runs before `npm test` and in CI, so a schema
 // change cannot ship without its migration, nor a migration that breaks the running version.
 //
 // How: drizzle-kit generate runs against a throwaway copy of drizzle/; if it writes anything, the
@@ -9,7 +10,7 @@
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { expandContractProblems } from "./lib/migration-rules.js";
+import { dataOnlyProblems, expandContractProblems } from "./lib/migration-rules.js";
 import { root, runTool } from "./lib/tool.js";
 
 const migrationsDir = path.join(root, "drizzle");
@@ -72,6 +73,8 @@ if (migrations.length > 0 && !existsSync(journalPath)) {
 
 // 2. Expand/contract: the previous Worker version keeps working on the migrated schema.
 problems.push(...expandContractProblems(migrationsDir));
+// 2b. A migration changes the schema, or says in its first line that it changes rows only.
+problems.push(...dataOnlyProblems(migrationsDir));
 
 // 3. The schema matches the migrations.
 const tmp = mkdtempSync(path.join(tmpdir(), "check-migrations-"));
@@ -107,7 +110,7 @@ try {
 if (problems.length > 0) {
   console.error("check-migrations: FAILED");
   for (const p of problems) console.error(`  - ${p}`);
-  if (problems.some((p) => !p.includes("contract change"))) console.error(FIX);
+  if (problems.some((p) => !p.includes("contract change") && !p.includes("data-only"))) console.error(FIX);
   process.exit(1);
 }
 console.log(

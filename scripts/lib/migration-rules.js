@@ -103,3 +103,35 @@ export function expandContractProblems(dir) {
   }
   return problems;
 }
+
+// Data-only migrations: a migration changes the schema, unless its first line says it only changes
+// rows (`-- data-only: <reason>`, e.g. a scrub of stored values); then it may hold no schema
+// statement at all. test/db/migrations.test.ts holds each kind to it: a schema migration changes the
+// schema, a data-only one leaves it exactly as it was.
+const DATA_ONLY_LINE = /^--[ \t]*data-only:[ \t]*\S/;
+const SCHEMA_STATEMENT = /^(CREATE|ALTER|DROP)\b/i;
+
+/** True when the file's first line says it changes rows only. */
+export const isDataOnly = (sql) => DATA_ONLY_LINE.test(sql);
+
+/** The problems of the migrations in `dir` with the data-only rule: marked ones change no schema, unmarked ones do. */
+export function dataOnlyProblems(dir) {
+  const problems = [];
+  for (const name of readdirSync(dir)
+    .filter((f) => f.endsWith(".sql"))
+    .sort()) {
+    const sql = readFileSync(path.join(dir, name), "utf8");
+    const schema = statements(sql).filter((s) => SCHEMA_STATEMENT.test(s.text));
+    const where = `${path.basename(dir)}/${name}`;
+    if (isDataOnly(sql)) {
+      for (const { line } of schema) {
+        problems.push(`${where}:${line}: a schema statement in a migration marked \`-- data-only:\`; make it a migration of its own.`);
+      }
+    } else if (schema.length === 0) {
+      problems.push(
+        `${where}: changes no table, column or index. A migration that only changes rows says why in its first line: \`-- data-only: <reason>\`.`,
+      );
+    }
+  }
+  return problems;
+}

@@ -33,7 +33,10 @@ async function appliedNames(db: D1Database): Promise<string[]> {
 async function rollBack(db: D1Database, name: string): Promise<void> {
   const rollback = env.TEST_ROLLBACKS.find((r) => r.name === name);
   if (!rollback) throw new Error(`no rollback for ${name}`);
-  await db.batch([...rollback.queries.map((q) => db.prepare(q)), db.prepare(`DELETE FROM ${MIGRATIONS_TABLE} WHERE name = ?`).bind(name)]);
+  // A rollback of comments alone (a data-only migration's: nothing to undo) runs as its DELETE, as
+  // scripts/db-rollback.js runs the file with the DELETE appended.
+  const queries = rollback.queries.filter((q) => q.replace(/--[^\n]*/g, "").trim() !== "");
+  await db.batch([...queries.map((q) => db.prepare(q)), db.prepare(`DELETE FROM ${MIGRATIONS_TABLE} WHERE name = ?`).bind(name)]);
 }
 
 async function rollBackAll(db: D1Database): Promise<void> {
@@ -42,6 +45,8 @@ async function rollBackAll(db: D1Database): Promise<void> {
 
 const migrations = env.TEST_MIGRATIONS;
 const names = migrations.map((m) => m.name);
+/** A migration whose first line is `-- data-only: <reason>` changes rows only (scripts/lib/migration-rules.js). */
+const dataOnly = (name: string) => /^--[ \t]*data-only:[ \t]*\S/.test(migrations.find((m) => m.name === name)?.queries[0] ?? "");
 
 describe("migrations and rollbacks", () => {
   it("pair up by file name", () => {
@@ -71,7 +76,8 @@ describe("on a database no migration touched (EMPTY_DB)", () => {
       await applyD1Migrations(db, migrations.slice(0, i + 1));
       expect(await appliedNames(db)).toEqual(names.slice(0, i + 1));
       const schema = await schemaOf(db);
-      expect(schema, `${names[i]} changes the schema`).not.toEqual(snapshots[i]);
+      if (dataOnly(names[i]!)) expect(schema, `${names[i]} is data-only: it leaves the schema as it was`).toEqual(snapshots[i]);
+      else expect(schema, `${names[i]} changes the schema`).not.toEqual(snapshots[i]);
       snapshots.push(schema);
     }
 
@@ -109,6 +115,54 @@ describe("on a database no migration touched (EMPTY_DB)", () => {
       { id: 1, name_key: "frank herbert" },
       { id: 2, name_key: "frank herbert #2" },
     ]);
+    await rollBackAll(db);
+  });
+
+  it("0013 takes credentials out of links stored before the link rule; a link still to be sent keeps what qBittorrent needs (issue 23)", async () => {
+    await rollBackAll(db);
+    const at = names.indexOf("0013_scrub_stored_link_credentials.sql");
+    expect(at).toBeGreaterThan(0);
+    expect(dataOnly(names[at]!)).toBe(true);
+    await applyD1Migrations(db, migrations.slice(0, at));
+    const passkeyTracker = "tr=https%3A%2F%2Ft.test%2Fannounce.php%3Fpasskey%3Dsecret";
+    const links: [number, string, string | null, string | null][] = [
+      [1, "queued", null, "http://prowlarr.test:9696/4/download?apikey=SECRET&link=abc%20d&file=The%20Book"],
+      [2, "failed", null, "http://prowlarr.test:9696/prowlarr/4/download?link=x&ApiKey=SECRET"],
+      [3, "abandoned", null, "https://tracker.test/dl.php?id=1&passkey=abc&torrent_pass=x&sid=1&pk=2&token=t&Key=k&auth=a&authkey=b"],
+      [4, "completed", null, "http://user:p@ss@prowlarr.test/4/download?apikey=only"],
+      [
+        5,
+        "completed",
+        `magnet:?xt=urn:btih:${"a".repeat(40)}&dn=Book%20One&${passkeyTracker}&xl=10&ws=http%3A%2F%2Fw.test%2F%3Fkey%3Ds`,
+        null,
+      ],
+      [6, "queued", `magnet:?xt=urn:btih:${"b".repeat(40)}&${passkeyTracker}`, null],
+      [7, "queued", null, "http://prowlarr.test/4/download?apikeyx=1&link=plain"],
+      [8, "queued", null, null],
+    ];
+    await db.batch(
+      links.map(([id, status, magnet, url]) =>
+        db
+          .prepare("INSERT INTO downloads (id, title, source, status, magnet_link, torrent_url) VALUES (?, 'T', 'Manual', ?, ?, ?)")
+          .bind(id, status, magnet, url),
+      ),
+    );
+    await applyD1Migrations(db, migrations.slice(0, at + 1));
+    const { results } = await db.prepare("SELECT id, magnet_link, torrent_url FROM downloads ORDER BY id").all();
+    expect(results).toEqual([
+      { id: 1, magnet_link: null, torrent_url: "http://prowlarr.test:9696/4/download?link=abc%20d&file=The%20Book" },
+      { id: 2, magnet_link: null, torrent_url: "http://prowlarr.test:9696/prowlarr/4/download?link=x" },
+      { id: 3, magnet_link: null, torrent_url: "https://tracker.test/dl.php?id=1" },
+      { id: 4, magnet_link: null, torrent_url: "http://prowlarr.test/4/download" },
+      { id: 5, magnet_link: `magnet:?xt=urn:btih:${"a".repeat(40)}&dn=Book%20One&xl=10`, torrent_url: null },
+      // Still to be sent: qBittorrent needs the private tracker to find peers.
+      { id: 6, magnet_link: `magnet:?xt=urn:btih:${"b".repeat(40)}&${passkeyTracker}`, torrent_url: null },
+      { id: 7, magnet_link: null, torrent_url: "http://prowlarr.test/4/download?apikeyx=1&link=plain" },
+      { id: 8, magnet_link: null, torrent_url: null },
+    ]);
+    // Its rollback changes no row: what was removed is kept nowhere.
+    await rollBack(db, names[at]!);
+    expect((await db.prepare("SELECT id, magnet_link, torrent_url FROM downloads ORDER BY id").all()).results).toEqual(results);
     await rollBackAll(db);
   });
 

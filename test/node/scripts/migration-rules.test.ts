@@ -3,7 +3,7 @@ import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } fr
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { contractChanges, expandContractProblems } from "../../../scripts/lib/migration-rules.js";
+import { contractChanges, dataOnlyProblems, expandContractProblems } from "../../../scripts/lib/migration-rules.js";
 
 // The expand/contract rule of `npm run db:check` (scripts/check-migrations.js), fed migrations in
 // the form drizzle-kit writes them for SQLite.
@@ -13,12 +13,12 @@ afterEach(() => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
-/** A migrations folder holding `files`; returns what the check says about it. */
-function check(files: Record<string, string>): string[] {
+/** A migrations folder holding `files`; returns what the check (expand/contract by default) says about it. */
+function check(files: Record<string, string>, rule: (dir: string) => string[] = expandContractProblems): string[] {
   const dir = mkdtempSync(path.join(tmpdir(), "drizzle-"));
   dirs.push(dir);
   for (const [name, sql] of Object.entries(files)) writeFileSync(path.join(dir, name), sql);
-  return expandContractProblems(dir);
+  return rule(dir);
 }
 
 const DROP_COLUMN = "ALTER TABLE `books` DROP COLUMN `narrator`;";
@@ -102,6 +102,41 @@ describe("the expand/contract check of npm run db:check", () => {
     ].join("\n");
     expect(contractChanges(sql)).toEqual([]);
     expect(contractChanges(`${sql}\n${DROP_COLUMN}`)).toEqual([{ line: 4, change: "drops column `narrator` of `books`" }]);
+  });
+});
+
+describe("the data-only rule of npm run db:check", () => {
+  const SCRUB = "UPDATE `downloads` SET `torrent_url` = NULL WHERE `torrent_url` LIKE '%apikey=%';";
+
+  it("passes the repository's migrations as they are", () => {
+    expect(dataOnlyProblems(path.join(root, "drizzle"))).toEqual([]);
+  });
+
+  it("fails on a migration that changes no schema and does not say it changes rows only", () => {
+    expect(check({ "0005_scrub.sql": `-- A scrub.\n${SCRUB}\n` }, dataOnlyProblems)).toEqual([
+      expect.stringMatching(/^drizzle-\w+\/0005_scrub\.sql: changes no table, column or index\. .*`-- data-only: <reason>`/),
+    ]);
+  });
+
+  it("lets a data-only migration through when its first line says so, and only there", () => {
+    expect(check({ "0005_scrub.sql": `-- data-only: keys out of old links\n${SCRUB}\n` }, dataOnlyProblems)).toEqual([]);
+    expect(check({ "0005_scrub.sql": `-- A scrub.\n-- data-only: keys out of old links\n${SCRUB}\n` }, dataOnlyProblems)).toHaveLength(1);
+    expect(check({ "0005_scrub.sql": `-- data-only:\n${SCRUB}\n` }, dataOnlyProblems)).toHaveLength(1);
+  });
+
+  it("fails on a schema statement in a migration marked data-only, naming its line", () => {
+    const problems = check(
+      { "0005_scrub.sql": `-- data-only: a scrub\n${SCRUB}\n${NOT_NULL_NO_DEFAULT.replace(" NOT NULL", "")}\n` },
+      dataOnlyProblems,
+    );
+    expect(problems).toEqual([
+      expect.stringMatching(/^drizzle-\w+\/0005_scrub\.sql:3: a schema statement in a migration marked `-- data-only:`/),
+    ]);
+  });
+
+  it("counts a schema change hidden in no comment or string", () => {
+    expect(check({ "0005_scrub.sql": `-- CREATE TABLE x (a);\nUPDATE t SET a = 'ALTER TABLE';\n` }, dataOnlyProblems)).toHaveLength(1);
+    expect(check({ "0005_add.sql": "ALTER TABLE `books` ADD `edition` text;\n" }, dataOnlyProblems)).toEqual([]);
   });
 });
 

@@ -1,0 +1,5 @@
+-- Nothing to undo, and nothing can be: 0013 removed credentials (Prowlarr's key, tracker passkeys)
+-- from stored links, and those values are kept nowhere else. Putting them back would mean storing
+-- the secrets again; the schema is unchanged, so the previous Worker version runs on these rows as
+-- they are (QUEUE adds PROWLARR_API_KEY to a Prowlarr link when it sends it; a magnet of a download
+-- that is over is never sent again). Rolling back only forgets that 0013 ran.
