@@ -149,7 +149,11 @@ export class AudibleCatalogue {
     return this.http.request({ path, query, accept });
   }
 
-  /** A book by its ASIN (as Audiobookshelf gives it), or null when Audible does not know it. */
+  /**
+   * A book by its ASIN (as Audiobookshelf gives it), or null when Audible does not know it: the live
+   * API answers such an ASIN (unknown, or not sold in this region) with a 200 stub without a title;
+   * a 404 counts the same.
+   */
   async product(asin: string): Promise<AudibleProduct | null> {
     const path = `/1.0/catalog/products/${encodeURIComponent(asin)}`;
     const request = { path, query: { response_groups: PRODUCT_GROUPS } };
@@ -189,6 +193,8 @@ export class AudibleCatalogue {
     const response = await this.get(path, request.query, [404]);
     if (response.status === 404) return null;
     const answer = this.http.parse(response, seriesAnswer, request);
+    // An ASIN Audible has no product for is a 200 stub without a title (test/integrations/fake-audible.ts).
+    if (!answer.product.title && !answer.product.relationships) return null;
     return membersOf(parseEach(answer.product.relationships ?? [], relationship, RELATIONSHIPS_READ).items);
   }
 

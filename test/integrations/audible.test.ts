@@ -61,9 +61,28 @@ describe("Audible catalogue client", () => {
     expect(call.headers.get("Authorization")).toBeNull();
   });
 
-  it("answers null for an ASIN Audible does not know", async () => {
-    fakeAudible(CATALOGUE_BOOKS, CATALOGUE_SERIES);
+  it("answers null for an ASIN Audible does not know: its 200 stub without a title, or a 404", async () => {
+    const fake = fakeAudible(CATALOGUE_BOOKS, CATALOGUE_SERIES);
+    const client = audible(config());
+    expect(await client.product("B000000000")).toBeNull();
+    // The stub, as the live API answers it (test/integrations/fake-audible.ts).
+    expect(fake.calls).toHaveLength(1);
+    expect(await client.seriesMembers("B0NOSERIES")).toBeNull();
+    expect(await client.productsByAsin(["B003ZWFO7E", "B000000000"])).toMatchObject([{ asin: "B003ZWFO7E", title: "The Way of Kings" }]);
+    vi.restoreAllMocks();
+    fakeAudible(CATALOGUE_BOOKS, CATALOGUE_SERIES, { unknownAsin: "404" });
     expect(await audible(config()).product("B000000000")).toBeNull();
+    expect(await audible(config()).seriesMembers("B0NOSERIES")).toBeNull();
+  });
+
+  it("answers an unknown ASIN as the live API does: 200, three fields, no title", async () => {
+    fakeAudible(CATALOGUE_BOOKS, CATALOGUE_SERIES);
+    const res = await fetch(`${AUDIBLE_URL}/1.0/catalog/products/B0DFKPXBWQ?response_groups=series`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({
+      product: { asin: "B0DFKPXBWQ", asset_details: [], is_vvab: false },
+      response_groups: ["always-returned"],
+    });
   });
 
   it("finds a book by title and author when there is no ASIN", async () => {

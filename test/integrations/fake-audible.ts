@@ -9,7 +9,14 @@ import { fakeUpstream, json } from "./fake-upstream";
  *   relationship_to_product: "child", relationship_type: "series", sequence, sort}]}}`;
  * - `GET /1.0/catalog/products?title=&author=&num_results=&products_sort_by=&response_groups=` and
  *   `?asins=a,b,c` → `{products: [...], response_groups, total_results}`;
- * - an unknown ASIN → 404 `{message, error_code}`.
+ * - an ASIN Audible has no product for (unknown, or not sold in this region) → 200 with a stub of
+ *   three fields and no title, `{product: {asin, asset_details: [], is_vvab: false}, response_groups:
+ *   ["always-returned"]}`, as captured from the live API by other clients (Listenarr's
+ *   AudibleProductMapperStubTests; audnexus's ApiHelper reads a product without
+ *   content_delivery_type as "not available in this region"); in `?asins=` such an ASIN is listed
+ *   as that stub too (not checked against a capture: the client leaves out a product without a
+ *   title either way). `unknownAsin: "404"` answers a bare 404 instead (what a wrong path gets), as an
+ *   extra case.
  * Sequences come as Audible writes them ("1", "Book 2", "2, Dramatized Adaptation", "1.5").
  */
 export const AUDIBLE_URL = "https://api.audible.fake.test";
@@ -32,6 +39,13 @@ export interface FakeSeries {
 export interface FakeAudibleOptions {
   /** Answer 429 (with Retry-After) from the n-th call on (1-based). */
   rateLimitFrom?: number;
+  /** How an ASIN without a product is answered: Audible's 200 stub (default), or a 404. */
+  unknownAsin?: "stub" | "404";
+}
+
+/** What Audible answers for an ASIN it has no product for: 200, three fields, no title. */
+export function unknownProduct(asin: string) {
+  return { asin, asset_details: [], is_vvab: false };
 }
 
 function productOf(book: FakeBook, series: Map<string, FakeSeries>) {
@@ -97,26 +111,29 @@ export function fakeAudible(books: FakeBook[], seriesList: FakeSeries[], options
         return json({ product: { asin, title: s.title, ...(relationships ? { relationships } : {}) }, response_groups: groups });
       }
       const book = byAsin.get(asin);
-      if (!book) return json({ message: "Requested product doesn't exist", error_code: "000307" }, { status: 404 });
+      if (!book) {
+        if (options.unknownAsin === "404") return json({ message: "Not Found" }, { status: 404 });
+        return json({ product: unknownProduct(asin), response_groups: ["always-returned"] });
+      }
       return json({ product: productOf(book, series), response_groups: groups });
     }
     if (url.pathname === "/1.0/catalog/products") {
       const asins = url.searchParams.get("asins");
-      let found: FakeBook[];
       if (asins) {
-        found = asins
-          .split(",")
-          .map((a) => byAsin.get(a))
-          .filter((b): b is FakeBook => b !== undefined);
-      } else {
-        const title = url.searchParams.get("title");
-        const author = url.searchParams.get("author");
-        found = books.filter((b) => (!title || contains(b.title, title)) && (!author || contains(b.author, author)));
-        if (url.searchParams.get("products_sort_by") === "-ReleaseDate") {
-          found = [...found].sort((a, b) => (b.release_date ?? "").localeCompare(a.release_date ?? ""));
-        }
-        found = found.slice(0, Number(url.searchParams.get("num_results") ?? 10));
+        const listed = asins.split(",").map((a) => ({ asin: a, book: byAsin.get(a) }));
+        return json({
+          products: listed.map(({ asin, book }) => (book ? productOf(book, series) : unknownProduct(asin))),
+          response_groups: ["always-returned", ...groups],
+          total_results: listed.length,
+        });
       }
+      const title = url.searchParams.get("title");
+      const author = url.searchParams.get("author");
+      let found = books.filter((b) => (!title || contains(b.title, title)) && (!author || contains(b.author, author)));
+      if (url.searchParams.get("products_sort_by") === "-ReleaseDate") {
+        found = [...found].sort((a, b) => (b.release_date ?? "").localeCompare(a.release_date ?? ""));
+      }
+      found = found.slice(0, Number(url.searchParams.get("num_results") ?? 10));
       return json({ products: found.map((b) => productOf(b, series)), response_groups: groups, total_results: found.length });
     }
     return json({ message: "Not found" }, { status: 404 });
