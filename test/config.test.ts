@@ -108,7 +108,14 @@ describe("configuration of the outside services", () => {
       google_books: { configured: false, missing: ["GOOGLE_BOOKS_API_KEY"] },
       audible: { configured: true, settings: { url: "https://api.audible.com" } },
     });
-    expect(upstream).toEqual({ timeoutMs: 10000, accessToken: undefined, qbMaxActive: 3, qbStallMinutes: 120, acquireMaxPerRun: 5 });
+    expect(upstream).toEqual({
+      timeoutMs: 10000,
+      accessToken: undefined,
+      qbMaxActive: 3,
+      qbStallMinutes: 120,
+      acquireMaxPerRun: 5,
+      releaseLanguage: "ENG",
+    });
   });
 
   it("reads every binding of the table", () => {
@@ -154,6 +161,7 @@ describe("configuration of the outside services", () => {
       qbMaxActive: 5,
       qbStallMinutes: 60,
       acquireMaxPerRun: 2,
+      releaseLanguage: "ENG",
     });
   });
 
@@ -188,6 +196,19 @@ describe("configuration of the outside services", () => {
     expect(parseConfig({ ...dev, ACQUIRE_MAX_PER_RUN: "10" }).upstream.acquireMaxPerRun).toBe(10);
     for (const value of ["11", "500", "999999999"]) {
       expect(parseConfig({ ...dev, ACQUIRE_MAX_PER_RUN: value }).problems, value).toEqual(["ACQUIRE_MAX_PER_RUN must be at most 10"]);
+    }
+  });
+
+  it("reads RELEASE_LANGUAGE as MyAnonamouse's language code (English by default, any for no filter), refusing what is no language", () => {
+    expect(parseConfig({ ...dev }).upstream.releaseLanguage).toBe("ENG");
+    expect(parseConfig({ ...dev, RELEASE_LANGUAGE: "de" }).upstream.releaseLanguage).toBe("GER");
+    expect(parseConfig({ ...dev, RELEASE_LANGUAGE: "French" }).upstream.releaseLanguage).toBe("FRE");
+    expect(parseConfig({ ...dev, RELEASE_LANGUAGE: "spa" }).upstream.releaseLanguage).toBe("SPA");
+    expect(parseConfig({ ...dev, RELEASE_LANGUAGE: "ANY" }).upstream.releaseLanguage).toBeNull();
+    for (const value of ["e", "english please", "EN1", "[ENG]"]) {
+      expect(parseConfig({ ...dev, RELEASE_LANGUAGE: value }).problems, value).toEqual([
+        "RELEASE_LANGUAGE must be a language code such as ENG or GER, or any",
+      ]);
     }
   });
 

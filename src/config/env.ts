@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { languageCode } from "../lib/language";
 import { rateLimitsOverride } from "../rate-limit/tiers";
 
 // The bindings as read: the schema that parses `env`, and what production refuses.
@@ -98,6 +99,19 @@ const boundedInt = (name: string, fallback: number, max: number) =>
     if (value > max) ctx.addIssue({ code: "custom", message: `${name} must be at most ${max}` });
   });
 
+/**
+ * The language releases must be in (README, "Configuration"): a code as MyAnonamouse tags releases
+ * (`ENG`, also `en` or `English`), `any` for no filter; English by default.
+ */
+const releaseLanguage = optionalVar.transform((value, ctx) => {
+  if (value === undefined) return "ENG";
+  if (value.toLowerCase() === "any") return null;
+  const code = languageCode(value);
+  if (code) return code;
+  ctx.addIssue({ code: "custom", message: "RELEASE_LANGUAGE must be a language code such as ENG or GER, or any" });
+  return z.NEVER;
+});
+
 export const envSchema = z
   .object({
     ENVIRONMENT: z.enum(["development", "staging", "production"]),
@@ -135,6 +149,7 @@ export const envSchema = z
     UPSTREAM_TIMEOUT_MS: positiveInt("UPSTREAM_TIMEOUT_MS", 10_000),
     QB_MAX_ACTIVE: positiveInt("QB_MAX_ACTIVE", 3),
     QB_STALL_MINUTES: positiveInt("QB_STALL_MINUTES", 120),
+    RELEASE_LANGUAGE: releaseLanguage,
     ACQUIRE_MAX_PER_RUN: boundedInt("ACQUIRE_MAX_PER_RUN", 5, MAX_DOWNLOADS_PER_RUN),
   })
   .superRefine((env, ctx) => {

@@ -62,6 +62,8 @@ export interface UpstreamSettings {
   qbMaxActive: number;
   qbStallMinutes: number;
   acquireMaxPerRun: number;
+  /** The language releases must be in (ISO 639-2/B, as MyAnonamouse tags them); null: any. */
+  releaseLanguage: string | null;
 }
 
 /** Outside production, a key still holding its example value ("change-me") counts as not set. */
@@ -139,6 +141,7 @@ export function upstreamOf(env: Partial<ParsedEnv>): UpstreamSettings {
     qbMaxActive: env.QB_MAX_ACTIVE ?? 3,
     qbStallMinutes: env.QB_STALL_MINUTES ?? 120,
     acquireMaxPerRun: env.ACQUIRE_MAX_PER_RUN ?? 5,
+    releaseLanguage: env.RELEASE_LANGUAGE === undefined ? "ENG" : env.RELEASE_LANGUAGE,
   };
 }
 

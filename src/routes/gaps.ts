@@ -147,6 +147,7 @@ gaps.openapi(
         maxDownloads: body.max_downloads,
         dryRun: body.dry_run,
         prowlarrUrl: prowlarrUrlOf(c.var.config),
+        language: c.var.config.upstream.releaseLanguage,
         seriesId: body.series_id,
         missingBookIds: body.missing_book_ids,
       });
@@ -179,6 +180,7 @@ gaps.openapi(
         maxDownloads: query.max_downloads,
         dryRun: query.dry_run,
         prowlarrUrl: prowlarrUrlOf(c.var.config),
+        language: c.var.config.upstream.releaseLanguage,
       }),
     });
   },

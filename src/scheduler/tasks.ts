@@ -94,6 +94,7 @@ async function acquireGaps({ db, config }: TaskContext): Promise<TaskOutcome> {
       maxDownloads: config.upstream.acquireMaxPerRun,
       dryRun: false,
       prowlarrUrl: prowlarrUrlOf(config),
+      language: config.upstream.releaseLanguage,
     }),
   );
 }

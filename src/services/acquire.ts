@@ -23,6 +23,8 @@ export interface AcquireOptions {
   dryRun: boolean;
   /** PROWLARR_URL: the only origin an http(s) release link may point at (./downloads/links.ts). */
   prowlarrUrl: string | undefined;
+  /** The language releases must be in (RELEASE_LANGUAGE); null or absent: any. */
+  language?: string | null | undefined;
   /** Only this series' gaps (404 when there is no such series). */
   seriesId?: number | undefined;
   /** Only these gaps; those not open are skipped with reason `not_open`. */
@@ -217,7 +219,7 @@ export async function acquire(db: Database, search: Search, options: AcquireOpti
       result.refused_links.push({ missing_book_id: gap.id, guid: release.guid, title: release.title, reason: link.refused });
       return false;
     });
-    const ranking = rankReleases(wantedOf(gap), usable);
+    const ranking = rankReleases(wantedOf(gap), usable, { language: options.language });
     result.decisions?.push({ missing_book_id: gap.id, wanted: wantedJson(gap), query, query_reused: reused, releases: ranking.decisions });
     if (!ranking.best) {
       const refused = ranking.decisions.length + (releases.length - usable.length);

@@ -1,3 +1,4 @@
+import { releaseLanguage } from "../lib/language";
 import { indexOfWords, isAbridged, type ParsedRelease, parseReleaseTitle, words } from "./release-title";
 
 export { titleKey, words } from "./release-title";
@@ -10,7 +11,9 @@ export { titleKey, words } from "./release-title";
  * Book 3" = "#03" = "Vol. 3"), or the title itself with nothing but author, series and format
  * words around it; and, when the author is known, the author's surname. Anything else is refused
  * with a reason: another book of the same series, an omnibus or range pack, another author, a
- * release with no link or no seeders, a size no audiobook has. Among the accepted, the best is
+ * release with no link or no seeders, a size no audiobook has, a release its tags say is in another
+ * language than the configured one (RELEASE_LANGUAGE; a release whose tags name none is not refused
+ * for it). Among the accepted, the best is
  * freeleech first, then the most seeders, then a sensible size.
  */
 
@@ -35,8 +38,15 @@ export interface Release {
   infoHash: string | null;
 }
 
+/** What the ranking is asked to hold to beside the book. */
+export interface RankOptions {
+  /** The language releases must be in (ISO 639-2/B: "ENG"); null or absent: any. */
+  language?: string | null;
+}
+
 export type RefusalReason =
   | "abridged"
+  | "language"
   | "not_torrent"
   | "no_link"
   | "no_seeders"
@@ -173,7 +183,7 @@ function authorNamed(author: string | null, parsed: ParsedRelease, releaseWords:
 }
 
 /** Why a release is not the wanted book, or how it is. */
-function judge(wanted: WantedBook, release: Release): { reason: Decision["reason"]; detail: string } {
+function judge(wanted: WantedBook, release: Release, options: RankOptions): { reason: Decision["reason"]; detail: string } {
   if (release.protocol && release.protocol.toLowerCase() !== "torrent")
     return { reason: "not_torrent", detail: `protocol ${release.protocol}: only torrents go to qBittorrent` };
   if (!hasLink(release)) return { reason: "no_link", detail: "no download URL, magnet or info hash" };
@@ -181,6 +191,9 @@ function judge(wanted: WantedBook, release: Release): { reason: Decision["reason
   if (release.size > 0 && release.size < MIN_AUDIOBOOK_BYTES)
     return { reason: "too_small", detail: `${formatSize(release.size)} is not an audiobook` };
   if (release.size > MAX_AUDIOBOOK_BYTES) return { reason: "too_large", detail: `${formatSize(release.size)} is more than one audiobook` };
+  const language = releaseLanguage(release.title);
+  if (options.language && language && language !== options.language)
+    return { reason: "language", detail: `in ${language}, not ${options.language} (RELEASE_LANGUAGE)` };
 
   const releaseWords = words(release.title);
   const parsed = parseReleaseTitle(release.title);
@@ -236,8 +249,8 @@ function compare(a: { release: Release; index: number }, b: { release: Release; 
   );
 }
 
-export function rankReleases(wanted: WantedBook, releases: readonly Release[]): Ranking {
-  const judged = releases.map((release, index) => ({ release, index, ...judge(wanted, release) }));
+export function rankReleases(wanted: WantedBook, releases: readonly Release[], options: RankOptions = {}): Ranking {
+  const judged = releases.map((release, index) => ({ release, index, ...judge(wanted, release, options) }));
   // An abridged edition only when no unabridged one of the book was found.
   const isAccepted = (j: (typeof judged)[number]) => j.reason === "series_position" || j.reason === "title";
   if (judged.some((j) => isAccepted(j) && !isAbridged(j.release.title))) {

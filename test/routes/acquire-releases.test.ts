@@ -91,6 +91,44 @@ describe("acquisition on MyAnonamouse's real release names", () => {
     ]);
   });
 
+  it("refuses a release in another language than RELEASE_LANGUAGE (English by default), saying so in the dry run", async () => {
+    await stormlight();
+    const tracker = [
+      { title: "Oathbringer", author: SANDERSON, options: { lang: "GER", seeders: 200, free: true } },
+      { title: "Oathbringer", author: SANDERSON, options: { lang: "FRE", seeders: 150 } },
+      { title: "Oathbringer", author: SANDERSON, options: { seeders: 3 } },
+    ];
+    fakeMamProwlarr(tracker);
+    const { status, body } = await post({ dry_run: true });
+    expect(status, JSON.stringify(body)).toBe(200);
+    expect(body.data.decisions[0].releases.map((d: any) => [d.title, d.reason, d.rank, d.detail])).toEqual([
+      ["Oathbringer by Brandon Sanderson [ENG / M4B]", "title", 1, 'names "Oathbringer"'],
+      ["Oathbringer by Brandon Sanderson [GER / M4B]", "language", null, "in GER, not ENG (RELEASE_LANGUAGE)"],
+      ["Oathbringer by Brandon Sanderson [FRE / M4B]", "language", null, "in FRE, not ENG (RELEASE_LANGUAGE)"],
+    ]);
+    expect(body.data.queued[0].release.title).toBe("Oathbringer by Brandon Sanderson [ENG / M4B]");
+
+    // Another preferred language, and no filter at all.
+    vi.restoreAllMocks();
+    fakeMamProwlarr(tracker);
+    const german = await withEnv({ ...PROWLARR, RELEASE_LANGUAGE: "de" })("/api/gaps/acquire", {
+      method: "POST",
+      auth: true,
+      json: { dry_run: true },
+    });
+    const germanPlan = ((await german.json()) as any).data;
+    expect(germanPlan.queued[0].release.title).toBe("Oathbringer by Brandon Sanderson [GER / M4B]");
+    expect(germanPlan.decisions[0].releases.filter((d: any) => d.reason === "language")).toHaveLength(2);
+    vi.restoreAllMocks();
+    fakeMamProwlarr(tracker);
+    const any = await withEnv({ ...PROWLARR, RELEASE_LANGUAGE: "any" })("/api/gaps/acquire", {
+      method: "POST",
+      auth: true,
+      json: { dry_run: true },
+    });
+    expect(((await any.json()) as any).data.decisions[0].releases.every((d: any) => d.reason === "title")).toBe(true);
+  });
+
   it("aims a run at one series, or at chosen gaps, and says which chosen ones are not open", async () => {
     const { row, gaps } = await stormlight();
     const other = await stormlight();

@@ -167,6 +167,28 @@ describe("rankReleases: choosing the best", () => {
     expect(rankReleases(oathbringer, [abridged]).best?.guid).toBe("abridged");
   });
 
+  it("refuses a release its tags say is in another language, reads none into tags that are no language, and refuses nothing without a language asked", () => {
+    const releases = [
+      release("Oathbringer by Brandon Sanderson [GER / M4B]", { guid: "ger", seeders: 90, freeleech: true }),
+      release("Oathbringer by Brandon Sanderson [SPA]", { guid: "spa", seeders: 80 }),
+      release("Brandon Sanderson - Oathbringer [BBC] [M4B] [Retail / 64kbps]", { guid: "tags", seeders: 3 }),
+      release("Oathbringer by Brandon Sanderson [ENG / M4B]", { guid: "eng", seeders: 2 }),
+      release("Oathbringer by Brandon Sanderson", { guid: "untagged", seeders: 1 }),
+    ];
+    const english = rankReleases(oathbringer, releases, { language: "ENG" });
+    expect(english.best?.guid).toBe("tags");
+    expect(english.decisions.map((d) => [d.guid, d.reason, d.detail])).toEqual([
+      ["tags", "title", 'names "Oathbringer"'],
+      ["eng", "title", 'names "Oathbringer"'],
+      ["untagged", "title", 'names "Oathbringer"'],
+      ["ger", "language", "in GER, not ENG (RELEASE_LANGUAGE)"],
+      ["spa", "language", "in SPA, not ENG (RELEASE_LANGUAGE)"],
+    ]);
+    expect(rankReleases(oathbringer, releases, { language: "GER" }).best?.guid).toBe("ger");
+    expect(rankReleases(oathbringer, releases, { language: null }).best?.guid).toBe("ger");
+    expect(rankReleases(oathbringer, releases).best?.guid).toBe("ger");
+  });
+
   it("answers an empty search with no best and no decisions", () => {
     expect(rankReleases(dune, [])).toEqual({ best: null, decisions: [] });
   });
