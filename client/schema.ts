@@ -1026,6 +1026,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/gaps/missing/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Set a gap's title by hand
+         * @description Sets a missing book's title (and, when sent, its ASIN and release date) by hand: title_source becomes `hand`, dated now. Gap analysis and the catalogue refresh never replace a title set by hand; acquisition searches for it.
+         */
+        put: operations["putApiGapsMissingId"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/gaps/report": {
         parameters: {
             query?: never;
@@ -10744,6 +10764,188 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than 1 MB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A body was sent that is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Validation failed: `errors` lists every problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Over the authenticated tier's limit for this client; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An unexpected failure (details are logged, never answered in production) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database, the configuration or the rate limiter is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    putApiGapsMissingId: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description The missing book's title, as acquisition searches for it */
+                    title: string;
+                    /** @description Its Audible ASIN; null clears it */
+                    asin?: string | null;
+                    /**
+                     * Format: date
+                     * @description YYYY-MM-DD; not searched for before it; null clears it
+                     */
+                    release_date?: string | null;
+                };
+            };
+        };
+        responses: {
+            /** @description The gap as stored */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: components["schemas"]["MissingBook"];
+                        error: null;
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description The body is not valid JSON, or X-D1-Bookmark is malformed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, unknown or expired credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The credential's role is below operator; or the user's account is disabled */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No missing book has this id */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        /** @enum {string} */
+                        error: "validation_error" | "invalid_input" | "malformed_request" | "missing_field" | "unauthorized" | "invalid_credentials" | "invalid_token" | "token_expired" | "no_authentication" | "forbidden" | "insufficient_permissions" | "access_denied" | "not_found" | "resource_not_found" | "endpoint_not_found" | "method_not_allowed" | "conflict" | "duplicate_resource" | "resource_exists" | "payload_too_large" | "unsupported_media_type" | "unprocessable_entity" | "account_locked" | "rate_limit_exceeded" | "too_many_requests" | "internal_error" | "internal_server_error" | "unknown_error" | "processing_error" | "async_task_failed" | "bad_gateway" | "upstream_error" | "external_api_error" | "audiobookshelf_error" | "qbittorrent_error" | "mam_crawl_error" | "download_failed" | "metadata_error" | "service_unavailable" | "maintenance" | "configuration_error" | "database_error" | "database_connection_error" | "transaction_failed";
+                        code: string;
+                        message: string;
+                        status_code: number;
+                        detail: string | null;
+                        /** Format: date-time */
+                        timestamp: string;
+                        request_id: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                            code: string;
+                        }[];
+                        context?: {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description The author already has a new release with this title */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        /** @enum {string} */
+                        error: "validation_error" | "invalid_input" | "malformed_request" | "missing_field" | "unauthorized" | "invalid_credentials" | "invalid_token" | "token_expired" | "no_authentication" | "forbidden" | "insufficient_permissions" | "access_denied" | "not_found" | "resource_not_found" | "endpoint_not_found" | "method_not_allowed" | "conflict" | "duplicate_resource" | "resource_exists" | "payload_too_large" | "unsupported_media_type" | "unprocessable_entity" | "account_locked" | "rate_limit_exceeded" | "too_many_requests" | "internal_error" | "internal_server_error" | "unknown_error" | "processing_error" | "async_task_failed" | "bad_gateway" | "upstream_error" | "external_api_error" | "audiobookshelf_error" | "qbittorrent_error" | "mam_crawl_error" | "download_failed" | "metadata_error" | "service_unavailable" | "maintenance" | "configuration_error" | "database_error" | "database_connection_error" | "transaction_failed";
+                        code: string;
+                        message: string;
+                        status_code: number;
+                        detail: string | null;
+                        /** Format: date-time */
+                        timestamp: string;
+                        request_id: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                            code: string;
+                        }[];
+                        context?: {
+                            [key: string]: unknown;
+                        };
+                    };
                 };
             };
             /** @description The body is larger than 1 MB */

@@ -95,9 +95,10 @@ export const ROUTE_POLICIES: Record<string, RoutePolicy> = {
   "PUT /api/downloads/:id/mark-complete": { tier: "download", access: "operator" },
   "PUT /api/downloads/:id/mark-failed": { tier: "download", access: "operator" },
   "PUT /api/downloads/:id/retry": { tier: "download", access: "operator" },
-  // gaps: reads for viewers, analysis and reset for operators
+  // gaps: reads for viewers, analysis, titles set by hand and reset for operators
   "POST /api/gaps/analyze": { tier: "authenticated", access: "operator" },
   "GET /api/gaps/missing": { tier: "authenticated", access: "viewer" },
+  "PUT /api/gaps/missing/:id": { tier: "authenticated", access: "operator" },
   "GET /api/gaps/report": { tier: "authenticated", access: "viewer" },
   "GET /api/gaps/history": { tier: "authenticated", access: "viewer" },
   "DELETE /api/gaps/reset-state": { tier: "authenticated", access: "operator" },

@@ -7,7 +7,7 @@ import { prowlarr } from "../integrations/prowlarr";
 import { actorOf } from "../lib/actor";
 import { pageQuery } from "../lib/pagination";
 import { ok } from "../lib/response";
-import { decimalInt } from "../lib/validate";
+import { decimalInt, idParam } from "../lib/validate";
 import { errors, jsonBody, router, success } from "../openapi/declare";
 import { acquisitionOutcome, analysisOutcome, recordedRun } from "../scheduler";
 import { acquire, type Search } from "../services/acquire";
@@ -29,6 +29,19 @@ const missingQuery = pageQuery.extend({
     .enum(["true", "false"])
     .transform((value) => value === "true")
     .optional(),
+});
+
+/** A gap set by hand: its title, and optionally its ASIN (Audible's ten letters and digits) and release date. */
+const byHandBody = z.strictObject({
+  title: name.meta({ description: "The missing book's title, as acquisition searches for it" }),
+  asin: z
+    .string()
+    .trim()
+    .regex(/^[A-Z0-9]{10}$/, "An ASIN is 10 capital letters and digits")
+    .nullable()
+    .optional()
+    .meta({ description: "Its Audible ASIN; null clears it" }),
+  release_date: z.iso.date().nullable().optional().meta({ description: "YYYY-MM-DD; not searched for before it; null clears it" }),
 });
 
 /** `/api/gaps`: gap analysis from the database, acquisition through Prowlarr. */
@@ -64,6 +77,23 @@ gaps.openapi(
     responses: { 200: success(schemas.gapPage, "A page of missing books") },
   }),
   async (c) => ok(c, await service.listGaps(database(c), c.req.valid("query"))),
+);
+
+gaps.openapi(
+  createRoute({
+    method: "put",
+    path: "/missing/{id}",
+    tags,
+    summary: "Set a gap's title by hand",
+    description:
+      "Sets a missing book's title (and, when sent, its ASIN and release date) by hand: title_source becomes `hand`, dated now. Gap analysis and the catalogue refresh never replace a title set by hand; acquisition searches for it.",
+    request: { params: idParam, body: jsonBody(byHandBody) },
+    responses: {
+      200: success(schemas.gapSchema, "The gap as stored"),
+      ...errors({ 404: "No missing book has this id", 409: "The author already has a new release with this title" }),
+    },
+  }),
+  async (c) => ok(c, await service.setGapByHand(database(c), c.req.valid("param").id, c.req.valid("json"))),
 );
 
 gaps.openapi(

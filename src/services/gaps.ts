@@ -1,7 +1,7 @@
 import { and, asc, count, desc, eq, isNotNull, isNull, sql } from "drizzle-orm";
 import type { Database } from "../db/client";
 import { type GAP_DOWNLOAD_STATUSES, type GAP_REASONS, gapRuns, type MissingBook, missingBooks } from "../db/schema";
-import { AppError } from "../errors";
+import { AppError, ConflictError, isUniqueViolation, NotFoundError } from "../errors";
 import { type PageQuery, page } from "../lib/pagination";
 
 import { gapRunJson } from "./gap-analysis";
@@ -77,6 +77,32 @@ export async function listGaps(db: Database, query: GapQuery) {
     db.select({ total: count() }).from(missingBooks).where(where),
   ]);
   return page("missing_books", rows.map(missingBookJson), counted?.total ?? 0, query);
+}
+
+/** What a caller may set of a gap by hand: its title, and optionally its ASIN and release date (null clears them). */
+export interface GapByHand {
+  title: string;
+  asin?: string | null | undefined;
+  release_date?: string | null | undefined;
+}
+
+/**
+ * A gap's title set by hand (source `hand`, dated now): gap analysis and the catalogue refresh never
+ * replace it (./gap-analysis.ts, retitleGaps), and acquisition searches for it.
+ */
+export async function setGapByHand(db: Database, id: number, body: GapByHand, now = new Date()) {
+  const set: Partial<typeof missingBooks.$inferInsert> = { title: body.title, titleSource: "hand", titleCheckedAt: now.toISOString() };
+  if (body.asin !== undefined) set.asin = body.asin;
+  if (body.release_date !== undefined) set.releaseDate = body.release_date;
+  try {
+    const [row] = await db.update(missingBooks).set(set).where(eq(missingBooks.id, id)).returning();
+    if (!row) throw new NotFoundError("Missing book", id);
+    return missingBookJson(row);
+  } catch (error) {
+    // AUTHOR_WATCH keeps one gap per author and title (missing_books_new_release_unique).
+    if (isUniqueViolation(error)) throw new ConflictError(`The author already has a new release titled "${body.title}"`);
+    throw error;
+  }
 }
 
 const newestRunFirst = [desc(gapRuns.startedAt), desc(gapRuns.id)];

@@ -100,6 +100,65 @@ describe("series that know themselves", () => {
     ]);
   });
 
+  it("keeps a missing book's title set by hand (with its ASIN and date) over every catalogue refresh and analysis after it", async () => {
+    const ids = await syncedLibrary();
+    fakeAudible(CATALOGUE_BOOKS, CATALOGUE_SERIES);
+    await refreshCatalogue(db, audible(parseConfig({ ...env, AUDIBLE_URL })), { now: REFRESHED });
+    await api("/api/gaps/analyze", { method: "POST" });
+    const [gap] = await gapsOf(ids["Stormlight Archive"]!);
+    expect(gap).toMatchObject({ series_number: "2", title: "Words of Radiance", title_source: "catalogue" });
+
+    const set = await api(`/api/gaps/missing/${gap.id}`, {
+      method: "PUT",
+      json: { title: "Words of Radiance (Graphic Audio)", asin: "B0GRAPHIC1", release_date: "2015-02-01" },
+    });
+    expect(set.status, JSON.stringify(set.body)).toBe(200);
+    expect(set.body.data).toMatchObject({
+      id: gap.id,
+      title: "Words of Radiance (Graphic Audio)",
+      asin: "B0GRAPHIC1",
+      release_date: "2015-02-01",
+      title_source: "hand",
+    });
+    expect(Date.parse(set.body.data.title_checked_at)).toBeGreaterThan(REFRESHED.getTime());
+
+    // A later refresh and analysis leave it as set.
+    await db.delete(catalogueSeries);
+    await refreshCatalogue(db, audible(parseConfig({ ...env, AUDIBLE_URL })), { now: new Date("2026-12-20T03:00:00.000Z") });
+    expect((await api("/api/gaps/analyze", { method: "POST" })).status).toBe(200);
+    expect(
+      (await gapsOf(ids["Stormlight Archive"]!)).map((g) => [g.series_number, g.title, g.title_source, g.asin, g.release_date]),
+    ).toEqual([
+      ["2", "Words of Radiance (Graphic Audio)", "hand", "B0GRAPHIC1", "2015-02-01"],
+      ["4", "Rhythm of War", "catalogue", null, "2020-11-17"],
+      ["5", "Wind and Truth", "catalogue", null, "2024-12-06"],
+    ]);
+    // Acquisition searches for it.
+    const fake = fakeMamProwlarr([]);
+    await api("/api/gaps/acquire", { method: "POST", json: { dry_run: true, missing_book_ids: [gap.id] } });
+    expect(fake.queries).toEqual(["Words of Radiance (Graphic Audio) Sanderson"]);
+
+    // Only the title is required; null clears the ASIN; bad input is a 422, an unknown gap a 404.
+    expect(
+      (await api(`/api/gaps/missing/${gap.id}`, { method: "PUT", json: { title: "Words of Radiance", asin: null } })).body.data,
+    ).toMatchObject({
+      title: "Words of Radiance",
+      asin: null,
+      release_date: "2015-02-01",
+      title_source: "hand",
+    });
+    for (const json of [
+      {},
+      { title: "" },
+      { title: "T", asin: "not-an-asin" },
+      { title: "T", release_date: "2015-13-45" },
+      { title: "T", source: "x" },
+    ]) {
+      expect((await api(`/api/gaps/missing/${gap.id}`, { method: "PUT", json })).status, JSON.stringify(json)).toBe(422);
+    }
+    expect((await api("/api/gaps/missing/999999", { method: "PUT", json: { title: "T" } })).status).toBe(404);
+  });
+
   it("acquires each missing book by its real title on MyAnonamouse's release names", async () => {
     const ids = await syncedLibrary();
     fakeAudible(CATALOGUE_BOOKS, CATALOGUE_SERIES);
