@@ -6,6 +6,7 @@ import { authors, type Book, books, series } from "../db/schema";
 import { nameKey } from "../lib/name-key";
 import type { BookImportRow } from "./books";
 import { authorNamesOf, type BookGroups, recomputeAuthors, recomputeSeries, seriesNamesOf } from "./completion";
+import { completeNameKeys, incompleteKeys } from "./name-keys";
 
 /**
  * What a sync keeps true about the books of one listed page, beyond their metadata (which
@@ -38,12 +39,19 @@ export interface PageOutcome {
 /** A name as SQLite's lower() compares it (ASCII letters only). */
 const key = (name: string) => name.trim().replace(/[A-Z]/g, (c) => c.toLowerCase());
 
-/** The names that have a row when the sync starts: one statement, one round trip. */
+/**
+ * The names that have a row when the sync starts: one statement, one round trip. Their name keys
+ * come with them, and the keys migration 0011 could only partly compute are completed here, once
+ * (./name-keys.ts).
+ */
 export async function knownNames(db: Database): Promise<KnownNames> {
-  const rows = await db.all<{ kind: "s" | "a"; name: string }>(
-    sql`SELECT 's' AS kind, ${series.name} AS name FROM ${series} UNION ALL SELECT 'a', ${authors.name} FROM ${authors}`,
+  const rows = await db.all<{ kind: "s" | "a"; id: number; name: string; name_key: string | null }>(
+    sql`SELECT 's' AS kind, ${series.id} AS id, ${series.name} AS name, ${series.nameKey} AS name_key FROM ${series}
+        UNION ALL SELECT 'a', ${authors.id}, ${authors.name}, ${authors.nameKey} FROM ${authors}`,
   );
-  const names = (kind: "s" | "a") => new Set(rows.filter((r) => r.kind === kind).map((r) => key(r.name)));
+  const of = (kind: "s" | "a") => rows.filter((r) => r.kind === kind);
+  await completeNameKeys(db, { series: incompleteKeys(of("s")), authors: incompleteKeys(of("a")) });
+  const names = (kind: "s" | "a") => new Set(of(kind).map((r) => key(r.name)));
   return { series: names("s"), authors: names("a") };
 }
 
