@@ -2604,7 +2604,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Over the public tier's limit for this client; see Retry-After */
+            /** @description Over the docs tier's limit for this client; see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;

@@ -120,6 +120,18 @@ describe("rate limiting", () => {
     expect(health.headers.get("RateLimit")).toMatch(/^"health";r=99;/);
   });
 
+  it("counts the root, which a browser opens first, in docs: opening it never spends the public budget of logins", async () => {
+    const ip = uniqueIp();
+    for (let i = 0; i < 12; i++) {
+      const root = await defaults("/", { ip, headers: { Accept: "text/html" } });
+      expect(root.status).toBe(302);
+      expect(root.headers.get("RateLimit")).toMatch(/^"docs";/);
+    }
+    const info = await defaults("/api/info", { ip });
+    expect(info.status).toBe(200);
+    expect(info.headers.get("RateLimit")).toMatch(/^"public";r=9;/);
+  });
+
   it("cleans up an idle client's storage with its alarm, and keeps what has not expired", async () => {
     const ip = uniqueIp();
     await defaults("/api/info", { ip });
