@@ -57,11 +57,7 @@ export async function completeNameKeys(
       const table = kind === "series" ? series : authors;
       const completed = sql`(SELECT json_extract(value, '$.id') AS id, json_extract(value, '$.key') AS complete
         FROM json_each(${JSON.stringify(fixes[kind])})) AS completed`;
-      return db
-        .update(table)
-        .set({ nameKey: sql`completed.complete` })
-        .from(completed)
-        .where(eq(table.id, sql`completed.id`));
+      return db.update(table).set({ nameKey: sql`completed.complete` }).from(completed).where(eq(table.id, sql`completed.id`));
     });
   if (statements.length === 0) return 0;
   try {
