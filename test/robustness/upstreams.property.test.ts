@@ -412,7 +412,7 @@ describe("hostile upstream answers (issue 23)", () => {
           const { status, body } = await post("/api/scheduler/trigger/QUEUE");
           expect(status, JSON.stringify(body).slice(0, 300)).toBe(200);
           expect(body.data.error_message ?? "").not.toMatch(/^Unexpected error/);
-          seen.refused += (body.data.metadata?.refused as unknown[] | undefined)?.length ?? 0;
+          seen.refused += (body.data.task_metadata?.refused as unknown[] | undefined)?.length ?? 0;
           for (const call of fake.calls.filter((c) => c.url.pathname === "/api/v2/torrents/add")) {
             const sent = new URLSearchParams(call.body).get("urls") ?? "";
             const checked = checkLink(sent, PROWLARR.PROWLARR_URL);
@@ -427,6 +427,7 @@ describe("hostile upstream answers (issue 23)", () => {
       ),
       { numRuns: RUNS },
     );
+    console.log(`upstream property, QUEUE: ${RUNS} runs, ${seen.adds} links handed to qBittorrent, ${seen.refused} refused`);
   });
 
   it("series catalogue and gap analysis: Audible", { timeout: TIMEOUT_MS }, async () => {
