@@ -1766,6 +1766,94 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/admin/notifications/endpoints": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List notification endpoints
+         * @description A page of the endpoints, newest first: URLs masked, never a secret.
+         */
+        get: operations["getApiAdminNotificationsEndpoints"];
+        put?: never;
+        /**
+         * Register a notification endpoint
+         * @description A `webhook` (generic JSON signed per Standard Webhooks: its `whsec_` secret is answered this once), a `discord` webhook URL or an `ntfy` topic URL (with an optional access token), and the events it is sent.
+         */
+        post: operations["postApiAdminNotificationsEndpoints"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/notifications/endpoints/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Change a notification endpoint
+         * @description Its name, URL, events, whether it is enabled, or (ntfy) its token; `token: null` removes it. A webhook's secret is kept.
+         */
+        put: operations["putApiAdminNotificationsEndpointsId"];
+        post?: never;
+        /**
+         * Delete a notification endpoint
+         * @description The endpoint and its delivery log; deliveries still pending are not sent.
+         */
+        delete: operations["deleteApiAdminNotificationsEndpointsId"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/notifications/endpoints/{id}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a test notification
+         * @description Sends one `test` message now (not queued, not retried) and answers what the endpoint answered, within 5 seconds.
+         */
+        post: operations["postApiAdminNotificationsEndpointsIdTest"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/notifications/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The delivery log
+         * @description Deliveries newest first, by endpoint and status: attempts, the last status and error (never a secret), the next attempt.
+         */
+        get: operations["getApiAdminNotificationsDeliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -2037,6 +2125,52 @@ export interface components {
             /** Format: date-time */
             revoked_at: string | null;
             active: boolean;
+        };
+        NotificationEndpoint: {
+            id: number;
+            name: string;
+            /** @enum {string} */
+            kind: "webhook" | "discord" | "ntfy";
+            /** @description Masked: a Discord token, most of an ntfy topic and any query are hidden */
+            url: string;
+            events: ("request.created" | "request.approved" | "request.denied" | "request.available" | "request.failed" | "download.failed" | "download.abandoned" | "task.failed" | "limiter.degraded" | "database.degraded")[];
+            enabled: boolean;
+            /** @description A webhook's signing secret or an ntfy token is stored */
+            has_secret: boolean;
+            created_by: string;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        NotificationDelivery: {
+            id: number;
+            endpoint_id: number;
+            event: string;
+            /** @description The `webhook-id` header: the same on every attempt */
+            message_id: string;
+            /** @enum {string} */
+            status: "pending" | "delivered" | "failed";
+            attempts: number;
+            /** Format: date-time */
+            next_attempt_at: string | null;
+            /** Format: date-time */
+            last_attempt_at: string | null;
+            /** @description The endpoint's last HTTP status */
+            last_status: number | null;
+            last_error: string | null;
+            /** Format: date-time */
+            delivered_at: string | null;
+            /** Format: date-time */
+            created_at: string;
+            payload: {
+                type: string;
+                /** Format: date-time */
+                timestamp: string;
+                data: {
+                    [key: string]: unknown;
+                };
+            };
         };
         /** @description Every failure. `errors` on 422 only; `context` never in production. */
         Error: {
@@ -16775,6 +16909,850 @@ export interface operations {
                             [key: string]: unknown;
                         };
                     };
+                };
+            };
+            /** @description The body is larger than 1 MB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A body was sent that is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Validation failed: `errors` lists every problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Over the admin tier's limit for this client; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An unexpected failure (details are logged, never answered in production) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database, the configuration or the rate limiter is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getApiAdminNotificationsEndpoints: {
+        parameters: {
+            query?: {
+                limit?: number;
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of endpoints */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            endpoints: components["schemas"]["NotificationEndpoint"][];
+                            total: number;
+                            page_info: {
+                                limit: number;
+                                offset: number;
+                                has_more: boolean;
+                            };
+                        };
+                        error: null;
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description X-D1-Bookmark is malformed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, unknown or expired credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The credential's role is below admin; or the user's account is disabled */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than 1 MB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A body was sent that is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Validation failed: `errors` lists every problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Over the admin tier's limit for this client; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An unexpected failure (details are logged, never answered in production) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database, the configuration or the rate limiter is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    postApiAdminNotificationsEndpoints: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    name: string;
+                    /** @enum {string} */
+                    kind: "webhook" | "discord" | "ntfy";
+                    /** @description https in production; no credentials in it */
+                    url: string;
+                    /** @description The events this endpoint is sent */
+                    events: ("request.created" | "request.approved" | "request.denied" | "request.available" | "request.failed" | "download.failed" | "download.abandoned" | "task.failed" | "limiter.degraded" | "database.degraded")[];
+                    enabled?: boolean;
+                    /** @description ntfy only: an access token for a protected topic (stored encrypted, never answered) */
+                    token?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The new endpoint */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            endpoint: {
+                                id: number;
+                                name: string;
+                                /** @enum {string} */
+                                kind: "webhook" | "discord" | "ntfy";
+                                /** @description Masked: a Discord token, most of an ntfy topic and any query are hidden */
+                                url: string;
+                                events: ("request.created" | "request.approved" | "request.denied" | "request.available" | "request.failed" | "download.failed" | "download.abandoned" | "task.failed" | "limiter.degraded" | "database.degraded")[];
+                                enabled: boolean;
+                                /** @description A webhook's signing secret or an ntfy token is stored */
+                                has_secret: boolean;
+                                created_by: string;
+                                /** Format: date-time */
+                                created_at: string;
+                                /** Format: date-time */
+                                updated_at: string;
+                                /** @description webhook only: the signing secret (whsec_...), shown this once; verify `webhook-signature` with it */
+                                secret?: string;
+                            };
+                        };
+                        error: null;
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description The body is not valid JSON, or X-D1-Bookmark is malformed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, unknown or expired credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The credential's role is below admin; or the user's account is disabled */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than 1 MB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A body was sent that is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A URL that is refused, or a token for a kind that takes none */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        /** @enum {string} */
+                        error: "validation_error" | "invalid_input" | "malformed_request" | "missing_field" | "unauthorized" | "invalid_credentials" | "invalid_token" | "token_expired" | "no_authentication" | "forbidden" | "insufficient_permissions" | "access_denied" | "not_found" | "resource_not_found" | "endpoint_not_found" | "method_not_allowed" | "conflict" | "duplicate_resource" | "resource_exists" | "payload_too_large" | "unsupported_media_type" | "unprocessable_entity" | "account_locked" | "rate_limit_exceeded" | "too_many_requests" | "internal_error" | "internal_server_error" | "unknown_error" | "processing_error" | "async_task_failed" | "bad_gateway" | "upstream_error" | "external_api_error" | "audiobookshelf_error" | "qbittorrent_error" | "mam_crawl_error" | "download_failed" | "metadata_error" | "service_unavailable" | "maintenance" | "configuration_error" | "database_error" | "database_connection_error" | "transaction_failed";
+                        code: string;
+                        message: string;
+                        status_code: number;
+                        detail: string | null;
+                        /** Format: date-time */
+                        timestamp: string;
+                        request_id: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                            code: string;
+                        }[];
+                        context?: {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Over the admin tier's limit for this client; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An unexpected failure (details are logged, never answered in production) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database, the configuration or the rate limiter is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    putApiAdminNotificationsEndpointsId: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    name?: string;
+                    /** @description https in production; no credentials in it */
+                    url?: string;
+                    /** @description The events this endpoint is sent */
+                    events?: ("request.created" | "request.approved" | "request.denied" | "request.available" | "request.failed" | "download.failed" | "download.abandoned" | "task.failed" | "limiter.degraded" | "database.degraded")[];
+                    enabled?: boolean;
+                    /** @description ntfy only: an access token for a protected topic (stored encrypted, never answered) */
+                    token?: string | null;
+                };
+            };
+        };
+        responses: {
+            /** @description The endpoint as changed */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            endpoint: components["schemas"]["NotificationEndpoint"];
+                        };
+                        error: null;
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description The body is not valid JSON, or X-D1-Bookmark is malformed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, unknown or expired credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The credential's role is below admin; or the user's account is disabled */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No notification endpoint has this id */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        /** @enum {string} */
+                        error: "validation_error" | "invalid_input" | "malformed_request" | "missing_field" | "unauthorized" | "invalid_credentials" | "invalid_token" | "token_expired" | "no_authentication" | "forbidden" | "insufficient_permissions" | "access_denied" | "not_found" | "resource_not_found" | "endpoint_not_found" | "method_not_allowed" | "conflict" | "duplicate_resource" | "resource_exists" | "payload_too_large" | "unsupported_media_type" | "unprocessable_entity" | "account_locked" | "rate_limit_exceeded" | "too_many_requests" | "internal_error" | "internal_server_error" | "unknown_error" | "processing_error" | "async_task_failed" | "bad_gateway" | "upstream_error" | "external_api_error" | "audiobookshelf_error" | "qbittorrent_error" | "mam_crawl_error" | "download_failed" | "metadata_error" | "service_unavailable" | "maintenance" | "configuration_error" | "database_error" | "database_connection_error" | "transaction_failed";
+                        code: string;
+                        message: string;
+                        status_code: number;
+                        detail: string | null;
+                        /** Format: date-time */
+                        timestamp: string;
+                        request_id: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                            code: string;
+                        }[];
+                        context?: {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description The body is larger than 1 MB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A body was sent that is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Validation failed: `errors` lists every problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Over the admin tier's limit for this client; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An unexpected failure (details are logged, never answered in production) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database, the configuration or the rate limiter is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deleteApiAdminNotificationsEndpointsId: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The deleted endpoint */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            endpoint: components["schemas"]["NotificationEndpoint"];
+                        };
+                        error: null;
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description X-D1-Bookmark is malformed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, unknown or expired credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The credential's role is below admin; or the user's account is disabled */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No notification endpoint has this id */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        /** @enum {string} */
+                        error: "validation_error" | "invalid_input" | "malformed_request" | "missing_field" | "unauthorized" | "invalid_credentials" | "invalid_token" | "token_expired" | "no_authentication" | "forbidden" | "insufficient_permissions" | "access_denied" | "not_found" | "resource_not_found" | "endpoint_not_found" | "method_not_allowed" | "conflict" | "duplicate_resource" | "resource_exists" | "payload_too_large" | "unsupported_media_type" | "unprocessable_entity" | "account_locked" | "rate_limit_exceeded" | "too_many_requests" | "internal_error" | "internal_server_error" | "unknown_error" | "processing_error" | "async_task_failed" | "bad_gateway" | "upstream_error" | "external_api_error" | "audiobookshelf_error" | "qbittorrent_error" | "mam_crawl_error" | "download_failed" | "metadata_error" | "service_unavailable" | "maintenance" | "configuration_error" | "database_error" | "database_connection_error" | "transaction_failed";
+                        code: string;
+                        message: string;
+                        status_code: number;
+                        detail: string | null;
+                        /** Format: date-time */
+                        timestamp: string;
+                        request_id: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                            code: string;
+                        }[];
+                        context?: {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description The body is larger than 1 MB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A body was sent that is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Validation failed: `errors` lists every problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Over the admin tier's limit for this client; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An unexpected failure (details are logged, never answered in production) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database, the configuration or the rate limiter is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    postApiAdminNotificationsEndpointsIdTest: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description What the endpoint answered */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            endpoint_id: number;
+                            message_id: string;
+                            delivered: boolean;
+                            /** @description The endpoint's HTTP status, or null when it did not answer */
+                            status: number | null;
+                            error: string | null;
+                        };
+                        error: null;
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description X-D1-Bookmark is malformed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, unknown or expired credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The credential's role is below admin; or the user's account is disabled */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No notification endpoint has this id */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        /** @enum {string} */
+                        error: "validation_error" | "invalid_input" | "malformed_request" | "missing_field" | "unauthorized" | "invalid_credentials" | "invalid_token" | "token_expired" | "no_authentication" | "forbidden" | "insufficient_permissions" | "access_denied" | "not_found" | "resource_not_found" | "endpoint_not_found" | "method_not_allowed" | "conflict" | "duplicate_resource" | "resource_exists" | "payload_too_large" | "unsupported_media_type" | "unprocessable_entity" | "account_locked" | "rate_limit_exceeded" | "too_many_requests" | "internal_error" | "internal_server_error" | "unknown_error" | "processing_error" | "async_task_failed" | "bad_gateway" | "upstream_error" | "external_api_error" | "audiobookshelf_error" | "qbittorrent_error" | "mam_crawl_error" | "download_failed" | "metadata_error" | "service_unavailable" | "maintenance" | "configuration_error" | "database_error" | "database_connection_error" | "transaction_failed";
+                        code: string;
+                        message: string;
+                        status_code: number;
+                        detail: string | null;
+                        /** Format: date-time */
+                        timestamp: string;
+                        request_id: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                            code: string;
+                        }[];
+                        context?: {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description The body is larger than 1 MB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A body was sent that is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Validation failed: `errors` lists every problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Over the admin tier's limit for this client; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An unexpected failure (details are logged, never answered in production) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database, the configuration or the rate limiter is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getApiAdminNotificationsDeliveries: {
+        parameters: {
+            query?: {
+                limit?: number;
+                offset?: number;
+                endpoint_id?: number;
+                status?: "pending" | "delivered" | "failed";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of deliveries */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            deliveries: components["schemas"]["NotificationDelivery"][];
+                            total: number;
+                            page_info: {
+                                limit: number;
+                                offset: number;
+                                has_more: boolean;
+                            };
+                        };
+                        error: null;
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description X-D1-Bookmark is malformed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, unknown or expired credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The credential's role is below admin; or the user's account is disabled */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description The body is larger than 1 MB */

@@ -152,6 +152,13 @@ export const ROUTE_POLICIES: Record<string, RoutePolicy> = {
   "DELETE /api/admin/api-keys/:id": { tier: "admin", access: "admin" },
   "GET /api/admin/rate-limits/:tier/:client": { tier: "admin", access: "admin" },
   "DELETE /api/admin/rate-limits/:tier/:client": { tier: "admin", access: "admin" },
+  // notifications: endpoints, their delivery log and a test send, for admins
+  "GET /api/admin/notifications/endpoints": { tier: "admin", access: "admin" },
+  "POST /api/admin/notifications/endpoints": { tier: "admin", access: "admin" },
+  "PUT /api/admin/notifications/endpoints/:id": { tier: "admin", access: "admin" },
+  "DELETE /api/admin/notifications/endpoints/:id": { tier: "admin", access: "admin" },
+  "POST /api/admin/notifications/endpoints/:id/test": { tier: "admin", access: "admin" },
+  "GET /api/admin/notifications/deliveries": { tier: "admin", access: "admin" },
 };
 
 /**

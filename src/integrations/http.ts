@@ -1,9 +1,9 @@
 import type { z } from "zod";
-import { SERVICE_LABELS, type ServiceName, type UpstreamSettings } from "../config";
+import type { UpstreamSettings } from "../config";
 import { VERSION } from "../version";
 import { readAtMost } from "./read-at-most";
 import { backoff, retryAfter, sleep } from "./retry";
-import { UpstreamError } from "./upstream-error";
+import { CALLED_LABELS, type CalledService, UpstreamError } from "./upstream-error";
 
 /**
  * The one way this Worker calls an outside service (README, "Connecting your services"): a deadline per
@@ -18,7 +18,7 @@ export { retryAfter } from "./retry";
 export { UpstreamError, type UpstreamFailure } from "./upstream-error";
 
 /** Services reached through a Cloudflare Tunnel, which get the Access service-token headers. */
-const SELF_HOSTED: ReadonlySet<ServiceName> = new Set(["audiobookshelf", "qbittorrent", "prowlarr"]);
+const SELF_HOSTED: ReadonlySet<CalledService> = new Set(["audiobookshelf", "qbittorrent", "prowlarr"]);
 
 const DEFAULT_RETRIES = 2;
 const DEFAULT_BACKOFF_MS = 250;
@@ -67,7 +67,7 @@ export interface UpstreamResponse {
 }
 
 export interface ServiceClientOptions {
-  service: ServiceName;
+  service: CalledService;
   baseUrl: string;
   /** Deadline and Access token, from the configuration. */
   upstream: Pick<UpstreamSettings, "timeoutMs" | "accessToken">;
@@ -87,7 +87,7 @@ export interface ServiceClientOptions {
 
 /** One outside service, called through `request` / `json` / `text`. */
 export class ServiceClient {
-  readonly service: ServiceName;
+  readonly service: CalledService;
   private readonly options: ServiceClientOptions;
 
   constructor(options: ServiceClientOptions) {
@@ -104,7 +104,7 @@ export class ServiceClient {
     const started = Date.now();
     const deadline = started + timeoutMs;
     const where = `${method} ${request.path}`;
-    const label = SERVICE_LABELS[this.service];
+    const label = CALLED_LABELS[this.service];
 
     for (let attempt = 0; ; attempt++) {
       let error: UpstreamError;
@@ -157,7 +157,7 @@ export class ServiceClient {
   /** Parses an already fetched response (for callers that looked at its status or headers first). */
   parse<S extends z.ZodType>(response: UpstreamResponse, schema: S, request: UpstreamRequest): z.output<S> {
     const where = `${request.method ?? "GET"} ${request.path}`;
-    const label = SERVICE_LABELS[this.service];
+    const label = CALLED_LABELS[this.service];
     let body: unknown;
     try {
       body = JSON.parse(response.text);

@@ -2,6 +2,8 @@ import { sql } from "drizzle-orm";
 import type { Database } from "../db/client";
 import { type SchedulerState, schedulerState } from "../db/schema";
 import { failureReason } from "../lib/failure";
+import { type DeliveryReport, deliverDue } from "../services/notifications/deliver";
+import { probeComponents, watchHealth } from "../services/notifications/health-watch";
 import { runTask, type taskJson } from "./runs";
 import { nextRun, TICK_MS } from "./schedule";
 import { cronOf, schedulerStates } from "./state";
@@ -49,12 +51,42 @@ async function claimWindows(db: Database, states: Map<string, SchedulerState>, a
   return new Set(rows.map((row) => row.taskName as TaskName));
 }
 
+/**
+ * After the tasks, every tick: the due notification deliveries (src/services/notifications/deliver.ts),
+ * so the events the tasks just noticed go out in the same invocation. A step of the dispatcher, not
+ * a task: a tick with nothing due costs one D1 query and no `tasks` row (the delivery log is its
+ * history), which keeps the busiest tick within the Free plan (test/scheduler/free-plan.test.ts).
+ */
+async function sendNotifications(ctx: TaskContext, scheduledTime: Date): Promise<DeliveryReport | null> {
+  try {
+    const report = await deliverDue(ctx.db, ctx.config, scheduledTime);
+    if (report.sent > 0 || report.gave_up > 0) console.log(JSON.stringify({ level: "info", event: "notifications_sent", ...report }));
+    return report;
+  } catch (error) {
+    failureReason(error, "notifications_failed", { tick: scheduledTime.toISOString() });
+    return null;
+  }
+}
+
+/** limiter.degraded, database.degraded: told when the probes see a change (src/services/notifications/health-watch.ts). */
+async function probeHealth(ctx: TaskContext, scheduledTime: Date): Promise<void> {
+  try {
+    const told = await watchHealth(ctx.db, await probeComponents(ctx.db, ctx.env, ctx.config), scheduledTime);
+    for (const { event, data } of told)
+      console.warn(JSON.stringify({ level: "warn", event: "health_changed", notification: event, ...data }));
+  } catch (error) {
+    failureReason(error, "health_watch_failed", { tick: scheduledTime.toISOString() });
+  }
+}
+
 export interface DispatchResult {
   tick: string;
   ran: ReturnType<typeof taskJson>[];
   skipped_paused: TaskName[];
   /** Tasks another invocation had already taken for this window. */
   not_claimed: TaskName[];
+  /** The notifications sent after the tasks, or null when that step failed (logged). */
+  notifications: DeliveryReport | null;
 }
 
 /**
@@ -66,7 +98,7 @@ export async function dispatch(ctx: TaskContext, scheduledTime: Date): Promise<D
   const tick = scheduledTime.toISOString();
   const states = await schedulerStates(ctx.db);
   const claimed = await claimWindows(ctx.db, states, tick);
-  const result: DispatchResult = { tick, ran: [], skipped_paused: [], not_claimed: [] };
+  const result: DispatchResult = { tick, ran: [], skipped_paused: [], not_claimed: [], notifications: null };
   let firstError: unknown;
   for (const task of TASK_LIST) {
     if (!claimed.has(task.name)) {
@@ -90,6 +122,10 @@ export async function dispatch(ctx: TaskContext, scheduledTime: Date): Promise<D
       firstError ??= error;
     }
   }
+  // The health probes at every tick but :00 and :30, where the heaviest tasks already share the
+  // Free plan's 50 queries (test/scheduler/free-plan.test.ts): a state change waits 5 minutes more at most.
+  if (scheduledTime.getUTCMinutes() % 30 !== 0) await probeHealth(ctx, scheduledTime);
+  result.notifications = await sendNotifications(ctx, scheduledTime);
   if (firstError !== undefined) throw firstError;
   return result;
 }

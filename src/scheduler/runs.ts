@@ -3,6 +3,7 @@ import { type Task, tasks } from "../db/schema";
 import { AppError } from "../errors";
 import { failureReason, TaskError } from "../lib/failure";
 import { type FailedItem, tallyFailures } from "../services/failed-attempts";
+import { enqueueNotification } from "../services/notifications/enqueue";
 import { resolveTask, schedulerStates } from "./state";
 import { TASK_LIST, type TaskContext, type TaskDefinition, type TaskName, type TaskOutcome, unavailableReason } from "./tasks";
 
@@ -115,6 +116,7 @@ async function execute(
 
   let tallies: FailedItem[];
   let update;
+  let told: ReturnType<typeof enqueueNotification>[] = [];
   if (outcome) {
     tallies = (outcome.failures ?? []).slice(0, MAX_TALLIED_ITEMS);
     update = db
@@ -135,13 +137,15 @@ async function execute(
     const cause = error instanceof TaskError ? error.cause : error;
     const reason = failureReason(cause, "task_failed", { task: created.taskName, task_id: created.id });
     tallies = [{ taskName: created.taskName, reason, errorCode: cause instanceof AppError ? cause.code : "internal_error" }];
+    // Told in the same batch as the failure is recorded: one event per failed run.
+    told = [enqueueNotification(db, "task.failed", { task: created.taskName, task_id: created.id, trigger: trigger.kind, reason })];
     update = db
       .update(tasks)
       .set({ ...finished, status: "failed", errorMessage: reason, ...(partial ? { taskMetadata: { ...metadata, ...partial } } : {}) })
       .where(byId)
       .returning();
   }
-  const [[row]] = await db.batch([update, ...(tallies.length > 0 ? [tallyFailures(db, tallies)] : [])]);
+  const [[row]] = await db.batch([update, ...(tallies.length > 0 ? [tallyFailures(db, tallies)] : []), ...told]);
   if (!row) throw new Error("UPDATE ... RETURNING answered no row");
   console.log(
     JSON.stringify({

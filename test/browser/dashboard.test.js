@@ -3,7 +3,9 @@
 // Screenshots of every view go to test-results/dashboard/ (ignored by git); the page weight and
 // load time of the overview are printed and written to test-results/dashboard/metrics.json.
 import assert from "node:assert/strict";
+import { createHmac } from "node:crypto";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { chromium } from "playwright-core";
@@ -387,6 +389,40 @@ describe("the operator's dashboard in Chromium", { timeout: 600_000 }, () => {
     await page.getByRole("button", { name: "Pause SERIES" }).waitFor();
   });
 
+  it("registers a signed webhook (its secret shown once) and sends it a test the receiver verifies", async () => {
+    const received = [];
+    const hook = createServer((req, res) => {
+      const chunks = [];
+      req.on("data", (chunk) => chunks.push(chunk));
+      req.on("end", () => {
+        received.push({ headers: req.headers, body: Buffer.concat(chunks).toString("utf8") });
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise((resolve) => hook.listen(0, "127.0.0.1", resolve));
+    try {
+      await view("#/notifications", "notifications");
+      await page.getByLabel("Name", { exact: true }).fill("Home hook");
+      await page.getByLabel("URL", { exact: true }).fill(`http://127.0.0.1:${hook.address().port}/hook`);
+      await page.getByRole("button", { name: "Add endpoint" }).click();
+      await page.getByText(/Its signing secret, shown this once/).waitFor();
+      const secret = (await page.locator("main code", { hasText: /^whsec_/ }).textContent()).trim();
+      await page.getByRole("button", { name: "Send a test to Home hook" }).click();
+      await page.getByText(/Test to Home hook: delivered \(HTTP 204\)/).waitFor();
+      assert.equal(received.length, 1);
+      const [{ headers, body }] = received;
+      const key = Buffer.from(secret.slice("whsec_".length), "base64");
+      const expected = createHmac("sha256", key)
+        .update(`${headers["webhook-id"]}.${headers["webhook-timestamp"]}.${body}`)
+        .digest("base64");
+      assert.equal(headers["webhook-signature"], `v1,${expected}`);
+      assert.equal(JSON.parse(body).type, "test");
+      await shot("notifications");
+    } finally {
+      hook.close();
+    }
+  });
+
   it("opens a book from its series, corrects it by hand and shows the change in its history", async () => {
     await view("#/series", "series");
     await page.getByRole("link", { name: "The Expanse" }).click();
@@ -506,6 +542,9 @@ describe("the operator's dashboard in Chromium", { timeout: 600_000 }, () => {
     assert.ok(downloads.some((name) => name.startsWith("Retry now")) || downloads.length > 0);
     const schedule = await fits("#/schedule", "schedule", "fit-schedule");
     for (const name of ["Run QUEUE now", "Pause QUEUE", "Change the cron of QUEUE"]) assert.ok(schedule.includes(name), name);
+    const notifications = await fits("#/notifications", "notifications", "fit-notifications");
+    for (const name of ["Send a test to Home hook", "Disable Home hook", "Delete Home hook", "Add endpoint"])
+      assert.ok(notifications.includes(name), name);
   });
 
   it("keeps a session going with a refresh, which revokes the token it replaces", async () => {
@@ -560,10 +599,13 @@ describe("the operator's dashboard in Chromium", { timeout: 600_000 }, () => {
       ["#/series", "series"],
       ["#/downloads", "downloads"],
       ["#/schedule", "schedule"],
+      ["#/notifications", "notifications"],
     ]) {
       const names = await fits(hash, ready, `fit-viewer-${ready}`);
       assert.deepEqual(
-        names.filter((name) => /Sync|Analyse|Retry|Run |Pause|Resume|Save|Add series|Dry run|Correct|Fill/.test(name)),
+        names.filter((name) =>
+          /Sync|Analyse|Retry|Run |Pause|Resume|Save|Add series|Add endpoint|Send a test|Dry run|Correct|Fill/.test(name),
+        ),
         [],
         `${hash}: no write control for a viewer`,
       );

@@ -3,14 +3,24 @@ import { eq, inArray, isNull } from "drizzle-orm";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { getConfig } from "../../src/config";
 import { type Database, primaryDatabase, sessionDatabase } from "../../src/db/client";
-import { authors, books, downloads, missingBooks, schedulerState } from "../../src/db/schema";
+import {
+  authors,
+  books,
+  downloads,
+  missingBooks,
+  notificationDeliveries,
+  notificationEndpoints,
+  schedulerState,
+} from "../../src/db/schema";
 import { downloadTag, forgetSessions, QB_TAG } from "../../src/integrations/qbittorrent";
 import { dispatch } from "../../src/scheduler/dispatch";
 import { runTask } from "../../src/scheduler/runs";
 import { TASK_NAMES, TASKS, type TaskName } from "../../src/scheduler/tasks";
 import { AUTHORS_PER_RUN } from "../../src/services/author-watch";
+import { createEndpoint, MAX_SENDS_PER_RUN } from "../../src/services/notifications";
 import { AUDIBLE_URL, type FakeBook, fakeAudible } from "../integrations/fake-audible";
 import { fakeGoogle, GOOGLE_KEY, GOOGLE_URL } from "../integrations/fake-google-books";
+import { NTFY_TOKEN, NTFY_URL } from "../integrations/fake-notify";
 import { fakeMamProwlarr, type MamTorrent, PROWLARR } from "../integrations/fake-prowlarr";
 import { configWith, fakeQbittorrent, qbKey } from "../integrations/fake-qbittorrent";
 
@@ -237,10 +247,21 @@ describe("METADATA_FULL: a Paid plan task", () => {
 });
 
 describe("a whole tick within the Free plan", () => {
-  // GAPS, CLEANUP and QUEUE are due at 01:00 UTC: one invocation shares the limits among them.
-  it("01:00 UTC (GAPS, CLEANUP, QUEUE with 100 active downloads, and the dispatcher's own claims): within 50 queries and 50 subrequests", async () => {
+  // GAPS, CLEANUP and QUEUE are due at 01:00 UTC: one invocation shares the limits among them, and
+  // the notifications sent after them (the QUEUE's 40 failures each told to two endpoints).
+  it("01:00 UTC (GAPS, CLEANUP, QUEUE with 100 active downloads, the notifications, and the dispatcher's own claims): within 50 queries and 50 subrequests", async () => {
     await addBooks(200);
     const { fake, config } = await hundredActiveDownloads();
+    await plain.delete(notificationEndpoints);
+    const actor = { identity: undefined, ip: "192.0.2.1", userAgent: null };
+    for (const name of ["phone", "tablet"])
+      await createEndpoint(plain, getConfig(env), actor, {
+        name,
+        kind: "ntfy",
+        url: NTFY_URL,
+        token: NTFY_TOKEN,
+        events: ["download.failed", "download.abandoned"],
+      });
     const tick = new Date("2042-03-04T01:00:00.000Z");
     const before = new Date(tick.getTime() - 5 * 60_000).toISOString();
     await plain.batch(
@@ -254,6 +275,9 @@ describe("a whole tick within the Free plan", () => {
     const { db, counter } = countedDatabase();
     const result = await dispatch({ db, env, config }, tick);
     expect(result.ran.map((run) => run.task_name).sort()).toEqual(["CLEANUP", "GAPS", "QUEUE"]);
+    // The fake qBittorrent answers every fetch: the ntfy sends are among its calls.
+    expect(result.notifications).toMatchObject({ sent: MAX_SENDS_PER_RUN });
+    expect(await plain.select().from(notificationDeliveries)).toHaveLength(80);
     expect(counter.queries).toBeLessThanOrEqual(FREE.queries);
     expect(fake.calls.length).toBeLessThanOrEqual(FREE.subrequests);
   });

@@ -6,6 +6,7 @@ import { errorNotice, fill, h, notice } from "./dom.js";
 import { bookView } from "./views/book.js";
 import { downloadsView } from "./views/downloads.js";
 import { libraryView } from "./views/library.js";
+import { notificationsView } from "./views/notifications.js";
 import { overviewView } from "./views/overview.js";
 import { scheduleView } from "./views/schedule.js";
 import { seriesDetailView, seriesView } from "./views/series.js";
@@ -17,6 +18,7 @@ const ROUTES = [
   [/^#\/series\/(\d+)$/, seriesDetailView, "#/series"],
   [/^#\/downloads$/, downloadsView, "#/downloads"],
   [/^#\/schedule$/, scheduleView, "#/schedule"],
+  [/^#\/notifications$/, notificationsView, "#/notifications"],
   [/^#\/books\/(\d+)$/, bookView, "#/library"],
 ];
 

@@ -9,4 +9,5 @@ export * from "./catalogue";
 export * from "./identity";
 export * from "./library";
 export * from "./metadata";
+export * from "./notifications";
 export * from "./scheduler";

@@ -4,8 +4,9 @@ import type { Database } from "../../db/client";
 import { downloads } from "../../db/schema";
 import { downloadTag, QB_TAG, type QbittorrentClient, type Torrent } from "../../integrations/qbittorrent";
 import { syncGap } from "../downloads";
+import { enqueueNotifications, type NotificationInput } from "../notifications/enqueue";
 import { verdictOf } from "../qbittorrent-states";
-import { countFailures, type FailureRow, failureRow, isDownloading } from "./status";
+import { countFailures, type FailureRow, failureEvent, failureRow, isDownloading } from "./status";
 
 /** A download sent by URL whose torrent qBittorrent still has not shown after this failed to fetch. */
 export const URL_FETCH_GRACE_MS = 30 * 60_000;
@@ -47,6 +48,7 @@ export async function poll(db: Database, qb: QbittorrentClient, config: Config, 
   const seen: SeenRow[] = [];
   const completed: SeenRow[] = [];
   const failures: FailureRow[] = [];
+  const events: NotificationInput[] = [];
   for (const row of rows) {
     const torrent = row.qbittorrentHash ? byHash.get(row.qbittorrentHash.toLowerCase()) : byTag.get(downloadTag(row.id));
     if (!torrent) {
@@ -55,6 +57,7 @@ export async function poll(db: Database, qb: QbittorrentClient, config: Config, 
       const reason = row.qbittorrentHash ? "qBittorrent no longer knows this torrent" : "qBittorrent never added the torrent from its URL";
       report.failed.push({ download_id: row.id, reason });
       failures.push(failureRow(row, reason, "missing", now));
+      events.push(failureEvent(row, reason));
       continue;
     }
     report.state_counts[torrent.state] = (report.state_counts[torrent.state] ?? 0) + 1;
@@ -69,6 +72,7 @@ export async function poll(db: Database, qb: QbittorrentClient, config: Config, 
         verdict === "failed" ? `qBittorrent reports ${torrent.state}` : `stalled for more than ${config.upstream.qbStallMinutes} minutes`;
       report.failed.push({ download_id: row.id, reason });
       failures.push(failureRow(row, reason, torrent.state, now));
+      events.push(failureEvent(row, reason));
     } else {
       // Speed and ETA change every poll: kept with the run (monitor-status reads them), not written per download.
       report.transfer[row.id] = {
@@ -85,7 +89,7 @@ export async function poll(db: Database, qb: QbittorrentClient, config: Config, 
   const statements = [
     ...(seen.length > 0 ? [recordSeen(db, seen)] : []),
     ...(completed.length > 0 ? [recordCompleted(db, completed, stamp, absConfigured)] : []),
-    ...(failures.length > 0 ? [countFailures(db, failures, now, isDownloading)] : []),
+    ...(failures.length > 0 ? [countFailures(db, failures, now, isDownloading), enqueueNotifications(db, events, now)] : []),
     ...(gapIds.length > 0 ? [syncGap(db, gapIds)] : []),
   ];
   if (statements.length > 0) await db.batch(statements as [(typeof statements)[number], ...typeof statements]);

@@ -5,7 +5,8 @@ import { type Download, downloads } from "../../db/schema";
 import { type AddOutcome, downloadTag, magnetHash, QB_TAG, type QbittorrentClient } from "../../integrations/qbittorrent";
 import { syncGap } from "../downloads";
 import { checkLink, type LinkCheck, prowlarrUrlOf, sendableLink } from "../downloads/links";
-import { countFailure, isClaimed, isDownloading, SENDING } from "./status";
+import { enqueueNotification, enqueueNotifications } from "../notifications/enqueue";
+import { countFailure, failureEvent, isClaimed, isDownloading, SENDING } from "./status";
 
 /** A claim older than this was left by a run that stopped: the download may be sent again. */
 export const SEND_LEASE_MS = 10 * 60_000;
@@ -139,7 +140,8 @@ export async function send(db: Database, qb: QbittorrentClient, config: Config, 
         // A link that may never go to qBittorrent does not become one by waiting: abandoned.
         const reason = `Not sent to qBittorrent: ${link.reason}`;
         report.refused.push({ download_id: row.id, reason });
-        await db.batch([abandon(db, row.id, reason, stamp), ...gap]);
+        const event = { download_id: row.id, title: row.title, reason, attempts: row.retryCount, max_retries: row.maxRetries };
+        await db.batch([abandon(db, row.id, reason, stamp), enqueueNotification(db, "download.abandoned", event, now), ...gap]);
         continue;
       }
       const prowlarr = config.integrations.prowlarr;
@@ -151,7 +153,11 @@ export async function send(db: Database, qb: QbittorrentClient, config: Config, 
       });
       if (outcome.result === "refused") {
         report.refused.push({ download_id: row.id, reason: outcome.detail });
-        await db.batch([countFailure(db, row, outcome.detail, "refused", now, isClaimed!), ...gap]);
+        await db.batch([
+          countFailure(db, row, outcome.detail, "refused", now, isClaimed!),
+          enqueueNotifications(db, [failureEvent(row, outcome.detail)], now),
+          ...gap,
+        ]);
         continue;
       }
       const qbHash = (outcome.result === "added" ? outcome.hash : undefined) ?? hash;

@@ -1,6 +1,7 @@
 import { and, eq, type SQL, sql } from "drizzle-orm";
 import type { Database } from "../../db/client";
 import { type Download, downloads } from "../../db/schema";
+import type { NotificationInput } from "../notifications/enqueue";
 
 // Where a download stands in the queue, and a failed attempt counted (by the poll and the send).
 
@@ -65,6 +66,15 @@ export function countFailures(db: Database, rows: FailureRow[], now: Date, where
     })
     .from(failed)
     .where(and(eq(downloads.id, sql`failed.id`), where));
+}
+
+/** The notification of one failed attempt: `download.abandoned` when it was the last one, else `download.failed`. */
+export function failureEvent(row: Download, reason: string): NotificationInput {
+  const attempts = row.retryCount + 1;
+  return {
+    event: attempts >= row.maxRetries ? "download.abandoned" : "download.failed",
+    data: { download_id: row.id, title: row.title, reason, attempts, max_retries: row.maxRetries, missing_book_id: row.missingBookId },
+  };
 }
 
 export const isDownloading = eq(downloads.status, "downloading");
