@@ -26,7 +26,6 @@ import { integrations } from "./routes/integrations";
 import { library } from "./routes/library";
 import { meta } from "./routes/meta";
 import { metadata } from "./routes/metadata";
-import { notifications } from "./routes/notifications";
 import { rateLimits } from "./routes/rate-limits";
 import { scheduler } from "./routes/scheduler";
 import { series } from "./routes/series";
@@ -81,7 +80,6 @@ app.route("/api/scheduler", scheduler);
 app.route("/api/system", system);
 app.route("/api/admin", admin);
 app.route("/api/admin/rate-limits", rateLimits);
-app.route("/api/admin/notifications", notifications);
 
 app.notFound((c) => renderError(c, new AppError("not_found", "Not found", { detail: `No route for ${c.req.method} ${c.req.path}` })));
 app.onError((error, c) => renderError(c, error));
