@@ -15,15 +15,25 @@
 //   npm run mutants -- --check           only check that every mutant still applies (no tests)
 //   npm run mutants -- --threshold 95    the minimum score in percent (default 90)
 //   npm run mutants -- --keep            keep the temporary copy (its path is printed)
+//
+// Generated mutants (scripts/mutants-generated.js, StrykerJS's operators over the folders in scope):
+//   npm run mutants -- --generated                     every mutant of every folder in scope
+//   npm run mutants -- --changed [--base main]         the files this branch changed (before landing)
+//   npm run mutants -- --generated --folders src/scheduler --sample 0.2 --seed 27
 import { spawnSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
+import { collapse, mutantKey } from "./lib/mutant-keys.js";
+import equivalents from "./mutants-equivalent.js";
 import mutants from "./mutants-list.js";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const args = process.argv.slice(2);
+if (args.includes("--generated") || args.includes("--changed")) {
+  await import("./mutants-generated.js"); // it exits with the run's verdict
+}
 const flag = (name) => args.includes(name);
 const option = (name, fallback) => {
   const i = args.indexOf(name);
@@ -149,7 +159,27 @@ if (checkOnly) {
   console.log(
     `mutants: ${selected.length - stale.length} of ${selected.length} apply${stale.length ? "; fix the STALE ones in scripts/mutants-list.js" : ""}`,
   );
-  process.exit(stale.length ? 1 : 0);
+  // The reviewed equivalent generated mutants: the text each replaces is still in its file and its key is that mutant's.
+  let staleEquivalents = 0;
+  const keys = new Set();
+  for (const e of equivalents) {
+    const path = join(root, e.file ?? "");
+    const problems = [];
+    for (const field of ["key", "file", "mutator", "original", "replacement", "why"])
+      if (typeof e[field] !== "string") problems.push(`no ${field}`);
+    if (problems.length === 0 && e.key !== mutantKey(e.file, e.mutator, e.original, e.replacement))
+      problems.push("key does not match the mutant");
+    if (problems.length === 0 && keys.has(e.key)) problems.push("listed twice");
+    if (problems.length === 0 && (!existsSync(path) || !collapse(readFileSync(path, "utf8")).includes(collapse(e.original))))
+      problems.push(`its original text is no longer in ${e.file}`);
+    keys.add(e.key);
+    if (problems.length) {
+      staleEquivalents++;
+      console.log(`STALE      equivalent ${e.key ?? "(no key)"} in scripts/mutants-equivalent.js: ${problems.join("; ")}`);
+    }
+  }
+  console.log(`mutants: ${equivalents.length - staleEquivalents} of ${equivalents.length} reviewed equivalent generated mutants apply`);
+  process.exit(stale.length || staleEquivalents ? 1 : 0);
 }
 
 const dir = makeCopy();
