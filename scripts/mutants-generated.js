@@ -14,6 +14,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { EQUIVALENT, NOT_SAMPLED } from "./lib/mutant-checker.js";
 import { describe, inSample, mutantKey, originalText, wilson } from "./lib/mutant-keys.js";
+import { sampleTargets } from "./lib/mutant-sample.js";
 import { changedFiles, filesOf, folderOf, SCOPE, testsFor } from "./lib/mutant-scope.js";
 import equivalents from "./mutants-equivalent.js";
 
@@ -69,8 +70,10 @@ const started = Date.now();
 
 try {
   for (const [folder, files] of groups) {
-    const tests = testsFor(root, files);
     const folderStarted = Date.now();
+    const sample = rate < 1 ? await sampleTargets(root, files, rate, seed) : { generated: undefined, mutate: files };
+    const sampledFiles = [...new Set(sample.mutate.map((target) => target.replace(/:\d+-\d+$/, "")))];
+    const tests = testsFor(root, sampledFiles);
     const report = join(work, `${folder.replaceAll("/", "-")}.json`);
     const config = join(work, `${folder.replaceAll("/", "-")}.config.json`);
     // Scripts run as child processes: their coverage is not measured, so every test runs each mutant.
@@ -83,7 +86,7 @@ try {
           vitest: { configFile: "vitest.mutants.config.ts", related: false },
           plugins: ["@stryker-mutator/vitest-runner", join(root, "scripts/lib/mutant-checker.js")],
           checkers: ["mutant-sample"],
-          mutate: files,
+          mutate: sample.mutate,
           testFiles: tests,
           coverageAnalysis: perTest ? "perTest" : "off",
           // Code run when a module loads (tables, constants): each such mutant reloads workerd and
@@ -121,6 +124,7 @@ try {
       continue;
     }
     const row = summarise(folder, JSON.parse(readFileSync(report, "utf8")));
+    if (sample.generated !== undefined) row.generated = sample.generated;
     row.minutes = (Date.now() - folderStarted) / 60_000;
     rows.push(row);
   }

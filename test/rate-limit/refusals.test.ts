@@ -119,4 +119,19 @@ describe("refusals answered by the isolate", () => {
     expect((await send("/api/info", { ip })).status).toBe(200);
     expect(calls.length).toBe(before + 1);
   });
+
+  it("remembers at most the 10,000 newest refusals: a flood of clients forgets the oldest, and a client refused again is new", () => {
+    // Driven as consume() drives it, with the times given; the flood replaces every refusal the other tests left.
+    const [limit, windowMs, at] = [1, 60_000, Date.UTC(2030, 0, 1)];
+    const flood = Array.from({ length: 10_000 }, (_, i) => `ip:flood-${i}-${crypto.randomUUID()}`);
+    for (const client of flood) rememberRefusal("public", client, limit, windowMs, at, windowMs);
+    const refused = (client: string) => refusedFor("public", client, limit, windowMs, at + 1_000) !== undefined;
+    expect(refused(flood[0]!)).toBe(true);
+    expect(refused(flood[9_999]!)).toBe(true);
+
+    // The sixth oldest is refused again: now the newest. Six more clients push out the six oldest, and it is not one of them.
+    rememberRefusal("public", flood[5]!, limit, windowMs, at, windowMs);
+    for (let i = 0; i < 6; i++) rememberRefusal("public", `ip:late-${i}-${crypto.randomUUID()}`, limit, windowMs, at, windowMs);
+    expect([0, 4, 5, 6, 7].map((i) => refused(flood[i]!))).toEqual([false, false, true, false, true]);
+  });
 });
