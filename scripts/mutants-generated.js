@@ -107,7 +107,7 @@ try {
       ),
     );
     console.log(
-      `mutants: ${folder}: ${files.length} files, ${tests.length} test files${rate < 1 ? `, a sample of ${rate} (seed ${seed})` : ""}`,
+      `mutants: ${folder}: ${rate < 1 ? `${sample.generated} mutants, a sample of ${rate} (seed ${seed}) in ${sampledFiles.length} of ${files.length} files` : `${files.length} files`}, ${tests.length} test files`,
     );
     const run = spawnSync(join(root, "node_modules", ".bin", "stryker"), ["run", config], {
       cwd: root,

@@ -1,7 +1,7 @@
 // What generated mutation runs mutate (issue 27's scope) and which test files each runs.
 import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
-import { basename, dirname, join } from "node:path";
+import { basename, dirname, join, relative } from "node:path";
 
 /** The folders in scope and, for scripts/, the files (the release and the migration rules). */
 export const SCOPE = {
@@ -67,11 +67,17 @@ export function testsFor(root, files) {
   );
   const texts = new Map(tests.map((t) => [t, readFileSync(join(root, t), "utf8")]));
   const chosen = new Set();
+  const sources = walk(root, "src").map((f) => [f, readFileSync(join(root, f), "utf8")]);
   for (const file of files) {
     const module = file.replace(/\.(ts|js)$/, "");
     const mirror = dirname(file).replace(/^src\//, "test/");
-    // The file's name and, inside a folder of its area (src/services/queue/), the area's name.
+    // The file's name and, inside a folder of its area (src/services/queue/), the area's name; and
+    // the names of the source files that import it (a service's route test catches its mutants).
     const names = [basename(module), ...(dirname(file).split("/").length > 2 ? [basename(dirname(file))] : [])];
+    for (const [importer, text] of sources) {
+      const path = relative(dirname(importer), module);
+      if (importer !== file && text.includes(`"${path.startsWith(".") ? path : `./${path}`}"`)) names.push(basename(importer).replace(/\.(ts|js)$/, ""));
+    }
     for (const test of tests) {
       const text = texts.get(test);
       const imports = text.includes(`${module}"`) || text.includes(`${module}.js"`);

@@ -104,6 +104,20 @@ describe("refusals answered by the isolate", () => {
     expect(calls).toHaveLength(3);
   });
 
+  it("a changed window with the same count is a new budget too: the caller is told the new window's wait", async () => {
+    const { calls, namespace } = countingLimiter();
+    const ip = uniqueIp();
+    const perMinute = withEnv({ RATE_LIMITS: JSON.stringify({ public: "1/minute" }), RATE_LIMITER: namespace });
+    expect((await perMinute("/api/info", { ip })).status).toBe(200);
+    expect(Number((await perMinute("/api/info", { ip })).headers.get("Retry-After"))).toBeLessThanOrEqual(60);
+    const perHour = withEnv({ RATE_LIMITS: JSON.stringify({ public: "1/hour" }), RATE_LIMITER: namespace });
+    const refused = await perHour("/api/info", { ip });
+    expect(refused.status).toBe(429);
+    // The object decides under the hour: its one request leaves the window an hour after it came.
+    expect(Number(refused.headers.get("Retry-After"))).toBeGreaterThan(3_500);
+    expect(calls).toHaveLength(3);
+  });
+
   it("an admin's clear forgets this isolate's refusal at once", async () => {
     const { calls, namespace } = countingLimiter();
     const send = withEnv({ RATE_LIMITS: JSON.stringify({ public: "1/minute" }), RATE_LIMITER: namespace });

@@ -230,6 +230,11 @@ describe("GET /api/system/configuration", () => {
     expect(defaults.status).toBe(200);
     expect((await defaults.json<{ data: unknown }>()).data).toEqual(shape("development", DEFAULTS));
 
+    // A blank value (a variable set to spaces or a newline) overrides nothing either.
+    const blank = await withEnv({ RATE_LIMITS: " \n " })("/api/system/configuration", { auth: true });
+    expect(blank.status).toBe(200);
+    expect((await blank.json<{ data: { rate_limits: unknown } }>()).data.rate_limits).toEqual(DEFAULTS);
+
     const overridden = await withEnv({ RATE_LIMITS: JSON.stringify({ search: "40/minute", download: "5/hour" }) })(
       "/api/system/configuration",
       { auth: true },
