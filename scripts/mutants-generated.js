@@ -96,6 +96,8 @@ try {
           // TypeScript 7 has no JavaScript API for Stryker to rewrite tsconfig.json with; the tests do not need it rewritten.
           tsconfigFile: "no-tsconfig-rewrite.json",
           timeoutMS: 30_000,
+          // The first run of a folder's tests takes minutes on the shared machine (Stryker gives it 5 by default).
+          dryRunTimeoutMinutes: 30,
           reporters: ["json", "progress-append-only"],
           jsonReporter: { fileName: report },
           tempDirName: join(work, "stryker"),
