@@ -80,6 +80,14 @@ describe("the expand/contract check of npm run db:check", () => {
     expect(problems[0]).toContain("0006_b.sql:1:");
   });
 
+  it("finds the -- contract: line anywhere in the file, indented or not, but not trailing a statement", () => {
+    // As a developer writes it: under drizzle-kit's statements, or after a first comment line.
+    const below = `${NOT_NULL_NO_DEFAULT}\n--> statement-breakpoint\n${DROP_COLUMN}\n  -- Contract: nothing reads narrator since 0004\n`;
+    expect(check({ "0005_a.sql": below })).toEqual([]);
+    expect(check({ "0005_a.sql": `-- Drop the narrator column.\n-- contract: unused since 0004\n${DROP_COLUMN}` })).toEqual([]);
+    expect(check({ "0005_a.sql": `${DROP_COLUMN} -- contract: unused since 0004\n` })).toHaveLength(1);
+  });
+
   it("lets expand changes through", () => {
     const expand = [
       "ALTER TABLE `books` ADD `edition` text;",
