@@ -284,4 +284,12 @@ describe("retryAfter", () => {
     expect(retryAfter("soon", now)).toBeUndefined();
     expect(retryAfter(null, now)).toBeUndefined();
   });
+
+  it("at its edges: 0 seconds and a date already past mean now; an empty header means nothing was asked", () => {
+    const now = Date.parse("2026-11-29T12:00:00Z");
+    expect(retryAfter("0", now)).toBe(0);
+    expect(retryAfter("Sun, 29 Nov 2026 11:59:00 GMT", now)).toBe(0);
+    expect(retryAfter("", now)).toBeUndefined();
+    expect(retryAfter("120", now)).toBe(120_000);
+  });
 });
