@@ -44,6 +44,28 @@ describe("Prowlarr search", () => {
     expect(result.releases[1]).toMatchObject({ freeleech: true, seeders: 0, infoHash: null });
   });
 
+  it("reads the protocol as older builds send it, as DownloadProtocol's number (0 unknown, 1 usenet, 2 torrent), and a size of 0 or none as unknown", async () => {
+    fakeUpstream(() =>
+      json([
+        prowlarrRelease("Dune A", { protocol: 2 }),
+        prowlarrRelease("Dune B", { protocol: 1 }),
+        prowlarrRelease("Dune C", { protocol: 0 }),
+        prowlarrRelease("Dune D", { protocol: "torrent", size: undefined }),
+        prowlarrRelease("Dune E", { protocol: null, size: 0 }),
+      ]),
+    );
+    const { releases, malformed } = await prowlarr(configWith(PROWLARR)).search("Dune");
+    expect(malformed).toBe(0);
+    expect(releases.map((r) => [r.title, r.protocol])).toEqual([
+      ["Dune A", "torrent"],
+      ["Dune B", "usenet"],
+      ["Dune C", "unknown"],
+      ["Dune D", "torrent"],
+      ["Dune E", null],
+    ]);
+    expect(releases.slice(3).map((r) => r.size)).toEqual([0, 0]);
+  });
+
   it("reads MyAnonamouse's releases as Prowlarr builds them: freeleech from downloadVolumeFactor or the flag, VIP kept in the title", async () => {
     fakeUpstream(() =>
       json([
