@@ -76,7 +76,8 @@ export function testsFor(root, files) {
     const names = [basename(module), ...(dirname(file).split("/").length > 2 ? [basename(dirname(file))] : [])];
     for (const [importer, text] of sources) {
       const path = relative(dirname(importer), module);
-      if (importer !== file && text.includes(`"${path.startsWith(".") ? path : `./${path}`}"`)) names.push(basename(importer).replace(/\.(ts|js)$/, ""));
+      if (importer !== file && text.includes(`"${path.startsWith(".") ? path : `./${path}`}"`))
+        names.push(basename(importer).replace(/\.(ts|js)$/, ""));
     }
     for (const test of tests) {
       const text = texts.get(test);
