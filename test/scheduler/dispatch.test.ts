@@ -134,9 +134,11 @@ describe("the dispatcher", () => {
     const [a, b] = await Promise.all([dispatch(ctx, at), dispatch(ctx, at)]);
     expect([...a.ran, ...b.ran].map((row) => row.task_name).sort()).toEqual(["CLEANUP", "GAPS", "QUEUE"]);
     expect(await ranAt(at.toISOString())).toHaveLength(3);
-    // A late, older tick changes nothing either.
+    // A late, older tick changes nothing either: not now, and not the next tick's window (no task runs twice).
     await tick("2051-07-01T00:50:00.000Z");
     expect(await ranAt("2051-07-01T00:50:00.000Z")).toEqual([]);
+    await tick("2051-07-01T01:05:00.000Z");
+    expect(await ranAt("2051-07-01T01:05:00.000Z")).toEqual(["CATALOGUE", "QUEUE"]);
   });
 
   it("skips a paused task, and does not catch up its paused time on resume", async () => {
