@@ -130,7 +130,7 @@ describe("pause and resume", () => {
       expect(upcoming.upcoming_tasks.map((t: { task_name: string }) => t.task_name)).toContain("GAPS");
     } finally {
       const resumed = await data("/api/scheduler/task/CLEANUP/resume", { method: "PUT" });
-      expect(resumed).toEqual({ task_name: "CLEANUP", paused: false, next_run_time: ISO, message: expect.any(String) });
+      expect(resumed).toEqual({ task_name: "CLEANUP", paused: false, next_run_time: ISO, message: "Task CLEANUP resumed" });
     }
     expect(await db.select().from(schedulerState).where(eq(schedulerState.taskName, "CLEANUP")).get()).toMatchObject({
       paused: false,
