@@ -106,6 +106,13 @@ export const ROUTE_POLICIES: Record<string, RoutePolicy> = {
   // acquisition queues downloads: the download tier, for operators
   "POST /api/gaps/acquire": { tier: "download", access: "operator" },
   "POST /api/gaps/analyze-and-acquire": { tier: "download", access: "operator" },
+  // requests: anyone signed in searches the catalogue and asks (their own; operators see all); operators decide
+  "GET /api/requests/search": { tier: "search", access: "viewer" },
+  "GET /api/requests": { tier: "authenticated", access: "viewer", rule: "A viewer sees their own requests; operators and admins all" },
+  "GET /api/requests/:id": { tier: "authenticated", access: "viewer", rule: "The requester themself, or an operator or admin" },
+  "POST /api/requests": { tier: "authenticated", access: "viewer" },
+  "POST /api/requests/:id/approve": { tier: "authenticated", access: "operator" },
+  "POST /api/requests/:id/deny": { tier: "authenticated", access: "operator" },
   // scheduler: the schedule and runs for viewers; running, pausing and resuming for admins
   "GET /api/scheduler/status": { tier: "authenticated", access: "viewer" },
   "GET /api/scheduler/tasks": { tier: "authenticated", access: "viewer" },

@@ -98,6 +98,23 @@ const boundedInt = (name: string, fallback: number, max: number) =>
   positiveInt(name, fallback).superRefine((value, ctx) => {
     if (value > max) ctx.addIssue({ code: "custom", message: `${name} must be at most ${max}` });
   });
+const REQUEST_ROLES = ["viewer", "operator", "admin"] as const;
+
+/** The roles whose requests are approved at once: a comma list ("operator,admin"), "none" for none. */
+const autoApproveRoles = optionalVar.transform((value, ctx) => {
+  if (value === undefined) return ["operator", "admin"] as (typeof REQUEST_ROLES)[number][];
+  if (value.toLowerCase() === "none") return [];
+  const roles = value.split(",").map((role) => role.trim().toLowerCase());
+  const unknown = roles.filter((role) => !(REQUEST_ROLES as readonly string[]).includes(role));
+  if (unknown.length > 0) {
+    ctx.addIssue({
+      code: "custom",
+      message: `REQUESTS_AUTO_APPROVE names no role ${unknown.join(", ")} (viewer, operator, admin, or none)`,
+    });
+    return z.NEVER;
+  }
+  return roles as (typeof REQUEST_ROLES)[number][];
+});
 
 /**
  * The language releases must be in (README, "Configuration"): a code as MyAnonamouse tags releases
@@ -151,6 +168,8 @@ export const envSchema = z
     QB_STALL_MINUTES: positiveInt("QB_STALL_MINUTES", 120),
     RELEASE_LANGUAGE: releaseLanguage,
     ACQUIRE_MAX_PER_RUN: boundedInt("ACQUIRE_MAX_PER_RUN", 5, MAX_DOWNLOADS_PER_RUN),
+    REQUESTS_PER_DAY: positiveInt("REQUESTS_PER_DAY", 5),
+    REQUESTS_AUTO_APPROVE: autoApproveRoles,
   })
   .superRefine((env, ctx) => {
     if (env.ENVIRONMENT !== "production") return;

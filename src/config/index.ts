@@ -38,6 +38,8 @@ export interface Config {
   integrations: Integrations;
   /** Deadline, Access service token and tuning shared by the outside services. */
   upstream: UpstreamSettings;
+  /** Requests (src/services/requests/): how many a requester may make in 24 hours, and whose are approved at once. */
+  requests: { perDay: number; autoApprove: ("viewer" | "operator" | "admin")[] };
   /** What is wrong, by binding name, e.g. "JWT_SECRET is missing or empty". Empty when usable. */
   problems: string[];
 }
@@ -61,7 +63,8 @@ export function getConfig(env: Env): Config {
 export function parseConfig(env: Partial<Record<keyof Env, unknown>>): Config {
   const parsed = envSchema.safeParse(env);
   if (parsed.success) {
-    const { ENVIRONMENT, API_KEY, JWT_SECRET, PASSWORD_SALT, RATE_LIMITS, ALLOWED_ORIGINS } = parsed.data;
+    const { ENVIRONMENT, API_KEY, JWT_SECRET, PASSWORD_SALT, RATE_LIMITS, ALLOWED_ORIGINS, REQUESTS_PER_DAY, REQUESTS_AUTO_APPROVE } =
+      parsed.data;
     return {
       environment: ENVIRONMENT,
       isProduction: ENVIRONMENT === "production",
@@ -70,6 +73,7 @@ export function parseConfig(env: Partial<Record<keyof Env, unknown>>): Config {
       allowedOrigins: ALLOWED_ORIGINS,
       integrations: integrationsOf(parsed.data, env as Record<string, unknown>),
       upstream: upstreamOf(parsed.data),
+      requests: { perDay: REQUESTS_PER_DAY, autoApprove: REQUESTS_AUTO_APPROVE },
       problems: [],
     };
   }
@@ -84,6 +88,7 @@ export function parseConfig(env: Partial<Record<keyof Env, unknown>>): Config {
     allowedOrigins: [],
     integrations: integrationsOf({}),
     upstream: upstreamOf({}),
+    requests: { perDay: 5, autoApprove: [] },
     problems: parsed.error.issues.map(problemOf),
   };
 }

@@ -175,6 +175,14 @@ export class AudibleCatalogue {
     return this.products(query);
   }
 
+  /**
+   * Books matching free words (a title, an author, or both), most relevant first: the catalogue's
+   * `keywords` search, as the request apps send a person's search box.
+   */
+  async keywords(words: string): Promise<AudibleProduct[]> {
+    return this.products({ keywords: words, num_results: SEARCH_RESULTS, products_sort_by: "Relevance", response_groups: PRODUCT_GROUPS });
+  }
+
   /** An author's books, newest first (released and announced). */
   async byAuthor(author: string): Promise<AudibleProduct[]> {
     return this.products({ author, num_results: AUTHOR_RESULTS, products_sort_by: "-ReleaseDate", response_groups: PRODUCT_GROUPS });

@@ -7,6 +7,7 @@ import type { SearchResult } from "../integrations/prowlarr";
 import { createDownload } from "./downloads";
 import { checkLink, shownLink } from "./downloads/links";
 import { type Decision, type Release, rankReleases } from "./releases";
+import { settleRequests } from "./requests/status";
 import { queryOf, type WantedJson, wantedJson, wantedOf } from "./wanted";
 
 export { queryOf, titleUnknown } from "./wanted";
@@ -270,6 +271,8 @@ export async function acquire(db: Database, search: Search, options: AcquireOpti
       result.skipped.push({ missing_book_id: gap.id, wanted, reason: "duplicate_release", detail: error.detail ?? error.message });
     }
   }
+  // Approved requests were searched for, or are downloading now (./requests/status.ts).
+  if (!options.dryRun) await settleRequests(db, { searched: true });
   return result;
 }
 

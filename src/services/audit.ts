@@ -1,6 +1,8 @@
-import { and, count, desc, eq, is, SQL, sql } from "drizzle-orm";
+import { and, count, desc, eq, is, SQL, type SQLWrapper, sql } from "drizzle-orm";
+import type { SQLiteTable } from "drizzle-orm/sqlite-core";
 import type { Identity } from "../context";
 import type { Database } from "../db/client";
+import { insertWhere } from "../db/insert-where";
 import { type AuditLog, auditLogs } from "../db/schema";
 import { type Actor, actorOf } from "../lib/actor";
 import type { PageQuery } from "../lib/pagination";
@@ -20,8 +22,21 @@ export interface AuditEvent {
  * so there is never a change without its row (or a row without its change).
  */
 export function auditEntry(db: Database, actor: Actor, event: AuditEvent) {
+  return db.insert(auditLogs).values(auditRow(actor, event));
+}
+
+/**
+ * The audit row of a change that may not happen: written only when `condition` holds at its
+ * place in the batch, e.g. `changes() > 0` right after the guarded UPDATE it reports
+ * (src/db/insert-where.ts), so a change a concurrent one forestalled leaves no row either.
+ */
+export function auditEntryWhere(db: Database, actor: Actor, event: AuditEvent, from: SQLiteTable, condition: SQLWrapper) {
+  return insertWhere(db, auditLogs, auditRow(actor, event), from, condition);
+}
+
+function auditRow(actor: Actor, event: AuditEvent) {
   const identity = event.identity ?? actor.identity;
-  return db.insert(auditLogs).values({
+  return {
     userId: identity?.kind === "user" ? identity.userId : null,
     username: identity?.kind === "user" ? identity.username : null,
     actor: actorOf(identity),
@@ -32,7 +47,7 @@ export function auditEntry(db: Database, actor: Actor, event: AuditEvent) {
     details: event.details ?? {},
     ipAddress: actor.ip.slice(0, 45),
     userAgent: actor.userAgent?.slice(0, 500) ?? null,
-  });
+  };
 }
 
 export interface AuditFilter {

@@ -8,6 +8,7 @@ import { UpstreamError } from "../integrations/http";
 import { completionStatements, importBooks } from "./books";
 import { importRowOf } from "./library-sync-item";
 import { type KnownNames, knownNames, reconcilePage } from "./library-sync-page";
+import { settleRequests } from "./requests/status";
 
 /**
  * The catalogue from Audiobookshelf (POST /api/library/sync; README, "Connecting your services"): every
@@ -147,6 +148,8 @@ export async function syncLibrary(
   const { archived, skipped } = stopped
     ? { archived: 0, skipped: `The listing was not read to its end (${stopped}): nothing was archived` }
     : await archiveMissing(db, seen, { scope, force });
+  // A requested book the sync brought in: its request is available (./requests/status.ts).
+  await settleRequests(db);
   return {
     ...counts,
     archived,

@@ -160,6 +160,9 @@ describe("the operator's dashboard in Chromium", { timeout: 600_000 }, () => {
       QB_PASSWORD: CREDENTIALS.qbPassword,
       GOOGLE_BOOKS_URL: `${upstreams.googleBooks.url}/books/v1`,
       GOOGLE_BOOKS_API_KEY: CREDENTIALS.googleBooksKey,
+      AUDIBLE_URL: upstreams.audible.url,
+      // A viewer's request waits for an operator (the admin's would be approved at once).
+      REQUESTS_AUTO_APPROVE: "admin",
       // One person clicking through every view in a minute, plus the queue's polling.
       RATE_LIMITS: JSON.stringify({ authenticated: "600/minute", public: "100/minute", download: "100/hour" }),
     });
@@ -529,6 +532,54 @@ describe("the operator's dashboard in Chromium", { timeout: 600_000 }, () => {
     await page.waitForFunction(() => /2 of 4 · 50\s%/.test(document.querySelector("main").textContent));
   });
 
+  it("lets a viewer search the catalogue and ask for a book, and an admin approve it: a wanted book", async () => {
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await signIn(USERS.viewer);
+    await view("#/requests", "requests");
+    await page.getByLabel("Title, author or ASIN").fill("expanse");
+    await page.getByRole("button", { name: "Search the catalogue" }).click();
+    // Leviathan Wakes is in the library (found by its title and author: the library has no ASIN).
+    await page
+      .getByRole("row", { name: /Leviathan Wakes/ })
+      .getByText("in library")
+      .waitFor();
+    await page.getByRole("button", { name: "Request Cibola Burn" }).click();
+    await page.getByText(/asked; an operator decides/).waitFor();
+    await page
+      .getByRole("row", { name: /Cibola Burn/ })
+      .first()
+      .getByText("your request")
+      .waitFor();
+    const mine = page.locator("section", { has: page.getByRole("heading", { name: "My requests" }) });
+    await mine
+      .getByRole("row", { name: /Cibola Burn/ })
+      .getByText("pending")
+      .waitFor();
+    assert.equal(await page.getByRole("button", { name: /^Approve/ }).count(), 0, "a viewer decides nothing");
+    await fits("#/requests", "requests", "fit-viewer-requests");
+    await page.getByRole("button", { name: "Sign out" }).click();
+
+    await signIn(USERS.admin);
+    await view("#/requests", "requests");
+    const all = page.locator("section", { has: page.getByRole("heading", { name: "All requests" }) });
+    const row = all.getByRole("row", { name: /Cibola Burn/ });
+    await row.getByText("user:vera").waitFor();
+    await row.getByLabel("Note on Cibola Burn").fill("next on the list");
+    await row.getByRole("button", { name: "Approve Cibola Burn" }).click();
+    await page.getByText(/approved: ACQUIRE searches for it/).waitFor();
+    await all
+      .getByRole("row", { name: /Cibola Burn/ })
+      .getByText("next on the list")
+      .waitFor();
+    const gaps = (await api("GET", "/api/gaps/missing?reason=request")).payload.data.missing_books;
+    assert.deepEqual(
+      gaps.map((g) => [g.title, g.asin, g.author_name]),
+      [["Cibola Burn", "B0EXPANSE4", "James S. A. Corey"]],
+    );
+    await shot("requests");
+    await shot("requests-phone", PHONE);
+  });
+
   it("fits every view at 1280 and 390 px, with every action of an admin inside the window", async () => {
     const book = (await api("GET", "/api/books/search?query=Leviathan")).payload.data.books[0].id;
     const expanse = (await api("GET", "/api/series?limit=500")).payload.data.series.find((s) => s.name === "The Expanse").id;
@@ -540,6 +591,7 @@ describe("the operator's dashboard in Chromium", { timeout: 600_000 }, () => {
     assert.ok((await fits(`#/books/${book}`, "book", "fit-book")).includes("Fill empty fields from Google Books"));
     const downloads = await fits("#/downloads", "downloads", "fit-downloads");
     assert.ok(downloads.some((name) => name.startsWith("Retry now")) || downloads.length > 0);
+    assert.ok((await fits("#/requests", "requests", "fit-requests")).includes("Search the catalogue"));
     const schedule = await fits("#/schedule", "schedule", "fit-schedule");
     for (const name of ["Run QUEUE now", "Pause QUEUE", "Change the cron of QUEUE"]) assert.ok(schedule.includes(name), name);
     const notifications = await fits("#/notifications", "notifications", "fit-notifications");

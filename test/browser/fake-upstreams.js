@@ -1,4 +1,4 @@
-// Fake Audiobookshelf, Prowlarr, qBittorrent and Google Books for the browser test: one small HTTP server each on
+// Fake Audiobookshelf, Prowlarr, qBittorrent, Google Books and the Audible catalogue for the browser test: one small HTTP server each on
 // 127.0.0.1, answering the documented shapes (as
 // src/integrations/ expects them) and refusing calls without the right credential, as the real
 // services do. The Worker under `wrangler dev` reaches them over loopback.
@@ -242,14 +242,54 @@ function googleBooks() {
   });
 }
 
+/** The Audible catalogue (public, no key): The Expanse by keywords or by ASIN, as src/integrations/audible.ts reads it. */
+export const CATALOGUE = [
+  ["B0EXPANSE1", "Leviathan Wakes", "1"],
+  ["B0EXPANSE3", "Abaddon's Gate", "3"],
+  ["B0EXPANSE4", "Cibola Burn", "4"],
+].map(([asin, title, sequence]) => ({
+  asin,
+  title,
+  subtitle: null,
+  authors: [{ asin: "B001JP7TTW", name: "James S. A. Corey" }],
+  narrators: [{ name: "Jefferson Mays" }],
+  series: [{ asin: "B0EXPANSES", title: "The Expanse", sequence }],
+  release_date: "2014-06-17",
+  runtime_length_min: 1200,
+  language: "english",
+  format_type: "unabridged",
+}));
+
+function audible() {
+  return listen((_req, res, url) => {
+    const one = /^\/1\.0\/catalog\/products\/([^/]+)$/.exec(url.pathname);
+    if (one) {
+      const product = CATALOGUE.find((p) => p.asin === decodeURIComponent(one[1]));
+      if (!product) return json(res, 404, { message: "Requested product doesn't exist", error_code: "000307" });
+      return json(res, 200, { product, response_groups: ["contributors", "series", "product_attrs", "media"] });
+    }
+    if (url.pathname !== "/1.0/catalog/products") return json(res, 404, { message: "Not found" });
+    const words = (url.searchParams.get("keywords") ?? "")
+      .toLowerCase()
+      .split(/[^a-z0-9]+/)
+      .filter(Boolean);
+    const products = CATALOGUE.filter((p) => {
+      const text = `${p.title} ${p.authors[0].name} ${p.series[0].title}`.toLowerCase();
+      return words.every((word) => text.includes(word));
+    });
+    return json(res, 200, { products, response_groups: ["contributors"], total_results: products.length });
+  });
+}
+
 /** Starts the fakes; answers their base URLs, the calls each received, and a stop(). */
 export async function startFakeUpstreams() {
-  const [abs, prowl, qb, google] = await Promise.all([audiobookshelf(), prowlarr(), qbittorrent(), googleBooks()]);
+  const [abs, prowl, qb, google, catalogue] = await Promise.all([audiobookshelf(), prowlarr(), qbittorrent(), googleBooks(), audible()]);
   return {
     abs,
     prowlarr: prowl,
     qbittorrent: qb,
     googleBooks: google,
-    stop: () => Promise.all([abs, prowl, qb, google].map(({ server }) => new Promise((resolve) => server.close(resolve)))),
+    audible: catalogue,
+    stop: () => Promise.all([abs, prowl, qb, google, catalogue].map(({ server }) => new Promise((resolve) => server.close(resolve)))),
   };
 }

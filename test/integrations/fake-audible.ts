@@ -8,7 +8,8 @@ import { fakeUpstream, json } from "./fake-upstream";
  *   `response_groups=relationships` → `{product: {asin, title, relationships: [{asin,
  *   relationship_to_product: "child", relationship_type: "series", sequence, sort}]}}`;
  * - `GET /1.0/catalog/products?title=&author=&num_results=&products_sort_by=&response_groups=` and
- *   `?asins=a,b,c` → `{products: [...], response_groups, total_results}`;
+ *   `?asins=a,b,c` → `{products: [...], response_groups, total_results}`; `?keywords=` matches its
+ *   words against the title and the authors together;
  * - an ASIN Audible has no product for (unknown, or not sold in this region) → 200 with a stub of
  *   three fields and no title, `{product: {asin, asset_details: [], is_vvab: false}, response_groups:
  *   ["always-returned"]}`, as captured from the live API by other clients (Listenarr's
@@ -129,7 +130,13 @@ export function fakeAudible(books: FakeBook[], seriesList: FakeSeries[], options
       }
       const title = url.searchParams.get("title");
       const author = url.searchParams.get("author");
-      let found = books.filter((b) => (!title || contains(b.title, title)) && (!author || contains(b.author, author)));
+      const keywords = url.searchParams.get("keywords");
+      let found = books.filter(
+        (b) =>
+          (!title || contains(b.title, title)) &&
+          (!author || contains(b.author, author)) &&
+          (!keywords || contains(`${b.title} ${b.author}`, keywords)),
+      );
       if (url.searchParams.get("products_sort_by") === "-ReleaseDate") {
         found = [...found].sort((a, b) => (b.release_date ?? "").localeCompare(a.release_date ?? ""));
       }

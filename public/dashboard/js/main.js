@@ -8,6 +8,7 @@ import { downloadsView } from "./views/downloads.js";
 import { libraryView } from "./views/library.js";
 import { notificationsView } from "./views/notifications.js";
 import { overviewView } from "./views/overview.js";
+import { requestsView } from "./views/requests.js";
 import { scheduleView } from "./views/schedule.js";
 import { seriesDetailView, seriesView } from "./views/series.js";
 
@@ -17,6 +18,7 @@ const ROUTES = [
   [/^#\/series$/, seriesView, "#/series"],
   [/^#\/series\/(\d+)$/, seriesDetailView, "#/series"],
   [/^#\/downloads$/, downloadsView, "#/downloads"],
+  [/^#\/requests$/, requestsView, "#/requests"],
   [/^#\/schedule$/, scheduleView, "#/schedule"],
   [/^#\/notifications$/, notificationsView, "#/notifications"],
   [/^#\/books\/(\d+)$/, bookView, "#/library"],

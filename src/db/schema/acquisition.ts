@@ -7,7 +7,7 @@ import { authors, books, series } from "./library";
 
 export const DOWNLOAD_STATUSES = ["queued", "downloading", "completed", "failed", "abandoned"] as const;
 export const ABS_IMPORT_STATUSES = ["pending", "imported", "import_failed"] as const;
-export const GAP_REASONS = ["series_gap", "author_gap", "new_release"] as const;
+export const GAP_REASONS = ["series_gap", "author_gap", "new_release", "request"] as const;
 export const GAP_DOWNLOAD_STATUSES = ["identified", "queued", "downloading", "completed", "failed"] as const;
 export const GAP_RUN_STATUSES = ["running", "completed", "failed"] as const;
 export const GAP_TITLE_SOURCES = ["catalogue", "release", "library", "hand"] as const;

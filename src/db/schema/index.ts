@@ -10,4 +10,5 @@ export * from "./identity";
 export * from "./library";
 export * from "./metadata";
 export * from "./notifications";
+export * from "./requests";
 export * from "./scheduler";
