@@ -15,12 +15,17 @@ const BODY_CONTROLS_ALL = new RegExp(BODY_CONTROLS.source, "g");
 const LINE_CONTROLS_ALL = new RegExp(LINE_CONTROLS.source, "g");
 
 /**
- * `value` without control characters, trimmed, at most `max` characters (never half of a
+ * `value` well formed, without control characters, trimmed, at most `max` characters (never half of a
  * surrogate pair). A one-line text turns tabs and line breaks into spaces; a multi-line one
  * (a description) keeps them, as a caller's body may.
  */
 export function cleanText(value: string, max: number, multiline = false): string {
-  const cleaned = multiline ? value.replace(BODY_CONTROLS_ALL, "") : value.replace(/[\t\r\n]+/g, " ").replace(LINE_CONTROLS_ALL, "");
+  // JSON may carry half of a surrogate pair ("\ud800"): replaced (U+FFFD), since encodeURIComponent
+  // and TextEncoder of a later step would throw on it or change it.
+  const wellFormed = value.toWellFormed();
+  const cleaned = multiline
+    ? wellFormed.replace(BODY_CONTROLS_ALL, "")
+    : wellFormed.replace(/[\t\r\n]+/g, " ").replace(LINE_CONTROLS_ALL, "");
   let text = cleaned.trim();
   if (text.length > max) {
     const cut = /[\ud800-\udbff]/.test(text[max - 1] ?? "") ? max - 1 : max;

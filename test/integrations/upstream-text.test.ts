@@ -21,6 +21,7 @@ describe("upstream text (src/integrations/upstream-text.ts)", () => {
     expect(cleanText("a\tb\nc\u0000", 100, true)).toBe("a\tb\nc");
     expect(cleanText(`${"a".repeat(9)}😀`, 10)).toBe("a".repeat(9));
     expect(cleanText("  x  ", 1)).toBe("x");
+    expect(cleanText("a\ud800b\udc00", 10)).toBe("a\ufffdb\ufffd");
   });
 
   it("Prowlarr: reads at most the results it asked for, each text cleaned and clipped", async () => {

@@ -4,7 +4,8 @@ import { primaryDatabase } from "../../src/db/client";
 import { missingBooks, series } from "../../src/db/schema";
 import { unique } from "../fixtures";
 import { withEnv } from "../helpers";
-import { fakeMamProwlarr, PROWLARR } from "../integrations/fake-prowlarr";
+import { fakeMamProwlarr, PROWLARR, prowlarrRelease } from "../integrations/fake-prowlarr";
+import { fakeUpstream, json } from "../integrations/fake-upstream";
 
 const db = primaryDatabase(env);
 const post = async (body: unknown) => {
@@ -127,6 +128,21 @@ describe("acquisition on MyAnonamouse's real release names", () => {
       json: { dry_run: true },
     });
     expect(((await any.json()) as any).data.decisions[0].releases.every((d: any) => d.reason === "title")).toBe(true);
+  });
+
+  it("takes a release whose title holds half of a surrogate pair: the title is cleaned, its magnet built, never a 500", async () => {
+    await stormlight();
+    // Prowlarr's JSON may escape a lone surrogate ("\\ud800"); encodeURIComponent throws on one.
+    const hashOnly = {
+      ...prowlarrRelease("Oathbringer by Brandon Sanderson [ENG / M4B]", { downloadUrl: undefined, infoHash: "c".repeat(40) }),
+      title: "Oathbringer by Brandon Sanderson\ud800 [ENG / M4B]",
+    };
+    fakeUpstream(() => json([hashOnly]));
+    const { status, body } = await post({});
+    expect(status, JSON.stringify(body)).toBe(200);
+    const queued = body.data.queued[0];
+    expect(queued.release.title).toBe("Oathbringer by Brandon Sanderson\ufffd [ENG / M4B]");
+    expect(queued.download_id).toEqual(expect.any(Number));
   });
 
   it("aims a run at one series, or at chosen gaps, and says which chosen ones are not open", async () => {
