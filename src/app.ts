@@ -15,22 +15,10 @@ import { requestLog } from "./middleware/request-log";
 import { limitUnmatched } from "./middleware/unmatched-limit";
 import { rateLimit } from "./rate-limit/middleware";
 import { routePolicy } from "./route-policy";
-import { admin } from "./routes/admin";
-import { authors } from "./routes/authors";
-import { books } from "./routes/books";
+import { loadAreas, mountLazily } from "./routes/areas";
 import { docs } from "./routes/docs";
-import { downloads } from "./routes/downloads";
-import { gaps } from "./routes/gaps";
 import { health } from "./routes/health";
-import { integrations } from "./routes/integrations";
-import { library } from "./routes/library";
 import { meta } from "./routes/meta";
-import { metadata } from "./routes/metadata";
-import { rateLimits } from "./routes/rate-limits";
-import { requests } from "./routes/requests";
-import { scheduler } from "./routes/scheduler";
-import { series } from "./routes/series";
-import { system } from "./routes/system";
 
 /**
  * The request's path, top to bottom:
@@ -68,20 +56,22 @@ app.use(jsonBody());
 
 app.route("/health", health);
 app.route("/", meta);
-app.route("/", docs(app));
-app.route("/api/books", books);
-app.route("/api/series", series);
-app.route("/api/authors", authors);
-app.route("/api/metadata", metadata);
-app.route("/api/library", library);
-app.route("/api/integrations", integrations);
-app.route("/api/downloads", downloads);
-app.route("/api/gaps", gaps);
-app.route("/api/requests", requests);
-app.route("/api/scheduler", scheduler);
-app.route("/api/system", system);
-app.route("/api/admin", admin);
-app.route("/api/admin/rate-limits", rateLimits);
+app.route("/", docs(documentedApp));
+// /api/books, /api/series, ... /api/admin: each area built on its first request (src/routes/areas.ts).
+mountLazily(app);
 
 app.notFound((c) => renderError(c, new AppError("not_found", "Not found", { detail: `No route for ${c.req.method} ${c.req.path}` })));
 app.onError((error, c) => renderError(c, error));
+
+/**
+ * The app with every area built, as the OpenAPI document describes it (GET /openapi.json builds it
+ * once): the same routes as `app`, in the same order.
+ */
+export async function documentedApp(): Promise<OpenAPIHono<AppEnv>> {
+  const documented = new OpenAPIHono<AppEnv>({ strict: false });
+  documented.route("/health", health);
+  documented.route("/", meta);
+  documented.route("/", docs(documentedApp));
+  for (const { prefix, router } of await loadAreas()) documented.route(prefix, router);
+  return documented;
+}

@@ -49,11 +49,11 @@ export const DOCS_CSP = [
 export const DOCS_CACHE = "public, max-age=300";
 
 /**
- * `GET /openapi.json` and `GET /docs` for an app. The document is built on first use, from the
- * app's routes as registered, then kept for the isolate's life.
+ * `GET /openapi.json` and `GET /docs`. The document is built on first use, from `documented()`
+ * (the app with every area built: src/app.ts), then kept for the isolate's life.
  */
-export function docs(app: OpenAPIHono<AppEnv>) {
-  let document: ReturnType<typeof openApiDocument> | undefined;
+export function docs(documented: () => Promise<OpenAPIHono<AppEnv>>) {
+  let document: Promise<ReturnType<typeof openApiDocument>> | undefined;
   const routes = router();
   routes.openapi(
     createRoute({
@@ -65,9 +65,14 @@ export function docs(app: OpenAPIHono<AppEnv>) {
         "The OpenAPI 3.1 document of every route: parameters, bodies, answers and errors, each route's rate-limit tier and least role.",
       responses: { 200: json(z.looseObject({ openapi: z.literal("3.1.0") }), "The OpenAPI 3.1 document") },
     }),
-    (c) => {
+    async (c) => {
+      document ??= documented().then(openApiDocument);
+      const built = await document.catch((error: unknown) => {
+        document = undefined;
+        throw error;
+      });
       c.header("Cache-Control", DOCS_CACHE);
-      return c.json((document ??= openApiDocument(app)) as { openapi: "3.1.0" }, 200);
+      return c.json(built as { openapi: "3.1.0" }, 200);
     },
   );
   routes.openapi(

@@ -1,5 +1,5 @@
 import { type Schema, Validator } from "@cfworker/json-schema";
-import { app } from "../../src/app";
+import { documentedApp } from "../../src/app";
 import { openApiDocument } from "../../src/openapi/document";
 
 /**
@@ -16,7 +16,7 @@ interface Operation {
 
 // Schemas in the document point at "#/components/schemas/X"; each response schema is checked on
 // its own, with the components beside it as $defs.
-const document = JSON.parse(JSON.stringify(openApiDocument(app)).replaceAll('"#/components/schemas/', '"#/$defs/')) as {
+const document = JSON.parse(JSON.stringify(openApiDocument(await documentedApp())).replaceAll('"#/components/schemas/', '"#/$defs/')) as {
   paths: Record<string, Record<string, Operation>>;
   components: { schemas: Record<string, Schema> };
 };
