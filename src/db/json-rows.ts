@@ -57,3 +57,14 @@ export function selectJsonRows<T extends Table>(
   const tuples = rows.map((row) => columns.map((key) => (row as Record<string, unknown>)[key] ?? null));
   return jsonSlices(tuples).map((json) => sql`SELECT ${sql.join(values, sql`, `)} FROM json_each(${json}) WHERE true`);
 }
+
+/**
+ * `rows` as a derived table named `name`, one column per field (a field of each row's object):
+ * `(SELECT json_extract(value, '$.<field>') AS <field>, ... FROM json_each(?)) AS <name>`, for an
+ * `UPDATE ... FROM` that writes many rows in one statement through one bound parameter. The names
+ * are the caller's constants, never input.
+ */
+export function jsonTable(name: string, fields: readonly string[], rows: readonly object[]): SQL {
+  const columns = fields.map((field) => `json_extract(value, '$.${field}') AS ${field}`).join(", ");
+  return sql`(SELECT ${sql.raw(columns)} FROM json_each(${JSON.stringify(rows)})) AS ${sql.raw(name)}`;
+}

@@ -24,7 +24,6 @@ import {
 } from "../services/users";
 import * as schemas from "./admin.schemas";
 import { auditQuery, loginBody, newKeyBody, newUserBody, passwordBody, userChangesBody } from "./admin.schemas";
-import { notifications } from "./notifications";
 
 /** `/api/admin`: sessions, users, the audit trail and named API keys (rate limits: rate-limits.ts). */
 export const admin = router();
@@ -298,6 +297,3 @@ admin.openapi(
   }),
   async (c) => ok(c, { api_key: await revokeApiKey(database(c), actorFrom(c), c.req.valid("param").id) }),
 );
-
-// /api/admin/notifications: endpoints, their delivery log and a test send (./notifications.ts).
-admin.route("/notifications", notifications);

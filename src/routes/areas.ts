@@ -25,6 +25,7 @@ export const AREAS: readonly { prefix: string; load: () => Promise<Router> }[] =
   { prefix: "/api/system", load: async () => (await import("./system")).system },
   { prefix: "/api/admin/rate-limits", load: async () => (await import("./rate-limits")).rateLimits },
   { prefix: "/api/admin", load: async () => (await import("./admin")).admin },
+  { prefix: "/api/admin/notifications", load: async () => (await import("./notifications")).notifications },
 ];
 
 type Area = (typeof AREAS)[number];

@@ -1,6 +1,7 @@
 import { eq, sql } from "drizzle-orm";
 import { runBatch } from "../db/batch";
 import type { Database } from "../db/client";
+import { jsonTable } from "../db/json-rows";
 import { authors, series } from "../db/schema";
 import { isUniqueViolation } from "../errors";
 import { nameKey } from "../lib/name-key";
@@ -55,8 +56,11 @@ export async function completeNameKeys(
     .filter((kind) => fixes[kind].length > 0)
     .map((kind) => {
       const table = kind === "series" ? series : authors;
-      const completed = sql`(SELECT json_extract(value, '$.id') AS id, json_extract(value, '$.key') AS complete
-        FROM json_each(${JSON.stringify(fixes[kind])})) AS completed`;
+      const completed = jsonTable(
+        "completed",
+        ["id", "complete"],
+        fixes[kind].map(({ id, key }) => ({ id, complete: key })),
+      );
       return db.update(table).set({ nameKey: sql`completed.complete` }).from(completed).where(eq(table.id, sql`completed.id`));
     });
   if (statements.length === 0) return 0;

@@ -1,7 +1,7 @@
 import { eq, sql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import type { Database } from "../../db/client";
-import { selectJsonRows } from "../../db/json-rows";
+import { jsonTable, selectJsonRows } from "../../db/json-rows";
 import { bookSeries, books, type CatalogueMember, catalogueSeries } from "../../db/schema";
 import type { AudibleCatalogue, AudibleProduct, AudibleSeriesRef } from "../../integrations/audible";
 import { ASINS_PER_CALL } from "../../integrations/audible";
@@ -254,9 +254,7 @@ function catalogueWrites(
   for (const rows of selectJsonRows(catalogueSeries, ROW_FIELDS, created))
     writes.push(db.insert(catalogueSeries).select(rows).onConflictDoNothing());
   if (updated.length > 0) {
-    const table = sql`(SELECT ${sql.raw(
-      ["id", ...ROW_FIELDS].map((field) => `json_extract(value, '$.${field}') AS ${field}`).join(", "),
-    )} FROM json_each(${JSON.stringify(updated)})) AS answered`;
+    const table = jsonTable("answered", ["id", ...ROW_FIELDS], updated);
     writes.push(
       db
         .update(catalogueSeries)
@@ -275,12 +273,11 @@ function catalogueWrites(
     );
   }
   if (failed.length > 0) {
-    const table = sql`(SELECT json_extract(value, '$.id') AS id, json_extract(value, '$.checkedAt') AS checked_at,
-      json_extract(value, '$.error') AS error FROM json_each(${JSON.stringify(failed)})) AS failed`;
+    const table = jsonTable("failed", ["id", "checkedAt", "error"], failed);
     writes.push(
       db
         .update(catalogueSeries)
-        .set({ checkedAt: sql`failed.checked_at`, error: sql`failed.error` })
+        .set({ checkedAt: sql`failed.checkedAt`, error: sql`failed.error` })
         .from(table)
         .where(eq(catalogueSeries.id, sql`failed.id`)),
     );

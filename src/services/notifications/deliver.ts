@@ -1,6 +1,7 @@
 import { and, asc, eq, inArray, lte, sql } from "drizzle-orm";
 import type { Config } from "../../config";
 import type { Database } from "../../db/client";
+import { jsonTable } from "../../db/json-rows";
 import { type NotificationDelivery, type NotificationEndpoint, notificationDeliveries, notificationEndpoints } from "../../db/schema";
 import { sendDiscord } from "../../integrations/discord";
 import { NOTIFY_TIMEOUT_MS, type NotifyMessage, type NotifyOutcome } from "../../integrations/notify";
@@ -152,9 +153,7 @@ export async function deliverDue(db: Database, config: Config, now = new Date())
     else if (result.status === "pending") report.retrying++;
     else report.gave_up++;
   }
-  const table = sql`(SELECT json_extract(value, '$.id') AS id, json_extract(value, '$.status') AS status, json_extract(value, '$.attempts') AS attempts,
-    json_extract(value, '$.next_attempt_at') AS next_attempt_at, json_extract(value, '$.last_status') AS last_status,
-    json_extract(value, '$.last_error') AS last_error, json_extract(value, '$.delivered_at') AS delivered_at FROM json_each(${JSON.stringify(results)})) AS r`;
+  const table = jsonTable("r", ["id", "status", "attempts", "next_attempt_at", "last_status", "last_error", "delivered_at"], results);
   await db
     .update(d)
     .set({

@@ -1,6 +1,7 @@
 import { and, eq, sql } from "drizzle-orm";
 import type { Config } from "../../config";
 import type { Database } from "../../db/client";
+import { jsonTable } from "../../db/json-rows";
 import { downloads } from "../../db/schema";
 import { downloadTag, QB_TAG, type QbittorrentClient, type Torrent } from "../../integrations/qbittorrent";
 import { syncGap } from "../downloads";
@@ -107,8 +108,7 @@ interface SeenRow {
 
 /** `rows` as a table of the statement (`seen`), one JSON parameter whatever their number. */
 function seenTable(rows: SeenRow[]) {
-  return sql`(SELECT json_extract(value, '$.id') AS id, json_extract(value, '$.hash') AS hash, json_extract(value, '$.state') AS state,
-    json_extract(value, '$.since') AS since, json_extract(value, '$.progress') AS progress FROM json_each(${JSON.stringify(rows)})) AS seen`;
+  return jsonTable("seen", ["id", "hash", "state", "since", "progress"], rows);
 }
 
 const seenValues = {

@@ -1,5 +1,6 @@
 import { and, eq, type SQL, sql } from "drizzle-orm";
 import type { Database } from "../../db/client";
+import { jsonTable } from "../../db/json-rows";
 import { type Download, downloads } from "../../db/schema";
 import type { NotificationInput } from "../notifications/enqueue";
 
@@ -51,8 +52,7 @@ export function failureRow(row: Download, reason: string, state: string | null, 
 export function countFailures(db: Database, rows: FailureRow[], now: Date, where: SQL) {
   const stamp = now.toISOString();
   const exhausted = sql`${downloads.retryCount} + 1 >= ${downloads.maxRetries}`;
-  const failed = sql`(SELECT json_extract(value, '$.id') AS id, json_extract(value, '$.reason') AS reason,
-    json_extract(value, '$.state') AS state, json_extract(value, '$.retry_at') AS retry_at FROM json_each(${JSON.stringify(rows)})) AS failed`;
+  const failed = jsonTable("failed", ["id", "reason", "state", "retry_at"], rows);
   return db
     .update(downloads)
     .set({
