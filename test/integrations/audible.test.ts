@@ -110,6 +110,40 @@ describe("Audible catalogue client", () => {
     ]);
   });
 
+  it("searches free words as a person's search box does, asking Audible for the most relevant first", async () => {
+    const fake = fakeAudible(CATALOGUE_BOOKS, CATALOGUE_SERIES);
+    const found = await audible(config()).keywords("sanderson oathbringer");
+    expect(found.map((b) => b.title)).toEqual(["Oathbringer"]);
+    expect(Object.fromEntries(fake.calls[0]!.url.searchParams)).toMatchObject({
+      keywords: "sanderson oathbringer",
+      num_results: "10",
+      products_sort_by: "Relevance",
+    });
+  });
+
+  it("keeps the edition first in Audible's sort order at a position, whatever order the list comes in", async () => {
+    // A re-recording listed before the original, each with the plain number and its own `sort`;
+    // then a dramatized edition (not the plain number) ahead of the plain one.
+    const child = (asin: string, sequence: string, sort: string) => ({
+      asin,
+      relationship_to_product: "child",
+      relationship_type: "series",
+      sequence,
+      sort,
+    });
+    const relationships = [
+      child("B0RERECORD", "1", "2"),
+      child("B0ORIGINAL", "1", "1"),
+      child("B0DRAMA002", "2, Dramatized Adaptation", "3"),
+      child("B0SECOND02", "2", "4"),
+    ];
+    fakeUpstream(() => json({ product: { asin: "B0SERIES01", title: "Saga", relationships } }));
+    expect(await audible(config()).seriesMembers("B0SERIES01")).toEqual([
+      { asin: "B0ORIGINAL", sequence: "1" },
+      { asin: "B0SECOND02", sequence: "2" },
+    ]);
+  });
+
   it("reads several books' titles in one call, and an author's books newest first", async () => {
     const fake = fakeAudible(CATALOGUE_BOOKS, CATALOGUE_SERIES);
     const client = audible(config());

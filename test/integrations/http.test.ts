@@ -74,6 +74,22 @@ describe("ServiceClient", () => {
     expect(error.detail).toBe("Audiobookshelf answered 503 to GET /api/libraries");
   });
 
+  it("logs a failed call once, as a warning an operator can filter on: service, failure, status and attempts", async () => {
+    const logs = captureLogs();
+    fakeUpstream(() => new Response("down", { status: 503 }));
+    await failure(client().json({ path: "/api/libraries" }, libraries));
+    expect(logs.map((line) => JSON.parse(line))).toEqual([
+      expect.objectContaining({
+        level: "warn",
+        event: "upstream_failed",
+        service: "audiobookshelf",
+        failure: "status",
+        upstream_status: 503,
+        attempts: 3,
+      }),
+    ]);
+  });
+
   it("never retries a write", async () => {
     const fake = fakeUpstream(() => new Response("boom", { status: 500 }));
     const error = await failure(

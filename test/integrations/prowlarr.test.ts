@@ -91,6 +91,21 @@ describe("Prowlarr search", () => {
     expect(releases[0]!.downloadUrl).toMatch(/^http:\/\/prowlarr\.home\.test:9696\/4\/download\?apikey=/);
   });
 
+  it("reads junk in a flag list (a number, null, an object without a name) as no flag: the search still answers", async () => {
+    fakeUpstream(() =>
+      json([
+        prowlarrRelease("Dune A", { indexerFlags: [1, null, { id: 2 }], downloadVolumeFactor: 1 }),
+        prowlarrRelease("Dune B", { indexerFlags: [null, "FreeLeech"], downloadVolumeFactor: 1 }),
+      ]),
+    );
+    const { releases, malformed } = await prowlarr(configWith(PROWLARR)).search("Dune");
+    expect(malformed).toBe(0);
+    expect(releases.map((r) => [r.title, r.freeleech])).toEqual([
+      ["Dune A", false],
+      ["Dune B", true],
+    ]);
+  });
+
   it("answers nothing as no releases", async () => {
     fakeUpstream(() => json([]));
     expect(await prowlarr(configWith(PROWLARR)).search("nothing")).toEqual({ releases: [], malformed: 0 });

@@ -117,6 +117,18 @@ describe("GET /api/integrations", () => {
     expect(data.integrations[2]).toMatchObject({ status: "ok" });
   });
 
+  it("probes a failing service once: the status shows the failure now, not after retries", async () => {
+    // Every home service behind a reverse proxy whose upstream is down: 502 Bad Gateway.
+    const fake = fakeUpstream(() => new Response("<html>502 Bad Gateway</html>", { status: 502 }));
+    const data = await statuses(withEnv({ ABS_URL, ABS_TOKEN, QB_URL, QB_API_KEY: "qbt_k3y", PROWLARR_URL, PROWLARR_API_KEY }));
+    expect(data.integrations.slice(0, 3).map((s: { status: string }) => s.status)).toEqual(["error", "error", "error"]);
+    expect(fake.calls.map((call) => `${call.url.origin}${call.url.pathname}`).sort()).toEqual([
+      `${ABS_URL}/api/libraries`,
+      `${PROWLARR_URL}/api/v1/system/status`,
+      `${QB_URL}/api/v2/app/version`,
+    ]);
+  });
+
   it("keeps qBittorrent's session across probes, and after a refused login reports it without logging in again", async () => {
     const fake = homeServer();
     const logins = () => fake.calls.filter((call) => call.url.pathname === "/api/v2/auth/login").length;
