@@ -93,6 +93,13 @@ describe("the error shape, one kind at a time", () => {
     expect(res.headers.get("Allow")?.split(", ").sort()).toEqual(["DELETE", "GET", "HEAD", "PUT"]);
   });
 
+  it("404 and 405 before the body's type: an unknown path or method is not asked to send JSON", async () => {
+    await expectError(await postRaw("/api/nothing-here", "title=Dune", "text/plain"), 404, "not_found");
+    const { book_id } = await createBook();
+    const res = await call(`/api/books/${book_id}`, { method: "PATCH", auth: true, body: "title=X", headers: { "Content-Type": "text/plain" } });
+    await expectError(res, 405, "method_not_allowed");
+  });
+
   it("409 duplicate_resource for a taken abs_id", async () => {
     const absId = unique("abs");
     await createBook({ abs_id: absId });
