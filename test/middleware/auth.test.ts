@@ -89,6 +89,12 @@ describe("authentication", () => {
     }
   });
 
+  it("refuses a caller below the route's role with 403, naming the role it needs", async () => {
+    const viewer = bearer(await loginAs(await createUser("viewer")));
+    const res = await call("/api/admin/users", { headers: viewer });
+    expect(await res.json()).toMatchObject({ ...errorShape(403, "forbidden"), detail: "This route needs the admin role" });
+  });
+
   it("counts failed attempts against the caller's IP in the public tier", async () => {
     const defaults = withEnv({ RATE_LIMITS: "" });
     const ip = uniqueIp();
