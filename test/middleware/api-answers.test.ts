@@ -27,11 +27,12 @@ describe("a token that is both expired and wrongly signed", () => {
 });
 
 describe("Cache-Control on /api", () => {
-  it("is no-store on successes, refusals and unmatched /api paths", async () => {
+  it("is no-store on successes, refusals and unmatched /api paths, /api itself included", async () => {
     for (const res of [
       await call("/api/books", { auth: true }),
       await call("/api/books"),
       await call("/api/info"),
+      await call("/api"),
       await call("/api/nothing-here", { auth: true }),
       await call("/api/books", { auth: true, method: "PATCH" }),
     ]) {
