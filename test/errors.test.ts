@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { createBook, unique } from "./fixtures";
+import { bearer, createBook, createUser, loginAs, unique } from "./fixtures";
 import { call, errorShape, withEnv } from "./helpers";
 
 // One error of each kind, through real routes: the standard error shape (src/errors/render.ts) and X-Request-ID on all.
@@ -51,6 +51,16 @@ describe("the error shape, one kind at a time", () => {
     await expectError(await postRaw("/api/books", "title=Dune", "text/plain"), 415, "unsupported_media_type");
   });
 
+  it("does not ask an empty body (Content-Length: 0) for its type", async () => {
+    const token = await loginAs(await createUser());
+    const res = await call("/api/admin/logout", {
+      method: "POST",
+      body: "",
+      headers: { ...bearer(token), "Content-Type": "application/x-www-form-urlencoded", "Content-Length": "0" },
+    });
+    expect(res.status).toBe(200);
+  });
+
   it("413 payload_too_large for more than 1 MB to POST /api/books, and more than 5 MB to the import", async () => {
     const json = JSON.stringify({ title: "Big", description: "x".repeat(1024 * 1024 + 1) });
     await expectError(await postRaw("/api/books", json), 413, "payload_too_large");
@@ -96,7 +106,12 @@ describe("the error shape, one kind at a time", () => {
   it("404 and 405 before the body's type: an unknown path or method is not asked to send JSON", async () => {
     await expectError(await postRaw("/api/nothing-here", "title=Dune", "text/plain"), 404, "not_found");
     const { book_id } = await createBook();
-    const res = await call(`/api/books/${book_id}`, { method: "PATCH", auth: true, body: "title=X", headers: { "Content-Type": "text/plain" } });
+    const res = await call(`/api/books/${book_id}`, {
+      method: "PATCH",
+      auth: true,
+      body: "title=X",
+      headers: { "Content-Type": "text/plain" },
+    });
     await expectError(res, 405, "method_not_allowed");
   });
 

@@ -113,6 +113,14 @@ describe("authentication", () => {
     expect(body).toMatchObject(errorShape(503, "configuration_error"));
     expect(body.detail).toContain("API_KEY");
   });
+
+  it("never takes an empty key for an operator key that is not configured", async () => {
+    const unconfigured = withEnv({ API_KEY: "" });
+    for (const headers of [{ "X-API-Key": "" }, { Authorization: basic("admin", "") }]) {
+      const res = await unconfigured(PROTECTED, { headers });
+      expect(await res.json(), JSON.stringify(headers)).toMatchObject(errorShape(503, "configuration_error"));
+    }
+  });
 });
 
 describe("the operator key comparison", () => {
