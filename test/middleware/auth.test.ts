@@ -116,7 +116,7 @@ describe("authentication", () => {
 
   it("never takes an empty key for an operator key that is not configured", async () => {
     const unconfigured = withEnv({ API_KEY: "" });
-    for (const headers of [{ "X-API-Key": "" }, { Authorization: basic("admin", "") }]) {
+    for (const headers of [{ "X-API-Key": "" }, { Authorization: basic("admin", "") }] as Record<string, string>[]) {
       const res = await unconfigured(PROTECTED, { headers });
       expect(await res.json(), JSON.stringify(headers)).toMatchObject(errorShape(503, "configuration_error"));
     }
