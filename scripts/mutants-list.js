@@ -8,6 +8,7 @@
 // Add a mutant with each new critical feature: what is the one-line bug a reviewer could miss?
 
 const RATE = "test/rate-limit/rate-limit.test.ts";
+const LIMITER = "test/rate-limit/durable-object.test.ts";
 const FAULTS = "test/robustness/faults.test.ts";
 const AUTH = "test/middleware/auth.test.ts";
 const ADMIN = "test/routes/admin.test.ts";
@@ -35,24 +36,24 @@ export default [
     id: "rl-reset-newest",
     file: "src/rate-limit/durable-object.ts",
     bug: "the reset follows the newest request in the window, not the oldest",
-    from: "resetMs: (oldest ?? now) + windowMs - now",
-    to: "resetMs: (newest ?? now) + windowMs - now",
+    from: "resetMs: (log.oldest ?? now) + windowMs - now",
+    to: "resetMs: (log.newest ?? now) + windowMs - now",
     tests: [RATE],
   },
   {
     id: "rl-admit-at-limit",
     file: "src/rate-limit/durable-object.ts",
     bug: "admits one request more than the limit",
-    from: "const allowed = count < limit;",
-    to: "const allowed = count <= limit;",
+    from: "const allowed = log.count < limit;",
+    to: "const allowed = log.count <= limit;",
     tests: [RATE],
   },
   {
     id: "rl-remaining-off-by-one",
     file: "src/rate-limit/durable-object.ts",
     bug: "remaining counts the current request as not yet spent",
-    from: "return { allowed, limit, remaining: Math.max(0, limit - count), resetMs",
-    to: "return { allowed, limit, remaining: Math.max(0, limit - count + 1), resetMs",
+    from: "return { allowed, limit, remaining: Math.max(0, limit - log.count), resetMs",
+    to: "return { allowed, limit, remaining: Math.max(0, limit - log.count + 1), resetMs",
     tests: [RATE],
   },
   {
@@ -78,6 +79,30 @@ export default [
     from: "if (newest === null) return this.clear();",
     to: "if (newest !== null) return this.clear();",
     tests: [RATE],
+  },
+  {
+    id: "rl-mirror-kept-after-clear",
+    file: "src/rate-limit/durable-object.ts",
+    bug: "the log's ends kept in memory outlive a clear: a cleared client is still counted",
+    from: "    this.#log = undefined;",
+    to: "",
+    tests: [LIMITER],
+  },
+  {
+    id: "rl-mirror-expiry-late",
+    file: "src/rate-limit/durable-object.ts",
+    bug: "the kept ends say nothing expired when the oldest request is exactly a window old",
+    from: "log.oldest !== null && log.oldest <= cutoff",
+    to: "log.oldest !== null && log.oldest < cutoff",
+    tests: [LIMITER],
+  },
+  {
+    id: "rl-mirror-newest-stale",
+    file: "src/rate-limit/durable-object.ts",
+    bug: "the kept newest end is not moved by an admitted request: a clock step back writes the log out of order",
+    from: "      log.newest = at;",
+    to: "",
+    tests: [LIMITER],
   },
   {
     id: "rl-retry-after-round",

@@ -9,43 +9,57 @@ export interface Decision {
   resetMs: number;
 }
 
+/** The log's size and ends; `oldest` and `newest` are null when it is empty. */
+interface Window {
+  count: number;
+  oldest: number | null;
+  newest: number | null;
+}
+
 /**
  * One object per (tier, client) counts that client's requests in that tier with a sliding log:
  * a row per admitted request, so the count over any rolling window is exact. Each check runs
  * synchronously against the object's SQLite storage, so concurrent requests cannot interleave,
  * and a restart or eviction loses nothing. An alarm deletes what has expired, and the whole
  * storage once the client has gone idle.
+ *
+ * The log's size and ends are mirrored in memory (#log): read from storage by the first check after
+ * the object starts, then kept in step with each write. Only this object writes its storage and it
+ * runs one call at a time, so the mirror cannot drift; storage stays the truth, and a restart or
+ * eviction just reads it again. A check where nothing has expired is then a single INSERT (a
+ * refusal touches no row); the DELETE and the read of the ends run only when the oldest counted
+ * request has left the window.
  */
 export class RateLimiter extends DurableObject<Env> {
   #tableReady = false;
   #windowMs: number | undefined;
   #alarmPending = false;
+  #log: Window | undefined;
 
   /** Counts one request if the budget allows it; `now` is the object's clock (a test gives it). */
   check(limit: number, windowMs: number, now = Date.now()): Decision {
     this.#ensureTable();
     this.#rememberWindow(windowMs);
-    this.#expire(now - windowMs);
-    let { count, oldest, newest } = this.#window();
-    const allowed = count < limit;
+    const log = this.#current(now - windowMs);
+    const allowed = log.count < limit;
     if (allowed) {
-      // Never before the newest entry, so the log stays in time order (see #window); a clock
+      // Never before the newest entry, so the log stays in time order (see #read); a clock
       // that stepped back only makes the entry expire later, never admits more.
-      const at = Math.max(now, newest ?? now);
+      const at = Math.max(now, log.newest ?? now);
       this.ctx.storage.sql.exec("INSERT INTO hits (at) VALUES (?)", at);
-      count += 1;
-      oldest ??= at;
+      log.count += 1;
+      log.oldest ??= at;
+      log.newest = at;
       this.#scheduleCleanup(at + windowMs);
     }
-    return { allowed, limit, remaining: Math.max(0, limit - count), resetMs: (oldest ?? now) + windowMs - now };
+    return { allowed, limit, remaining: Math.max(0, limit - log.count), resetMs: (log.oldest ?? now) + windowMs - now };
   }
 
   /** The current state without counting anything (for inspection). */
   peek(limit: number, windowMs: number): Decision {
     this.#ensureTable();
     const now = Date.now();
-    this.#expire(now - windowMs);
-    const { count, oldest } = this.#window();
+    const { count, oldest } = this.#current(now - windowMs);
     return { allowed: count < limit, limit, remaining: Math.max(0, limit - count), resetMs: oldest === null ? 0 : oldest + windowMs - now };
   }
 
@@ -61,24 +75,37 @@ export class RateLimiter extends DurableObject<Env> {
     this.#ensureTable();
     const windowMs = this.ctx.storage.sql.exec<{ window_ms: number }>("SELECT window_ms FROM meta").toArray()[0]?.window_ms;
     if (windowMs === undefined) return this.clear();
-    this.#expire(Date.now() - windowMs);
-    const { newest } = this.#window();
+    const { newest } = this.#current(Date.now() - windowMs);
     if (newest === null) return this.clear();
     this.#scheduleCleanup(newest + windowMs);
   }
 
-  #expire(cutoff: number): void {
-    this.ctx.storage.sql.exec("DELETE FROM hits WHERE at <= ?", cutoff);
+  /**
+   * The window as of `cutoff` (requests at or before it have expired), from the mirror; storage is
+   * touched only to read the mirror after a start or clear, and when the oldest request has expired.
+   */
+  #current(cutoff: number): Window {
+    let log = this.#log;
+    if (log === undefined) {
+      log = this.#read();
+      this.#log = log;
+    }
+    if (log.oldest !== null && log.oldest <= cutoff) {
+      this.ctx.storage.sql.exec("DELETE FROM hits WHERE at <= ?", cutoff);
+      log = this.#read();
+      this.#log = log;
+    }
+    return log;
   }
 
   /**
    * The log's size and ends, without reading it: rows are only appended (rowid = last + 1, `at`
    * never decreasing) and deleted from the old end, so they hold consecutive rowids and the count
    * is last - first + 1. Each bound is one b-tree descent (SQLite answers a lone min() or max()
-   * of an indexed column from the index), so a check costs the same with 10 or 100,000 requests
+   * of an indexed column from the index), so this costs the same with 10 or 100,000 requests
    * in the window, where count(*) would read them all.
    */
-  #window(): { count: number; oldest: number | null; newest: number | null } {
+  #read(): Window {
     const row = this.ctx.storage.sql
       .exec<{ first: number | null; last: number | null; oldest: number | null; newest: number | null }>(
         "SELECT (SELECT min(rowid) FROM hits) AS first, (SELECT max(rowid) FROM hits) AS last," +
@@ -107,6 +134,7 @@ export class RateLimiter extends DurableObject<Env> {
     this.#tableReady = true;
     this.#windowMs = undefined;
     this.#alarmPending = false;
+    this.#log = undefined;
   }
 
   /** The alarm needs the window to know what has expired; written only when it changes. */

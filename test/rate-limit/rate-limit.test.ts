@@ -9,6 +9,14 @@ import { errorShape, uniqueIp, withEnv } from "../helpers";
 // The default limits (RATE_LIMITS empty; RATE_LIMITING.md, "Tiers"), through the real app and Durable Object.
 const defaults = withEnv({ RATE_LIMITS: "" });
 
+/**
+ * Restarts a limiter after rows were written straight into its storage, so it reads its log again
+ * (it keeps the log's ends in memory, and only it writes its storage).
+ */
+async function restart(tier: "public", client: string) {
+  await evictDurableObject(limiterFor(env, tier, client));
+}
+
 /** Writes `count` admitted requests `ageMs` in the past straight into a limiter's log. */
 async function backdate(tier: "public", client: string, count: number, ageMs: number) {
   await runInDurableObject(limiterFor(env, tier, client), (instance, state) => {
@@ -16,6 +24,7 @@ async function backdate(tier: "public", client: string, count: number, ageMs: nu
     state.storage.sql.exec("DELETE FROM hits");
     for (let i = 0; i < count; i++) state.storage.sql.exec("INSERT INTO hits (at) VALUES (?)", Date.now() - ageMs);
   });
+  await restart(tier, client);
 }
 
 /** Writes one admitted request per age (milliseconds in the past), oldest first, as the limiter appends them. */
@@ -26,6 +35,7 @@ async function backdateAges(tier: "public", client: string, agesMs: number[]) {
     const now = Date.now();
     for (const age of [...agesMs].sort((a, b) => b - a)) state.storage.sql.exec("INSERT INTO hits (at) VALUES (?)", now - age);
   });
+  await restart(tier, client);
 }
 
 describe("rate limiting", () => {
