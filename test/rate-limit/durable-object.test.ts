@@ -1,4 +1,4 @@
-import { evictDurableObject } from "cloudflare:test";
+import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { limiterFor } from "../../src/rate-limit/middleware";
@@ -70,5 +70,48 @@ describe("the rate limiter's log across its own lifetime", () => {
     expect(await checkAt(limiter, T0 + WINDOW + 2)).toEqual({ allowed: false, remaining: 0, resetMs: 29_998 });
     // All three leave together.
     expect(await checkAt(limiter, T0 + 30_000 + WINDOW)).toEqual({ allowed: true, remaining: 2, resetMs: WINDOW });
+  });
+});
+
+describe("what a check costs in SQLite rows (RATE_LIMITING.md, Costs)", () => {
+  /** Rows read and written, and statements run, by `call` on the object's storage. */
+  function rowsOf(state: DurableObjectState, call: () => void) {
+    const sql = state.storage.sql;
+    const exec = sql.exec.bind(sql);
+    const cursors: { rowsRead: number; rowsWritten: number }[] = [];
+    sql.exec = ((...args: Parameters<typeof exec>) => {
+      const cursor = exec(...args);
+      cursors.push(cursor);
+      return cursor;
+    }) as typeof sql.exec;
+    try {
+      call();
+    } finally {
+      sql.exec = exec;
+    }
+    return {
+      statements: cursors.length,
+      read: cursors.reduce((sum, c) => sum + c.rowsRead, 0),
+      written: cursors.reduce((sum, c) => sum + c.rowsWritten, 0),
+    };
+  }
+
+  it("an admitted request where nothing expired writes its row and index entry and reads none; a refusal touches no row", async () => {
+    const limiter = freshLimiter();
+    for (let i = 0; i < 2; i++) await checkAt(limiter, T0 + i);
+    const costs = await runInDurableObject(limiter, (instance, state) => ({
+      admitted: rowsOf(state, () => instance.check(3, WINDOW, T0 + 10)),
+      refused: rowsOf(state, () => instance.check(3, WINDOW, T0 + 20)),
+    }));
+    expect(costs).toEqual({ admitted: { statements: 1, read: 0, written: 2 }, refused: { statements: 0, read: 0, written: 0 } });
+  });
+
+  it("reads the window's ends again only when its oldest request has left it", async () => {
+    const limiter = freshLimiter();
+    for (let i = 0; i < 3; i++) await checkAt(limiter, T0 + i, 10);
+    const expired = await runInDurableObject(limiter, (instance, state) => rowsOf(state, () => instance.check(10, WINDOW, T0 + WINDOW)));
+    // The DELETE of the one expired row, the read of the ends, the INSERT.
+    expect(expired.statements).toBe(3);
+    expect(expired.read).toBeGreaterThan(0);
   });
 });
