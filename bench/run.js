@@ -10,7 +10,7 @@ import path from "node:path";
 import { root } from "../scripts/lib/tool.js";
 import { TIERS } from "../src/rate-limit/tiers.ts";
 import { CATALOGUE_SERIES, catalogueBench, catalogueTable } from "./lib/catalogue.js";
-import { costBench, costTable } from "./lib/cost.js";
+import { costBench, costTable, devServerNote } from "./lib/cost.js";
 import { concurrent, straddle } from "./lib/exactness.js";
 import { computeCompletion, seedLibrary } from "./lib/library.js";
 import { LOAD, measure } from "./lib/load.js";
@@ -223,7 +223,8 @@ async function runStartup({ print = true } = {}) {
 
 function printStartup(report) {
   console.log(
-    `\nBundle size (wrangler deploy --dry-run) and startup (wrangler check startup: busy CPU ms of the startup phase in local workerd), at ${report.commit}:\n`,
+    `\nBundle size (wrangler deploy --dry-run) and startup (wrangler check startup: busy CPU ms of the startup phase in local workerd), at ${report.commit}; ` +
+      "issue (first main) is issue 24's figure, measured the same way:\n",
   );
   console.log(startupTable(report.rows));
 }
@@ -243,9 +244,11 @@ async function runCost() {
   writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
   printStartup(startup);
   console.log(
-    `\nServer CPU per request (every process of wrangler dev, /proc) and throughput, ${cost.books.toLocaleString("en-US")} books, best of ${cost.rounds}:\n`,
+    `\nServer CPU per request (every process of wrangler dev, /proc) and throughput, ${cost.books.toLocaleString("en-US")} books, best of ${cost.rounds}; ` +
+      "the issue (first main) columns are issue 24's figures, measured the same way:\n",
   );
   console.log(costTable(cost));
+  console.log(`\n${devServerNote(cost)}`);
   if (previous) {
     console.log(`\nThe last other commit measured here, ${previous.commit} (${previous.date.slice(0, 16)}):\n`);
     printStartup({ commit: previous.commit, rows: previous.startup });
