@@ -16,7 +16,11 @@ export type Identity =
     }
   | { kind: "api_key"; keyId: number; name: string; role: "viewer" | "operator" };
 
-/** The Hono environment of this app: bindings from wrangler.toml, request state from middleware. */
+/**
+ * The Hono environment of this app: bindings from wrangler.toml, request state from middleware.
+ * The middleware every request runs reads its state with `c.get(name)`: Hono's `c.var` copies
+ * every variable into a new object on each read.
+ */
 export interface AppEnv {
   Bindings: Env;
   Variables: {

@@ -79,7 +79,7 @@ export function sessionDatabase(session: D1DatabaseSession): Database {
  * the nearest replica for reads, the primary for writes, admin routes and login).
  */
 export function database(c: Context<AppEnv>): Database {
-  const open = c.var.db;
+  const open = c.get("db");
   if (!open) throw new Error("No D1 session for this request: the d1Session middleware must run first");
   return open();
 }

@@ -58,7 +58,7 @@ interface Credential {
  */
 export function authenticate(): MiddlewareHandler<AppEnv> {
   return async function authenticate(c, next) {
-    const policy = c.var.policy;
+    const policy = c.get("policy");
     if (!policy || policy.access === "public") return next();
 
     let identity: Identity;

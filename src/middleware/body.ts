@@ -30,10 +30,11 @@ export function jsonBody(): MiddlewareHandler<AppEnv> {
   };
   return async function jsonBody(c, next) {
     // No route (404/405 follow) or no body: nothing to check.
-    if (!c.var.policy || !c.req.raw.body) return next();
+    const policy = c.get("policy");
+    if (!policy || !c.req.raw.body) return next();
     const contentType = c.req.header("Content-Type");
     const length = c.req.header("Content-Length");
     if (length !== "0" && !JSON_TYPE.test(contentType ?? "")) throw new UnsupportedMediaTypeError(contentType);
-    return limiters[c.var.policy?.tier === "upload" ? "upload" : "default"](c, next);
+    return limiters[policy.tier === "upload" ? "upload" : "default"](c, next);
   };
 }

@@ -38,7 +38,7 @@ export function d1Session(): MiddlewareHandler<AppEnv> {
         detail: `${BOOKMARK_HEADER} must be a bookmark from an earlier response's ${BOOKMARK_HEADER} header`,
       });
     }
-    const constraint = sessionConstraint(c.req.method, c.req.path, c.var.policy);
+    const constraint = sessionConstraint(c.req.method, c.req.path, c.get("policy"));
     // The primary is always at least as fresh as any bookmark, so a bookmark only moves reads.
     const start = constraint === "first-unconstrained" && sent ? sent : constraint;
     // Opened on the first query: a route that touches no table opens nothing.

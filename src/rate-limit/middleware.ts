@@ -31,7 +31,7 @@ function headersOf(tier: Tier, limit: number, windowMs: number, remaining: numbe
  * without asking the Durable Object; undefined otherwise.
  */
 export function knownRefusal(c: Context<AppEnv>, tier: Tier, client: string): RateLimitError | undefined {
-  const { limit, windowMs } = c.var.config.rateLimits[tier];
+  const { limit, windowMs } = c.get("config").rateLimits[tier];
   const waitMs = refusedFor(tier, client, limit, windowMs);
   if (waitMs === undefined) return undefined;
   const { resetSeconds, headers } = headersOf(tier, limit, windowMs, 0, waitMs);
@@ -47,7 +47,7 @@ export function knownRefusal(c: Context<AppEnv>, tier: Tier, client: string): Ra
 export async function consume(c: Context<AppEnv>, tier: Tier, client: string): Promise<void> {
   const refused = knownRefusal(c, tier, client);
   if (refused) throw refused;
-  const { limit, windowMs } = c.var.config.rateLimits[tier];
+  const { limit, windowMs } = c.get("config").rateLimits[tier];
   const sentAt = Date.now();
   let decision: Decision;
   try {
@@ -86,7 +86,7 @@ export async function consume(c: Context<AppEnv>, tier: Tier, client: string): P
  */
 export function rateLimit(): MiddlewareHandler<AppEnv> {
   return async function rateLimit(c, next) {
-    const policy = c.var.policy;
+    const policy = c.get("policy");
     if (policy?.access === "public") await consume(c, policy.tier, `ip:${clientAddress(c)}`);
     await next();
   };
