@@ -52,4 +52,28 @@ export default [
     replacement: "{}",
     why: "nothing reads a qBittorrent error's upstreamStatus: only Google Books' and Audible's 429s are read (src/services/metadata-correction.ts, src/services/catalogue/refresh.ts), the error body never shows it, and this throw writes no upstream_failed log line",
   },
+  {
+    key: "663e083e45d3",
+    file: "src/scheduler/runs.ts",
+    mutator: "ConditionalExpression",
+    original: "!created",
+    replacement: "false",
+    why: "startRun's row comes from a one-row INSERT ... RETURNING in a D1 batch that either fails (thrown) or answers that row: the guard never fires",
+  },
+  {
+    key: "d9e3f1038041",
+    file: "src/scheduler/schedule.ts",
+    mutator: "ConditionalExpression",
+    original: "runs.length < max",
+    replacement: "true",
+    why: "runsBetween's only caller (upcoming in src/scheduler/overview.ts) keeps the first per_task runs and says truncated when there were more: the same answer from a longer list. The bound saves croner's steps only (at most 2,016 runs a task in the 168 hours the route allows, at cronProblem's 5-minute floor)",
+  },
+  {
+    key: "b91b2193f26d",
+    file: "src/scheduler/overview.ts",
+    mutator: "ArithmeticOperator",
+    original: "TASK_NAMES.indexOf(a.task_name) - TASK_NAMES.indexOf(b.task_name)",
+    replacement: "TASK_NAMES.indexOf(a.task_name) + TASK_NAMES.indexOf(b.task_name)",
+    why: "the runs are built task by task in TASK_LIST order, which is TASK_NAMES order, and Array.prototype.sort is stable; the mutated tie-break is never negative, and V8's sort moves a run before another only on a negative answer, so ties keep that same order (checked in Node with 263 runs, merges included)",
+  },
 ];

@@ -92,7 +92,10 @@ describe("POST /api/scheduler/trigger-all", () => {
       expect(result.triggered_tasks.map((t: { task_name: string }) => t.task_name)).toEqual(
         TASK_NAMES.filter((n) => n !== "METADATA_FULL"),
       );
-      for (const row of result.triggered_tasks) expect(["completed", "skipped"]).toContain(row.status);
+      for (const row of result.triggered_tasks) {
+        expect(["completed", "skipped"]).toContain(row.status);
+        expect(row.task_metadata, row.task_name).toMatchObject({ trigger: "manual", triggered_by: "operator" });
+      }
     } finally {
       await data("/api/scheduler/task/METADATA_FULL/resume", { method: "PUT" });
     }

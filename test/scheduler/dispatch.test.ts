@@ -1,17 +1,19 @@
 import { createExecutionContext, createScheduledController, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { and, inArray } from "drizzle-orm";
-import { beforeEach, describe, expect, it } from "vitest";
+import { and, eq, inArray } from "drizzle-orm";
+import { beforeEach, describe, expect, it, vi } from "vitest";
 import { getConfig } from "../../src/config";
 import { primaryDatabase } from "../../src/db/client";
-import { schedulerState, tasks } from "../../src/db/schema";
+import { notificationEndpoints, schedulerState, tasks } from "../../src/db/schema";
 import worker from "../../src/index";
 import { dispatch } from "../../src/scheduler/dispatch";
 import { TICK_CRON } from "../../src/scheduler/schedule";
 import { TASK_NAMES } from "../../src/scheduler/tasks";
+import { createEndpoint, enqueueNotification } from "../../src/services/notifications";
 import wranglerToml from "../../wrangler.toml?raw";
 import { bearer, createUser, loginAs } from "../fixtures";
 import { errorShape } from "../helpers";
+import { NTFY_TOKEN, NTFY_URL } from "../integrations/fake-notify";
 import { api, ISO } from "../library";
 
 const db = primaryDatabase(env);
@@ -139,6 +141,34 @@ describe("the dispatcher", () => {
     expect(await ranAt("2051-07-01T00:50:00.000Z")).toEqual([]);
     await tick("2051-07-01T01:05:00.000Z");
     expect(await ranAt("2051-07-01T01:05:00.000Z")).toEqual(["CATALOGUE", "QUEUE"]);
+  });
+
+  it("logs the notifications a tick sent or gave up on, and no line for a tick that had none", async () => {
+    await db.delete(notificationEndpoints);
+    const actor = { identity: undefined, ip: "192.0.2.1", userAgent: null };
+    const endpoint = await createEndpoint(db, ctx.config, actor, {
+      name: "ops",
+      kind: "ntfy",
+      url: NTFY_URL,
+      token: NTFY_TOKEN,
+      events: ["task.failed"],
+    });
+    const first = new Date("2052-02-03T00:05:00.000Z");
+    await enqueueNotification(db, "task.failed", { task: "GAPS" }, first);
+    // Disabled before it was sent: the delivery ends unsent (gave up), and nothing is sent.
+    await db.update(notificationEndpoints).set({ enabled: false }).where(eq(notificationEndpoints.id, endpoint.id));
+    const log = vi.spyOn(console, "log").mockImplementation(() => {});
+    const lines = () =>
+      log.mock.calls.map(([line]) => JSON.parse(String(line)) as { event: string }).filter((line) => line.event === "notifications_sent");
+    try {
+      expect((await dispatch(ctx, first)).notifications).toMatchObject({ sent: 0, gave_up: 1 });
+      expect(lines()).toEqual([expect.objectContaining({ level: "info", sent: 0, gave_up: 1 })]);
+      log.mockClear();
+      expect((await dispatch(ctx, new Date("2052-02-03T00:10:00.000Z"))).notifications).toMatchObject({ sent: 0, gave_up: 0 });
+      expect(lines()).toEqual([]);
+    } finally {
+      log.mockRestore();
+    }
   });
 
   it("skips a paused task, and does not catch up its paused time on resume", async () => {

@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { eq } from "drizzle-orm";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { getConfig } from "../../src/config";
 import { primaryDatabase } from "../../src/db/client";
 import { authors, books, failedAttempts, metadataCorrections, series, tasks } from "../../src/db/schema";
@@ -62,6 +62,10 @@ describe("the task table", () => {
       "0 24 * * *": /hour field allows 0-23, not 24/,
       "0 0 0 * *": /day-of-month field allows 1-31, not 0/,
       "0 0 1 13 *": /month field allows 1-12, not 13/,
+      // Fields in range that croner refuses all the same: its reason, not a thrown error.
+      "0 0 * * FOO": /illegal characters/,
+      "5-1 * * * *": /larger than to value/,
+      "*/0 * * * *": /illegal stepping/,
     };
     for (const [cron, why] of Object.entries(refused)) expect(cronProblem(cron, at), cron).toMatch(why);
     for (const cron of ["*/5 * * * *", "0,5 * * * *", "0,55 * * * *", "30 4 * * SUN", "0 3 * * 1-7", "0 0 L * *", "*/10 1-5/2 * * MON-FRI"])
@@ -169,5 +173,32 @@ describe("the database tasks", () => {
       status: "failed",
       errorMessage: "Interrupted: the Worker stopped before the task finished",
     });
+  });
+
+  it("logs a run that failed unexpectedly for the operator: task_failed at error with the cause, task_finished at warn", async () => {
+    // SERIES with a bug in it: an error nobody planned for, not an upstream's refusal.
+    const broken = { ...TASKS.SERIES, run: () => Promise.reject(new TypeError("Cannot read properties of undefined")) };
+    const error = vi.spyOn(console, "error").mockImplementation(() => {});
+    const log = vi.spyOn(console, "log").mockImplementation(() => {});
+    const lines = (spy: typeof log) => spy.mock.calls.map(([line]) => JSON.parse(String(line)) as Record<string, unknown>);
+    try {
+      const row = await runTask(ctx, broken, { kind: "manual", actor: "test" });
+      expect(row).toMatchObject({ status: "failed", error_message: "Unexpected error (TypeError); see the Worker logs" });
+      expect(lines(error)).toContainEqual(
+        expect.objectContaining({
+          level: "error",
+          event: "task_failed",
+          task: "SERIES",
+          task_id: row.id,
+          error: "TypeError: Cannot read properties of undefined",
+        }),
+      );
+      expect(lines(log)).toContainEqual(
+        expect.objectContaining({ level: "warn", event: "task_finished", task: "SERIES", task_id: row.id, status: "failed" }),
+      );
+    } finally {
+      error.mockRestore();
+      log.mockRestore();
+    }
   });
 });
