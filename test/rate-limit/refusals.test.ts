@@ -1,5 +1,5 @@
 import { env } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { addressForBudget } from "../../src/lib/client";
 import { limiterFor } from "../../src/rate-limit/middleware";
 import { refusedFor, rememberRefusal } from "../../src/rate-limit/refusals";
@@ -31,10 +31,15 @@ function countingLimiter() {
   return { calls, namespace };
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 describe("refusals answered by the isolate", () => {
+  afterEach(() => vi.useRealTimers());
+
   it("asks the Durable Object nothing while refused, and asks it again once Retry-After has passed", async () => {
+    // The clock is given, not read: the isolate's memory and the object share this isolate's Date,
+    // so a loaded machine cannot stretch the 1-second window under the test.
+    vi.useFakeTimers({ toFake: ["Date"] });
+    const start = Date.UTC(2030, 0, 1);
+    vi.setSystemTime(start);
     const { calls, namespace } = countingLimiter();
     const send = withEnv({ RATE_LIMITS: JSON.stringify({ public: "2/second" }), RATE_LIMITER: namespace });
     const ip = uniqueIp();
@@ -56,7 +61,11 @@ describe("refusals answered by the isolate", () => {
     }
     expect(calls).toHaveLength(3);
 
-    await sleep(Number(refused.headers.get("Retry-After")) * 1000 + 50);
+    // Still refused just before the window ends, from memory; admitted once it has.
+    vi.setSystemTime(start + 999);
+    expect((await send("/api/info", { ip })).status).toBe(429);
+    expect(calls).toHaveLength(3);
+    vi.setSystemTime(start + Number(refused.headers.get("Retry-After")) * 1000);
     const again = await send("/api/info", { ip });
     expect(again.status).toBe(200);
     expect(calls).toHaveLength(4);
