@@ -15514,6 +15514,13 @@ export interface operations {
                                 qb_max_active: number;
                                 qb_stall_minutes: number;
                                 acquire_max_per_run: number;
+                                /** @description The language releases must be in (RELEASE_LANGUAGE), or any */
+                                release_language: string;
+                            };
+                            requests: {
+                                per_day: number;
+                                /** @description Roles whose requests are approved at once */
+                                auto_approve: ("viewer" | "operator" | "admin")[];
                             };
                             rate_limits: {
                                 [key: string]: string;

@@ -98,7 +98,7 @@ const boundedInt = (name: string, fallback: number, max: number) =>
   positiveInt(name, fallback).superRefine((value, ctx) => {
     if (value > max) ctx.addIssue({ code: "custom", message: `${name} must be at most ${max}` });
   });
-const REQUEST_ROLES = ["viewer", "operator", "admin"] as const;
+export const REQUEST_ROLES = ["viewer", "operator", "admin"] as const;
 
 /** The roles whose requests are approved at once: a comma list ("operator,admin"), "none" for none. */
 const autoApproveRoles = optionalVar.transform((value, ctx) => {

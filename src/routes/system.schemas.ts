@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { REQUEST_ROLES } from "../config/env";
 import { DOWNLOAD_STATUSES, TASK_STATUSES } from "../db/schema";
 import { timestamp } from "../openapi/common";
 import { authorSummary } from "./authors.schemas";
@@ -107,6 +108,11 @@ export const configurationSchema = z.strictObject({
     qb_max_active: n(),
     qb_stall_minutes: n(),
     acquire_max_per_run: n(),
+    release_language: z.string().meta({ description: "The language releases must be in (RELEASE_LANGUAGE), or any" }),
+  }),
+  requests: z.strictObject({
+    per_day: n(),
+    auto_approve: z.array(z.enum(REQUEST_ROLES)).meta({ description: "Roles whose requests are approved at once" }),
   }),
   rate_limits: z.record(z.string(), z.string()),
   body_limits: z.strictObject({ default_bytes: n(), upload_bytes: n() }),
