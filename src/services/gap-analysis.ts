@@ -128,8 +128,11 @@ function removeStaleGaps(db: Database) {
 /**
  * One row per series and unheld position: the positions are generated per series (recursive CTE,
  * exactly sum(total) rows), the holders found through the lower(name) index of book_series. Existing gaps are
- * skipped, and the unique index keeps a concurrent run from doubling one. Raw SQL (a CTE-prefixed
- * INSERT), with no bound parameters: drizzle's D1 batch cannot bind a raw statement's.
+ * skipped, and so is a position an open request already wants (a `request` gap naming the series
+ * and the position: src/services/requests/), so one book is never searched for twice; the
+ * requests are read once (a materialized CTE), not per position. The unique index keeps a
+ * concurrent run from doubling one. Raw SQL (a CTE-prefixed INSERT), with no bound parameters:
+ * drizzle's D1 batch cannot bind a raw statement's.
  */
 function insertNewGaps(db: Database) {
   return db.run(sql`
@@ -137,6 +140,10 @@ function insertNewGaps(db: Database) {
       SELECT s.id, 1, ${positionsOf} FROM ${series} s WHERE ${positionsOf} > 0
       UNION ALL
       SELECT series_id, n + 1, total FROM pos WHERE n < total
+    ),
+    requested(name, n) AS MATERIALIZED (
+      SELECT DISTINCT lower(series_name), ${wholePosition(sql`series_number`)} FROM ${missingBooks}
+      WHERE reason_missing = 'request' AND book_id IS NULL AND series_name IS NOT NULL
     )
     INSERT INTO ${missingBooks} (series_id, author_id, title, author_name, series_name, series_number, reason_missing, priority,
                                  title_source, title_checked_at, release_date)
@@ -156,6 +163,7 @@ function insertNewGaps(db: Database) {
       AND NOT EXISTS (
             SELECT 1 FROM ${missingBooks} m2
             WHERE m2.series_id = s.id AND m2.series_number = cast(p.n AS TEXT) AND m2.reason_missing = 'series_gap')
+      AND NOT EXISTS (SELECT 1 FROM requested r WHERE r.name = lower(s.name) AND r.n = p.n)
     ON CONFLICT DO NOTHING`);
 }
 

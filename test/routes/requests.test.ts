@@ -3,7 +3,7 @@ import { and, eq } from "drizzle-orm";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { primaryDatabase } from "../../src/db/client";
 import { auditLogs, bookRequests, books, missingBooks } from "../../src/db/schema";
-import { bearer, createUser, loginAs, unique } from "../fixtures";
+import { bearer, createBook, createSeries, createUser, loginAs, unique } from "../fixtures";
 import { errorShape, withEnv } from "../helpers";
 import { AUDIBLE_URL, type FakeBook, fakeAudible } from "../integrations/fake-audible";
 import { fakeUpstream, json } from "../integrations/fake-upstream";
@@ -258,5 +258,58 @@ describe("deciding and reading requests", () => {
     const ids = all.body.data.requests.map((r: any) => r.id);
     expect(ids).toEqual(expect.arrayContaining([mine.id, his.id]));
     expect((await db.select().from(bookRequests).where(eq(bookRequests.id, his.id)))[0]!.requestedBy).toBe(bob.name);
+  });
+});
+
+describe("one book wanted once: a request and gap analysis never both search for it", () => {
+  /** A series of 5 with books 1 and 2 in the library, and book 3 in the catalogue. */
+  async function sagaMissingThree() {
+    const name = unique("Saga");
+    const created = await createSeries({ name, total_books_in_series: 5, author: "Ana Teller" });
+    for (const n of ["1", "2"]) await createBook({ series: name, series_number: n, author: "Ana Teller" });
+    const third: FakeBook = {
+      asin: asin(),
+      title: `${unique("Third")} Tide`,
+      author: "Ana Teller",
+      series: [{ asin: asin(), sequence: "3" }],
+    };
+    fakeAudible([third], [{ asin: third.series![0]!.asin, title: name }]);
+    return { id: created.series_id, name, third };
+  }
+  const analyze = async () => expect((await client()("/api/gaps/analyze", operatorKey, { method: "POST" })).status).toBe(200);
+  const gapsAt = (seriesName: string) =>
+    db
+      .select()
+      .from(missingBooks)
+      .where(and(eq(missingBooks.seriesName, seriesName), eq(missingBooks.seriesNumber, "3")));
+
+  it("approving a request joins the series gap already at its place, which takes the request's title and ASIN", async () => {
+    const saga = await sagaMissingThree();
+    await analyze();
+    const [placeholder] = await gapsAt(saga.name);
+    expect(placeholder).toMatchObject({ reasonMissing: "series_gap", title: `${saga.name} #3`, titleSource: "library" });
+
+    const api = client();
+    const made = (await api("/api/requests", await viewer(), { method: "POST", json: { asin: saga.third.asin } })).body.data;
+    const approved = await api(`/api/requests/${made.id}/approve`, await moderator(), { method: "POST", json: {} });
+    expect(approved.status, JSON.stringify(approved.body)).toBe(200);
+    expect(approved.body.data.missing_book_id).toBe(placeholder!.id);
+    expect(await gapsAt(saga.name)).toEqual([
+      expect.objectContaining({ id: placeholder!.id, title: saga.third.title, asin: saga.third.asin, titleSource: "catalogue" }),
+    ]);
+  });
+
+  it("gap analysis adds no series gap at a place an approved request already wants, and still finds the others", async () => {
+    const saga = await sagaMissingThree();
+    const api = client();
+    const made = (await api("/api/requests", await viewer(), { method: "POST", json: { asin: saga.third.asin } })).body.data;
+    expect((await api(`/api/requests/${made.id}/approve`, await moderator(), { method: "POST", json: {} })).status).toBe(200);
+    await analyze();
+    expect((await gapsAt(saga.name)).map((g) => g.reasonMissing)).toEqual(["request"]);
+    const seriesGaps = await db
+      .select()
+      .from(missingBooks)
+      .where(and(eq(missingBooks.seriesId, saga.id), eq(missingBooks.reasonMissing, "series_gap")));
+    expect(seriesGaps.map((g) => g.seriesNumber).sort()).toEqual(["4", "5"]);
   });
 });

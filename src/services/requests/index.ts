@@ -11,7 +11,7 @@ import { type PageQuery, page } from "../../lib/pagination";
 import { auditEntry } from "../audit";
 import { enqueueNotification } from "../notifications";
 import { requestJson } from "./json";
-import { ownedCandidates, sameBook } from "./match";
+import { ownedCandidates, sameBook, wantedAlready } from "./match";
 import { type RequestStatus, statusChange } from "./status";
 
 export { type RequestJson, requestJson } from "./json";
@@ -141,6 +141,19 @@ export async function createRequest(
   return requestJson(row, { showRequester: true });
 }
 
+/** A joined gap known only by its place ("Series #3") takes the request's title and ASIN; one set by hand keeps its own. */
+function withRequestTitle(db: Database, gap: { id: number }, request: BookRequest, at: string) {
+  return db
+    .update(missingBooks)
+    .set({
+      title: request.title,
+      asin: sql`coalesce(${missingBooks.asin}, ${request.asin})`,
+      titleSource: "catalogue",
+      titleCheckedAt: at,
+    })
+    .where(and(eq(missingBooks.id, gap.id), eq(missingBooks.titleSource, "library")));
+}
+
 function duplicate(open: BookRequest, who: Requester): ConflictError {
   const by = isStaff(who) ? ` by ${open.requestedBy}` : "";
   return new ConflictError(`"${open.title}" is already requested: request ${open.id} (${open.status})${by}`, "duplicate_resource", {
@@ -189,7 +202,7 @@ export interface Decision {
 
 /**
  * Approves or denies a pending request (operators and admins). Approval makes it a wanted book:
- * the open gap of that ASIN when there is one (a series gap or a new release already wanted), else
+ * the open gap that already wants it when there is one (`wantedAlready`), else
  * a new `missing_books` row (reason `request`, the catalogue's title, priority 1), in the same batch
  * as the status change and its audit row.
  */
@@ -202,12 +215,7 @@ export async function decide(db: Database, who: Requester, id: number, decision:
   if (!decision.approve) {
     await runBatch(db, statusChange(db, { request, to: "denied", by: who.actor, note, set: decided }));
   } else {
-    const [existing] = await db
-      .select({ id: missingBooks.id })
-      .from(missingBooks)
-      .where(and(eq(missingBooks.asin, request.asin), sql`${missingBooks.bookId} IS NULL`))
-      .orderBy(desc(missingBooks.id))
-      .limit(1);
+    const existing = await wantedAlready(db, request);
     // The approval first, then (only if it was written) the new wanted book and the link to it,
     // so two operators approving at once make one gap, not two.
     await runBatch(db, [
@@ -220,7 +228,7 @@ export async function decide(db: Database, who: Requester, id: number, decision:
         details: existing ? { joined_gap: existing.id } : {},
       }),
       ...(existing
-        ? []
+        ? [withRequestTitle(db, existing, request, decided.decidedAt)]
         : [
             insertWhere(
               db,

@@ -1,6 +1,7 @@
-import { type AnyColumn, and, eq, or, sql } from "drizzle-orm";
+import { type AnyColumn, and, desc, eq, isNull, or, sql } from "drizzle-orm";
 import type { Database } from "../../db/client";
-import { books, missingBooks } from "../../db/schema";
+import { type BookRequest, books, missingBooks } from "../../db/schema";
+import { wholePosition } from "../gap-analysis";
 import { titleKey, words } from "../release-title";
 
 /**
@@ -62,8 +63,40 @@ export function gapCandidates(db: Database, wanted: readonly Wanted[]) {
       asin: missingBooks.asin,
       downloadStatus: missingBooks.downloadStatus,
       reason: missingBooks.reasonMissing,
+      titleSource: missingBooks.titleSource,
     })
     .from(missingBooks)
     .where(and(sql`${missingBooks.bookId} IS NULL`, candidates(missingBooks.asin, missingBooks.authorName, wanted)))
     .limit(CANDIDATES);
+}
+
+/**
+ * The open gap that already wants the requested book, which the approval joins instead of adding
+ * a second (both would be searched for and fetched): the one the search shows as wanted (the same
+ * ASIN, else the same title and author: ./match.ts), else the series gap at the request's position
+ * in its series (titled "Series #n" while the catalogue has not named it).
+ */
+export async function wantedAlready(db: Database, request: BookRequest): Promise<{ id: number; titleSource: string | null } | undefined> {
+  const wanted = { asin: request.asin, title: request.title, authors: request.author?.split(", ") ?? [] };
+  const position = Number(request.seriesNumber ?? Number.NaN);
+  const seriesGapAt = (name: string, n: number) =>
+    db
+      .select({ id: missingBooks.id, titleSource: missingBooks.titleSource })
+      .from(missingBooks)
+      .where(
+        and(
+          eq(missingBooks.reasonMissing, "series_gap"),
+          isNull(missingBooks.bookId),
+          sql`lower(${missingBooks.seriesName}) = lower(${name})`,
+          sql`${wholePosition(sql`${missingBooks.seriesNumber}`)} = ${n}`,
+        ),
+      )
+      .orderBy(desc(missingBooks.id))
+      .limit(1);
+  const [gaps, atPosition = []] =
+    request.seriesName && Number.isInteger(position)
+      ? await db.batch([gapCandidates(db, [wanted]), seriesGapAt(request.seriesName, position)])
+      : [await gapCandidates(db, [wanted])];
+  const same = gaps.find((gap) => sameBook(wanted, gap));
+  return same ? { id: same.id, titleSource: same.titleSource } : atPosition[0];
 }
