@@ -110,7 +110,11 @@ function retitleGaps(db: Database) {
       AND (${missingBooks}.title != json_extract(m.value, '$.title') OR ${missingBooks}.title_checked_at IS NOT c.checked_at)`);
 }
 
-/** Untouched gaps (no download, never resolved) past their series' positions, or whose series is gone. */
+/**
+ * Untouched gaps (no download, never resolved, not set by hand) past their series' positions, or
+ * whose series is gone. One set by hand is someone's knowledge that the book exists, which a
+ * shorter catalogue listing does not overrule: it stays until it is filled or deleted.
+ */
 function removeStaleGaps(db: Database) {
   return db
     .delete(missingBooks)
@@ -120,6 +124,7 @@ function removeStaleGaps(db: Database) {
         isNull(missingBooks.bookId),
         isNull(missingBooks.downloadId),
         eq(missingBooks.downloadStatus, "identified"),
+        sql`${missingBooks.titleSource} IS NOT 'hand'`,
         sql`NOT EXISTS (SELECT 1 FROM ${series} s WHERE s.id = ${missingBooks.seriesId} AND ${positionsOf} >= cast(${missingBooks.seriesNumber} AS INTEGER))`,
       ),
     );

@@ -159,6 +159,32 @@ describe("series that know themselves", () => {
     expect((await api("/api/gaps/missing/999999", { method: "PUT", json: { title: "T" } })).status).toBe(404);
   });
 
+  it("keeps a missing book set by hand when the catalogue later lists fewer books than its place", async () => {
+    const ids = await syncedLibrary();
+    fakeAudible(CATALOGUE_BOOKS, CATALOGUE_SERIES);
+    await refreshCatalogue(db, audible(parseConfig({ ...env, AUDIBLE_URL })), { now: REFRESHED });
+    await api("/api/gaps/analyze", { method: "POST" });
+    const fifth = (await gapsOf(ids["Stormlight Archive"]!)).find((g) => g.series_number === "5");
+    const set = await api(`/api/gaps/missing/${fifth.id}`, { method: "PUT", json: { title: "Wind and Truth (Dramatized)" } });
+    expect(set.status, JSON.stringify(set.body)).toBe(200);
+
+    // Audible stops listing the fifth book: the series' total falls to 4, and the untouched gaps past it go.
+    vi.restoreAllMocks();
+    fakeAudible(
+      CATALOGUE_BOOKS.filter((b) => b.title !== "Wind and Truth"),
+      CATALOGUE_SERIES,
+    );
+    await db.delete(catalogueSeries);
+    await refreshCatalogue(db, audible(parseConfig({ ...env, AUDIBLE_URL })), { now: new Date("2026-12-20T03:00:00.000Z") });
+    expect((await api("/api/gaps/analyze", { method: "POST" })).status).toBe(200);
+    expect((await api(`/api/series/${ids["Stormlight Archive"]}`)).body.data).toMatchObject({ total_books_in_series: 4 });
+    expect((await gapsOf(ids["Stormlight Archive"]!)).map((g) => [g.series_number, g.title, g.title_source])).toEqual([
+      ["2", "Words of Radiance", "catalogue"],
+      ["4", "Rhythm of War", "catalogue"],
+      ["5", "Wind and Truth (Dramatized)", "hand"],
+    ]);
+  });
+
   it("acquires each missing book by its real title on MyAnonamouse's release names", async () => {
     const ids = await syncedLibrary();
     fakeAudible(CATALOGUE_BOOKS, CATALOGUE_SERIES);
