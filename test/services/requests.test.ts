@@ -117,10 +117,10 @@ describe("a request from a search to available", () => {
 
     // Each told once, in order: created, approved, available (searching and downloading are not events).
     const told = await db.select().from(notificationDeliveries).orderBy(notificationDeliveries.id);
-    expect(told.map((d) => [d.event, d.payload.data.asin])).toEqual([
-      ["request.created", asin],
-      ["request.approved", asin],
-      ["request.available", asin],
+    expect(told.map((d) => [d.event, d.payload.data.asin, d.payload.data.request_id])).toEqual([
+      ["request.created", asin, id],
+      ["request.approved", asin, id],
+      ["request.available", asin, id],
     ]);
     expect(told[2]!.payload.data).toMatchObject({ request_id: id, title, status: "available", from: "downloading" });
 

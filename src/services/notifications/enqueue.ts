@@ -16,13 +16,24 @@ export interface NotificationInput {
   data: Record<string, unknown>;
 }
 
-export function enqueueNotifications(db: Database, events: readonly NotificationInput[], now = new Date(), only?: SQL) {
+export function enqueueNotifications(
+  db: Database,
+  events: readonly NotificationInput[],
+  now = new Date(),
+  only?: SQL,
+  /** Data known only when the statement runs (the id of a row inserted earlier in the same batch), set in every event's data. */
+  dataWhenRun: Record<string, SQL> = {},
+) {
   const timestamp = now.toISOString();
   const list = JSON.stringify(events.map(({ event, data }) => ({ event, payload: { type: event, timestamp, data } })));
   const e = notificationEndpoints;
+  const payload = Object.entries(dataWhenRun).reduce(
+    (json, [key, value]) => sql`json_set(${json}, ${`$.data.${key}`}, ${value})`,
+    sql`json_extract(ev.value, '$.payload')`,
+  );
   // Every column in the table's order (drizzle's INSERT ... SELECT names them all).
   return db.insert(notificationDeliveries).select(
-    sql`SELECT NULL, ${e.id}, 'msg_' || lower(hex(randomblob(16))), json_extract(ev.value, '$.event'), json_extract(ev.value, '$.payload'),
+    sql`SELECT NULL, ${e.id}, 'msg_' || lower(hex(randomblob(16))), json_extract(ev.value, '$.event'), ${payload},
       'pending', 0, ${timestamp}, NULL, NULL, NULL, NULL, ${timestamp}
     FROM json_each(${list}) AS ev JOIN ${e} ON ${e.enabled} = 1
       AND EXISTS (SELECT 1 FROM json_each(${e.events}) WHERE value = json_extract(ev.value, '$.event'))
@@ -35,6 +46,13 @@ export function enqueueNotifications(db: Database, events: readonly Notification
  * statement runs, tells the event only when it holds: in the batch of a conditional change, "the
  * change was written" (e.g. `EXISTS (SELECT 1 FROM t WHERE id = ? AND status = 'new')`).
  */
-export function enqueueNotification(db: Database, event: NotificationEvent, data: Record<string, unknown>, now = new Date(), only?: SQL) {
-  return enqueueNotifications(db, [{ event, data }], now, only);
+export function enqueueNotification(
+  db: Database,
+  event: NotificationEvent,
+  data: Record<string, unknown>,
+  now = new Date(),
+  only?: SQL,
+  dataWhenRun?: Record<string, SQL>,
+) {
+  return enqueueNotifications(db, [{ event, data }], now, only, dataWhenRun);
 }

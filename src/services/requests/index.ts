@@ -114,16 +114,17 @@ export async function createRequest(
       auditEntry(db, who.actor, {
         action: "request.created",
         resource: "book_request",
-        resourceId: sql`(SELECT max(id) FROM ${bookRequests} WHERE asin = ${asin})`,
+        resourceId: requestIdOf(asin),
         details: { asin, title: product.title, again, ...(owned ? { owned_book_id: owned.id } : {}) },
       }),
-      enqueueNotification(db, "request.created", {
-        asin,
-        title: product.title,
-        author: product.authors.join(", "),
-        requested_by: who.name,
-        again,
-      }),
+      enqueueNotification(
+        db,
+        "request.created",
+        { asin, title: product.title, author: product.authors.join(", "), requested_by: who.name, again },
+        now,
+        undefined,
+        { request_id: requestIdOf(asin) },
+      ),
     ]);
     row = inserted!;
   } catch (error) {
@@ -153,6 +154,9 @@ function withRequestTitle(db: Database, gap: { id: number }, request: BookReques
     })
     .where(and(eq(missingBooks.id, gap.id), eq(missingBooks.titleSource, "library")));
 }
+
+/** The id of the request for `asin` inserted earlier in the same batch (one open request per ASIN). */
+const requestIdOf = (asin: string) => sql`(SELECT max(id) FROM ${bookRequests} WHERE asin = ${asin})`;
 
 function duplicate(open: BookRequest, who: Requester): ConflictError {
   const by = isStaff(who) ? ` by ${open.requestedBy}` : "";
