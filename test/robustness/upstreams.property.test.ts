@@ -425,9 +425,16 @@ describe("hostile upstream answers (issue 23)", () => {
           await db.delete(downloads);
         },
       ),
-      { numRuns: RUNS },
+      {
+        numRuns: RUNS,
+        // At least one run where a slot is free and qBittorrent accepts: a Prowlarr link is sent, a
+        // link to the cloud's metadata service is refused (the counts below are then never 0 by chance).
+        examples: [[{ kind: "json", body: [] }, { kind: "text", body: "Ok." }, [HOSTILE_LINKS[7]!, HOSTILE_LINKS[0]!]]],
+      },
     );
     console.log(`upstream property, QUEUE: ${RUNS} runs, ${seen.adds} links handed to qBittorrent, ${seen.refused} refused`);
+    expect(seen.adds).toBeGreaterThan(0);
+    expect(seen.refused).toBeGreaterThan(0);
   });
 
   it("series catalogue and gap analysis: Audible", { timeout: TIMEOUT_MS }, async () => {
