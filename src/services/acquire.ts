@@ -1,11 +1,11 @@
 import { and, asc, eq, inArray, isNull, type SQL, sql } from "drizzle-orm";
 import type { Database } from "../db/client";
-import { missingBooks, series } from "../db/schema";
-import { ConflictError, NotFoundError } from "../errors";
+import { type MissingBook, missingBooks, series } from "../db/schema";
+import { NotFoundError } from "../errors";
 import { UpstreamError } from "../integrations/http";
 import type { SearchResult } from "../integrations/prowlarr";
-import { createDownload } from "./downloads";
-import { checkLink, shownLink } from "./downloads/links";
+import { createGapDownloads, type GapDownloadInput } from "./downloads";
+import { releaseLink, shownLink } from "./downloads/links";
 import { type Decision, type Release, rankReleases } from "./releases";
 import { settleRequests } from "./requests/status";
 import { queryOf, type WantedJson, wantedJson, wantedOf } from "./wanted";
@@ -84,29 +84,14 @@ export interface AcquireResult {
   stopped?: string;
 }
 
-type Link = { magnet_link: string } | { torrent_url: string } | { refused: string };
-
-/**
- * How a release is handed to qBittorrent, as stored: a magnet as is; else Prowlarr's download URL
- * (without its key); else its magnet URL; else a magnet from the hash. The first the link rules
- * allow (./downloads/links.ts); `refused` with the first reason when none; null with no link at all.
- */
-export function linkOf(release: Release, prowlarrUrl: string | undefined): Link | null {
-  const hash = release.infoHash && /^[0-9a-f]{40}$/.test(release.infoHash) ? release.infoHash : null;
-  const candidates = [
-    release.magnetUrl?.startsWith("magnet:") ? release.magnetUrl : null,
-    release.downloadUrl,
-    release.magnetUrl,
-    hash && `magnet:?xt=urn:btih:${hash}&dn=${encodeURIComponent(release.title)}`,
-  ].filter((link): link is string => Boolean(link));
-  let refused: string | undefined;
-  for (const link of candidates) {
-    const checked = checkLink(link, prowlarrUrl);
-    if (checked.ok) return checked.kind === "magnet" ? { magnet_link: checked.link } : { torrent_url: checked.link };
-    refused ??= checked.reason;
-  }
-  if (release.infoHash && !hash) refused ??= "an info hash that is not 40 hexadecimal digits";
-  return refused ? { refused } : null;
+/** A release chosen for a gap, written with the others of the run. */
+interface Pick {
+  missing_book_id: number;
+  wanted: string;
+  release: ReleaseSummary;
+  /** As stored: a release chosen for two gaps is queued for the first. */
+  link: string;
+  input: GapDownloadInput;
 }
 
 function summary(release: Release, decision: Decision | undefined): ReleaseSummary {
@@ -119,6 +104,17 @@ function summary(release: Release, decision: Decision | undefined): ReleaseSumma
     freeleech: release.freeleech,
     match: decision?.reason ?? "title",
   };
+}
+
+/** Why a gap is passed without a search: its download in flight or done, or the book not out yet. */
+function passedBy(gap: MissingBook, today: string): { reason: SkipReason; detail: string } | null {
+  if (gap.downloadStatus === "queued" || gap.downloadStatus === "downloading")
+    return { reason: "download_active", detail: `download ${gap.downloadId} is ${gap.downloadStatus}` };
+  if (gap.downloadStatus === "completed")
+    return { reason: "download_completed", detail: `download ${gap.downloadId} completed; the next library sync resolves the gap` };
+  if (gap.releaseDate && gap.releaseDate > today)
+    return { reason: "not_released", detail: `announced for ${gap.releaseDate}: not searched for before then` };
+  return null;
 }
 
 /** Open gaps (of one series, or chosen ones), series gaps first, then by priority and age. */
@@ -163,36 +159,46 @@ export async function acquire(db: Database, search: Search, options: AcquireOpti
   }
   // One run never sends the same query twice: a second gap asking the same reads the first answer.
   const answers = new Map<string, SearchResult>();
-  for (const [index, gap] of gaps.entries()) {
+  // Chosen and not yet written: queued together (./downloads/create-many.ts), when the run has as
+  // many as it may queue or has looked at every gap. One refused (its link already queued, its gap
+  // filled meanwhile) leaves a place, so the run goes on to the next gaps as if it had not been chosen.
+  let picks: Pick[] = [];
+  const chosen = () => result.queued.length + new Set(picks.map((pick) => pick.link)).size;
+  const write = async () => {
+    const written = await createGapDownloads(
+      db,
+      picks.map((pick) => pick.input),
+      options.prowlarrUrl,
+    );
+    picks.forEach((pick, i) => {
+      const answer = written[i]!;
+      const { missing_book_id, wanted, release } = pick;
+      if ("download_id" in answer) result.queued.push({ missing_book_id, wanted, download_id: answer.download_id, release });
+      else
+        result.skipped.push({
+          missing_book_id,
+          wanted,
+          reason: "duplicate_release",
+          detail: answer.conflict.detail ?? answer.conflict.message,
+        });
+    });
+    picks = [];
+  };
+  for (let index = 0; index < gaps.length; index++) {
+    const gap = gaps[index]!;
     const wanted = gap.title;
-    if (gap.downloadStatus === "queued" || gap.downloadStatus === "downloading") {
-      result.skipped.push({
-        missing_book_id: gap.id,
-        wanted,
-        reason: "download_active",
-        detail: `download ${gap.downloadId} is ${gap.downloadStatus}`,
-      });
+    const passed = passedBy(gap, today);
+    if (passed) {
+      result.skipped.push({ missing_book_id: gap.id, wanted, ...passed });
       continue;
     }
-    if (gap.downloadStatus === "completed") {
-      result.skipped.push({
-        missing_book_id: gap.id,
-        wanted,
-        reason: "download_completed",
-        detail: `download ${gap.downloadId} completed; the next library sync resolves the gap`,
-      });
-      continue;
-    }
-    if (gap.releaseDate && gap.releaseDate > today) {
-      result.skipped.push({
-        missing_book_id: gap.id,
-        wanted,
-        reason: "not_released",
-        detail: `announced for ${gap.releaseDate}: not searched for before then`,
-      });
-      continue;
-    }
-    if (result.queued.length >= options.maxDownloads || result.searched >= searchBudget) {
+    if (chosen() >= options.maxDownloads || result.searched >= searchBudget) {
+      if (picks.length > 0) {
+        // Written now: a refused one frees a place for this gap and the next.
+        await write();
+        index--;
+        continue;
+      }
       result.not_reached = gaps.slice(index).filter((g) => g.downloadStatus === "identified" || g.downloadStatus === "failed").length;
       break;
     }
@@ -204,7 +210,7 @@ export async function acquire(db: Database, search: Search, options: AcquireOpti
         found = await search(query);
       } catch (error) {
         // Prowlarr down: stop here. With nothing done yet the caller gets the 502 itself.
-        if (!(error instanceof UpstreamError) || (result.searched === 0 && result.queued.length === 0)) throw error;
+        if (!(error instanceof UpstreamError) || (result.searched === 0 && chosen() === 0)) throw error;
         result.stopped = error.detail ?? error.message;
         break;
       }
@@ -213,7 +219,7 @@ export async function acquire(db: Database, search: Search, options: AcquireOpti
     }
     // A guid may be an indexer's link with a passkey: it is answered and stored without it.
     const releases = found.releases.map((release) => ({ ...release, guid: shownLink(release.guid) ?? release.guid }));
-    const links = new Map(releases.map((release) => [release, linkOf(release, options.prowlarrUrl)]));
+    const links = new Map(releases.map((release) => [release, releaseLink(release, options.prowlarrUrl)]));
     const usable = releases.filter((release) => {
       const link = links.get(release);
       if (!link || !("refused" in link)) return true;
@@ -244,33 +250,30 @@ export async function acquire(db: Database, search: Search, options: AcquireOpti
       result.queued.push({ missing_book_id: gap.id, wanted, download_id: null, release });
       continue;
     }
-    try {
-      const download = await createDownload(
-        db,
-        {
-          title: best.title,
-          author: gap.authorName,
-          source: `Prowlarr${best.indexer ? `: ${best.indexer}` : ""}`,
-          missing_book_id: gap.id,
-          metadata_json: JSON.stringify({
-            guid: best.guid,
-            indexer: best.indexer,
-            info_hash: best.infoHash,
-            size: best.size,
-            seeders: best.seeders,
-            freeleech: best.freeleech,
-          }),
-          ...link,
-        },
-        options.prowlarrUrl,
-      );
-      result.queued.push({ missing_book_id: gap.id, wanted, download_id: download.download_id, release });
-    } catch (error) {
-      // The same release already queued for another gap, or the gap filled meanwhile.
-      if (!(error instanceof ConflictError)) throw error;
-      result.skipped.push({ missing_book_id: gap.id, wanted, reason: "duplicate_release", detail: error.detail ?? error.message });
-    }
+    picks.push({
+      missing_book_id: gap.id,
+      wanted,
+      release,
+      link: "magnet_link" in link ? link.magnet_link : link.torrent_url,
+      input: {
+        title: best.title,
+        author: gap.authorName,
+        source: `Prowlarr${best.indexer ? `: ${best.indexer}` : ""}`,
+        missing_book_id: gap.id,
+        metadata_json: JSON.stringify({
+          guid: best.guid,
+          indexer: best.indexer,
+          info_hash: best.infoHash,
+          size: best.size,
+          seeders: best.seeders,
+          freeleech: best.freeleech,
+        }),
+        ...link,
+      },
+    });
   }
+  // What was chosen stands, Prowlarr down part way or not.
+  if (picks.length > 0) await write();
   // Approved requests were searched for, or are downloading now (./requests/status.ts).
   if (!options.dryRun) await settleRequests(db, { searched: true });
   return result;

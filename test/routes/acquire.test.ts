@@ -7,7 +7,7 @@ import { qbittorrent } from "../../src/integrations/qbittorrent";
 import { send } from "../../src/services/queue";
 import { unique } from "../fixtures";
 import { errorShape, withEnv } from "../helpers";
-import { PROWLARR, prowlarrRelease } from "../integrations/fake-prowlarr";
+import { fakeMamProwlarr, PROWLARR, prowlarrRelease } from "../integrations/fake-prowlarr";
 import { configWith, fakeQbittorrent, qbKey } from "../integrations/fake-qbittorrent";
 import { captureLogs, fakeUpstream, json } from "../integrations/fake-upstream";
 
@@ -122,6 +122,57 @@ describe("POST /api/gaps/acquire", () => {
         queued: [expect.objectContaining({ download_id: download.id })],
       }),
     ]);
+  });
+
+  it("queues a release once: a second gap choosing it, or one whose link is already queued, is skipped and leaves its place to the next gap", async () => {
+    const author = "Ursula Writer";
+    const [alpha, beta, gamma] = ["Alpha", "Beta", "Gamma"].map((t) => unique(t));
+    const fake = fakeMamProwlarr([alpha, beta, gamma].map((title) => ({ title: title!, author })));
+    const betaRelease = fake.releases[1]!;
+    // Beta's release is already in the queue, sent by hand (stored without Prowlarr's key).
+    const held = await post("/api/downloads", { title: betaRelease.title, source: "manual", torrent_url: betaRelease.downloadUrl });
+    expect(held.status, JSON.stringify(held.body)).toBe(201);
+    // In the run's order (series gaps by id): Alpha twice (the same query, the same release), Beta, Gamma.
+    const gaps = await db
+      .insert(missingBooks)
+      .values([alpha, alpha, beta, gamma].map((title) => ({ title: title!, authorName: author, reasonMissing: "series_gap" as const })))
+      .returning();
+    const { status, body } = await post("/api/gaps/acquire", { max_downloads: 2 });
+    expect(status, JSON.stringify(body)).toBe(200);
+    const result = body.data;
+    expect(result.searched).toBe(3);
+    expect(result.queued.map((q: any) => q.missing_book_id)).toEqual([gaps[0]!.id, gaps[3]!.id]);
+    const alphaDownload = result.queued[0].download_id;
+    expect(result.skipped).toEqual([
+      {
+        missing_book_id: gaps[1]!.id,
+        wanted: alpha,
+        reason: "duplicate_release",
+        detail: `This torrent URL is already queued as download ${alphaDownload} (status queued)`,
+      },
+      {
+        missing_book_id: gaps[2]!.id,
+        wanted: beta,
+        reason: "duplicate_release",
+        detail: `This torrent URL is already queued as download ${held.body.data.id} (status queued)`,
+      },
+    ]);
+    const states = await db
+      .select({ id: missingBooks.id, downloadStatus: missingBooks.downloadStatus, downloadId: missingBooks.downloadId })
+      .from(missingBooks)
+      .orderBy(missingBooks.id);
+    expect(states).toEqual([
+      { id: gaps[0]!.id, downloadStatus: "queued", downloadId: alphaDownload },
+      { id: gaps[1]!.id, downloadStatus: "identified", downloadId: null },
+      { id: gaps[2]!.id, downloadStatus: "identified", downloadId: null },
+      { id: gaps[3]!.id, downloadStatus: "queued", downloadId: result.queued[1].download_id },
+    ]);
+    // One download of each release.
+    const queued = await db
+      .select()
+      .from(downloads)
+      .where(inArray(downloads.id, [alphaDownload, result.queued[1].download_id]));
+    expect(queued.map((d) => d.title).sort()).toEqual([fake.releases[0]!.title, fake.releases[2]!.title]);
   });
 
   it("never queues a release that matches nothing wanted, and says why", async () => {

@@ -1,5 +1,6 @@
 import type { Config } from "../../config";
 import { LINE_CONTROLS } from "../../lib/validate";
+import type { Release } from "../releases";
 
 /**
  * What a download's link may be, the one rule for POST /api/downloads, acquisition and the QUEUE
@@ -124,4 +125,29 @@ export function shownLink(link: string | null): string | null {
   url.password = "";
   url.search = withoutParams(url.search, (name) => CREDENTIAL_PARAM.test(name));
   return url.href;
+}
+
+export type ReleaseLink = { magnet_link: string } | { torrent_url: string } | { refused: string };
+
+/**
+ * How a release is handed to qBittorrent, as stored: a magnet as is; else Prowlarr's download URL
+ * (without its key); else its magnet URL; else a magnet from the hash. The first the link rules
+ * allow (checkLink); `refused` with the first reason when none; null with no link at all.
+ */
+export function releaseLink(release: Release, prowlarrUrl: string | undefined): ReleaseLink | null {
+  const hash = release.infoHash && /^[0-9a-f]{40}$/.test(release.infoHash) ? release.infoHash : null;
+  const candidates = [
+    release.magnetUrl?.startsWith("magnet:") ? release.magnetUrl : null,
+    release.downloadUrl,
+    release.magnetUrl,
+    hash && `magnet:?xt=urn:btih:${hash}&dn=${encodeURIComponent(release.title)}`,
+  ].filter((link): link is string => Boolean(link));
+  let refused: string | undefined;
+  for (const link of candidates) {
+    const checked = checkLink(link, prowlarrUrl);
+    if (checked.ok) return checked.kind === "magnet" ? { magnet_link: checked.link } : { torrent_url: checked.link };
+    refused ??= checked.reason;
+  }
+  if (release.infoHash && !hash) refused ??= "an info hash that is not 40 hexadecimal digits";
+  return refused ? { refused } : null;
 }

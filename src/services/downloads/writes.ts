@@ -47,7 +47,10 @@ async function assertReferences(db: Database, input: DownloadCreateInput): Promi
  * The links as stored (./links.ts): each one a magnet or a link on Prowlarr's origin, Prowlarr's
  * key taken out; anything else is refused (422) before it can reach qBittorrent.
  */
-function storedLinks(input: DownloadCreateInput, prowlarrUrl: string | undefined) {
+export function storedLinks(input: DownloadCreateInput, prowlarrUrl: string | undefined) {
+  if (!input.magnet_link && !input.torrent_url) {
+    throw new ValidationError([{ path: "body", message: "Either magnet_link or torrent_url is required", code: "custom" }]);
+  }
   const errors: FieldError[] = [];
   const stored = (field: "magnet_link" | "torrent_url") => {
     const link = input[field];
@@ -62,15 +65,26 @@ function storedLinks(input: DownloadCreateInput, prowlarrUrl: string | undefined
   return links;
 }
 
+/** A new download's columns, its links as stored. */
+export function newDownload(input: DownloadCreateInput, magnet: string | null, url: string | null) {
+  return {
+    bookId: input.book_id ?? null,
+    missingBookId: input.missing_book_id ?? null,
+    title: input.title,
+    author: input.author ?? null,
+    source: input.source,
+    magnetLink: magnet,
+    torrentUrl: url,
+    metadataJson: input.metadata_json ?? null,
+  };
+}
+
 /**
  * Queues a download. The same magnet link or torrent URL may not be queued twice while a download
  * of it is active: the check and the insert are one statement, so two concurrent requests cannot
  * both pass it. A named gap moves to `queued` in the same transaction.
  */
 export async function createDownload(db: Database, input: DownloadCreateInput, prowlarrUrl: string | undefined) {
-  if (!input.magnet_link && !input.torrent_url) {
-    throw new ValidationError([{ path: "body", message: "Either magnet_link or torrent_url is required", code: "custom" }]);
-  }
   const { magnet, url } = storedLinks(input, prowlarrUrl);
   await assertReferences(db, input);
   const sameSource = or(magnet ? eq(downloads.magnetLink, magnet) : undefined, url ? eq(downloads.torrentUrl, url) : undefined);
@@ -79,17 +93,7 @@ export async function createDownload(db: Database, input: DownloadCreateInput, p
   // there is one, and that conflict on the primary key inserts nothing.
   const insert = db
     .insert(downloads)
-    .values({
-      id: sql`(SELECT ${downloads.id} FROM ${downloads} WHERE ${activeDuplicate} LIMIT 1)`,
-      bookId: input.book_id ?? null,
-      missingBookId: input.missing_book_id ?? null,
-      title: input.title,
-      author: input.author ?? null,
-      source: input.source,
-      magnetLink: magnet,
-      torrentUrl: url,
-      metadataJson: input.metadata_json ?? null,
-    })
+    .values({ id: sql`(SELECT ${downloads.id} FROM ${downloads} WHERE ${activeDuplicate} LIMIT 1)`, ...newDownload(input, magnet, url) })
     .onConflictDoNothing({ target: downloads.id })
     .returning({ id: downloads.id });
   // The new row, or the active one it duplicates.
@@ -97,14 +101,17 @@ export async function createDownload(db: Database, input: DownloadCreateInput, p
   const gap = input.missing_book_id != null ? [syncGap(db, input.missing_book_id)] : [];
   const [inserted, [row]] = await db.batch([insert, holder, ...gap]);
   if (!row) throw new Error("The queued download could not be read back");
-  if (inserted.length === 0) {
-    const which = magnet && row.magnetLink === magnet ? "magnet link" : "torrent URL";
-    throw new ConflictError(`This ${which} is already queued as download ${row.id} (status ${row.status})`, "duplicate_resource", {
-      download_id: row.id,
-      status: row.status,
-    });
-  }
+  if (inserted.length === 0) throw duplicateOf(row, magnet);
   return { download_id: row.id, ...downloadJson(row) };
+}
+
+/** The 409 for a link already queued as `holder` (an active download). */
+export function duplicateOf(holder: Pick<Download, "id" | "status" | "magnetLink">, magnet: string | null): ConflictError {
+  const which = magnet && holder.magnetLink === magnet ? "magnet link" : "torrent URL";
+  return new ConflictError(`This ${which} is already queued as download ${holder.id} (status ${holder.status})`, "duplicate_resource", {
+    download_id: holder.id,
+    status: holder.status,
+  });
 }
 
 /**
