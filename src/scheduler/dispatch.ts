@@ -52,10 +52,18 @@ async function claimWindows(db: Database, states: Map<string, SchedulerState>, a
 }
 
 /**
- * After the tasks, every tick: the due notification deliveries (src/services/notifications/deliver.ts),
- * so the events the tasks just noticed go out in the same invocation. A step of the dispatcher, not
- * a task: a tick with nothing due costs one D1 query and no `tasks` row (the delivery log is its
- * history), which keeps the busiest tick within the Free plan (test/scheduler/free-plan.test.ts).
+ * The tasks of (nearly) every tick, with which the notifications' sends are budgeted
+ * (MAX_SENDS_PER_RUN in src/services/notifications/deliver.ts). At a tick where any other task
+ * ran, the sends wait for the next tick, 5 minutes: the day's heavy ticks (01:00, 01:30, ...) never
+ * carry them, whatever their tasks grow to or wherever they are moved (test/scheduler/free-plan.test.ts).
+ */
+const SENDS_ALONGSIDE: ReadonlySet<string> = new Set<TaskName>(["QUEUE", "CATALOGUE"]);
+
+/**
+ * After the tasks, at a tick of only SENDS_ALONGSIDE's tasks: the due notification deliveries
+ * (src/services/notifications/deliver.ts), so the events the tasks just noticed go out in the same
+ * invocation. A step of the dispatcher, not a task: a tick with nothing due costs one D1 query and
+ * no `tasks` row (the delivery log is its history).
  */
 async function sendNotifications(ctx: TaskContext, scheduledTime: Date): Promise<DeliveryReport | null> {
   try {
@@ -85,8 +93,10 @@ export interface DispatchResult {
   skipped_paused: TaskName[];
   /** Tasks another invocation had already taken for this window. */
   not_claimed: TaskName[];
-  /** The notifications sent after the tasks, or null when that step failed (logged). */
+  /** The notifications sent after the tasks, or null when that step failed (logged) or waited. */
   notifications: DeliveryReport | null;
+  /** The sends waited for the next tick: a task besides QUEUE and CATALOGUE ran at this one. */
+  notifications_deferred: boolean;
 }
 
 /**
@@ -98,7 +108,7 @@ export async function dispatch(ctx: TaskContext, scheduledTime: Date): Promise<D
   const tick = scheduledTime.toISOString();
   const states = await schedulerStates(ctx.db);
   const claimed = await claimWindows(ctx.db, states, tick);
-  const result: DispatchResult = { tick, ran: [], skipped_paused: [], not_claimed: [], notifications: null };
+  const result: DispatchResult = { tick, ran: [], skipped_paused: [], not_claimed: [], notifications: null, notifications_deferred: false };
   let firstError: unknown;
   for (const task of TASK_LIST) {
     if (!claimed.has(task.name)) {
@@ -125,7 +135,8 @@ export async function dispatch(ctx: TaskContext, scheduledTime: Date): Promise<D
   // The health probes at every tick but :00 and :30, where the heaviest tasks already share the
   // Free plan's 50 queries (test/scheduler/free-plan.test.ts): a state change waits 5 minutes more at most.
   if (scheduledTime.getUTCMinutes() % 30 !== 0) await probeHealth(ctx, scheduledTime);
-  result.notifications = await sendNotifications(ctx, scheduledTime);
+  result.notifications_deferred = result.ran.some((run) => !SENDS_ALONGSIDE.has(run.task_name));
+  if (!result.notifications_deferred) result.notifications = await sendNotifications(ctx, scheduledTime);
   if (firstError !== undefined) throw firstError;
   return result;
 }

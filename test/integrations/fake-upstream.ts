@@ -72,3 +72,28 @@ export function fakeVpcBinding() {
   };
   return { binding, seen };
 }
+
+/** The handler a fake just installed as `fetch`, to route to it with others (`fakeOrigins`). */
+export function handlerOf(fake: ReturnType<typeof fakeUpstream>) {
+  const handler = fake.spy.getMockImplementation();
+  if (!handler) throw new Error("The fake installed no handler");
+  return handler;
+}
+
+/**
+ * Several outside services in one invocation: each fake installs itself as `fetch` (the last one
+ * wins), so a test keeps each one's handler (`handlerOf`, right after making it) and routes every
+ * request to the handler of its URL's origin; each fake still records its own calls. `calls`: every
+ * request, in order.
+ */
+export function fakeOrigins(handlers: Record<string, ReturnType<typeof handlerOf>>) {
+  const calls: URL[] = [];
+  const spy = vi.spyOn(globalThis, "fetch").mockImplementation((input, init) => {
+    const url = new URL(input instanceof Request ? input.url : String(input));
+    calls.push(url);
+    const handler = handlers[url.origin];
+    if (!handler) throw new TypeError(`fetch failed: no fake answers ${url.origin}`);
+    return handler(input, init);
+  });
+  return { calls, spy };
+}

@@ -2,157 +2,32 @@ import { env } from "cloudflare:workers";
 import { eq, inArray, isNull } from "drizzle-orm";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { getConfig } from "../../src/config";
-import { type Database, primaryDatabase, sessionDatabase } from "../../src/db/client";
-import {
-  authors,
-  books,
-  downloads,
-  missingBooks,
-  notificationDeliveries,
-  notificationEndpoints,
-  schedulerState,
-} from "../../src/db/schema";
-import { downloadTag, forgetSessions, QB_TAG } from "../../src/integrations/qbittorrent";
-import { dispatch } from "../../src/scheduler/dispatch";
+import { authors, books, downloads, missingBooks } from "../../src/db/schema";
 import { runTask } from "../../src/scheduler/runs";
-import { TASK_NAMES, TASKS, type TaskName } from "../../src/scheduler/tasks";
+import { TASKS, type TaskName } from "../../src/scheduler/tasks";
 import { AUTHORS_PER_RUN } from "../../src/services/author-watch";
-import { createEndpoint, MAX_SENDS_PER_RUN } from "../../src/services/notifications";
 import { AUDIBLE_URL, type FakeBook, fakeAudible } from "../integrations/fake-audible";
 import { fakeGoogle, GOOGLE_KEY, GOOGLE_URL } from "../integrations/fake-google-books";
-import { NTFY_TOKEN, NTFY_URL } from "../integrations/fake-notify";
-import { fakeMamProwlarr, type MamTorrent, PROWLARR } from "../integrations/fake-prowlarr";
-import { configWith, fakeQbittorrent, qbKey } from "../integrations/fake-qbittorrent";
+import { fakeMamProwlarr, PROWLARR } from "../integrations/fake-prowlarr";
+import {
+  acquisitionGaps,
+  addBooks,
+  countedDatabase,
+  each,
+  emptyQueue,
+  FREE,
+  hundredActiveDownloads,
+  PAID,
+  plain,
+} from "./free-plan-fixtures";
 
 /**
- * The Free plan's limits per invocation (DEPLOYMENT.md, "Free or Paid"): 50 D1 queries and 50
- * subrequests (the Paid plan's: 1,000 queries). A statement in a batch counts as one query, as D1 bills it. Counted from the calls
- * the code really makes, through an instrumented D1 session and the fake outside service's log.
+ * Each scheduled task alone within the Free plan's limits per invocation (DEPLOYMENT.md, "Free or
+ * Paid"), counted as ./free-plan-fixtures.ts says; whole ticks in ./free-plan-ticks.test.ts.
  */
-const FREE = { queries: 50, subrequests: 50 };
-const PAID = { queries: 1_000, subrequests: 1_000 };
 
-class CountedStatement {
-  constructor(
-    readonly inner: D1PreparedStatement,
-    readonly counter: { queries: number },
-  ) {}
-  bind(...values: unknown[]) {
-    return new CountedStatement(this.inner.bind(...values), this.counter);
-  }
-  first(column?: string) {
-    this.counter.queries++;
-    return column === undefined ? this.inner.first() : this.inner.first(column);
-  }
-  run() {
-    this.counter.queries++;
-    return this.inner.run();
-  }
-  all() {
-    this.counter.queries++;
-    return this.inner.all();
-  }
-  raw(options?: { columnNames?: boolean }) {
-    this.counter.queries++;
-    return this.inner.raw(options as { columnNames: true });
-  }
-}
-
-/** A primary session whose statements are counted, batched ones one by one. */
-function countedDatabase(): { db: Database; counter: { queries: number } } {
-  const counter = { queries: 0 };
-  const session = env.DB.withSession("first-primary");
-  const counted = {
-    prepare: (sql: string) => new CountedStatement(session.prepare(sql), counter),
-    batch: (statements: CountedStatement[]) => {
-      counter.queries += statements.length;
-      return session.batch(statements.map((s) => s.inner));
-    },
-    getBookmark: () => session.getBookmark(),
-  };
-  return { db: sessionDatabase(counted as unknown as D1DatabaseSession), counter };
-}
-
-const plain = primaryDatabase(env);
-/** `f(0)` … `f(n - 1)` as a non-empty list, for `db.batch`. */
-const each = <T>(n: number, f: (i: number) => T) => Array.from({ length: n }, (_, i) => f(i)) as [T, ...T[]];
-const hash = () => Array.from(crypto.getRandomValues(new Uint8Array(20)), (b) => b.toString(16).padStart(2, "0")).join("");
-
-beforeEach(async () => {
-  forgetSessions();
-  // The queue is global: each run starts with no download in flight.
-  await plain
-    .update(downloads)
-    .set({ status: "abandoned" })
-    .where(inArray(downloads.status, ["queued", "downloading"]));
-});
+beforeEach(emptyQueue);
 afterEach(() => vi.restoreAllMocks());
-
-/**
- * 100 downloads in `downloading` that all change at this poll: a fifth each completed, failed,
- * moved on, sent by URL (found by tag), gone from qBittorrent; 40 fill gaps; 10 more queued.
- */
-async function hundredActiveDownloads() {
-  const fake = fakeQbittorrent({ style: "5.2" });
-  // 45 at once: the 40 still downloading after the poll leave 5 slots to send into.
-  const config = configWith({ ...qbKey, QB_MAX_ACTIVE: "45" });
-  const long = new Date(Date.now() - 3 * 3_600_000).toISOString();
-  // One row a statement (D1 binds at most 100 parameters a statement), in one batch each.
-  const gaps = (
-    await plain.batch(
-      each(40, (i) =>
-        plain
-          .insert(missingBooks)
-          .values({ title: `Gap ${i}`, reasonMissing: "series_gap" })
-          .returning({ id: missingBooks.id }),
-      ),
-    )
-  ).map(([row]) => row!);
-  const kinds = ["completed", "failed", "progress", "url", "gone"] as const;
-  const rows = (
-    await plain.batch(
-      each(100, (i) =>
-        plain
-          .insert(downloads)
-          .values({
-            title: `Book ${i}`,
-            source: "Prowlarr: MyAnonamouse",
-            status: "downloading",
-            qbittorrentHash: kinds[i % 5] === "url" ? null : hash(),
-            qbittorrentStatus: "downloading",
-            progress: 0.1,
-            lastAttempt: long,
-            missingBookId: i < 40 ? gaps[i]!.id : null,
-          })
-          .returning(),
-      ),
-    )
-  ).map(([row]) => row!);
-  rows.forEach((row, i) => {
-    const kind = kinds[i % 5]!;
-    if (kind === "gone") return;
-    const h = row.qbittorrentHash ?? hash();
-    const state = kind === "completed" ? "uploading" : kind === "failed" ? "error" : "downloading";
-    fake.torrents.set(h, {
-      hash: h,
-      name: row.title,
-      state,
-      progress: kind === "completed" ? 1 : 0.5,
-      tags: `${QB_TAG},${downloadTag(row.id)}`,
-      category: "audiobooks",
-    });
-  });
-  // Queued and due, to be sent once the poll frees slots.
-  await plain.insert(downloads).values(
-    Array.from({ length: 10 }, (_, i) => ({
-      title: `Queued ${i}`,
-      source: "MAM",
-      magnetLink: `magnet:?xt=urn:btih:${hash()}&dn=Q${i}`,
-    })),
-  );
-
-  return { fake, config, rows, gaps };
-}
 
 describe("QUEUE within the Free plan", () => {
   it("polls 100 active downloads that all change at once (completed, failed, moved on, sent by URL, gone), and sends: within 50 queries and 50 subrequests", async () => {
@@ -195,24 +70,6 @@ describe("QUEUE within the Free plan", () => {
   });
 });
 
-/** `n` more active books, in series of 12 by authors of 120 books each (as the bench's library). */
-async function addBooks(n: number) {
-  const start = Math.floor(Math.random() * 1e9);
-  for (let from = 0; from < n; from += 100) {
-    await plain.batch(
-      each(Math.min(100, n - from), (i) => {
-        const k = start + from + i;
-        return plain.insert(books).values({
-          title: `Free Plan Book ${k}`,
-          author: `Free Author ${Math.floor(k / 120)}`,
-          series: `Free Series ${Math.floor(k / 12)}`,
-          seriesNumber: String((k % 12) + 1),
-        });
-      }),
-    );
-  }
-}
-
 /** One scheduled run of `name` as the dispatcher makes it, its D1 queries counted. */
 async function queriesOf(name: TaskName, env2: Env = env) {
   const { db, counter } = countedDatabase();
@@ -246,77 +103,18 @@ describe("METADATA_FULL: a Paid plan task", () => {
   });
 });
 
-describe("a whole tick within the Free plan", () => {
-  // GAPS, CLEANUP and QUEUE are due at 01:00 UTC: one invocation shares the limits among them, and
-  // the notifications sent after them (the QUEUE's 40 failures each told to two endpoints).
-  it("01:00 UTC (GAPS, CLEANUP, QUEUE with 100 active downloads, the notifications, and the dispatcher's own claims): within 50 queries and 50 subrequests", async () => {
-    await addBooks(200);
-    const { fake, config } = await hundredActiveDownloads();
-    await plain.delete(notificationEndpoints);
-    const actor = { identity: undefined, ip: "192.0.2.1", userAgent: null };
-    for (const name of ["phone", "tablet"])
-      await createEndpoint(plain, getConfig(env), actor, {
-        name,
-        kind: "ntfy",
-        url: NTFY_URL,
-        token: NTFY_TOKEN,
-        events: ["download.failed", "download.abandoned"],
-      });
-    const tick = new Date("2042-03-04T01:00:00.000Z");
-    const before = new Date(tick.getTime() - 5 * 60_000).toISOString();
-    await plain.batch(
-      each(TASK_NAMES.length, (i) =>
-        plain
-          .insert(schedulerState)
-          .values({ taskName: TASK_NAMES[i]!, lastCheckedAt: before, updatedAt: before })
-          .onConflictDoUpdate({ target: schedulerState.taskName, set: { lastCheckedAt: before, paused: false, cron: null } }),
-      ),
-    );
-    const { db, counter } = countedDatabase();
-    const result = await dispatch({ db, env, config }, tick);
-    expect(result.ran.map((run) => run.task_name).sort()).toEqual(["CLEANUP", "GAPS", "QUEUE"]);
-    // The fake qBittorrent answers every fetch: the ntfy sends are among its calls.
-    expect(result.notifications).toMatchObject({ sent: MAX_SENDS_PER_RUN });
-    expect(await plain.select().from(notificationDeliveries)).toHaveLength(80);
-    expect(counter.queries).toBeLessThanOrEqual(FREE.queries);
-    expect(fake.calls.length).toBeLessThanOrEqual(FREE.subrequests);
-  });
-});
-
 describe("ACQUIRE within the Free plan", () => {
   // A run searches Prowlarr at most 3 times per download it may queue (ACQUIRE_MAX_PER_RUN, 5 by
   // default): gaps whose download is in flight cost nothing, nor does the library's size. The
   // downloads it queues are written together (src/services/downloads/create-many.ts): 8 queries
   // at the last count, 31 when each was written alone.
   it("passes 100 gaps whose downloads are in flight, searches 13 open ones and queues 5: within 50 queries and 50 subrequests, the same for 200 more books", async () => {
-    const start = Math.floor(Math.random() * 1e9);
-    const torrents: MamTorrent[] = [];
     const rounds = [];
     for (const more of [50, 200]) {
       await addBooks(more);
       // The gaps of earlier runs read as done: skipped without a search.
       await plain.update(missingBooks).set({ downloadStatus: "completed" }).where(isNull(missingBooks.bookId));
-      const round = `${start}${more}`;
-      // 100 gaps whose download is in flight (series gaps, first in the run's order).
-      await plain.batch(
-        each(100, (i) =>
-          plain.insert(missingBooks).values({
-            title: `Flight ${round} ${i}`,
-            authorName: `Flight Author ${round}`,
-            reasonMissing: "series_gap",
-            downloadStatus: "downloading",
-          }),
-        ),
-      );
-      // 30 open gaps: one in three has a release on the tracker, the others cost a search each.
-      await plain.batch(
-        each(30, (i) =>
-          plain
-            .insert(missingBooks)
-            .values({ title: `Wanted ${round} ${i}`, authorName: `Wanted Author${round}`, reasonMissing: "series_gap" }),
-        ),
-      );
-      for (let i = 0; i < 30; i += 3) torrents.push({ title: `Wanted ${round} ${i}`, author: `Wanted Author${round}` });
+      const torrents = await acquisitionGaps();
       const fake = fakeMamProwlarr(torrents);
       const { db, counter } = countedDatabase();
       const acquireEnv = { ...env, ...PROWLARR } as Env;
