@@ -1,9 +1,13 @@
 import { env } from "cloudflare:workers";
 import { inArray } from "drizzle-orm";
+import { getConfig } from "../../src/config";
 import { type Database, primaryDatabase, sessionDatabase } from "../../src/db/client";
 import { selectJsonRows } from "../../src/db/json-rows";
-import { books, downloads, missingBooks } from "../../src/db/schema";
+import { books, downloads, missingBooks, notificationEndpoints, schedulerState } from "../../src/db/schema";
 import { downloadTag, forgetSessions, QB_TAG } from "../../src/integrations/qbittorrent";
+import { TASK_NAMES } from "../../src/scheduler/tasks";
+import { createEndpoint } from "../../src/services/notifications";
+import { NTFY_TOKEN, NTFY_URL } from "../integrations/fake-notify";
 import type { MamTorrent } from "../integrations/fake-prowlarr";
 import { configWith, fakeQbittorrent, qbKey } from "../integrations/fake-qbittorrent";
 
@@ -178,4 +182,31 @@ export async function emptyQueue() {
     .update(downloads)
     .set({ status: "abandoned" })
     .where(inArray(downloads.status, ["queued", "downloading"]));
+}
+
+/** Two ntfy endpoints told of every download that fails: QUEUE's 40 failures are 80 deliveries. */
+export async function twoEndpoints() {
+  await plain.delete(notificationEndpoints);
+  const actor = { identity: undefined, ip: "192.0.2.1", userAgent: null };
+  for (const name of ["phone", "tablet"])
+    await createEndpoint(plain, getConfig(env), actor, {
+      name,
+      kind: "ntfy",
+      url: NTFY_URL,
+      token: NTFY_TOKEN,
+      events: ["download.failed", "download.abandoned"],
+    });
+}
+
+/** Every task's mark one tick before `tick`: the tasks due at `tick` are due, none twice. */
+export async function marksBefore(tick: Date) {
+  const before = new Date(tick.getTime() - 5 * 60_000).toISOString();
+  await plain.batch(
+    each(TASK_NAMES.length, (i) =>
+      plain
+        .insert(schedulerState)
+        .values({ taskName: TASK_NAMES[i]!, lastCheckedAt: before, updatedAt: before })
+        .onConflictDoUpdate({ target: schedulerState.taskName, set: { lastCheckedAt: before, paused: false, cron: null } }),
+    ),
+  );
 }

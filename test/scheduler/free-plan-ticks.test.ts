@@ -2,15 +2,25 @@ import { env } from "cloudflare:workers";
 import { inArray, isNull } from "drizzle-orm";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { getConfig } from "../../src/config";
-import { missingBooks, notificationDeliveries, notificationEndpoints, schedulerState } from "../../src/db/schema";
+import { missingBooks, notificationDeliveries } from "../../src/db/schema";
 import { dispatch } from "../../src/scheduler/dispatch";
-import { TASK_NAMES } from "../../src/scheduler/tasks";
-import { createEndpoint, MAX_SENDS_PER_RUN } from "../../src/services/notifications";
-import { fakeReceivers, NTFY_TOKEN, NTFY_URL } from "../integrations/fake-notify";
+import { MAX_SENDS_PER_RUN } from "../../src/services/notifications";
+import { QUEUE_SENDS_PER_RUN } from "../../src/services/queue";
+import { fakeReceivers, NTFY_URL } from "../integrations/fake-notify";
 import { fakeMamProwlarr, PROWLARR } from "../integrations/fake-prowlarr";
 import { QB_URL, qbKey } from "../integrations/fake-qbittorrent";
 import { fakeOrigins, handlerOf } from "../integrations/fake-upstream";
-import { acquisitionGaps, addBooks, countedDatabase, each, emptyQueue, FREE, hundredActiveDownloads, plain } from "./free-plan-fixtures";
+import {
+  acquisitionGaps,
+  addBooks,
+  countedDatabase,
+  emptyQueue,
+  FREE,
+  hundredActiveDownloads,
+  marksBefore,
+  plain,
+  twoEndpoints,
+} from "./free-plan-fixtures";
 
 /**
  * Whole ticks within the Free plan's limits per invocation (DEPLOYMENT.md, "Free or Paid"): the
@@ -25,37 +35,11 @@ beforeEach(async () => {
 });
 afterEach(() => vi.restoreAllMocks());
 
-/** Two ntfy endpoints told of every download that fails: QUEUE's 40 failures are 80 deliveries. */
-async function twoEndpoints() {
-  await plain.delete(notificationEndpoints);
-  const actor = { identity: undefined, ip: "192.0.2.1", userAgent: null };
-  for (const name of ["phone", "tablet"])
-    await createEndpoint(plain, getConfig(env), actor, {
-      name,
-      kind: "ntfy",
-      url: NTFY_URL,
-      token: NTFY_TOKEN,
-      events: ["download.failed", "download.abandoned"],
-    });
-}
-
-/** Every task's mark one tick before `tick`: the tasks due at `tick` are due, none twice. */
-async function marksBefore(tick: Date) {
-  const before = new Date(tick.getTime() - 5 * 60_000).toISOString();
-  await plain.batch(
-    each(TASK_NAMES.length, (i) =>
-      plain
-        .insert(schedulerState)
-        .values({ taskName: TASK_NAMES[i]!, lastCheckedAt: before, updatedAt: before })
-        .onConflictDoUpdate({ target: schedulerState.taskName, set: { lastCheckedAt: before, paused: false, cron: null } }),
-    ),
-  );
-}
-
 describe("a whole tick within the Free plan", () => {
   // GAPS, CLEANUP and QUEUE are due at 01:00 UTC, on 10,000 books. The notifications of QUEUE's 40
   // failures (80 deliveries) wait for the next tick: a task besides QUEUE and CATALOGUE ran.
-  // Counted: 49 queries, 12 subrequests (51 and 17, over the limit, when the 5 sends went out at this tick).
+  // Counted: 45 queries, 8 subrequests (with the 5 sends at this tick and QUEUE sending 5 as it
+  // did before QUEUE_SENDS_PER_RUN: 51 queries, over the limit).
   it("01:00 UTC (GAPS, CLEANUP, QUEUE with 100 active downloads and the dispatcher's own claims; the sends wait 5 minutes): within 50 queries and 50 subrequests", async () => {
     await addBooks(10_000);
     const { fake, config } = await hundredActiveDownloads();
@@ -81,8 +65,8 @@ describe("a whole tick within the Free plan", () => {
   });
 
   // ACQUIRE and QUEUE are due at 01:30 UTC: ACQUIRE's 5 downloads are written together
-  // (src/services/downloads/create-many.ts). Counted: 33 queries, 25 subrequests (13 Prowlarr
-  // searches, 12 qBittorrent calls); 56 queries when each download was written alone.
+  // (src/services/downloads/create-many.ts). Counted: 29 queries, 21 subrequests (13 Prowlarr
+  // searches, 8 qBittorrent calls); 56 queries when each download was written alone and QUEUE sent 5.
   it("01:30 UTC as one invocation (ACQUIRE queueing 5 downloads, QUEUE with 100 active downloads all changing, 10,000 books): within 50 queries and 50 subrequests", async () => {
     await addBooks(10_000);
     const { fake: qb } = await hundredActiveDownloads();
@@ -112,7 +96,7 @@ describe("a whole tick within the Free plan", () => {
     expect(acquire!.queued).toHaveLength(5);
     expect(queue).toMatchObject({ polled: 100 });
     expect(queue!.failed).toHaveLength(40);
-    expect(queue!.sent).toHaveLength(5);
+    expect(queue!.sent).toHaveLength(QUEUE_SENDS_PER_RUN);
     expect(result.notifications_deferred).toBe(true);
     expect(prowlarr.queries).toHaveLength(13);
     // Every request is the Worker's own: Prowlarr's searches and qBittorrent's API.

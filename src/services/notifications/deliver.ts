@@ -18,8 +18,8 @@ import { unseal } from "./seal";
  */
 
 /**
- * Sends per tick: with CATALOGUE's 35 subrequests and QUEUE's (2 polls and 2 a send, 8 at the
- * default QB_MAX_ACTIVE of 3), within the Free plan's 50 (DEPLOYMENT.md, "Free or Paid").
+ * Sends per tick: with CATALOGUE's 35 subrequests and QUEUE's (2 polls and 2 a send, 8 at most:
+ * QUEUE_SENDS_PER_RUN), within the Free plan's 50 (DEPLOYMENT.md, "Free or Paid").
  */
 export const MAX_SENDS_PER_RUN = 5;
 export const MAX_ATTEMPTS = 8;

@@ -13,7 +13,8 @@ import { isDownloading } from "./status";
 
 /**
  * The QUEUE task (./poll.ts, ./send.ts): poll qBittorrent for the downloads in `downloading`,
- * then send the queued ones that are due while fewer than QB_MAX_ACTIVE are downloading.
+ * then send the queued ones that are due while fewer than QB_MAX_ACTIVE are downloading
+ * (QUEUE_SENDS_PER_RUN a run at most).
  *
  * Nothing is lost or half-moved: every write is conditional on the status it was decided from
  * (a concurrent run or a request that moved the download meanwhile wins), a download reaches
@@ -25,7 +26,7 @@ import { isDownloading } from "./status";
  */
 
 export { poll } from "./poll";
-export { send } from "./send";
+export { QUEUE_SENDS_PER_RUN, send } from "./send";
 
 /** Asks Audiobookshelf to scan for what completed (wired in src/scheduler/tasks.ts). */
 export type LibraryScan = (config: Config) => Promise<unknown>;

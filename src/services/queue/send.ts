@@ -10,6 +10,12 @@ import { countFailure, failureEvent, isClaimed, isDownloading, SENDING } from ".
 
 /** A claim older than this was left by a run that stopped: the download may be sent again. */
 export const SEND_LEASE_MS = 10 * 60_000;
+/**
+ * Downloads sent a run at most, whatever QB_MAX_ACTIVE allows (the rest at the next ticks, 5
+ * minutes apart): about 2 subrequests and 3 D1 queries each, so QUEUE's share of a tick does not
+ * grow with QB_MAX_ACTIVE (DEPLOYMENT.md, "Free or Paid"; test/scheduler/free-plan-ticks.test.ts).
+ */
+export const QUEUE_SENDS_PER_RUN = 3;
 
 export interface SendReport {
   sent: { download_id: number; hash: string | null; outcome: AddOutcome["result"] | "already_in_qbittorrent" }[];
@@ -92,16 +98,17 @@ export async function send(db: Database, qb: QbittorrentClient, config: Config, 
   const active = await db.select({ n: sql<number>`count(*)` }).from(downloads).where(isDownloading).get();
   const slots = Math.max(0, maxActive - (active?.n ?? 0));
   const report: SendReport = { sent: [], refused: [], slots };
-  if (slots === 0) return report;
+  const room = Math.min(slots, QUEUE_SENDS_PER_RUN);
+  if (room === 0) return report;
   const due = await db
     .select({ id: downloads.id })
     .from(downloads)
     .where(and(eq(downloads.status, "queued"), or(isNull(downloads.nextRetry), lte(downloads.nextRetry, stamp))))
     .orderBy(asc(downloads.dateQueued), asc(downloads.id))
-    .limit(slots * 2);
+    .limit(room * 2);
 
   for (const { id } of due) {
-    if (report.sent.length >= slots) break;
+    if (report.sent.length >= room) break;
     const row = await claim(db, id, maxActive, now);
     if (!row) continue;
     const link = linkOf(row, prowlarrUrlOf(config));
