@@ -91,7 +91,8 @@ try {
           coverageAnalysis: perTest ? "perTest" : "off",
           // Code run when a module loads (tables, constants): each such mutant reloads workerd and
           // reruns every test file, minutes apiece on this machine; `--static` runs them too.
-          ignoreStatic: !withStatic,
+          // Without coverage Stryker cannot tell them apart (and refuses the option): scripts run all.
+          ignoreStatic: perTest && !withStatic,
           concurrency: 1,
           // TypeScript 7 has no JavaScript API for Stryker to rewrite tsconfig.json with; the tests do not need it rewritten.
           tsconfigFile: "no-tsconfig-rewrite.json",

@@ -83,7 +83,10 @@ export function testsFor(root, files) {
       const text = texts.get(test);
       const imports = text.includes(`${module}"`) || text.includes(`${module}.js"`);
       const mirrored = file.startsWith("src/") && dirname(test) === mirror;
-      const named = names.some((name) => basename(test).startsWith(`${name}.`) || basename(test).startsWith(`${name}-`));
+      // A script (scripts/) runs in Node: only Node tests can run it (test/services/release-title.test.ts is not scripts/release.js's).
+      const named =
+        (file.startsWith("src/") || test.startsWith("test/node/")) &&
+        names.some((name) => basename(test).startsWith(`${name}.`) || basename(test).startsWith(`${name}-`));
       if (imports || mirrored || named) chosen.add(test);
     }
   }
