@@ -76,4 +76,28 @@ export default [
     replacement: "TASK_NAMES.indexOf(a.task_name) + TASK_NAMES.indexOf(b.task_name)",
     why: "the runs are built task by task in TASK_LIST order, which is TASK_NAMES order, and Array.prototype.sort is stable; the mutated tie-break is never negative, and V8's sort moves a run before another only on a negative answer, so ties keep that same order (checked in Node with 263 runs, merges included)",
   },
+  {
+    key: "6de9afbe2b01",
+    file: "src/rate-limit/refusals.ts",
+    mutator: "ConditionalExpression",
+    original: "oldest !== undefined",
+    replacement: "true",
+    why: "the map holds MAX_REFUSALS (10,000) entries there, so its first key always exists",
+  },
+  {
+    key: "956f37117c7e",
+    file: "src/rate-limit/durable-object.ts",
+    mutator: "ConditionalExpression",
+    original: "row.first === null",
+    replacement: "false",
+    why: "min(rowid) and max(rowid) of one table are null together (no rows) or neither, so `row.last === null` alone decides",
+  },
+  {
+    key: "22132c79cf4b",
+    file: "src/rate-limit/tiers.ts",
+    mutator: "StringLiteral",
+    original: '"custom"',
+    replacement: '""',
+    why: "nothing reads the issue's code: a configuration problem is its path and message (problemOf in src/config/index.ts), and the message stays",
+  },
 ];

@@ -1,10 +1,14 @@
 import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { parseConfig } from "../../src/config";
 import { addressForBudget } from "../../src/lib/client";
 import { limiterFor } from "../../src/rate-limit/middleware";
 import { bearer, createUser, loginAs } from "../fixtures";
 import { errorShape, uniqueIp, withEnv } from "../helpers";
+import { captureLogs } from "../integrations/fake-upstream";
+
+afterEach(() => vi.restoreAllMocks());
 
 // The default limits (RATE_LIMITS empty; RATE_LIMITING.md, "Tiers"), through the real app and Durable Object.
 const defaults = withEnv({ RATE_LIMITS: "" });
@@ -104,6 +108,16 @@ describe("rate limiting", () => {
     expect(res.headers.get("RateLimit")).toMatch(/^"public";r=9;/);
   });
 
+  it("admits no more when the clock steps back: a request counted then leaves the window with the newest, not before it", async () => {
+    const stub = limiterFor(env, "public", `ip:clock-${crypto.randomUUID()}`);
+    const decisions = await runInDurableObject(stub, (instance) => {
+      const t = Date.UTC(2031, 0, 1);
+      return [instance.check(2, 60_000, t), instance.check(2, 60_000, t - 5_000), instance.check(2, 60_000, t + 56_000)];
+    });
+    expect(decisions.map((d) => d.allowed)).toEqual([true, true, false]);
+    expect(decisions[2]).toMatchObject({ remaining: 0, resetMs: 4_000 });
+  });
+
   it("admits exactly the limit out of 100 concurrent requests", async () => {
     const ip = uniqueIp();
     const twenty = withEnv({ RATE_LIMITS: JSON.stringify({ public: "20/minute" }) });
@@ -174,6 +188,8 @@ describe("rate limiting", () => {
       expect(res.status, bad).toBe(503);
       expect(await res.json(), bad).toMatchObject(errorShape(503, "configuration_error"));
     }
+    // The operator's log names the binding and what is wrong with it.
+    expect(parseConfig({ ...env, RATE_LIMITS: "{not json" }).problems).toEqual(["RATE_LIMITS is not valid JSON"]);
   });
 
   describe("when the Durable Object fails", () => {
@@ -187,8 +203,18 @@ describe("rate limiting", () => {
     const failing = withEnv({ RATE_LIMITS: "", RATE_LIMITER: broken });
 
     it("fails closed for the public tier", async () => {
+      const logs = captureLogs();
       const res = await failing("/api/info");
       expect(res.status).toBe(503);
+      expect(logs.map((line) => JSON.parse(line))).toContainEqual(
+        expect.objectContaining({
+          level: "warn",
+          event: "rate_limiter_unavailable",
+          tier: "public",
+          policy: "fail_closed",
+          error: "Durable Object reset because its code was updated",
+        }),
+      );
       expect(await res.json()).toMatchObject(errorShape(503, "service_unavailable"));
       expect(res.headers.get("Retry-After")).toBe("5");
     });
@@ -209,9 +235,24 @@ describe("when the Durable Object hangs", () => {
   const stuck = withEnv({ RATE_LIMITS: "", RATE_LIMITER: hanging });
 
   it("gives up after the deadline and applies the same policy: closed for public, open for health", async () => {
+    const logs = captureLogs();
     const [closed, open] = await Promise.all([stuck("/api/info"), stuck("/health/live")]);
     expect(closed.status).toBe(503);
     expect(open.status).toBe(200);
+    expect(logs.map((line) => JSON.parse(line))).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          event: "rate_limiter_unavailable",
+          policy: "fail_closed",
+          error: "The rate limiter did not answer in time",
+        }),
+        expect.objectContaining({
+          event: "rate_limiter_unavailable",
+          policy: "fail_open",
+          error: "The rate limiter did not answer in time",
+        }),
+      ]),
+    );
   });
 });
 

@@ -157,4 +157,20 @@ describe("refusals answered by the isolate", () => {
     for (let i = 0; i < 6; i++) rememberRefusal("public", `ip:late-${i}-${crypto.randomUUID()}`, limit, windowMs, at, windowMs);
     expect([0, 4, 5, 6, 7].map((i) => refused(flood[i]!))).toEqual([false, false, true, false, true]);
   });
+
+  it("an expired refusal, once looked up, leaves the memory: it pushes no live refusal out", () => {
+    const [limit, windowMs, at] = [1, 60_000, Date.UTC(2030, 1, 1)];
+    const id = () => crypto.randomUUID();
+    // A full memory: a live refusal, a short one (1 s), then live ones; the flood replaces what other tests left.
+    const first = `ip:first-${id()}`;
+    const short = `ip:short-${id()}`;
+    rememberRefusal("public", first, limit, windowMs, at, windowMs);
+    rememberRefusal("public", short, limit, windowMs, at, 1_000);
+    for (let i = 0; i < 9_998; i++) rememberRefusal("public", `ip:live-${i}-${id()}`, limit, windowMs, at, windowMs);
+    const later = at + 2_000;
+    expect(refusedFor("public", short, limit, windowMs, later)).toBeUndefined();
+    // One more client takes the place the expired one left; the oldest live refusal stays.
+    rememberRefusal("public", `ip:new-${id()}`, limit, windowMs, at, windowMs);
+    expect(refusedFor("public", first, limit, windowMs, later)).toBe(windowMs - 2_000);
+  });
 });
