@@ -119,7 +119,14 @@ try {
     const run = spawnSync(join(root, "node_modules", ".bin", "stryker"), ["run", config], {
       cwd: root,
       stdio: "inherit",
-      env: { ...process.env, MUTANTS_SAMPLE_RATE: String(rate), MUTANTS_SEED: seed, MUTANTS_ROOT: root, CI: "1" },
+      env: {
+        ...process.env,
+        MUTANTS_SAMPLE_RATE: String(rate),
+        MUTANTS_SEED: seed,
+        MUTANTS_ROOT: root,
+        MUTANTS_COVERAGE: perTest ? "perTest" : "off",
+        CI: "1",
+      },
     });
     if (run.signal) {
       console.log(`mutants: stopped (${run.signal})`);

@@ -5,9 +5,23 @@
 // environment of their own (as a runner would) get the mutant added to it.
 import childProcess from "node:child_process";
 import { syncBuiltinESMExports } from "node:module";
-import { beforeAll } from "vitest";
+import { beforeAll, inject } from "vitest";
 
 const VARIABLE = "__STRYKER_ACTIVE_MUTANT__";
+
+// A mutant that only a child process reaches is covered by no test as Stryker sees it, and Stryker
+// reports it "no coverage" without running it: the vitest runner hands Stryker the coverage of the
+// test process even with coverageAnalysis "off". So, for such runs (scripts/mutants-generated.js sets
+// MUTANTS_COVERAGE=off), none is kept and Stryker runs every test for every mutant.
+// Without coverage Stryker cannot tell which mutants sit in code run when a module loads (the
+// rules' regexes of scripts/lib/migration-rules.js) and activates each mutant only before the first
+// test, after the test file imported the module: such a mutant would never be live. Activated here,
+// before any import, every mutant is.
+if (process.env.MUTANTS_COVERAGE === "off") {
+  globalThis.__stryker__ ??= {};
+  Object.defineProperty(globalThis.__stryker__, "mutantCoverage", { configurable: true, get: () => undefined, set: () => {} });
+  if (inject("mode") === "mutant") globalThis.__stryker__.activeMutant = inject("activeMutant");
+}
 
 beforeAll(() => {
   const active = globalThis.__stryker__?.activeMutant;
