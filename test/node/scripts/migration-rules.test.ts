@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { appendFileSync, cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -149,19 +149,46 @@ describe("the data-only rule of npm run db:check", () => {
 });
 
 describe("npm run db:check (scripts/check-migrations.js)", () => {
-  /** Runs the check in a copy of the project whose drizzle/ gains `sql` as its next migration. */
-  function dbCheck(sql: string) {
+  /** Runs the check in a copy of the project whose drizzle/ gains `sql` as its next migration (none: as it is), after `edit`. */
+  function dbCheck(sql: string | undefined, edit: (copy: string) => void = () => {}) {
     const copy = mkdtempSync(path.join(tmpdir(), "db-check-"));
     dirs.push(copy);
     for (const item of ["scripts", "drizzle", "package.json"]) cpSync(path.join(root, item), path.join(copy, item), { recursive: true });
     mkdirSync(path.join(copy, "src/db"), { recursive: true });
     cpSync(path.join(root, "src/db/schema"), path.join(copy, "src/db/schema"), { recursive: true });
     symlinkSync(path.join(root, "node_modules"), path.join(copy, "node_modules"));
-    writeFileSync(path.join(copy, "drizzle/0099_change.sql"), sql);
-    writeFileSync(path.join(copy, "drizzle/rollback/0099_change.sql"), "SELECT 1;");
+    if (sql !== undefined) {
+      writeFileSync(path.join(copy, "drizzle/0099_change.sql"), sql);
+      writeFileSync(path.join(copy, "drizzle/rollback/0099_change.sql"), "SELECT 1;");
+    }
+    edit(copy);
     const result = spawnSync(process.execPath, ["scripts/check-migrations.js"], { cwd: copy, encoding: "utf8" });
     return { status: result.status, out: `${result.stdout}${result.stderr}` };
   }
+
+  it("passes the project as it is, and says so", () => {
+    const run = dbCheck(undefined);
+    expect(run.status, run.out).toBe(0);
+    expect(run.out).toMatch(/^check-migrations: src\/db\/schema\/ and drizzle\/ agree \(\d+ migrations, each with a rollback/);
+  }, 60_000);
+
+  it("fails on a schema change no migration holds, naming the files drizzle-kit would write, and says how to fix it", () => {
+    const run = dbCheck(undefined, (copy) =>
+      appendFileSync(
+        path.join(copy, "src/db/schema/index.ts"),
+        'import { integer, sqliteTable } from "drizzle-orm/sqlite-core";\nexport const extraThings = sqliteTable("extra_things", { id: integer("id").primaryKey() });\n',
+      ),
+    );
+    expect(run.status).toBe(1);
+    expect(run.out).toMatch(/src\/db\/schema\/ has changes that no migration in drizzle\/ holds \(drizzle-kit would write \S+\.sql/);
+    expect(run.out).toContain("Run `npm run db:generate`");
+  }, 60_000);
+
+  it("fails when drizzle/ has migrations but no journal", () => {
+    const run = dbCheck(undefined, (copy) => rmSync(path.join(copy, "drizzle/meta/_journal.json")));
+    expect(run.status).toBe(1);
+    expect(run.out).toContain("drizzle/meta/_journal.json is missing: drizzle/ was not written by drizzle-kit.");
+  }, 60_000);
 
   it("fails on a migration that drops a column, and names the rule", () => {
     const run = dbCheck(`${DROP_COLUMN}\n`);

@@ -144,11 +144,22 @@ describe("scripts/release.js --dry-run", { timeout: 30_000 }, () => {
     expect(run.summary).toContain("| New version | `<new-version-id>` (tag `abc123def456`) |");
     expect(run.summary).toContain("| D1 bookmark before the migrations | `<bookmark>` |");
     expect(run.summary).toMatch(/\*\*smoke-0\*\*: not run \(dry run\)[\s\S]*\*\*smoke-100\*\*: FAILED/);
-    expect(run.summary).toContain("### What to do");
+    expect(run.summary).toContain("| step | result | command / detail |\n|---|---|---|\n| bookmark | ok |");
+    expect(run.summary).toContain("| rollback | ok | `npx wrangler rollback '<previous-version-id>' --env production --yes");
+    expect(run.summary).toContain("### What to do\n\n- The code is back on `<previous-version-id>`.");
     expect(run.summary).toContain("--bookmark='<bookmark>'");
     expect(run.outputs).toContain("version_id=<new-version-id>\n");
     expect(run.outputs).toContain("bookmark=<bookmark>\n");
     expect(run.outputs).toContain("result=failed\n");
+  });
+
+  it("drills a failure at any step, each stopping the release there", () => {
+    const steps = ["bookmark", "previous", "migrations", "upload", "stage", "smoke-0", "deploy-10", "smoke-10", "deploy-100", "smoke-100"];
+    for (const step of steps) {
+      const run = dryRun("--simulate-failure", step);
+      expect(run.status, `${step}: ${run.stderr}`).toBe(1);
+      expect(run.summary, step).toContain(`FAILED at ${step}`);
+    }
   });
 
   it("refuses --simulate-failure outside a dry run, and an unknown step", () => {
@@ -216,6 +227,27 @@ describe("scripts/release.js: the version and its tag", { timeout: 30_000 }, () 
     expect(run.commands.some((c) => c.startsWith("git "))).toBe(false);
     expect(run.summary).toContain(`already tags ${first.slice(0, 12)}`);
     expect(git(dir, "rev-parse", `v${version}^{commit}`)).toBe(first);
+  });
+
+  it("names the release by its commit without --tag, and the Worker by its environment's name in wrangler.toml, else the top one", () => {
+    const { dir } = repository();
+    writeFileSync(
+      path.join(dir, "wrangler.toml"),
+      `${readFileSync(path.join(dir, "wrangler.toml"), "utf8")}\n[env.staging]\nname = "mamcrawler-api-staging"\n`,
+    );
+    git(dir, "commit", "-qam", "staging");
+    const head = git(dir, "rev-parse", "--short=12", "HEAD");
+    const release = (env: string) =>
+      spawnSync(process.execPath, ["scripts/release.js", "--dry-run", "--env", env, "--url", "https://api.example.com"], {
+        cwd: dir,
+        encoding: "utf8",
+        env: { PATH: process.env.PATH },
+      }).stdout;
+    const staging = release("staging");
+    expect(staging).toContain(`$ npx wrangler versions upload --env staging --tag ${head} --message staging\n`);
+    expect(staging).toContain("--override mamcrawler-api-staging\n");
+    // An environment without a section of its own is the top-level Worker.
+    expect(release("preview")).toContain("--override mamcrawler-api\n");
   });
 
   it("refuses a version CHANGELOG.md has not released, before any command", () => {
