@@ -125,6 +125,16 @@ describe("changing, deleting, testing", () => {
     expect((await send("DELETE", `/endpoints/${w.id}`)).status).toBe(404);
   });
 
+  it("renames an endpoint, and the audit row says the new name", async () => {
+    const n = (await data(await send("POST", "/endpoints", ntfy), 201)).endpoint;
+    const renamed = (await data(await send("PUT", `/endpoints/${n.id}`, { name: "Old phone" }))).endpoint;
+    expect(renamed).toMatchObject({ id: n.id, name: "Old phone", events: ["task.failed"] });
+    const updates = (await db.select().from(auditLogs).where(eq(auditLogs.resource, "notification_endpoint"))).filter(
+      (row) => row.action === "update" && row.resourceId === String(n.id),
+    );
+    expect(updates.map((row) => row.details)).toEqual([{ name: "Old phone" }]);
+  });
+
   it("test-sends a signed webhook that the receiver verifies, and says what a dead endpoint answered", async () => {
     let secret: string | undefined;
     const receivers = fakeReceivers({ secret: () => secret });
