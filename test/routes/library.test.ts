@@ -106,6 +106,16 @@ describe("POST /api/library/sync", () => {
     });
   });
 
+  it("keeps a published year from 1000 to 3000, and no year outside them", async () => {
+    const years = { li_y999: "999", li_y1000: "1000", li_y3000: "3000", li_y3001: "3001" };
+    fakeAbs([
+      { id: "lib_books", items: Object.entries(years).map(([id, publishedYear]) => absItemExpanded(id, { title: id, publishedYear })) },
+    ]);
+    expect((await sync()).body.data).toMatchObject({ created: 4 });
+    const kept = await Promise.all(Object.keys(years).map(async (id) => (await byAbsId(id))?.publishedYear));
+    expect(kept).toEqual([null, 1000, 3000, null]);
+  });
+
   it("writes nothing on a second sync when nothing changed, and records changed fields when something did", async () => {
     const items = [absItem("li_a", { title: "Alpha" }), absItem("li_b", { title: "Beta", isbn: "9780000000002" })];
     fakeAbs([{ id: "lib_books", items }]);
