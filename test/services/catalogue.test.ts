@@ -87,6 +87,17 @@ describe("the series catalogue's refresh", () => {
     ]);
   });
 
+  it("asks an announced book's release date again at each refresh: Audible may move it", async () => {
+    await syncedLibrary();
+    const announced = (date: string) => CATALOGUE_BOOKS.map((b) => (b.title === "Wind and Truth" ? { ...b, release_date: date } : b));
+    fakeAudible(announced("2027-05-04"), CATALOGUE_SERIES);
+    await refreshCatalogue(db, client(), { now: NOW });
+    fakeAudible(announced("2027-08-03"), CATALOGUE_SERIES);
+    await refreshCatalogue(db, client(), { now: new Date(NOW.getTime() + (REFRESH_DAYS + 1) * DAY) });
+    const stormlight = (await db.select().from(catalogueSeries)).find((r) => r.name === "Stormlight Archive");
+    expect(stormlight!.members.find((m) => m.title === "Wind and Truth")?.release_date).toBe("2027-08-03");
+  });
+
   it("stops cleanly on a 429, keeping what it learnt, and the next run resumes where it stopped", async () => {
     await syncedLibrary();
     // Calls 1-3 answer (Mistborn, first by name); the 4th is refused.
