@@ -280,7 +280,7 @@ describe("ServiceClient: the bytes of an answer (issue 23)", () => {
     expect(pulled.cancelled).toBe(true);
   });
 
-  it("refuses an answer whose Content-Length is over the limit without reading it, and reads one under it whole", async () => {
+  it("refuses an answer whose Content-Length is over the limit without reading it, and reads one under it or at it whole", async () => {
     const { pulled, body } = endless();
     fakeUpstream(() => new Response(body(), { headers: { "Content-Length": String(80 * 1024 * 1024) } }));
     expect((await failure(client().text({ path: "/big" }))).detail).toContain("more than 8 MB");
@@ -289,6 +289,10 @@ describe("ServiceClient: the bytes of an answer (issue 23)", () => {
     const text = "é".repeat(300_000);
     fakeUpstream(() => new Response(text));
     expect(await client({ maxBytes: 600_000 }).text({ path: "/fits" })).toBe(text);
+    // Exactly the limit (600,000 bytes), declared as such: read whole too.
+    vi.restoreAllMocks();
+    fakeUpstream(() => new Response(text, { headers: { "Content-Length": "600000" } }));
+    expect(await client({ maxBytes: 600_000 }).text({ path: "/exactly" })).toBe(text);
   });
 });
 
