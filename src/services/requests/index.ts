@@ -142,17 +142,23 @@ export async function createRequest(
   return requestJson(row, { showRequester: true });
 }
 
-/** A joined gap known only by its place ("Series #3") takes the request's title and ASIN; one set by hand keeps its own. */
+/**
+ * A joined gap known only by its place ("Series #3") takes the request's title; any joined gap
+ * without an ASIN or an author takes the request's (acquisition searches by title and author). A
+ * title set by hand stays.
+ */
 function withRequestTitle(db: Database, gap: { id: number }, request: BookRequest, at: string) {
+  const placeholder = sql`${missingBooks.titleSource} = 'library'`;
   return db
     .update(missingBooks)
     .set({
-      title: request.title,
+      title: sql`CASE WHEN ${placeholder} THEN ${request.title} ELSE ${missingBooks.title} END`,
       asin: sql`coalesce(${missingBooks.asin}, ${request.asin})`,
-      titleSource: "catalogue",
-      titleCheckedAt: at,
+      authorName: sql`coalesce(${missingBooks.authorName}, ${request.author})`,
+      titleSource: sql`CASE WHEN ${placeholder} THEN 'catalogue' ELSE ${missingBooks.titleSource} END`,
+      titleCheckedAt: sql`CASE WHEN ${placeholder} THEN ${at} ELSE ${missingBooks.titleCheckedAt} END`,
     })
-    .where(and(eq(missingBooks.id, gap.id), eq(missingBooks.titleSource, "library")));
+    .where(eq(missingBooks.id, gap.id));
 }
 
 /** The id of the request for `asin` inserted earlier in the same batch (one open request per ASIN). */
