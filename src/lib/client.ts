@@ -74,6 +74,9 @@ function ipv6(text: string): number[] | undefined {
   return missing >= 1 ? [...head, ...Array<number>(missing).fill(0), ...tail] : undefined;
 }
 
+/** The rate-limit client of a named key: `key:` and the key's SHA-256, which only its holder can produce. */
+export const keyClient = (keyHash: string) => `key:${keyHash}`;
+
 /** The rate-limit client: the authenticated identity, else the client address (RATE_LIMITING.md, "Clients"). */
 export function clientKey(c: Context<AppEnv>, identity: Identity | undefined = c.get("identity")): string {
   switch (identity?.kind) {

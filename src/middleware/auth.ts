@@ -1,18 +1,27 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { requireSecret } from "../config";
 import type { AppEnv, Identity } from "../context";
-import { database } from "../db/client";
 import { ForbiddenError, UnauthorizedError } from "../errors";
-import { clientAddress } from "../lib/client";
+import { clientAddress, keyClient } from "../lib/client";
 import { safeEqual, sha256Hex } from "../lib/crypto";
 import { verifySessionToken } from "../lib/session-token";
 import { consume, knownRefusal } from "../rate-limit/middleware";
 import type { Role } from "../route-policy";
-import { keyClient } from "../services/api-keys";
-import { activeApiKey, sessionUser, touchApiKey } from "../services/auth";
 import { isKnownKey, rememberKey } from "./known-keys";
 
 const RANK: Record<Role, number> = { viewer: 0, operator: 1, admin: 2 };
+
+/**
+ * The lookups of named keys and users, with drizzle and the tables they read: loaded by the first
+ * credential that needs one, not at startup (the operator key and public routes never do).
+ */
+async function lookups() {
+  const [{ database }, { activeApiKey, sessionUser, touchApiKey }] = await Promise.all([
+    import("../db/client"),
+    import("../services/auth"),
+  ]);
+  return { database, activeApiKey, sessionUser, touchApiKey };
+}
 
 /** The role an identity acts with: the operator key can do everything. */
 export function roleOf(identity: Identity): Role {
@@ -117,19 +126,21 @@ async function keyCredential(c: Context<AppEnv>, key: string): Promise<Credentia
   if (key.startsWith("mam_")) {
     // Looked up by hash: the index lookup reveals nothing about how close a guess was.
     const keyHash = await sha256Hex(key);
-    let found: Awaited<ReturnType<typeof activeApiKey>>;
+    let touch: (() => Promise<unknown> | undefined) | undefined;
     return {
       client: keyClient(keyHash),
       verified: isKnownKey(keyHash),
       identify: async () => {
-        found = await activeApiKey(database(c), keyHash);
+        const { database, activeApiKey, touchApiKey } = await lookups();
+        const found = await activeApiKey(database(c), keyHash);
         if (!found) throw new UnauthorizedError("invalid_credentials", "The API key is not valid");
         rememberKey(keyHash);
+        touch = () => touchApiKey(database(c), found);
         return { kind: "api_key", keyId: found.id, name: found.name, role: found.role };
       },
       admitted: () => {
-        const touch = found && touchApiKey(database(c), found);
-        if (touch) c.executionCtx.waitUntil(touch);
+        const touched = touch?.();
+        if (touched) c.executionCtx.waitUntil(touched);
       },
     };
   }
@@ -158,6 +169,7 @@ async function tokenCredential(c: Context<AppEnv>, token: string): Promise<Crede
     verified: true,
     identify: async () => {
       // Read the user fresh: a logout, a deactivation or a role change applies to tokens already issued.
+      const { database, sessionUser } = await lookups();
       const user = await sessionUser(database(c), userId, jti);
       if (!user) throw new UnauthorizedError("invalid_token", "The token's user no longer exists");
       if (user.revoked) throw new UnauthorizedError("invalid_token", "The token was revoked by a logout");

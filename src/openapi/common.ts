@@ -3,8 +3,7 @@ import { BOOK_STATUSES, COMPLETION_STATUSES } from "../db/schema";
 
 // Shapes shared by several areas' answers.
 
-/** A stored time: ISO 8601 UTC with milliseconds. */
-export const timestamp = z.iso.datetime();
+export { timestamp } from "./schemas";
 
 export const completionStatus = z.enum(COMPLETION_STATUSES).nullable();
 export const bookStatus = z.enum(BOOK_STATUSES);

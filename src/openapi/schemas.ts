@@ -3,6 +3,12 @@ import { ERROR_STATUS, type ErrorCode } from "../errors";
 
 const codes = Object.keys(ERROR_STATUS) as [ErrorCode, ...ErrorCode[]];
 
+/**
+ * A stored time: ISO 8601 UTC with milliseconds. Here, not beside the table vocabularies of
+ * ./common.ts, so the routes built at startup (health, meta) load no table definitions.
+ */
+export const timestamp = z.iso.datetime();
+
 /** The error body every failure has (src/errors/render.ts), as a schema: documented, and checked by the tests. */
 export const errorSchema = z
   .strictObject({

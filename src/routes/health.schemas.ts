@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { timestamp } from "../openapi/common";
+import { timestamp } from "../openapi/schemas";
 
 /** One probe of src/services/health.ts; the fields beside `status` depend on the probe and its result. */
 export const check = z.strictObject({

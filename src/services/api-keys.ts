@@ -3,7 +3,7 @@ import type { Database } from "../db/client";
 import { type API_KEY_ROLES, type ApiKey, apiKeys } from "../db/schema";
 import { ConflictError, isUniqueViolation, NotFoundError } from "../errors";
 import { type Actor, actorOf } from "../lib/actor";
-import { addressForBudget } from "../lib/client";
+import { addressForBudget, keyClient } from "../lib/client";
 import { sha256Hex } from "../lib/crypto";
 import type { PageQuery } from "../lib/pagination";
 import { auditEntry } from "./audit";
@@ -84,9 +84,6 @@ export async function revokeApiKey(db: Database, actor: Actor, id: number) {
   ]);
   return apiKeyJson(revoked ?? row);
 }
-
-/** The rate-limit client of a named key: `key:` and the key's SHA-256, which only its holder can produce. */
-export const keyClient = (keyHash: string) => `key:${keyHash}`;
 
 /**
  * The limiter's name for a client as an admin writes it: `key:<id>` (the id /api/admin/api-keys
