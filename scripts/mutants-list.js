@@ -666,8 +666,8 @@ export default [
     id: "no-store-narrow",
     file: "src/middleware/no-store.ts",
     bug: "only some /api answers are marked no-store",
-    from: `if (c.req.path === "/api" || c.req.path.startsWith("/api/")) c.header("Cache-Control", "no-store");`,
-    to: `if (c.req.path.startsWith("/api/books")) c.header("Cache-Control", "no-store");`,
+    from: `if (NO_STORE.some((prefix) => path === prefix || path.startsWith(\`\${prefix}/\`))) c.header("Cache-Control", "no-store");`,
+    to: `if (path.startsWith("/api/books")) c.header("Cache-Control", "no-store");`,
     tests: [API_ANSWERS],
   },
   {

@@ -1,4 +1,4 @@
-import { OpenAPIHono } from "@hono/zod-openapi";
+import { Hono } from "hono";
 import { methodNotAllowed } from "hono/method-not-allowed";
 import { TrieRouter } from "hono/router/trie-router";
 import { secureHeaders } from "hono/secure-headers";
@@ -15,10 +15,7 @@ import { requestLog } from "./middleware/request-log";
 import { limitUnmatched } from "./middleware/unmatched-limit";
 import { rateLimit } from "./rate-limit/middleware";
 import { routePolicy } from "./route-policy";
-import { loadAreas, mountLazily } from "./routes/areas";
-import { docs } from "./routes/docs";
-import { health } from "./routes/health";
-import { meta } from "./routes/meta";
+import { mountLazily } from "./routes/areas";
 
 /**
  * The request's path, top to bottom:
@@ -31,7 +28,7 @@ import { meta } from "./routes/meta";
  * a parameter at the same place (`/api/books/search` beside `/api/books/:id`, in any order), so
  * SmartRouter built it and threw it away on every isolate's first request before using TrieRouter.
  */
-export const app = new OpenAPIHono<AppEnv>({ strict: false, router: new TrieRouter() });
+export const app = new Hono<AppEnv>({ strict: false, router: new TrieRouter() });
 
 app.use(requestId());
 app.use(requestLog());
@@ -54,24 +51,8 @@ app.use(authenticate());
 app.use(rateLimit());
 app.use(jsonBody());
 
-app.route("/health", health);
-app.route("/", meta);
-app.route("/", docs(documentedApp));
-// /api/books, /api/series, ... /api/admin: each area built on its first request (src/routes/areas.ts).
+// /health, /, /docs, /api/books, ... /api/admin: each area built on its first request (src/routes/areas.ts).
 mountLazily(app);
 
 app.notFound((c) => renderError(c, new AppError("not_found", "Not found", { detail: `No route for ${c.req.method} ${c.req.path}` })));
 app.onError((error, c) => renderError(c, error));
-
-/**
- * The app with every area built, as the OpenAPI document describes it (GET /openapi.json builds it
- * once): the same routes as `app`, in the same order.
- */
-export async function documentedApp(): Promise<OpenAPIHono<AppEnv>> {
-  const documented = new OpenAPIHono<AppEnv>({ strict: false });
-  documented.route("/health", health);
-  documented.route("/", meta);
-  documented.route("/", docs(documentedApp));
-  for (const { prefix, router } of await loadAreas()) documented.route(prefix, router);
-  return documented;
-}

@@ -32,11 +32,11 @@ export const ROUTE_POLICIES: Record<string, RoutePolicy> = {
   "GET /health": { tier: "health", access: "public" },
   "GET /health/live": { tier: "health", access: "public" },
   "GET /health/ready": { tier: "health", access: "public" },
-  "GET /api/info": { tier: "public", access: "public" },
   // What a browser loads to read (the root, which sends it to the dashboard; the API reference and
   // its document): constant answers, with a budget of their own, so opening them never spends the
   // public tier's logins and API calls, nor they theirs.
   "GET /": { tier: "docs", access: "public" },
+  "GET /api/info": { tier: "public", access: "public" },
   "GET /openapi.json": { tier: "docs", access: "public" },
   "GET /docs": { tier: "docs", access: "public" },
   "GET /api/system/health": { tier: "health", access: "viewer" },

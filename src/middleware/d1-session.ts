@@ -30,9 +30,8 @@ export function sessionConstraint(method: string, path: string, policy: RoutePol
  * authentication's included). A caller's `X-D1-Bookmark` (from an earlier response) makes a read
  * at least that fresh; a malformed one is 400 `invalid_input`. Every response carries the
  * session's latest bookmark, so a client that sends it back reads its own writes on any replica.
- * drizzle and the tables load with the first request to a route area (src/routes/areas.ts), whose
- * routes are the ones that query through drizzle: a cold isolate answering /health/live or /docs
- * never evaluates them.
+ * drizzle and the tables load with the first request to a route area that queries through them
+ * (src/routes/areas.ts): a cold isolate answering /health/live or /docs never evaluates them.
  */
 export function d1Session(): MiddlewareHandler<AppEnv> {
   return async function d1Session(c, next) {
@@ -48,9 +47,9 @@ export function d1Session(): MiddlewareHandler<AppEnv> {
     // Opened on the first query: a route that touches no table opens nothing.
     let session: D1DatabaseSession | undefined;
     let db: Database | undefined;
-    const client = areaOf(c.req.path) ? await import("../db/client") : undefined;
+    const client = areaOf(c.req.path)?.database ? await import("../db/client") : undefined;
     c.set("db", () => {
-      if (!client) throw new Error(`${c.req.path} is in no route area (src/routes/areas.ts): it has no drizzle client`);
+      if (!client) throw new Error(`${c.req.path} is in no route area that queries (src/routes/areas.ts): it has no drizzle client`);
       return (db ??= client.sessionDatabase((session = c.env.DB.withSession(start))));
     });
     await next();

@@ -1,13 +1,17 @@
 import type { MiddlewareHandler } from "hono";
 import type { AppEnv } from "../context";
 
+const NO_STORE = ["/api", "/health"];
+
 /**
  * Every answer under /api (data, errors, refusals) is private to its caller and current only
- * now: no browser or proxy may keep it (`Cache-Control: no-store`).
+ * now, and a health probe's is current only now: no browser or proxy may keep them
+ * (`Cache-Control: no-store`).
  */
 export function noStoreApi(): MiddlewareHandler<AppEnv> {
   return async function noStoreApi(c, next) {
     await next();
-    if (c.req.path === "/api" || c.req.path.startsWith("/api/")) c.header("Cache-Control", "no-store");
+    const path = c.req.path;
+    if (NO_STORE.some((prefix) => path === prefix || path.startsWith(`${prefix}/`))) c.header("Cache-Control", "no-store");
   };
 }

@@ -1,45 +1,63 @@
-import { OpenAPIHono } from "@hono/zod-openapi";
-import type { Handler, MiddlewareHandler } from "hono";
+import type { OpenAPIHono } from "@hono/zod-openapi";
+import { type Handler, Hono, type MiddlewareHandler } from "hono";
 import type { AppEnv } from "../context";
 import { ROUTE_POLICIES } from "../route-policy";
 
 type Router = OpenAPIHono<AppEnv>;
 
+interface Area {
+  /** Where its router is mounted; its routes are the policy table's under it. */
+  prefix: string;
+  /** Mounted at the root: its routes are these paths, not every path under the prefix. */
+  paths?: readonly string[];
+  /** Its routes query through drizzle (src/middleware/d1-session.ts loads it for them). */
+  database: boolean;
+  load: () => Promise<Router>;
+}
+
 /**
- * The route areas under /api, each built on its first request: its module, its zod schemas and
- * its handlers. A cold isolate pays only for what it answers (building every area's schemas was
- * most of a cold start: npm run bench -- startup). Longest prefix first; an area has no middleware
- * of its own (the app's runs before it).
+ * The route areas, each built on its first request: its module, its zod schemas and its
+ * handlers. A cold isolate pays only for what it answers (building every area's schemas was most
+ * of a cold start: npm run bench -- startup), and evaluates no route schema at startup. In the
+ * OpenAPI document's order; an area has no middleware of its own (the app's runs before it).
  */
-export const AREAS: readonly { prefix: string; load: () => Promise<Router> }[] = [
-  { prefix: "/api/books", load: async () => (await import("./books")).books },
-  { prefix: "/api/series", load: async () => (await import("./series")).series },
-  { prefix: "/api/authors", load: async () => (await import("./authors")).authors },
-  { prefix: "/api/metadata", load: async () => (await import("./metadata")).metadata },
-  { prefix: "/api/library", load: async () => (await import("./library")).library },
-  { prefix: "/api/integrations", load: async () => (await import("./integrations")).integrations },
-  { prefix: "/api/downloads", load: async () => (await import("./downloads")).downloads },
-  { prefix: "/api/gaps", load: async () => (await import("./gaps")).gaps },
-  { prefix: "/api/requests", load: async () => (await import("./requests")).requests },
-  { prefix: "/api/scheduler", load: async () => (await import("./scheduler")).scheduler },
-  { prefix: "/api/system", load: async () => (await import("./system")).system },
-  { prefix: "/api/admin/rate-limits", load: async () => (await import("./rate-limits")).rateLimits },
-  { prefix: "/api/admin", load: async () => (await import("./admin")).admin },
-  { prefix: "/api/admin/notifications", load: async () => (await import("./notifications")).notifications },
+export const AREAS: readonly Area[] = [
+  { prefix: "/health", database: false, load: async () => (await import("./health")).health },
+  { prefix: "/", paths: ["/", "/api/info"], database: false, load: async () => (await import("./meta")).meta },
+  {
+    prefix: "/",
+    paths: ["/openapi.json", "/docs"],
+    database: false,
+    load: async () => (await import("./docs")).docs(documentedApp),
+  },
+  { prefix: "/api/books", database: true, load: async () => (await import("./books")).books },
+  { prefix: "/api/series", database: true, load: async () => (await import("./series")).series },
+  { prefix: "/api/authors", database: true, load: async () => (await import("./authors")).authors },
+  { prefix: "/api/metadata", database: true, load: async () => (await import("./metadata")).metadata },
+  { prefix: "/api/library", database: true, load: async () => (await import("./library")).library },
+  { prefix: "/api/integrations", database: true, load: async () => (await import("./integrations")).integrations },
+  { prefix: "/api/downloads", database: true, load: async () => (await import("./downloads")).downloads },
+  { prefix: "/api/gaps", database: true, load: async () => (await import("./gaps")).gaps },
+  { prefix: "/api/requests", database: true, load: async () => (await import("./requests")).requests },
+  { prefix: "/api/scheduler", database: true, load: async () => (await import("./scheduler")).scheduler },
+  { prefix: "/api/system", database: true, load: async () => (await import("./system")).system },
+  { prefix: "/api/admin/rate-limits", database: true, load: async () => (await import("./rate-limits")).rateLimits },
+  { prefix: "/api/admin", database: true, load: async () => (await import("./admin")).admin },
+  { prefix: "/api/admin/notifications", database: true, load: async () => (await import("./notifications")).notifications },
 ];
 
-type Area = (typeof AREAS)[number];
+const LONGEST_FIRST = [...AREAS].sort((a, b) => b.prefix.length - a.prefix.length);
 
-/** The area a route of the policy table belongs to: the longest prefix of its path. */
+/** The area a route of the policy table belongs to: the one listing its path, else the longest prefix of it. */
 export function areaOf(path: string): Area | undefined {
-  return [...AREAS]
-    .sort((a, b) => b.prefix.length - a.prefix.length)
-    .find((area) => path === area.prefix || path.startsWith(`${area.prefix}/`));
+  return LONGEST_FIRST.find((area) =>
+    area.paths ? area.paths.includes(path) : path === area.prefix || path.startsWith(`${area.prefix}/`),
+  );
 }
 
 /** An area as the app mounts it: its routes ("METHOD path", paths as registered) and their handlers. */
 async function mounted(area: Area): Promise<Map<string, Handler[]>> {
-  const routes = new OpenAPIHono<AppEnv>().route(area.prefix, await area.load()).routes;
+  const routes = new Hono<AppEnv>().route(area.prefix, await area.load()).routes;
   const handlers = new Map<string, Handler[]>();
   for (const route of routes) {
     if (route.method === "ALL") throw new Error(`${area.prefix}: an area has no middleware of its own (register it in src/app.ts)`);
@@ -56,7 +74,7 @@ async function mounted(area: Area): Promise<Map<string, Handler[]>> {
  * the route's parameters are the stand-in's, matched on the same path. test/routes/areas.test.ts
  * holds the table's order to each area's own.
  */
-export function mountLazily(app: Router): void {
+export function mountLazily(app: Hono<AppEnv>): void {
   const loaded = new Map<Area, Promise<Map<string, Handler[]>>>();
   for (const key of Object.keys(ROUTE_POLICIES)) {
     const [method, path] = key.split(" ") as [string, string];
@@ -89,7 +107,13 @@ async function run(c: Parameters<Handler>[0], handlers: Handler[], next: () => P
   return answer;
 }
 
-/** Every area built, for the OpenAPI document. */
-export async function loadAreas(): Promise<{ prefix: string; router: Router }[]> {
-  return Promise.all(AREAS.map(async (area) => ({ prefix: area.prefix, router: await area.load() })));
+/**
+ * The app with every area built, as the OpenAPI document describes it (GET /openapi.json builds it
+ * once): the same routes as the app, in the same order.
+ */
+export async function documentedApp(): Promise<Router> {
+  const { OpenAPIHono } = await import("@hono/zod-openapi");
+  const documented = new OpenAPIHono<AppEnv>({ strict: false });
+  for (const area of AREAS) documented.route(area.prefix, await area.load());
+  return documented;
 }

@@ -11,11 +11,6 @@ import { healthSchema, liveSchema, readySchema } from "./health.schemas";
  */
 export const health = router();
 
-health.use(async function noStore(c, next) {
-  await next();
-  c.header("Cache-Control", "no-store");
-});
-
 const tags = ["health"];
 
 health.openapi(

@@ -1,7 +1,7 @@
 import { Validator } from "@seriousme/openapi-schema-validator";
 import { describe, expect, it } from "vitest";
-import { documentedApp } from "../../src/app";
 import { openApiDocument } from "../../src/openapi/document";
+import { documentedApp } from "../../src/routes/areas";
 
 // Runs in Node: the OpenAPI validator compiles JSON Schema to code, which workerd does not allow.
 describe("the OpenAPI document", () => {

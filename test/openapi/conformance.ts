@@ -1,6 +1,6 @@
 import { type Schema, Validator } from "@cfworker/json-schema";
-import { documentedApp } from "../../src/app";
 import { openApiDocument } from "../../src/openapi/document";
+import { documentedApp } from "../../src/routes/areas";
 
 /**
  * Every answer a test receives through the helpers (test/helpers.ts) is checked here against

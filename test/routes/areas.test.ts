@@ -1,11 +1,12 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
+import type { Hono } from "hono";
 import { describe, expect, it } from "vitest";
 import { app } from "../../src/app";
 import type { AppEnv } from "../../src/context";
 import { AREAS, areaOf } from "../../src/routes/areas";
 import { call } from "../helpers";
 
-const routesOf = (router: OpenAPIHono<AppEnv>) => [
+const routesOf = (router: Hono<AppEnv>) => [
   ...new Set(router.routes.filter((r) => r.method !== "ALL").map((r) => `${r.method} ${r.path}`)),
 ];
 
