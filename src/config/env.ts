@@ -50,42 +50,6 @@ export function isExampleValue(value: string): boolean {
   return EXAMPLE_MARKERS.some((marker) => squeezed.includes(marker));
 }
 
-const secret = z
-  .string()
-  .optional()
-  .transform((value) => value?.trim() || undefined);
-
-/** An optional plain value (a var): blank is unset. */
-const optionalVar = secret;
-
-/** An optional http(s) base URL, without its trailing slash; the message names the binding, never the value. */
-const baseUrl = (name: string) =>
-  optionalVar.transform((value, ctx) => {
-    if (value === undefined) return undefined;
-    let url: URL | undefined;
-    try {
-      url = new URL(value);
-    } catch {
-      url = undefined;
-    }
-    if (!url || (url.protocol !== "http:" && url.protocol !== "https:") || url.search || url.hash || url.username || url.password) {
-      ctx.addIssue({ code: "custom", message: `${name} is not an http(s) base URL (no query, fragment or credentials)` });
-      return z.NEVER;
-    }
-    return url.href.replace(/\/+$/, "");
-  });
-
-/** A positive whole number given as a string var; blank takes the default. */
-const positiveInt = (name: string, fallback: number) =>
-  optionalVar.transform((value, ctx) => {
-    if (value === undefined) return fallback;
-    if (!/^\d{1,9}$/.test(value) || Number(value) < 1) {
-      ctx.addIssue({ code: "custom", message: `${name} must be a positive whole number` });
-      return z.NEVER;
-    }
-    return Number(value);
-  });
-
 /**
  * Downloads one acquisition may queue, the route's and the ACQUIRE task's (ACQUIRE_MAX_PER_RUN)
  * alike: each costs up to 3 Prowlarr searches (src/services/acquire.ts), so at most 30 searches a
@@ -93,110 +57,156 @@ const positiveInt = (name: string, fallback: number) =>
  */
 export const MAX_DOWNLOADS_PER_RUN = 10;
 
-/** A positive whole number no larger than `max` (an operator's value past what one run may cost). */
-const boundedInt = (name: string, fallback: number, max: number) =>
-  positiveInt(name, fallback).superRefine((value, ctx) => {
-    if (value > max) ctx.addIssue({ code: "custom", message: `${name} must be at most ${max}` });
-  });
 export const REQUEST_ROLES = ["viewer", "operator", "admin"] as const;
 
-/** The roles whose requests are approved at once: a comma list ("operator,admin"), "none" for none. */
-const autoApproveRoles = optionalVar.transform((value, ctx) => {
-  if (value === undefined) return ["operator", "admin"] as (typeof REQUEST_ROLES)[number][];
-  if (value.toLowerCase() === "none") return [];
-  const roles = value.split(",").map((role) => role.trim().toLowerCase());
-  const unknown = roles.filter((role) => !(REQUEST_ROLES as readonly string[]).includes(role));
-  if (unknown.length > 0) {
-    ctx.addIssue({
-      code: "custom",
-      message: `REQUESTS_AUTO_APPROVE names no role ${unknown.join(", ")} (viewer, operator, admin, or none)`,
-    });
-    return z.NEVER;
-  }
-  return roles as (typeof REQUEST_ROLES)[number][];
-});
-
 /**
- * The language releases must be in (README, "Configuration"): a code as MyAnonamouse tags releases
- * (`ENG`, also `en` or `English`), `any` for no filter; English by default.
+ * The schema that parses `env`, built by its first use (the first request's `getConfig`), not at
+ * startup: an isolate builds it once (npm run bench -- startup).
  */
-const releaseLanguage = optionalVar.transform((value, ctx) => {
-  if (value === undefined) return "ENG";
-  if (value.toLowerCase() === "any") return null;
-  const code = languageCode(value);
-  if (code) return code;
-  ctx.addIssue({ code: "custom", message: "RELEASE_LANGUAGE must be a language code such as ENG or GER, or any" });
-  return z.NEVER;
-});
+export const envSchema = () => (schema ??= buildEnvSchema());
+let schema: ReturnType<typeof buildEnvSchema> | undefined;
 
-export const envSchema = z
-  .object({
-    ENVIRONMENT: z.enum(["development", "staging", "production"]),
-    API_KEY: secret,
-    JWT_SECRET: secret,
-    PASSWORD_SALT: secret,
-    RATE_LIMITS: z.string().optional().default("").pipe(rateLimitsOverride),
-    ALLOWED_ORIGINS: z
-      .string()
-      .optional()
-      .default("")
-      .transform((list) =>
-        list
-          .split(",")
-          .map((origin) => origin.trim())
-          .filter(Boolean),
-      ),
-    ABS_URL: baseUrl("ABS_URL"),
-    ABS_TOKEN: secret,
-    ABS_LIBRARY_ID: optionalVar,
-    QB_URL: baseUrl("QB_URL"),
-    QB_API_KEY: secret,
-    QB_USERNAME: optionalVar,
-    QB_PASSWORD: secret,
-    QB_CATEGORY: optionalVar.transform((value) => value ?? "audiobooks"),
-    QB_SAVE_PATH: optionalVar,
-    PROWLARR_URL: baseUrl("PROWLARR_URL"),
-    PROWLARR_API_KEY: secret,
-    GOOGLE_BOOKS_API_KEY: secret,
-    GOOGLE_BOOKS_URL: baseUrl("GOOGLE_BOOKS_URL").transform((value) => value ?? "https://www.googleapis.com/books/v1"),
-    // Public and keyless, so configured by default: series knowledge works out of the box.
-    AUDIBLE_URL: baseUrl("AUDIBLE_URL").transform((value) => value ?? "https://api.audible.com"),
-    UPSTREAM_ACCESS_CLIENT_ID: secret,
-    UPSTREAM_ACCESS_CLIENT_SECRET: secret,
-    UPSTREAM_TIMEOUT_MS: positiveInt("UPSTREAM_TIMEOUT_MS", 10_000),
-    QB_MAX_ACTIVE: positiveInt("QB_MAX_ACTIVE", 3),
-    QB_STALL_MINUTES: positiveInt("QB_STALL_MINUTES", 120),
-    RELEASE_LANGUAGE: releaseLanguage,
-    ACQUIRE_MAX_PER_RUN: boundedInt("ACQUIRE_MAX_PER_RUN", 5, MAX_DOWNLOADS_PER_RUN),
-    REQUESTS_PER_DAY: positiveInt("REQUESTS_PER_DAY", 5),
-    REQUESTS_AUTO_APPROVE: autoApproveRoles,
-  })
-  .superRefine((env, ctx) => {
-    if (env.ENVIRONMENT !== "production") return;
-    for (const name of SECRET_NAMES) {
-      const problem = weakness(env[name]);
-      if (problem) ctx.addIssue({ code: "custom", path: [name], message: problem });
-    }
-    // One leaked value must not open the others: a key that signs tokens too forges any user.
-    SECRET_NAMES.forEach((name, i) => {
-      const same = SECRET_NAMES.slice(0, i).find((other) => env[other] && env[other] === env[name]);
-      if (same) ctx.addIssue({ code: "custom", path: [name], message: `is the same value as ${same}` });
+function buildEnvSchema() {
+  const secret = z
+    .string()
+    .optional()
+    .transform((value) => value?.trim() || undefined);
+
+  /** An optional plain value (a var): blank is unset. */
+  const optionalVar = secret;
+
+  /** An optional http(s) base URL, without its trailing slash; the message names the binding, never the value. */
+  const baseUrl = (name: string) =>
+    optionalVar.transform((value, ctx) => {
+      if (value === undefined) return undefined;
+      let url: URL | undefined;
+      try {
+        url = new URL(value);
+      } catch {
+        url = undefined;
+      }
+      if (!url || (url.protocol !== "http:" && url.protocol !== "https:") || url.search || url.hash || url.username || url.password) {
+        ctx.addIssue({ code: "custom", message: `${name} is not an http(s) base URL (no query, fragment or credentials)` });
+        return z.NEVER;
+      }
+      return url.href.replace(/\/+$/, "");
     });
-    // Upstream keys have their own formats (no length rule), but an example value is never real.
-    for (const name of UPSTREAM_SECRET_NAMES) {
-      const value = env[name];
-      if (value && isExampleValue(value)) ctx.addIssue({ code: "custom", path: [name], message: "is an example value" });
-    }
-    const access = [env.UPSTREAM_ACCESS_CLIENT_ID, env.UPSTREAM_ACCESS_CLIENT_SECRET].filter(Boolean).length;
-    if (access === 1)
+
+  /** A positive whole number given as a string var; blank takes the default. */
+  const positiveInt = (name: string, fallback: number) =>
+    optionalVar.transform((value, ctx) => {
+      if (value === undefined) return fallback;
+      if (!/^\d{1,9}$/.test(value) || Number(value) < 1) {
+        ctx.addIssue({ code: "custom", message: `${name} must be a positive whole number` });
+        return z.NEVER;
+      }
+      return Number(value);
+    });
+
+  /** A positive whole number no larger than `max` (an operator's value past what one run may cost). */
+  const boundedInt = (name: string, fallback: number, max: number) =>
+    positiveInt(name, fallback).superRefine((value, ctx) => {
+      if (value > max) ctx.addIssue({ code: "custom", message: `${name} must be at most ${max}` });
+    });
+
+  /** The roles whose requests are approved at once: a comma list ("operator,admin"), "none" for none. */
+  const autoApproveRoles = optionalVar.transform((value, ctx) => {
+    if (value === undefined) return ["operator", "admin"] as (typeof REQUEST_ROLES)[number][];
+    if (value.toLowerCase() === "none") return [];
+    const roles = value.split(",").map((role) => role.trim().toLowerCase());
+    const unknown = roles.filter((role) => !(REQUEST_ROLES as readonly string[]).includes(role));
+    if (unknown.length > 0) {
       ctx.addIssue({
         code: "custom",
-        path: ["UPSTREAM_ACCESS_CLIENT_ID"],
-        message: "and UPSTREAM_ACCESS_CLIENT_SECRET must be set together",
+        message: `REQUESTS_AUTO_APPROVE names no role ${unknown.join(", ")} (viewer, operator, admin, or none)`,
       });
+      return z.NEVER;
+    }
+    return roles as (typeof REQUEST_ROLES)[number][];
   });
 
-export type ParsedEnv = z.output<typeof envSchema>;
+  /**
+   * The language releases must be in (README, "Configuration"): a code as MyAnonamouse tags releases
+   * (`ENG`, also `en` or `English`), `any` for no filter; English by default.
+   */
+  const releaseLanguage = optionalVar.transform((value, ctx) => {
+    if (value === undefined) return "ENG";
+    if (value.toLowerCase() === "any") return null;
+    const code = languageCode(value);
+    if (code) return code;
+    ctx.addIssue({ code: "custom", message: "RELEASE_LANGUAGE must be a language code such as ENG or GER, or any" });
+    return z.NEVER;
+  });
+
+  return z
+    .object({
+      ENVIRONMENT: z.enum(["development", "staging", "production"]),
+      API_KEY: secret,
+      JWT_SECRET: secret,
+      PASSWORD_SALT: secret,
+      RATE_LIMITS: z.string().optional().default("").pipe(rateLimitsOverride()),
+      ALLOWED_ORIGINS: z
+        .string()
+        .optional()
+        .default("")
+        .transform((list) =>
+          list
+            .split(",")
+            .map((origin) => origin.trim())
+            .filter(Boolean),
+        ),
+      ABS_URL: baseUrl("ABS_URL"),
+      ABS_TOKEN: secret,
+      ABS_LIBRARY_ID: optionalVar,
+      QB_URL: baseUrl("QB_URL"),
+      QB_API_KEY: secret,
+      QB_USERNAME: optionalVar,
+      QB_PASSWORD: secret,
+      QB_CATEGORY: optionalVar.transform((value) => value ?? "audiobooks"),
+      QB_SAVE_PATH: optionalVar,
+      PROWLARR_URL: baseUrl("PROWLARR_URL"),
+      PROWLARR_API_KEY: secret,
+      GOOGLE_BOOKS_API_KEY: secret,
+      GOOGLE_BOOKS_URL: baseUrl("GOOGLE_BOOKS_URL").transform((value) => value ?? "https://www.googleapis.com/books/v1"),
+      // Public and keyless, so configured by default: series knowledge works out of the box.
+      AUDIBLE_URL: baseUrl("AUDIBLE_URL").transform((value) => value ?? "https://api.audible.com"),
+      UPSTREAM_ACCESS_CLIENT_ID: secret,
+      UPSTREAM_ACCESS_CLIENT_SECRET: secret,
+      UPSTREAM_TIMEOUT_MS: positiveInt("UPSTREAM_TIMEOUT_MS", 10_000),
+      QB_MAX_ACTIVE: positiveInt("QB_MAX_ACTIVE", 3),
+      QB_STALL_MINUTES: positiveInt("QB_STALL_MINUTES", 120),
+      RELEASE_LANGUAGE: releaseLanguage,
+      ACQUIRE_MAX_PER_RUN: boundedInt("ACQUIRE_MAX_PER_RUN", 5, MAX_DOWNLOADS_PER_RUN),
+      REQUESTS_PER_DAY: positiveInt("REQUESTS_PER_DAY", 5),
+      REQUESTS_AUTO_APPROVE: autoApproveRoles,
+    })
+    .superRefine((env, ctx) => {
+      if (env.ENVIRONMENT !== "production") return;
+      for (const name of SECRET_NAMES) {
+        const problem = weakness(env[name]);
+        if (problem) ctx.addIssue({ code: "custom", path: [name], message: problem });
+      }
+      // One leaked value must not open the others: a key that signs tokens too forges any user.
+      SECRET_NAMES.forEach((name, i) => {
+        const same = SECRET_NAMES.slice(0, i).find((other) => env[other] && env[other] === env[name]);
+        if (same) ctx.addIssue({ code: "custom", path: [name], message: `is the same value as ${same}` });
+      });
+      // Upstream keys have their own formats (no length rule), but an example value is never real.
+      for (const name of UPSTREAM_SECRET_NAMES) {
+        const value = env[name];
+        if (value && isExampleValue(value)) ctx.addIssue({ code: "custom", path: [name], message: "is an example value" });
+      }
+      const access = [env.UPSTREAM_ACCESS_CLIENT_ID, env.UPSTREAM_ACCESS_CLIENT_SECRET].filter(Boolean).length;
+      if (access === 1)
+        ctx.addIssue({
+          code: "custom",
+          path: ["UPSTREAM_ACCESS_CLIENT_ID"],
+          message: "and UPSTREAM_ACCESS_CLIENT_SECRET must be set together",
+        });
+    });
+}
+
+export type ParsedEnv = z.output<ReturnType<typeof envSchema>>;
 
 function weakness(value: string | undefined): string | undefined {
   if (!value) return "is missing or empty";

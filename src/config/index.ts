@@ -32,7 +32,7 @@ export interface Config {
   environment: "development" | "staging" | "production";
   isProduction: boolean;
   secrets: Record<SecretName, string | undefined>;
-  rateLimits: z.output<typeof rateLimitsOverride>;
+  rateLimits: z.output<ReturnType<typeof rateLimitsOverride>>;
   allowedOrigins: string[];
   /** Audiobookshelf, qBittorrent, Prowlarr, Google Books: each configured, or saying what to set. */
   integrations: Integrations;
@@ -61,7 +61,7 @@ export function getConfig(env: Env): Config {
 }
 
 export function parseConfig(env: Partial<Record<keyof Env, unknown>>): Config {
-  const parsed = envSchema.safeParse(env);
+  const parsed = envSchema().safeParse(env);
   if (parsed.success) {
     const { ENVIRONMENT, API_KEY, JWT_SECRET, PASSWORD_SALT, RATE_LIMITS, ALLOWED_ORIGINS, REQUESTS_PER_DAY, REQUESTS_AUTO_APPROVE } =
       parsed.data;
@@ -79,12 +79,12 @@ export function parseConfig(env: Partial<Record<keyof Env, unknown>>): Config {
   }
   // Unusable configuration: keep what can be read, and behave as production (hide internals)
   // unless the environment is explicitly a non-production one.
-  const environment = envSchema.shape.ENVIRONMENT.safeParse(env.ENVIRONMENT).data ?? "production";
+  const environment = envSchema().shape.ENVIRONMENT.safeParse(env.ENVIRONMENT).data ?? "production";
   return {
     environment,
     isProduction: environment === "production",
     secrets: { API_KEY: undefined, JWT_SECRET: undefined, PASSWORD_SALT: undefined },
-    rateLimits: rateLimitsOverride.parse(""),
+    rateLimits: rateLimitsOverride().parse(""),
     allowedOrigins: [],
     integrations: integrationsOf({}),
     upstream: upstreamOf({}),
