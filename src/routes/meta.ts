@@ -1,8 +1,8 @@
 import { createRoute } from "@hono/zod-openapi";
 import { z } from "zod";
 import { ok } from "../lib/response";
+import { timestamp } from "../openapi/common";
 import { router, success } from "../openapi/declare";
-import { timestamp } from "../openapi/schemas";
 import { VERSION } from "../version";
 
 const ABOUT = {
