@@ -131,6 +131,13 @@ function removeStaleGaps(db: Database) {
 }
 
 /**
+ * "Series #n" for a position the catalogue has not named, within the 500 characters every stored
+ * title keeps to (src/routes/books.schemas.ts): a series name of 500 has its end clipped.
+ */
+const TITLE_MAX = 500;
+const placeholderTitle = sql`substr(s.name, 1, ${sql.raw(String(TITLE_MAX))} - length(' #' || p.n)) || ' #' || p.n`;
+
+/**
  * One row per series and unheld position: the positions are generated per series (recursive CTE,
  * exactly sum(total) rows), the holders found through the lower(name) index of book_series. Existing gaps are
  * skipped, and so is a position an open request already wants (a `request` gap naming the series
@@ -154,7 +161,7 @@ function insertNewGaps(db: Database) {
                                  title_source, title_checked_at, release_date)
     SELECT s.id,
            (SELECT a.id FROM ${authors} a WHERE lower(a.name) = lower(s.author)),
-           coalesce(json_extract(m.value, '$.title'), s.name || ' #' || p.n), s.author, s.name, cast(p.n AS TEXT), 'series_gap',
+           coalesce(json_extract(m.value, '$.title'), ${placeholderTitle}), s.author, s.name, cast(p.n AS TEXT), 'series_gap',
            min(3, 1 + (p.n - 1) * 3 / p.total),
            CASE WHEN json_extract(m.value, '$.title') IS NOT NULL THEN 'catalogue' ELSE 'library' END,
            CASE WHEN json_extract(m.value, '$.title') IS NOT NULL THEN c.checked_at ELSE strftime('%Y-%m-%dT%H:%M:%fZ', 'now') END,

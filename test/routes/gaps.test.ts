@@ -12,7 +12,7 @@ const magnet = () => `magnet:?xt=urn:btih:${crypto.randomUUID().replaceAll("-", 
 
 /** A series with a total, and active books at the given series_numbers (through the API). */
 async function seriesWith(total: number | null, numbers: string[], fields: Record<string, unknown> = {}) {
-  const name = unique("Saga");
+  const name = (fields.name as string | undefined) ?? unique("Saga");
   const created = await createSeries({ name, total_books_in_series: total, ...fields });
   const bookIds: Record<string, number> = {};
   for (const n of numbers) bookIds[n] = (await createBook({ series: name, series_number: n })).book_id;
@@ -154,6 +154,17 @@ describe("gap analysis", () => {
     expect(run.stats.gaps_removed).toBeGreaterThanOrEqual(1);
     // 4 had nothing going on and is gone; 3 has a download and stays.
     expect(positions(await gapsOf(lowered.id))).toEqual(["2", "3"]);
+  });
+
+  it("titles an unnamed position within 500 characters, however long the series' name", async () => {
+    // The longest name a series may have (a book's series, 500 characters), with its 10th book missing.
+    const name = `${unique("Saga")} ${"x".repeat(500)}`.slice(0, 500);
+    const saga = await seriesWith(10, ["1", "2", "3", "4", "5", "6", "7", "8", "9"], { name });
+    await analyze();
+    const [gap] = await gapsOf(saga.id);
+    expect(gap.series_number).toBe("10");
+    expect(gap.title).toHaveLength(500);
+    expect(gap.title).toBe(`${name.slice(0, 496)} #10`);
   });
 
   it("links a series gap to the series' author, and records each author's missing count", async () => {
