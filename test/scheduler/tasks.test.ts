@@ -175,6 +175,28 @@ describe("the database tasks", () => {
     });
   });
 
+  it("tallies a failed run in failed_attempts with its reason, once per run", async () => {
+    const taskName = "AUTHOR";
+    const tallied = async () =>
+      (await db.select().from(failedAttempts).where(eq(failedAttempts.taskName, taskName))).map((row) => [
+        row.reason,
+        row.errorCode,
+        row.attemptCount,
+      ]);
+    const before = await tallied();
+    const broken = { ...TASKS.AUTHOR, run: () => Promise.reject(new TypeError("boom")) };
+    vi.spyOn(console, "error").mockImplementation(() => {});
+    vi.spyOn(console, "log").mockImplementation(() => {});
+    try {
+      await runTask(ctx, broken, { kind: "manual", actor: "test" });
+      expect(await tallied()).toEqual([...before, ["Unexpected error (TypeError); see the Worker logs", "internal_error", 1]]);
+      await runTask(ctx, TASKS.AUTHOR, { kind: "manual", actor: "test" });
+      expect(await tallied()).toHaveLength(before.length + 1);
+    } finally {
+      vi.restoreAllMocks();
+    }
+  });
+
   it("logs a run that failed unexpectedly for the operator: task_failed at error with the cause, task_finished at warn", async () => {
     // SERIES with a bug in it: an error nobody planned for, not an upstream's refusal.
     const broken = { ...TASKS.SERIES, run: () => Promise.reject(new TypeError("Cannot read properties of undefined")) };
